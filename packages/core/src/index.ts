@@ -1,0 +1,107 @@
+/**
+ * @switchyard/core — the public surface. Listed by name; each area keeps its own block.
+ */
+
+// --- errors, clock, logging -------------------------------------------------------------------
+export {
+  SwitchyardError,
+  hasCode,
+  ERROR_CODES,
+  LeaseLostError,
+  QueueClosedError,
+  BackendUnavailableError,
+  InvalidQueueOptionsError,
+  InvalidArgumentError,
+  UnknownBackendError,
+  InvalidPluginError,
+  PluginVersionMismatchError,
+  InvalidFrameError,
+  RequestCancelledError,
+  TransportFailureError,
+  TransportClosedError,
+} from './errors.js';
+export { type Clock, systemClock, ManualClock } from './clock.js';
+export { type Logger, silentLogger } from './logger.js';
+
+// --- queue contract ---------------------------------------------------------------------------
+export type {
+  QueueCodec,
+  ConsumptionMode,
+  QueueOptionsInput,
+  QueueOptions,
+  EnqueueOptions,
+  Lease,
+  LeaseRequest,
+  ConsumerOptions,
+  Delivery,
+  MessageHandler,
+  SubscribeOptions,
+  Subscription,
+  QueueConsumer,
+  DeadLetter,
+  DeadLetterStore,
+  QueueStats,
+  MessageQueue,
+  QueueCapabilities,
+  BackendStatus,
+  MessageQueueFactory,
+} from './queue/types.js';
+export type {
+  BackendQueueSpec,
+  RawMessage,
+  RawLease,
+  SettleOutcome,
+  BackendConsumerSpec,
+  BackendConsumer,
+  RawDeadLetter,
+  BackendQueue,
+  QueueBackend,
+  BackendDeps,
+  QueueBackendPlugin,
+} from './queue/backend.js';
+
+// --- router protocol --------------------------------------------------------------------------
+export {
+  PROTOCOL_VERSION,
+  type FrameType,
+  type HttpMethod,
+  type InstanceStatus,
+  type CancelReason,
+  type ClaimRequirement,
+  type EndpointDescriptor,
+  type InstanceDescriptor,
+  type HelloPayload,
+  type HeartbeatPayload,
+  type GoodbyePayload,
+  type ResyncPayload,
+  type Identity,
+  type RequestPayload,
+  type ResponsePayload,
+  type CancelPayload,
+  type HelloFrame,
+  type HeartbeatFrame,
+  type GoodbyeFrame,
+  type ResyncFrame,
+  type RequestFrame,
+  type ResponseFrame,
+  type CancelFrame,
+  type Frame,
+  type ControlFrame,
+} from './protocol/frames.js';
+
+// --- routing ----------------------------------------------------------------------------------
+
+// --- router transports ------------------------------------------------------------------------
+export {
+  TransportType,
+  type InstanceLink,
+  type DispatchTarget,
+  type GatewayTransportEvents,
+  type DispatchOptions,
+  type GatewayTransport,
+  type InstanceRequestHandler,
+  type InstanceTransport,
+} from './transport/types.js';
+
+// --- IoC and plugins --------------------------------------------------------------------------
+export { TOKENS } from './ioc/tokens.js';

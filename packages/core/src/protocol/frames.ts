@@ -1,0 +1,128 @@
+/**
+ * Router protocol frames (SPEC §4). Every frame is `{ v: 1, type, id, sentAt, payload }`. `id` is
+ * a 128-bit random correlation id (32 hex chars): a RESPONSE and a CANCEL carry the id of the
+ * REQUEST they answer or cancel. Bodies are raw bytes end to end.
+ */
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL';
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+export type InstanceStatus = 'healthy' | 'degraded' | 'draining';
+
+export type CancelReason = 'client-disconnected' | 'timeout' | 'payload-limit' | 'shutdown';
+
+/** A claim an endpoint requires of the caller: the claim must exist, and equal (or, for arrays, contain) `value` when given. */
+export interface ClaimRequirement {
+  readonly claim: string;
+  readonly value?: string;
+}
+
+export interface EndpointDescriptor {
+  readonly method: HttpMethod;
+  /** Path template: `/items/{id}`, catch-all `/files/{path...}`. */
+  readonly path: string;
+  readonly timeoutMs?: number;
+  readonly requiringClaims: readonly ClaimRequirement[];
+  readonly streaming: boolean;
+}
+
+export interface InstanceDescriptor {
+  readonly service: string;
+  /** Strict semver. */
+  readonly version: string;
+  readonly region: string;
+  readonly instanceId: string;
+  /** Transport-specific address, e.g. `messaging:service.billing.1.4.2.requests` or `tcp:10.0.0.5:49152`. */
+  readonly address: string;
+}
+
+export interface HelloPayload {
+  readonly instance: InstanceDescriptor;
+  readonly endpoints: readonly EndpointDescriptor[];
+  /** Stable hash of `endpoints`; lets a gateway notice a changed endpoint set from a HEARTBEAT. */
+  readonly endpointsHash: string;
+}
+
+export interface HeartbeatPayload {
+  readonly instanceId: string;
+  /** Increases by one per heartbeat; an older seq is ignored. */
+  readonly seq: number;
+  readonly status: InstanceStatus;
+  readonly inFlight: number;
+  readonly endpointsHash: string;
+}
+
+export interface GoodbyePayload {
+  readonly instanceId: string;
+}
+
+export interface ResyncPayload {
+  /** The instance asked to send HELLO again. */
+  readonly instanceId: string;
+}
+
+/** The verified caller, written by the gateway only. */
+export interface Identity {
+  readonly anonymous: boolean;
+  readonly subject?: string;
+  readonly tenant?: string;
+  readonly scopes?: readonly string[];
+  readonly claims: Readonly<Record<string, unknown>>;
+}
+
+export interface RequestPayload {
+  readonly method: HttpMethod;
+  readonly path: string;
+  /** Raw query string without the leading `?` ('' when none). */
+  readonly query: string;
+  /** Lower-case names; multiple values joined with ', '. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  /** Epoch ms after which the request must not run. */
+  readonly deadline: number;
+  /** Where the RESPONSE goes (e.g. the gateway node's responses queue); transport-specific. */
+  readonly replyTo: string;
+  readonly identity: Identity | null;
+}
+
+export interface ResponsePayload {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  readonly instanceId: string;
+}
+
+export interface CancelPayload {
+  readonly reason: CancelReason;
+}
+
+interface FrameOf<TType extends FrameType, TPayload> {
+  readonly v: typeof PROTOCOL_VERSION;
+  readonly type: TType;
+  readonly id: string;
+  readonly sentAt: number;
+  readonly payload: TPayload;
+}
+
+export type HelloFrame = FrameOf<'HELLO', HelloPayload>;
+export type HeartbeatFrame = FrameOf<'HEARTBEAT', HeartbeatPayload>;
+export type GoodbyeFrame = FrameOf<'GOODBYE', GoodbyePayload>;
+export type ResyncFrame = FrameOf<'RESYNC', ResyncPayload>;
+export type RequestFrame = FrameOf<'REQUEST', RequestPayload>;
+export type ResponseFrame = FrameOf<'RESPONSE', ResponsePayload>;
+export type CancelFrame = FrameOf<'CANCEL', CancelPayload>;
+
+export type Frame =
+  | HelloFrame
+  | HeartbeatFrame
+  | GoodbyeFrame
+  | ResyncFrame
+  | RequestFrame
+  | ResponseFrame
+  | CancelFrame;
+
+/** Frames an instance sends to every gateway about itself. */
+export type ControlFrame = HelloFrame | HeartbeatFrame | GoodbyeFrame;

@@ -1,0 +1,121 @@
+/**
+ * The primitives a queue backend implements (SPEC §3). Everything above them — option
+ * validation, codecs, decode-error dead-lettering, maxDeliveries, the subscribe loop — core does
+ * once in `createQueueFactory`. A third-party backend implements these and runs the conformance kit.
+ *
+ * Backends work on bytes. They must be fenced: ack, renew, release and deadLetter of a lease whose
+ * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
+ * LeaseLostError and change nothing.
+ */
+import type { BackendStatus, ConsumptionMode, QueueCapabilities, QueueStats } from './types.js';
+import type { Clock } from '../clock.js';
+
+/** What core passes when it opens a queue: validated, resolved, frozen. */
+export interface BackendQueueSpec {
+  readonly name: string;
+  /** name + deadLetterSuffix */
+  readonly deadLetterName: string;
+  readonly leaseMs: number;
+  readonly maxDeliveries: number;
+  readonly dedupWindowMs: number;
+  readonly fanoutRetention: { readonly maxLength: number; readonly maxAgeMs: number };
+}
+
+export interface RawMessage {
+  readonly payload: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly idempotencyKey?: string;
+  readonly delayMs?: number;
+}
+
+/** One delivery, as the backend hands it to core. */
+export interface RawLease {
+  readonly id: string;
+  readonly payload: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  /** 1-based delivery count of this delivery; part of the fence. */
+  readonly attempt: number;
+  readonly enqueuedAt: number;
+  readonly leaseExpiresAt: number;
+}
+
+export type SettleOutcome = 'ok' | 'lease-lost';
+
+export interface BackendConsumerSpec {
+  readonly mode: ConsumptionMode;
+  /** Competing group name (fan-out consumers get a private group from the backend). */
+  readonly group: string;
+  /** Unique per consumer across all processes. */
+  readonly consumerName: string;
+}
+
+export interface BackendConsumer {
+  /**
+   * Up to `max` deliveries: due delayed messages promoted, expired leases reclaimed (attempt + 1),
+   * then new messages; waits up to `blockMs` when there are none. Returns deliveries whose attempt
+   * may exceed maxDeliveries: core dead-letters those.
+   */
+  lease(max: number, leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]>;
+  /** Acks many leases in one round trip where possible; one outcome per lease, in order. */
+  ack(leases: readonly RawLease[]): Promise<SettleOutcome[]>;
+  /** Extends the lease to leaseMs from now; returns the new expiry (epoch ms). Throws LeaseLostError. */
+  renew(lease: RawLease, leaseMs: number): Promise<number>;
+  /** Redelivers later (attempt + 1 on next delivery). Throws LeaseLostError. */
+  release(lease: RawLease, delayMs: number): Promise<void>;
+  /** Moves to the dead-letter queue with `reason`. Throws LeaseLostError. */
+  deadLetter(lease: RawLease, reason: string): Promise<void>;
+  /** Stops reading; releases held leases; a fan-out consumer removes its group. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface RawDeadLetter {
+  readonly id: string;
+  readonly originalId: string;
+  readonly sourceQueue: string;
+  readonly payload: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempts: number;
+  readonly reason: string;
+  readonly enqueuedAt: number;
+  readonly deadLetteredAt: number;
+}
+
+export interface BackendQueue {
+  /** Ids in order. With an idempotency key seen inside the window, returns the first id and stores nothing. */
+  enqueue(messages: readonly RawMessage[]): Promise<string[]>;
+  openConsumer(spec: BackendConsumerSpec): BackendConsumer;
+  listDeadLetters(limit: number, after?: string): Promise<RawDeadLetter[]>;
+  countDeadLetters(): Promise<number>;
+  replayDeadLetters(ids?: readonly string[]): Promise<number>;
+  purgeDeadLetters(ids?: readonly string[]): Promise<number>;
+  stats(): Promise<QueueStats>;
+  /** Closes every consumer it opened. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface QueueBackend {
+  readonly name: string;
+  readonly capabilities: QueueCapabilities;
+  open(spec: BackendQueueSpec): BackendQueue;
+  isReady(): boolean;
+  status(): AsyncIterable<BackendStatus>;
+  close(): Promise<void>;
+}
+
+/** What a backend gets from its host when it is created. */
+export interface BackendDeps {
+  readonly clock: Clock;
+}
+
+/**
+ * What a queue backend package exports as `plugin` (or default export) so the gateway and SDK can
+ * load it by name from config.
+ */
+export interface QueueBackendPlugin {
+  /** Backend name used in config, e.g. 'valkey'. */
+  readonly name: string;
+  /** semver range of @switchyard/core this plugin was built for, e.g. '^0.1.0'. */
+  readonly coreVersion: string;
+  /** Validates `options` (the config section named after the backend) and builds the backend. Throws naming the bad key. */
+  createBackend(options: Readonly<Record<string, unknown>>, deps: BackendDeps): QueueBackend;
+}

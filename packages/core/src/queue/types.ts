@@ -1,0 +1,209 @@
+/**
+ * The queue contract every Switchyard component uses (SPEC §3). Backends do not implement these
+ * interfaces directly: they implement the primitives in `backend.ts`, and core's
+ * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
+ * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
+ */
+
+/** Turns messages into bytes and back. A `decode` that throws dead-letters the entry with `decode-error`. */
+export interface QueueCodec<T> {
+  encode(message: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+/** How a consumer shares messages: `competing` (each message to one consumer of the group) or `fanout` (every subscriber gets every message). */
+export type ConsumptionMode = 'competing' | 'fanout';
+
+/** Options given when a queue is opened. Validated once, then frozen. */
+export interface QueueOptionsInput<T> {
+  /** How messages become bytes. @default JSON over UTF-8 */
+  codec?: QueueCodec<T>;
+  /** Lease length used by lease() and subscribe() when the call does not say. @default 30000 */
+  leaseMs?: number;
+  /** Deliveries before a message is dead-lettered instead of delivered again. @default 3 */
+  maxDeliveries?: number;
+  /** Dead-letter queue name = queue name + this. @default ':dlq' */
+  deadLetterSuffix?: string;
+  /** How long an idempotency key suppresses a second enqueue. @default 600000 (10 min) */
+  dedupWindowMs?: number;
+  /** Retention of fan-out queues (competing queues delete acked entries and never trim unconsumed work). */
+  fanoutRetention?: { maxLength?: number; maxAgeMs?: number };
+}
+
+/** Fully resolved queue options. */
+export interface QueueOptions<T> {
+  readonly codec: QueueCodec<T>;
+  readonly leaseMs: number;
+  readonly maxDeliveries: number;
+  readonly deadLetterSuffix: string;
+  readonly dedupWindowMs: number;
+  readonly fanoutRetention: { readonly maxLength: number; readonly maxAgeMs: number };
+}
+
+export interface EnqueueOptions {
+  /** A second enqueue with the same key inside the dedup window returns the first id and stores nothing. */
+  idempotencyKey?: string;
+  headers?: Readonly<Record<string, string>>;
+  /** Deliver no sooner than this many ms from now. */
+  delayMs?: number;
+}
+
+/** One message under a consumer's exclusive, time-limited claim. */
+export interface Lease<T> {
+  readonly id: string;
+  readonly message: T;
+  readonly headers: Readonly<Record<string, string>>;
+  /** 1-based delivery count. */
+  readonly attempt: number;
+  /** Epoch ms. */
+  readonly enqueuedAt: number;
+  /** Epoch ms; moves forward on renew(). */
+  readonly leaseExpiresAt: number;
+  /** Done: the message is removed. Fails with SY_QUEUE_LEASE_LOST if the lease was lost. */
+  ack(): Promise<void>;
+  /** Extends the lease to `ms` from now (default: the lease length). */
+  renew(ms?: number): Promise<void>;
+  /** Gives the message back for redelivery (attempt + 1), after `delayMs` if given. */
+  release(options?: { delayMs?: number }): Promise<void>;
+  /** Moves the message to the dead-letter queue with `reason`. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+export interface LeaseRequest {
+  /** @default 1 */
+  max?: number;
+  /** @default the queue's leaseMs */
+  leaseMs?: number;
+  /** Long-poll up to this long when nothing is ready. @default 0 (return at once) */
+  blockMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface ConsumerOptions {
+  /** @default 'competing' */
+  mode?: ConsumptionMode;
+  /** Competing consumers of one group share messages. @default 'default' */
+  group?: string;
+}
+
+/** What a subscribe() handler gets beside the message. */
+export interface Delivery<T> extends Lease<T> {
+  /** Aborts when the subscription stops while the handler is still running and its lease could not be kept. */
+  readonly signal: AbortSignal;
+}
+
+/** Return to ack; throw to release with backoff. Calling ack/release/deadLetter yourself is allowed. */
+export type MessageHandler<T> = (message: T, delivery: Delivery<T>) => Promise<void>;
+
+export interface SubscribeOptions extends ConsumerOptions {
+  /** Handlers running at once; the loop never leases more than it can run. @default 1 */
+  concurrency?: number;
+  /** @default the queue's leaseMs */
+  leaseMs?: number;
+  /** Aborting stops the loop; in-flight handlers finish (or are released) before `closed` resolves. */
+  signal?: AbortSignal;
+  /** Release backoff after a thrown error: min(maxMs, baseMs * 2^(attempt-1)). @default { baseMs: 100, maxMs: 30000 } */
+  retryBackoff?: { baseMs?: number; maxMs?: number };
+  /** Long-poll length of each read. @default 1000 */
+  blockMs?: number;
+}
+
+export interface Subscription {
+  /** Resolves (never rejects) when the loop has stopped and every in-flight handler has settled: void, or the Error that stopped it. */
+  readonly closed: Promise<void | Error>;
+  /** Stops the loop and waits for in-flight handlers. Idempotent. */
+  close(): Promise<void>;
+  isClosed(): boolean;
+}
+
+export interface QueueConsumer<T> {
+  readonly mode: ConsumptionMode;
+  lease(request?: LeaseRequest): Promise<Lease<T>[]>;
+  subscribe(handler: MessageHandler<T>, options?: Omit<SubscribeOptions, 'mode' | 'group'>): Subscription;
+  /** Stops reading and releases what it still holds. A fan-out consumer's group is removed. */
+  close(): Promise<void>;
+}
+
+/** A message in the dead-letter queue. `message` is undefined when the payload could not be decoded. */
+export interface DeadLetter<T> {
+  readonly id: string;
+  readonly originalId: string;
+  readonly sourceQueue: string;
+  readonly message: T | undefined;
+  readonly payload: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly attempts: number;
+  readonly reason: string;
+  readonly enqueuedAt: number;
+  readonly deadLetteredAt: number;
+}
+
+export interface DeadLetterStore<T> {
+  /** Oldest first; `after` is an id from a previous page. */
+  list(options?: { limit?: number; after?: string }): Promise<DeadLetter<T>[]>;
+  count(): Promise<number>;
+  /** Moves dead letters back to the source queue (all when `ids` is omitted); returns how many moved. */
+  replay(ids?: readonly string[]): Promise<number>;
+  /** Deletes dead letters (all when `ids` is omitted); returns how many were deleted. */
+  purge(ids?: readonly string[]): Promise<number>;
+}
+
+export interface QueueStats {
+  /** Messages waiting to be leased. */
+  readonly depth: number;
+  /** Messages currently leased. */
+  readonly inFlight: number;
+  /** Messages released with a delay, not yet due. */
+  readonly delayed: number;
+  readonly deadLetters: number;
+}
+
+export interface MessageQueue<T> {
+  readonly name: string;
+  readonly options: QueueOptions<T>;
+  enqueue(message: T, options?: EnqueueOptions): Promise<string>;
+  /** Many messages in one round trip where the backend allows. Returns ids in order. */
+  enqueueBatch(items: ReadonlyArray<{ message: T; options?: EnqueueOptions }>): Promise<string[]>;
+  /** A consumer of this queue; each has its own consumer identity. */
+  consumer(options?: ConsumerOptions): QueueConsumer<T>;
+  /** Leases through this queue's default competing consumer. */
+  lease(request?: LeaseRequest): Promise<Lease<T>[]>;
+  /** Runs `handler` over messages with a new consumer (competing by default). */
+  subscribe(handler: MessageHandler<T>, options?: SubscribeOptions): Subscription;
+  readonly deadLetters: DeadLetterStore<T>;
+  stats(): Promise<QueueStats>;
+  /** Closes every consumer this queue made. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** What a backend can do; the conformance kit skips what a backend cannot, and says why. */
+export interface QueueCapabilities {
+  /** Messages acknowledged by the server survive a restart of the backing server. */
+  readonly survivesRestart: boolean;
+  /** Consumers in other processes share the queue. */
+  readonly crossProcess: boolean;
+  /** Time can be driven by an injected ManualClock (lease expiry tests take milliseconds). */
+  readonly injectableClock: boolean;
+}
+
+/** Connection and consumption events, discriminated by `type`. */
+export type BackendStatus =
+  | { readonly type: 'connected' }
+  | { readonly type: 'disconnected'; readonly error?: Error }
+  | { readonly type: 'reconnecting'; readonly attempt: number }
+  | { readonly type: 'group-recreated'; readonly queue: string; readonly group: string }
+  | { readonly type: 'closed' };
+
+export interface MessageQueueFactory {
+  /** Backend name, e.g. 'memory' or 'valkey'. */
+  readonly backend: string;
+  readonly capabilities: QueueCapabilities;
+  /** Opens (or returns the already open) queue `name`; options are validated here. */
+  queue<T>(name: string, options?: QueueOptionsInput<T>): MessageQueue<T>;
+  /** True while the backend is connected and usable. */
+  isReady(): boolean;
+  /** Lifecycle events until close. */
+  status(): AsyncIterable<BackendStatus>;
+  /** Closes every queue, then the backend. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,94 @@
+/**
+ * Router transport contracts: how frames move between gateway and instances. Every transport
+ * (Messaging over any queue backend, TCP, TLS) implements both sides; the gateway and the SDK
+ * see only these interfaces, so a service moves between transports by changing config.
+ */
+import type {
+  CancelReason,
+  ControlFrame,
+  HeartbeatPayload,
+  HelloPayload,
+  RequestFrame,
+  RequestPayload,
+  ResponsePayload,
+} from '../protocol/frames.js';
+
+export enum TransportType {
+  /** Gateway and instance in one process, frames passed by reference (tests, embedding). */
+  InMemory = 'inmemory',
+  Tcp = 'tcp',
+  Tls = 'tls',
+  /** Frames carried by a durable message queue (memory, valkey, or a plugin backend). */
+  Messaging = 'messaging',
+}
+
+/** Where an instance can be reached, as the transport it registered on knows it. */
+export interface InstanceLink {
+  readonly transport: TransportType;
+  /** Opaque to the gateway; meaningful to the transport (queue name, connection id). */
+  readonly address: string;
+}
+
+/** The instance a request is sent to. */
+export interface DispatchTarget {
+  readonly instanceId: string;
+  readonly service: string;
+  readonly version: string;
+  readonly link: InstanceLink;
+}
+
+/** What a gateway-side transport reports to the gateway's routing state. */
+export interface GatewayTransportEvents {
+  /** HELLO, HEARTBEAT or GOODBYE from an instance, already validated. */
+  control(frame: ControlFrame, link: InstanceLink): void;
+  /** The transport knows the instance is gone (connection closed): make it stale at once. */
+  lost(instanceId: string, reason: string): void;
+}
+
+export interface DispatchOptions {
+  /** Correlation id of the REQUEST (generated if absent). */
+  readonly requestId?: string;
+  /** Aborting sends CANCEL with `signal.reason` (a CancelReason) and rejects with SY_TRANSPORT_REQUEST_CANCELLED. */
+  readonly signal: AbortSignal;
+}
+
+/** The gateway side of a router transport. */
+export interface GatewayTransport {
+  readonly type: TransportType;
+  /** Starts listening/consuming; control frames flow to `events` from then on. */
+  start(events: GatewayTransportEvents): Promise<void>;
+  /**
+   * Sends a REQUEST (the transport fills `replyTo`) and resolves with the RESPONSE payload.
+   * Rejects with SY_TRANSPORT_REQUEST_CANCELLED on abort, SY_TRANSPORT_FAILURE when the
+   * request cannot be carried or the RESPONSE is invalid.
+   */
+  dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload>;
+  /** Asks one instance to send HELLO again. */
+  resync(target: DispatchTarget): Promise<void>;
+  /** True while the transport can carry requests (connected, consuming). */
+  isReady(): boolean;
+  /** Stops intake, fails what is still waiting with SY_TRANSPORT_CLOSED, closes connections. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Runs one REQUEST on the instance. `signal` aborts on CANCEL or when the deadline passes. */
+export type InstanceRequestHandler = (request: RequestFrame, signal: AbortSignal) => Promise<Omit<ResponsePayload, 'instanceId'>>;
+
+/** The instance side of a router transport. */
+export interface InstanceTransport {
+  readonly type: TransportType;
+  /**
+   * Connects, sends HELLO, and starts taking REQUESTs. The transport re-sends HELLO on RESYNC and
+   * after a reconnect; it drops REQUESTs past their deadline, and runs a redelivered REQUEST at
+   * most once (replaying the stored RESPONSE).
+   */
+  start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void>;
+  heartbeat(payload: HeartbeatPayload): Promise<void>;
+  /** Sends GOODBYE and stops taking new REQUESTs; in-flight ones still answer. */
+  goodbye(): Promise<void>;
+  /** Closes connections. Call after in-flight requests have answered. Idempotent. */
+  close(): Promise<void>;
+  isReady(): boolean;
+}
+
+export type { CancelReason };

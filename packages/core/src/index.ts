@@ -101,6 +101,8 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type TransportDeps,
+  type RouterTransportPlugin,
 } from './transport/types.js';
 
 // --- IoC and plugins --------------------------------------------------------------------------

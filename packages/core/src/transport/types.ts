@@ -92,3 +92,23 @@ export interface InstanceTransport {
 }
 
 export type { CancelReason };
+
+/** What a router transport gets from its host. */
+export interface TransportDeps {
+  readonly clock: import('../clock.js').Clock;
+  readonly logger: import('../logger.js').Logger;
+}
+
+/**
+ * What a router transport package exports as `routerTransportPlugin`, so the gateway and the SDK
+ * build transports from the same `transports:` config entries. `entry` is one config entry
+ * (e.g. `{ type: 'tcp', host, port }`): the gateway listens where the instance connects. The
+ * plugin validates it and throws naming the bad key (`transports[<index>].<key>` is added by the caller).
+ */
+export interface RouterTransportPlugin {
+  readonly types: readonly TransportType[];
+  /** semver range of @switchyard/core this plugin was built for. */
+  readonly coreVersion: string;
+  createGatewayTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): GatewayTransport;
+  createInstanceTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): InstanceTransport;
+}

@@ -97,6 +97,8 @@ export type { CancelReason };
 export interface TransportDeps {
   readonly clock: import('../clock.js').Clock;
   readonly logger: import('../logger.js').Logger;
+  /** The gateway node (gateway side only): its responses queue is `gateway.<id>.responses`. */
+  readonly node?: { readonly id: string; readonly region: string };
 }
 
 /**

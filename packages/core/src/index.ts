@@ -88,6 +88,19 @@ export {
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
+export { encodeFrame, decodeFrame, tryDecodeFrame, frameCodec } from './protocol/frame-codec.js';
+export {
+  validateFrame,
+  FRAME_TYPES,
+  HTTP_METHODS,
+  INSTANCE_STATUSES,
+  CANCEL_REASONS,
+} from './protocol/validate.js';
+export { newFrameId, isFrameId } from './protocol/ids.js';
+export { makeFrame, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
+export { computeEndpointsHash } from './protocol/endpoints-hash.js';
+export { parsePathTemplate, type TemplateSegment } from './protocol/path-template.js';
+export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';
 
 // --- routing ----------------------------------------------------------------------------------
 

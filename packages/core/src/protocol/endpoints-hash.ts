@@ -1,0 +1,23 @@
+/**
+ * The `endpointsHash` of HELLO and HEARTBEAT: a digest of an instance's endpoint set, so a gateway
+ * notices from a HEARTBEAT that the endpoints it holds are not the instance's current ones and
+ * asks for a RESYNC (SPEC §5).
+ */
+import { createHash } from 'node:crypto';
+import type { EndpointDescriptor } from './frames.js';
+
+/**
+ * SHA-256 (hex) of a canonical form of `endpoints`: each endpoint as a JSON array of its fields
+ * in a fixed order, claims sorted, the lines sorted. Order-independent (neither endpoint nor claim
+ * order changes it); any change to a method, path, timeout, claim or streaming flag does.
+ */
+export function computeEndpointsHash(endpoints: readonly EndpointDescriptor[]): string {
+  const lines = endpoints.map((e) => {
+    const claims = e.requiringClaims
+      .map((c) => JSON.stringify(c.value === undefined ? [c.claim] : [c.claim, c.value]))
+      .sort();
+    return JSON.stringify([e.method, e.path, e.timeoutMs ?? null, claims, e.streaming]);
+  });
+  lines.sort();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}

@@ -1,0 +1,110 @@
+/**
+ * The one frame codec every transport uses (SPEC §4). Wire layout:
+ *
+ *   byte 0      0x53 ('S')                 FRAME_MAGIC
+ *   byte 1      0x01                       WIRE_FORMAT_VERSION
+ *   bytes 2–5   u32 big-endian             header length H (≤ PROTOCOL_LIMITS.maxHeaderBytes)
+ *   H bytes     UTF-8 JSON                 the frame without payload.body
+ *   the rest    raw bytes                  payload.body (REQUEST, RESPONSE); empty for other types
+ *
+ * Bodies are never base64: encoding copies a body once into the output, decoding returns a
+ * subarray view of the input (no copy), so a decoded body lives as long as the input buffer.
+ */
+import { InvalidFrameError } from '../errors.js';
+import type { QueueCodec } from '../queue/types.js';
+import type { Frame } from './frames.js';
+import { FRAME_MAGIC, FRAME_PREFIX_BYTES, PROTOCOL_LIMITS, WIRE_FORMAT_VERSION } from './limits.js';
+import { hasBody, validateFrameParts } from './validate.js';
+
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Encodes a frame. It does not validate (the receiver does, and a sender builds frames with
+ * makeFrame); it only refuses what it cannot encode: a REQUEST or RESPONSE whose body is not a
+ * Uint8Array, or a header over the size limit.
+ */
+export function encodeFrame(frame: Frame): Uint8Array {
+  let body: Uint8Array = EMPTY;
+  let header: string;
+  if (hasBody(frame.type)) {
+    const payload = frame.payload as { body?: unknown };
+    if (!(payload.body instanceof Uint8Array)) {
+      throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: payload.body must be a Uint8Array`);
+    }
+    body = payload.body;
+    // JSON.stringify drops properties whose value is undefined: this writes the header without
+    // the body and without copying the body into a string.
+    header = JSON.stringify({ v: frame.v, type: frame.type, id: frame.id, sentAt: frame.sentAt, payload: { ...frame.payload, body: undefined } });
+  } else {
+    header = JSON.stringify(frame);
+  }
+  const headerBytes = Buffer.byteLength(header, 'utf8');
+  if (headerBytes > PROTOCOL_LIMITS.maxHeaderBytes) {
+    throw new InvalidFrameError(
+      `cannot encode ${frame.type} ${frame.id}: its header is ${headerBytes} bytes, over the limit of ${PROTOCOL_LIMITS.maxHeaderBytes}`,
+    );
+  }
+  const out = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + headerBytes + body.length);
+  out[0] = FRAME_MAGIC;
+  out[1] = WIRE_FORMAT_VERSION;
+  out.writeUInt32BE(headerBytes, 2);
+  out.write(header, FRAME_PREFIX_BYTES, headerBytes, 'utf8');
+  if (body.length > 0) out.set(body, FRAME_PREFIX_BYTES + headerBytes);
+  return out;
+}
+
+/**
+ * Decodes and validates one frame. Throws only InvalidFrameError, whose `reason` says what was
+ * wrong; the returned body (REQUEST, RESPONSE) is a view into `bytes`.
+ */
+export function decodeFrame(bytes: Uint8Array): Frame {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidFrameError('input must be a Uint8Array');
+  if (bytes.length < FRAME_PREFIX_BYTES) {
+    throw new InvalidFrameError(`truncated: ${bytes.length} bytes is shorter than the ${FRAME_PREFIX_BYTES}-byte prefix`);
+  }
+  if (bytes[0] !== FRAME_MAGIC) {
+    throw new InvalidFrameError(`bad magic byte 0x${hex(bytes[0] as number)} (expected 0x${hex(FRAME_MAGIC)}): not a Switchyard frame`);
+  }
+  if (bytes[1] !== WIRE_FORMAT_VERSION) {
+    throw new InvalidFrameError(`unsupported wire format version ${bytes[1] as number} (this codec reads ${WIRE_FORMAT_VERSION})`);
+  }
+  // Unsigned by construction: the top byte is multiplied, not shifted, so it never goes negative.
+  const headerBytes = (bytes[2] as number) * 0x1000000 + (((bytes[3] as number) << 16) | ((bytes[4] as number) << 8) | (bytes[5] as number));
+  if (headerBytes > PROTOCOL_LIMITS.maxHeaderBytes) {
+    throw new InvalidFrameError(`header length ${headerBytes} is over the limit of ${PROTOCOL_LIMITS.maxHeaderBytes} bytes`);
+  }
+  const bodyStart = FRAME_PREFIX_BYTES + headerBytes;
+  if (bodyStart > bytes.length) {
+    throw new InvalidFrameError(`truncated: the header says ${headerBytes} bytes but only ${bytes.length - FRAME_PREFIX_BYTES} follow the prefix`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes.subarray(FRAME_PREFIX_BYTES, bodyStart));
+  } catch (cause) {
+    throw new InvalidFrameError('header is not valid UTF-8', { cause });
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidFrameError(`header is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  return validateFrameParts(header, bodyStart === bytes.length ? EMPTY : bytes.subarray(bodyStart));
+}
+
+/** decodeFrame for read loops that must never throw: the frame, or the InvalidFrameError. */
+export function tryDecodeFrame(bytes: Uint8Array): { ok: true; frame: Frame } | { ok: false; error: InvalidFrameError } {
+  try {
+    return { ok: true, frame: decodeFrame(bytes) };
+  } catch (err) {
+    return { ok: false, error: err instanceof InvalidFrameError ? err : new InvalidFrameError(String(err), { cause: err }) };
+  }
+}
+
+/** The frame codec as a queue codec: the Messaging transport opens its queues with it. */
+export const frameCodec: QueueCodec<Frame> = Object.freeze({ encode: encodeFrame, decode: decodeFrame });
+
+function hex(byte: number): string {
+  return byte.toString(16).padStart(2, '0');
+}

@@ -1,0 +1,29 @@
+/**
+ * Builds frames with the envelope filled in: `v`, a fresh correlation id (or the one given — a
+ * RESPONSE or CANCEL reuses its REQUEST's id), and `sentAt` from the injected clock.
+ */
+import type { Clock } from '../clock.js';
+import { PROTOCOL_VERSION, type Frame, type FrameType } from './frames.js';
+import { newFrameId } from './ids.js';
+
+/** The frame type whose `type` is `T`. */
+export type FrameOfType<T extends FrameType> = Extract<Frame, { readonly type: T }>;
+/** The payload of the frame type `T`. */
+export type PayloadOf<T extends FrameType> = FrameOfType<T>['payload'];
+
+export interface MakeFrameOptions {
+  readonly clock: Pick<Clock, 'now'>;
+  /** Correlation id; a RESPONSE or CANCEL passes its REQUEST's id. @default newFrameId() */
+  readonly id?: string;
+}
+
+/** A frame of type `type` with `payload`, stamped with `v: 1`, an id and `sentAt`. Not validated (the receiver does). */
+export function makeFrame<T extends FrameType>(type: T, payload: PayloadOf<T>, options: MakeFrameOptions): FrameOfType<T> {
+  return {
+    v: PROTOCOL_VERSION,
+    type,
+    id: options.id ?? newFrameId(),
+    sentAt: options.clock.now(),
+    payload,
+  } as unknown as FrameOfType<T>;
+}

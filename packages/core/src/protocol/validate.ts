@@ -1,0 +1,325 @@
+/**
+ * Hand-written frame validators (SPEC §4). They run for every frame a transport receives, several
+ * times per request, so there is no schema library here: plain type checks, one pass, and a
+ * freshly built frame holding exactly the documented fields. A failure throws InvalidFrameError
+ * whose `reason` names the field, the rule and the value received.
+ */
+import semver from 'semver';
+import { InvalidFrameError } from '../errors.js';
+import type {
+  CancelPayload,
+  CancelReason,
+  ClaimRequirement,
+  EndpointDescriptor,
+  Frame,
+  FrameType,
+  GoodbyePayload,
+  HeartbeatPayload,
+  HelloPayload,
+  HttpMethod,
+  Identity,
+  InstanceDescriptor,
+  InstanceStatus,
+  RequestPayload,
+  ResponsePayload,
+  ResyncPayload,
+} from './frames.js';
+import { isFrameId } from './ids.js';
+import { PROTOCOL_LIMITS } from './limits.js';
+import { parsePathTemplate } from './path-template.js';
+
+type Json = Record<string, unknown>;
+
+export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
+  'HELLO',
+  'HEARTBEAT',
+  'GOODBYE',
+  'RESYNC',
+  'REQUEST',
+  'RESPONSE',
+  'CANCEL',
+]);
+export const HTTP_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+export const INSTANCE_STATUSES: readonly InstanceStatus[] = Object.freeze(['healthy', 'degraded', 'draining']);
+export const CANCEL_REASONS: readonly CancelReason[] = Object.freeze(['client-disconnected', 'timeout', 'payload-limit', 'shutdown']);
+
+/** Frame types whose payload carries `body` (raw bytes after the JSON header on the wire). */
+export const hasBody = (type: FrameType): type is 'REQUEST' | 'RESPONSE' => type === 'REQUEST' || type === 'RESPONSE';
+
+const METHOD_SET = new Set<string>(HTTP_METHODS);
+const STATUS_SET = new Set<string>(INSTANCE_STATUSES);
+const REASON_SET = new Set<string>(CANCEL_REASONS);
+// RFC 9110 token, lower case only: the gateway lower-cases names before they enter a frame.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const HEADER_VALUE_FORBIDDEN = /[\r\n\0]/;
+const INSTANCE_ID = /^[\x21-\x7e]+$/;
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** Validates a frame object (as built in memory or parsed from JSON) and returns a clean copy. */
+export function validateFrame(value: unknown): Frame {
+  return validateFrameParts(value, undefined);
+}
+
+/**
+ * Validates a frame whose body, when `wireBody` is given, arrived outside the JSON header (the
+ * codec's case): the header must then not carry `payload.body`, and only REQUEST and RESPONSE
+ * may have body bytes.
+ */
+export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefined): Frame {
+  const f = object(value, 'frame');
+  if (f.v !== 1) fail(`v must be 1 (got ${show(f.v)})`);
+  const type = f.type;
+  if (typeof type !== 'string' || !FRAME_TYPES.includes(type as FrameType)) {
+    fail(`type must be one of ${FRAME_TYPES.join(', ')} (got ${show(type)})`);
+  }
+  const id = f.id;
+  if (!isFrameId(id)) fail(`id must be 32 lower-case hex characters (got ${show(id)})`);
+  const sentAt = finite(f.sentAt, 'sentAt');
+  const p = object(f.payload, 'payload');
+  let body: Uint8Array | undefined;
+  if (wireBody !== undefined) {
+    if (p.body !== undefined) fail('payload.body must not appear in the JSON header (it travels as raw bytes after it)');
+    if (!hasBody(type as FrameType) && wireBody.length > 0) {
+      fail(`a ${type as string} frame has no body, but ${wireBody.length} bytes follow its header`);
+    }
+    body = wireBody;
+  } else if (hasBody(type as FrameType)) {
+    if (!(p.body instanceof Uint8Array)) fail(`payload.body must be a Uint8Array (got ${show(p.body)})`);
+    body = p.body;
+  }
+  const common = { v: 1 as const, id, sentAt };
+  switch (type as FrameType) {
+    case 'HELLO':
+      return { ...common, type: 'HELLO', payload: hello(p) };
+    case 'HEARTBEAT':
+      return { ...common, type: 'HEARTBEAT', payload: heartbeat(p) };
+    case 'GOODBYE':
+      return { ...common, type: 'GOODBYE', payload: goodbye(p) };
+    case 'RESYNC':
+      return { ...common, type: 'RESYNC', payload: resync(p) };
+    case 'REQUEST':
+      return { ...common, type: 'REQUEST', payload: request(p, body as Uint8Array) };
+    case 'RESPONSE':
+      return { ...common, type: 'RESPONSE', payload: response(p, body as Uint8Array) };
+    case 'CANCEL':
+      return { ...common, type: 'CANCEL', payload: cancel(p) };
+  }
+}
+
+function hello(p: Json): HelloPayload {
+  const endpointsValue = p.endpoints;
+  if (!Array.isArray(endpointsValue)) fail(`payload.endpoints must be an array (got ${show(endpointsValue)})`);
+  if (endpointsValue.length > PROTOCOL_LIMITS.maxEndpoints) {
+    fail(`payload.endpoints may hold at most ${PROTOCOL_LIMITS.maxEndpoints} entries (got ${endpointsValue.length})`);
+  }
+  const endpoints: EndpointDescriptor[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < endpointsValue.length; i++) {
+    const e = endpoint(endpointsValue[i], `payload.endpoints[${i}]`);
+    const key = `${e.method} ${e.path}`;
+    if (seen.has(key)) fail(`payload.endpoints[${i}] repeats ${key}`);
+    seen.add(key);
+    endpoints.push(e);
+  }
+  return {
+    instance: instance(p.instance),
+    endpoints,
+    endpointsHash: shortString(p.endpointsHash, 'payload.endpointsHash', 1),
+  };
+}
+
+function instance(value: unknown): InstanceDescriptor {
+  const i = object(value, 'payload.instance');
+  const service = i.service;
+  if (typeof service !== 'string' || service.length > PROTOCOL_LIMITS.maxServiceNameLength || !SERVICE_NAME.test(service)) {
+    fail(
+      `payload.instance.service must be 1–${PROTOCOL_LIMITS.maxServiceNameLength} characters of [A-Za-z0-9_-], ` +
+        `starting with a letter or digit (got ${show(service)})`,
+    );
+  }
+  const version = i.version;
+  if (typeof version !== 'string' || semver.valid(version) !== version) {
+    fail(`payload.instance.version must be a strict semver version like 1.4.2 (got ${show(version)})`);
+  }
+  return {
+    service,
+    version,
+    region: shortString(i.region, 'payload.instance.region', 0),
+    instanceId: instanceId(i.instanceId, 'payload.instance.instanceId'),
+    address: shortString(i.address, 'payload.instance.address', 1),
+  };
+}
+
+function endpoint(value: unknown, at: string): EndpointDescriptor {
+  const e = object(value, at);
+  const method = httpMethod(e.method, `${at}.method`);
+  const path = e.path;
+  if (typeof path !== 'string' || path.length > PROTOCOL_LIMITS.maxPathLength) {
+    fail(`${at}.path must be a path template of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${show(path)})`);
+  }
+  const parsed = parsePathTemplate(path);
+  if (typeof parsed === 'string') fail(`${at}.path ${show(path)} ${parsed}`);
+  const timeoutMs = e.timeoutMs;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > PROTOCOL_LIMITS.maxTimeoutMs)) {
+    fail(`${at}.timeoutMs must be an integer 1–${PROTOCOL_LIMITS.maxTimeoutMs} when given (got ${show(timeoutMs)})`);
+  }
+  const claimsValue = e.requiringClaims;
+  if (!Array.isArray(claimsValue)) fail(`${at}.requiringClaims must be an array (got ${show(claimsValue)})`);
+  const requiringClaims: ClaimRequirement[] = [];
+  for (let i = 0; i < claimsValue.length; i++) {
+    const c = object(claimsValue[i], `${at}.requiringClaims[${i}]`);
+    const claim = shortString(c.claim, `${at}.requiringClaims[${i}].claim`, 1);
+    if (c.value === undefined) requiringClaims.push({ claim });
+    else requiringClaims.push({ claim, value: shortString(c.value, `${at}.requiringClaims[${i}].value`, 0) });
+  }
+  if (typeof e.streaming !== 'boolean') fail(`${at}.streaming must be a boolean (got ${show(e.streaming)})`);
+  const out: EndpointDescriptor = { method, path, requiringClaims, streaming: e.streaming };
+  return timeoutMs === undefined ? out : { ...out, timeoutMs: timeoutMs as number };
+}
+
+function heartbeat(p: Json): HeartbeatPayload {
+  const seq = p.seq;
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0) fail(`payload.seq must be an integer ≥ 0 (got ${show(seq)})`);
+  const status = p.status;
+  if (typeof status !== 'string' || !STATUS_SET.has(status)) {
+    fail(`payload.status must be one of ${INSTANCE_STATUSES.join(', ')} (got ${show(status)})`);
+  }
+  const inFlight = p.inFlight;
+  if (!Number.isSafeInteger(inFlight) || (inFlight as number) < 0) fail(`payload.inFlight must be an integer ≥ 0 (got ${show(inFlight)})`);
+  return {
+    instanceId: instanceId(p.instanceId, 'payload.instanceId'),
+    seq: seq as number,
+    status: status as InstanceStatus,
+    inFlight: inFlight as number,
+    endpointsHash: shortString(p.endpointsHash, 'payload.endpointsHash', 1),
+  };
+}
+
+function goodbye(p: Json): GoodbyePayload {
+  return { instanceId: instanceId(p.instanceId, 'payload.instanceId') };
+}
+
+function resync(p: Json): ResyncPayload {
+  return { instanceId: instanceId(p.instanceId, 'payload.instanceId') };
+}
+
+function request(p: Json, body: Uint8Array): RequestPayload {
+  const path = p.path;
+  if (typeof path !== 'string' || path.length === 0 || path.charCodeAt(0) !== 0x2f || path.length > PROTOCOL_LIMITS.maxPathLength) {
+    fail(`payload.path must be a string starting with "/" of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${show(path)})`);
+  }
+  const query = p.query;
+  if (typeof query !== 'string' || query.length > PROTOCOL_LIMITS.maxQueryLength) {
+    fail(`payload.query must be a string of at most ${PROTOCOL_LIMITS.maxQueryLength} characters (got ${show(query)})`);
+  }
+  const deadline = finite(p.deadline, 'payload.deadline');
+  return {
+    method: httpMethod(p.method, 'payload.method'),
+    path,
+    query,
+    headers: headers(p.headers),
+    body,
+    deadline,
+    replyTo: shortString(p.replyTo, 'payload.replyTo', 0),
+    identity: identity(p.identity),
+  };
+}
+
+function response(p: Json, body: Uint8Array): ResponsePayload {
+  const status = p.status;
+  if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
+    fail(`payload.status must be an integer 100–599 (got ${show(status)})`);
+  }
+  return {
+    status: status as number,
+    headers: headers(p.headers),
+    body,
+    instanceId: instanceId(p.instanceId, 'payload.instanceId'),
+  };
+}
+
+function cancel(p: Json): CancelPayload {
+  const reason = p.reason;
+  if (typeof reason !== 'string' || !REASON_SET.has(reason)) {
+    fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${show(reason)})`);
+  }
+  return { reason: reason as CancelReason };
+}
+
+// Header maps are checked in place and returned as they are: copying them per frame would cost
+// more than everything else here, and a parsed JSON object is already a fresh plain object.
+function headers(value: unknown): Readonly<Record<string, string>> {
+  const h = object(value, 'payload.headers');
+  for (const name in h) {
+    if (!HEADER_NAME.test(name)) fail(`payload.headers has an invalid name ${show(name)}: names must be lower-case HTTP tokens`);
+    const v = h[name];
+    if (typeof v !== 'string') fail(`payload.headers[${show(name)}] must be a string (got ${show(v)})`);
+    if (HEADER_VALUE_FORBIDDEN.test(v)) fail(`payload.headers[${show(name)}] must not contain CR, LF or NUL`);
+  }
+  return h as Record<string, string>;
+}
+
+function identity(value: unknown): Identity | null {
+  if (value === null) return null;
+  const i = object(value, 'payload.identity');
+  if (typeof i.anonymous !== 'boolean') fail(`payload.identity.anonymous must be a boolean (got ${show(i.anonymous)})`);
+  const claims = object(i.claims, 'payload.identity.claims');
+  const out: { -readonly [K in keyof Identity]: Identity[K] } = { anonymous: i.anonymous, claims };
+  if (i.subject !== undefined) out.subject = shortString(i.subject, 'payload.identity.subject', 0);
+  if (i.tenant !== undefined) out.tenant = shortString(i.tenant, 'payload.identity.tenant', 0);
+  if (i.scopes !== undefined) {
+    const scopes = i.scopes;
+    if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
+      fail(`payload.identity.scopes must be an array of strings when given (got ${show(scopes)})`);
+    }
+    out.scopes = scopes as string[];
+  }
+  return out;
+}
+
+function httpMethod(value: unknown, at: string): HttpMethod {
+  if (typeof value !== 'string' || !METHOD_SET.has(value)) fail(`${at} must be one of ${HTTP_METHODS.join(', ')} (got ${show(value)})`);
+  return value as HttpMethod;
+}
+
+function instanceId(value: unknown, at: string): string {
+  if (typeof value !== 'string' || value.length > PROTOCOL_LIMITS.maxInstanceIdLength || !INSTANCE_ID.test(value)) {
+    fail(`${at} must be 1–${PROTOCOL_LIMITS.maxInstanceIdLength} visible ASCII characters (got ${show(value)})`);
+  }
+  return value;
+}
+
+function shortString(value: unknown, at: string, minLength: 0 | 1): string {
+  if (typeof value !== 'string' || value.length < minLength || value.length > PROTOCOL_LIMITS.maxShortStringLength) {
+    const range = minLength === 0 ? `at most ${PROTOCOL_LIMITS.maxShortStringLength}` : `1–${PROTOCOL_LIMITS.maxShortStringLength}`;
+    fail(`${at} must be a string of ${range} characters (got ${show(value)})`);
+  }
+  return value;
+}
+
+function finite(value: unknown, at: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${at} must be a finite number (got ${show(value)})`);
+  return value;
+}
+
+function object(value: unknown, at: string): Json {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    fail(`${at} must be an object (got ${show(value)})`);
+  }
+  return value as Json;
+}
+
+function fail(reason: string): never {
+  throw new InvalidFrameError(reason);
+}
+
+/** A short, safe rendering of a received value for a reason string. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return `${value.length} bytes`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}

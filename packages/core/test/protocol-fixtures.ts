@@ -1,0 +1,48 @@
+/** Valid frames of every type, built as a sender would (makeFrame), shared by the protocol tests. */
+import { ManualClock } from '../src/clock.js';
+import { computeEndpointsHash } from '../src/protocol/endpoints-hash.js';
+import type { EndpointDescriptor, Frame } from '../src/protocol/frames.js';
+import { makeFrame } from '../src/protocol/make-frame.js';
+
+export const clock = new ManualClock(1_700_000_000_000);
+
+export const endpoints: EndpointDescriptor[] = [
+  { method: 'GET', path: '/invoices/{id}', timeoutMs: 2000, requiringClaims: [{ claim: 'scope', value: 'billing:read' }], streaming: false },
+  { method: 'POST', path: '/invoices', requiringClaims: [], streaming: false },
+  { method: 'GET', path: '/files/{path...}', requiringClaims: [{ claim: 'sub' }], streaming: true },
+];
+
+export function frames(body: Uint8Array = new Uint8Array([1, 2, 3])): Frame[] {
+  const hello = makeFrame(
+    'HELLO',
+    {
+      instance: { service: 'billing', version: '1.4.2', region: 'eu-west-1', instanceId: 'billing-a1', address: 'messaging:service.billing.1.4.2.requests' },
+      endpoints,
+      endpointsHash: computeEndpointsHash(endpoints),
+    },
+    { clock },
+  );
+  const request = makeFrame(
+    'REQUEST',
+    {
+      method: 'POST',
+      path: '/invoices',
+      query: 'a=1&b=%20',
+      headers: { 'content-type': 'application/octet-stream', 'x-request-id': 'r-1' },
+      body,
+      deadline: clock.now() + 30_000,
+      replyTo: 'gateway.gw-1.responses',
+      identity: { anonymous: false, subject: 'u-1', tenant: 't-1', scopes: ['billing:read'], claims: { sub: 'u-1', n: 3, nested: { ok: true } } },
+    },
+    { clock },
+  );
+  return [
+    hello,
+    makeFrame('HEARTBEAT', { instanceId: 'billing-a1', seq: 7, status: 'healthy', inFlight: 2, endpointsHash: computeEndpointsHash(endpoints) }, { clock }),
+    makeFrame('GOODBYE', { instanceId: 'billing-a1' }, { clock }),
+    makeFrame('RESYNC', { instanceId: 'billing-a1' }, { clock }),
+    request,
+    makeFrame('RESPONSE', { status: 201, headers: { 'content-type': 'application/json' }, body, instanceId: 'billing-a1' }, { clock, id: request.id }),
+    makeFrame('CANCEL', { reason: 'timeout' }, { clock, id: request.id }),
+  ];
+}

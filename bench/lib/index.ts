@@ -1,0 +1,4 @@
+/** Shared benchmark helpers: statistics, result files, tables. */
+export { type LatencySummary, percentile, summarize, ratePerSecond, round, elapsedMs } from './stats.js';
+export { type BenchEnvironment, benchEnvironment, writeResults, resultsDir } from './results.js';
+export { type Cell, type Column, formatTable, printTable } from './table.js';

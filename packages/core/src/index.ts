@@ -59,6 +59,11 @@ export type {
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
+export { jsonCodec, bytesCodec } from './queue/codecs.js';
+export { QUEUE_DEFAULTS, MIN_LEASE_MS, resolveQueueOptions } from './queue/options.js';
+export { createQueueFactory, type QueueFactoryOptions } from './queue/factory.js';
+export { DEAD_LETTER_REASONS } from './queue/consumer.js';
+export { backoffMs } from './queue/backoff.js';
 
 // --- router protocol --------------------------------------------------------------------------
 export {
@@ -117,6 +122,43 @@ export {
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';
+export {
+  createGatewayTransports,
+  createInstanceTransport,
+  type TransportConfigEntry,
+  type MessagingQueuesConfig,
+} from './transport/registry.js';
+export {
+  MessagingGatewayTransport,
+  type MessagingGatewayTransportInit,
+  type MessagingGatewayCounters,
+} from './transport/messaging/gateway-transport.js';
+export {
+  MessagingInstanceTransport,
+  type MessagingInstanceTransportInit,
+  type MessagingInstanceCounters,
+} from './transport/messaging/instance-transport.js';
+export {
+  MESSAGING_TRANSPORT_DEFAULTS,
+  resolveMessagingOptions,
+  type MessagingTransportOptionsInput,
+  type MessagingTransportOptions,
+} from './transport/messaging/options.js';
+export {
+  GATEWAY_CONTROL_QUEUE,
+  gatewayResponsesQueue,
+  serviceRequestsQueue,
+  serviceControlQueue,
+} from './transport/messaging/queue-names.js';
 
 // --- IoC and plugins --------------------------------------------------------------------------
 export { TOKENS } from './ioc/tokens.js';
+export {
+  loadQueueBackendPlugin,
+  createQueueFactoryFromConfig,
+  backendPackageName,
+  BUILT_IN_BACKENDS,
+  type LoadPluginOptions,
+  type FactoryFromConfigDeps,
+} from './ioc/plugin-loader.js';
+export { CORE_VERSION } from './version.js';

@@ -1,0 +1,13 @@
+/**
+ * Consumer names are unique per consumer across processes (`<host>-<pid>-<random>`): a server
+ * that cannot tell replicas apart cannot fence their leases (LESSONS, "Leases and redelivery").
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+
+const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'host';
+
+/** A fresh consumer name; `prefix` replaces the host part when given. */
+export function newConsumerName(prefix?: string): string {
+  return `${prefix ?? HOST}-${process.pid}-${randomBytes(6).toString('hex')}`;
+}

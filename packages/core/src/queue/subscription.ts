@@ -1,0 +1,206 @@
+/**
+ * The subscribe() loop (SPEC §3). It leases only as many messages as it has free slots, so a
+ * lease's clock starts near its handler's start (LESSONS: Dapr buffered leased work and redelivered
+ * it while it still ran). Running leases are renewed from the Clock at a third of leaseMs; a handler
+ * that returns is acked (acks of one turn go to the backend together); one that throws is released
+ * with exponential backoff. Stopping stops leasing, lets running handlers finish and settle,
+ * releases anything leased but not started, then resolves `closed` (never rejects).
+ */
+import type { Clock } from '../clock.js';
+import { ERROR_CODES, hasCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { backoffMs } from './backoff.js';
+import type { QueueLease } from './lease.js';
+import type { MessageHandler, Subscription } from './types.js';
+
+/** What the loop needs from its consumer. */
+export interface LoopSource<T> {
+  readonly queueName: string;
+  /** Leases whose handlers will run now; decoding and max-deliveries already handled. */
+  leaseForLoop(max: number, leaseMs: number, blockMs: number, signal: AbortSignal): Promise<QueueLease<T>[]>;
+}
+
+export interface LoopSettings {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly blockMs: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+}
+
+/** Backoff after a failed lease (backend down): retried, never fatal. */
+const LOOP_RETRY_BASE_MS = 100;
+const LOOP_RETRY_MAX_MS = 5_000;
+
+export class SubscriptionLoop<T> implements Subscription {
+  readonly closed: Promise<void | Error>;
+  private stopping = false;
+  private done = false;
+  private readonly stopController = new AbortController();
+  private readonly running = new Set<QueueLease<T>>();
+  /** Handlers running plus settles (ack/release) not yet confirmed by the backend. */
+  private outstanding = 0;
+  private wakeLoop: (() => void) | undefined;
+  private wakeDrain: (() => void) | undefined;
+  private readonly detachSignal: () => void;
+
+  constructor(
+    private readonly source: LoopSource<T>,
+    private readonly handler: MessageHandler<T>,
+    private readonly settings: LoopSettings,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    signal: AbortSignal | undefined,
+    /** Runs after everything settled, before `closed` resolves (e.g. closing a consumer made for this subscription). */
+    private readonly afterDrain?: () => Promise<void>,
+  ) {
+    if (signal?.aborted) this.stopping = true;
+    const onAbort = (): void => this.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.detachSignal = () => signal?.removeEventListener('abort', onAbort);
+    this.closed = this.loop().then(
+      (result) => result,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
+  }
+
+  isClosed(): boolean {
+    return this.done;
+  }
+
+  /** Stops leasing; `closed` resolves once in-flight work has settled. Idempotent. */
+  stop(): void {
+    if (this.stopping && this.stopController.signal.aborted) return;
+    this.stopping = true;
+    this.stopController.abort(new Error('subscription stopping'));
+    this.wakeLoop?.();
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.closed;
+  }
+
+  private async loop(): Promise<void | Error> {
+    const { concurrency, leaseMs, blockMs } = this.settings;
+    const stopRenewer = this.clock.every(Math.max(1, Math.floor(leaseMs / 3)), () => this.renewDue());
+    let failures = 0;
+    try {
+      while (!this.stopping) {
+        const free = concurrency - this.running.size;
+        if (free <= 0) {
+          await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+          this.wakeLoop = undefined;
+          continue;
+        }
+        let leases: QueueLease<T>[];
+        try {
+          leases = await this.source.leaseForLoop(free, leaseMs, blockMs, this.stopController.signal);
+          failures = 0;
+        } catch (err) {
+          if (this.stopping) break;
+          if (hasCode(err, ERROR_CODES.QueueClosed)) {
+            this.stopping = true;
+            break;
+          }
+          failures++;
+          const waitMs = backoffMs(failures, LOOP_RETRY_BASE_MS, LOOP_RETRY_MAX_MS);
+          this.logger.warn({ queue: this.source.queueName, err, failures, waitMs }, 'lease failed; retrying');
+          await this.clock.sleep(waitMs, this.stopController.signal).catch(() => undefined);
+          continue;
+        }
+        for (const lease of leases) {
+          if (this.stopping) this.giveBack(lease);
+          else this.run(lease);
+        }
+      }
+      if (this.outstanding > 0) await new Promise<void>((resolve) => (this.wakeDrain = resolve));
+      if (this.afterDrain !== undefined) await this.afterDrain();
+      return undefined;
+    } finally {
+      stopRenewer();
+      this.detachSignal();
+      this.done = true;
+    }
+  }
+
+  private run(lease: QueueLease<T>): void {
+    this.running.add(lease);
+    this.outstanding++;
+    let result: Promise<void>;
+    try {
+      result = this.handler(lease.message, lease);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    // A handler that returns something other than a promise is treated as done.
+    Promise.resolve(result).then(
+      () => this.finish(lease, undefined),
+      (err: unknown) => this.finish(lease, err ?? new Error('handler rejected without a reason')),
+    );
+  }
+
+  private finish(lease: QueueLease<T>, error: unknown): void {
+    this.running.delete(lease);
+    this.wakeLoop?.();
+    if (lease.isSettled()) {
+      this.settled();
+      return;
+    }
+    const settle =
+      error === undefined
+        ? lease.ack()
+        : lease.release({ delayMs: backoffMs(lease.attempt, this.settings.retryBaseMs, this.settings.retryMaxMs) });
+    if (error !== undefined) {
+      this.logger.warn({ queue: this.source.queueName, id: lease.id, attempt: lease.attempt, err: error }, 'handler failed; released with backoff');
+    }
+    settle.then(
+      () => this.settled(),
+      (err: unknown) => {
+        this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, error === undefined ? 'ack failed' : 'release failed');
+        this.settled();
+      },
+    );
+  }
+
+  /** A lease that arrived after stop was asked: give it back untouched so another consumer takes it now. */
+  private giveBack(lease: QueueLease<T>): void {
+    this.outstanding++;
+    lease.release({ delayMs: 0 }).then(
+      () => this.settled(),
+      (err: unknown) => {
+        this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, 'release on stop failed');
+        this.settled();
+      },
+    );
+  }
+
+  private settled(): void {
+    this.outstanding--;
+    if (this.outstanding === 0) this.wakeDrain?.();
+  }
+
+  /** Renews every running lease that has used a third of its time or more. */
+  private renewDue(): void {
+    const now = this.clock.now();
+    const threshold = (this.settings.leaseMs * 2) / 3;
+    for (const lease of this.running) {
+      if (lease.renewing || lease.isSettled() || lease.leaseExpiresAt - now > threshold) continue;
+      lease.renewing = true;
+      lease.renew(this.settings.leaseMs).then(
+        () => {
+          lease.renewing = false;
+        },
+        (err: unknown) => {
+          lease.renewing = false;
+          if (hasCode(err, ERROR_CODES.LeaseLost)) {
+            this.logger.warn({ queue: this.source.queueName, id: lease.id }, 'lease lost while the handler ran; aborting its signal');
+            lease.abortDelivery(err);
+          } else {
+            this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, 'renew failed; will retry');
+          }
+        },
+      );
+    }
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * @switchyard/transport-memory — the in-memory queue backend (SPEC §3 "Memory backend").
+ */
+import { createQueueFactory, type Clock, type MessageQueueFactory } from '@switchyard/core';
+import { createMemoryBackend } from './memory-backend.js';
+
+export { createMemoryBackend, MEMORY_CAPABILITIES, type MemoryBackendOptions, type MemoryBackendDeps } from './memory-backend.js';
+export { resolveMemoryBackendOptions } from './options.js';
+export { plugin } from './plugin.js';
+
+/**
+ * A queue factory over a memory backend, with the same clock on both sides.
+ * @param options.namespace backends with the same namespace in one process share queues. @default private
+ * @param options.clock @default systemClock
+ */
+export function createMemoryQueueFactory(options: { namespace?: string; clock?: Clock } = {}): MessageQueueFactory {
+  const backend = createMemoryBackend(options.namespace === undefined ? {} : { namespace: options.namespace }, options.clock === undefined ? {} : { clock: options.clock });
+  return createQueueFactory(backend, options.clock === undefined ? {} : { clock: options.clock });
+}

@@ -1,0 +1,83 @@
+/**
+ * A backend consumer of a memory queue. A lease with nothing to deliver waits for a change on the
+ * queue (enqueue, release, a consumer leaving) or for the Clock to reach the next lease expiry or
+ * due time, whichever is first, up to blockMs. An abort during the wait returns what it has: none.
+ */
+import { QueueClosedError, type BackendConsumer, type BackendConsumerSpec, type Clock, type RawLease, type SettleOutcome } from '@switchyard/core';
+import type { GroupState } from './group.js';
+import type { MemoryQueueState } from './queue-state.js';
+
+export class MemoryConsumer implements BackendConsumer {
+  private closed = false;
+  private readonly group: GroupState;
+  /** Aborts blocked leases when the consumer closes. */
+  private readonly closing = new AbortController();
+
+  constructor(
+    private readonly state: MemoryQueueState,
+    private readonly spec: BackendConsumerSpec,
+    private readonly clock: Clock,
+    private readonly onClose: () => void,
+  ) {
+    // A fan-out consumer gets a private group named after itself.
+    const group = spec.mode === 'fanout' ? `fanout:${spec.consumerName}` : spec.group;
+    this.group = state.joinGroup(spec.mode, group, spec.consumerName);
+  }
+
+  async lease(max: number, leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {
+    this.assertOpen('lease');
+    const deadline = this.clock.now() + blockMs;
+    for (;;) {
+      const now = this.clock.now();
+      const got = this.state.lease(this.group, this.spec.consumerName, max, leaseMs, now);
+      if (got.length > 0 || now >= deadline || signal?.aborted || this.closed) return got;
+      await this.waitForChange(Math.min(deadline, this.state.nextWakeAt(this.group)) - now, signal);
+    }
+  }
+
+  private async waitForChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    const stop = new AbortController();
+    const wake = (): void => stop.abort();
+    const off = this.state.onChange(wake);
+    const closing = this.closing.signal;
+    closing.addEventListener('abort', wake, { once: true });
+    signal?.addEventListener('abort', wake, { once: true });
+    try {
+      await this.clock.sleep(Math.max(0, ms), stop.signal);
+    } catch {
+      // woken by a change, an abort or close: the caller looks again
+    } finally {
+      off();
+      closing.removeEventListener('abort', wake);
+      signal?.removeEventListener('abort', wake);
+    }
+  }
+
+  async ack(leases: readonly RawLease[]): Promise<SettleOutcome[]> {
+    return this.state.ack(this.group, leases, this.spec.consumerName);
+  }
+
+  async renew(lease: RawLease, leaseMs: number): Promise<number> {
+    return this.state.renew(this.group, lease, this.spec.consumerName, leaseMs, this.clock.now());
+  }
+
+  async release(lease: RawLease, delayMs: number): Promise<void> {
+    this.state.release(this.group, lease, this.spec.consumerName, delayMs, this.clock.now());
+  }
+
+  async deadLetter(lease: RawLease, reason: string): Promise<void> {
+    this.state.deadLetter(this.group, lease, this.spec.consumerName, reason, this.clock.now());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing.abort();
+    this.state.leaveGroup(this.group, this.spec.consumerName, this.clock.now());
+    this.onClose();
+  }
+
+  private assertOpen(operation: string): void {
+    if (this.closed) throw new QueueClosedError(this.state.name, operation);
+  }
+}

@@ -1,0 +1,10 @@
+/** The memory backend as a plugin, so config can say `backend: memory`. */
+import type { QueueBackendPlugin } from '@switchyard/core';
+import { createMemoryBackend } from './memory-backend.js';
+import { resolveMemoryBackendOptions } from './options.js';
+
+export const plugin: QueueBackendPlugin = Object.freeze<QueueBackendPlugin>({
+  name: 'memory',
+  coreVersion: '^0.1.0',
+  createBackend: (options, deps) => createMemoryBackend(resolveMemoryBackendOptions(options), { clock: deps.clock }),
+});

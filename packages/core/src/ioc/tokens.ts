@@ -10,4 +10,6 @@ export const TOKENS = Object.freeze({
   InstanceTransport: Symbol.for('switchyard.InstanceTransport'),
   RoutingState: Symbol.for('switchyard.RoutingState'),
   Logger: Symbol.for('switchyard.Logger'),
+  /** The service a `@switchyard/microservice` composition root builds. */
+  Microservice: Symbol.for('switchyard.Microservice'),
 } as const);

@@ -1,0 +1,46 @@
+/**
+ * Opens the transport's queues with one set of options per role, so the gateway side and the
+ * instance side of one process (tests, embedding) ask the factory for identical queues.
+ */
+import type { MessageQueue, MessageQueueFactory } from '../../queue/types.js';
+import type { Frame } from '../../protocol/frames.js';
+import { frameCodec } from '../../protocol/frame-codec.js';
+import type { MessagingTransportOptions } from './options.js';
+
+export class FrameQueues {
+  private readonly open = new Map<string, MessageQueue<Frame>>();
+
+  constructor(
+    readonly factory: MessageQueueFactory,
+    private readonly options: MessagingTransportOptions,
+  ) {}
+
+  /** A control or responses queue (generic lease). */
+  queue(name: string): MessageQueue<Frame> {
+    return this.get(name, this.options.leaseMs);
+  }
+
+  /** A `service.<name>.<version>.requests` queue (REQUEST lease, SPEC §9). */
+  requests(name: string): MessageQueue<Frame> {
+    return this.get(name, this.options.requestLeaseMs);
+  }
+
+  private get(name: string, leaseMs: number): MessageQueue<Frame> {
+    let queue = this.open.get(name);
+    if (queue === undefined) {
+      queue = this.factory.queue<Frame>(name, {
+        codec: frameCodec,
+        leaseMs,
+        maxDeliveries: this.options.maxDeliveries,
+        deadLetterSuffix: this.options.deadLetterSuffix,
+      });
+      this.open.set(name, queue);
+    }
+    return queue;
+  }
+
+  /** Every queue opened so far, by name (for stats). */
+  entries(): IterableIterator<[string, MessageQueue<Frame>]> {
+    return this.open.entries();
+  }
+}

@@ -1,0 +1,301 @@
+/**
+ * The gateway side of the Messaging router transport (SPEC §5). Listens first, then sends: the
+ * node's responses queue is subscribed in start(), before any REQUEST can be dispatched.
+ * No timer runs per request; one slow sweep fails requests nobody aborted long after their deadline.
+ */
+import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
+import type { CancelReason, ControlFrame, Frame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import { newFrameId } from '../../protocol/ids.js';
+import {
+  TransportType,
+  type DispatchOptions,
+  type DispatchTarget,
+  type GatewayTransport,
+  type GatewayTransportEvents,
+  type InstanceLink,
+  type TransportDeps,
+} from '../types.js';
+import { cancelReasonOf } from './cancel-reason.js';
+import { FrameQueues } from './frame-queues.js';
+import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import { PendingRequests } from './pending-requests.js';
+import {
+  GATEWAY_CONTROL_QUEUE,
+  HEADER_SERVICE,
+  HEADER_VERSION,
+  gatewayResponsesQueue,
+  serviceControlQueue,
+  serviceRequestsQueue,
+} from './queue-names.js';
+
+/** Counters of one gateway-side Messaging transport, for `/metrics`. All are totals since start except `pending`. */
+export interface MessagingGatewayCounters {
+  /** REQUESTs enqueued. */
+  readonly dispatched: number;
+  /** RESPONSEs matched to a waiting request. */
+  readonly responses: number;
+  /** RESPONSEs for an unknown or already finished request (late, duplicate), dropped (SPEC §4). */
+  readonly droppedResponses: number;
+  /** CANCELs sent (abort of a dispatched request). */
+  readonly cancels: number;
+  /** RESYNCs sent (asked for, or for a HEARTBEAT from an instance without a known HELLO). */
+  readonly resyncs: number;
+  /** HELLO, HEARTBEAT and GOODBYE frames received. */
+  readonly controlFrames: number;
+  /** Frames of the wrong type for their queue, dead-lettered. */
+  readonly rejectedFrames: number;
+  /** Requests waiting for their RESPONSE now. */
+  readonly pending: number;
+}
+
+export interface MessagingGatewayTransportInit {
+  readonly factory: MessageQueueFactory;
+  readonly options?: MessagingTransportOptionsInput;
+  /** Close the factory on stop() (true when the registry built it for this transport). @default false */
+  readonly ownsFactory?: boolean;
+}
+
+interface KnownInstance {
+  readonly endpointsHash: string;
+  readonly link: InstanceLink;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** The gateway side of `TransportType.Messaging` over any MessageQueueFactory. */
+export class MessagingGatewayTransport implements GatewayTransport {
+  readonly type = TransportType.Messaging;
+  private readonly options: MessagingTransportOptions;
+  private readonly queues: FrameQueues;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly nodeId: string;
+  private readonly responsesName: string;
+  private readonly pending = new PendingRequests();
+  private readonly known = new Map<string, KnownInstance>();
+  private readonly lastResyncAt = new Map<string, number>();
+  private readonly requestQueues = new Map<string, MessageQueue<Frame>>();
+  private readonly stopping = new AbortController();
+  private events: GatewayTransportEvents | undefined;
+  private subscriptions: Subscription[] = [];
+  private stopSweep: (() => void) | undefined;
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private stopped: Promise<void> | undefined;
+  private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, controlFrames: 0, rejectedFrames: 0 };
+
+  constructor(
+    private readonly init: MessagingGatewayTransportInit,
+    deps: TransportDeps,
+  ) {
+    if (deps.node === undefined) throw new InvalidArgumentError('deps.node', 'is required on the gateway side: its id names the responses queue');
+    this.options = resolveMessagingOptions(init.options);
+    this.queues = new FrameQueues(init.factory, this.options);
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.nodeId = deps.node.id;
+    this.responsesName = gatewayResponsesQueue(this.nodeId);
+  }
+
+  async start(events: GatewayTransportEvents): Promise<void> {
+    if (this.state !== 'new') throw new TransportClosedError('messaging', this.state === 'started' ? 'start twice' : 'start after stop');
+    this.events = events;
+    this.state = 'started';
+    const signal = this.stopping.signal;
+    this.subscriptions.push(
+      this.queues.queue(this.responsesName).subscribe((frame, delivery) => this.onResponse(frame, delivery), {
+        group: 'gateway',
+        concurrency: this.options.concurrency,
+        blockMs: this.options.blockMs,
+        signal,
+      }),
+      this.queues.queue(GATEWAY_CONTROL_QUEUE).subscribe((frame, delivery) => this.onControl(frame, delivery), {
+        mode: 'fanout',
+        concurrency: 64,
+        blockMs: this.options.blockMs,
+        signal,
+      }),
+    );
+    this.stopSweep = this.clock.every(1_000, () => this.failOverdue());
+    this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, responses: this.responsesName }, 'messaging gateway transport started');
+  }
+
+  dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
+    const id = options.requestId ?? newFrameId();
+    if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${id}`));
+    const signal = options.signal;
+    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReasonOf(signal)));
+    const queue = this.requestQueue(target);
+    const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: { ...request, replyTo: this.responsesName } };
+    return new Promise<ResponsePayload>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (this.pending.take(id) === undefined) return;
+        const reason = cancelReasonOf(signal);
+        this.sendCancel(target.service, id, reason);
+        reject(new RequestCancelledError(id, reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, detach: () => signal.removeEventListener('abort', onAbort) });
+      this.counters.dispatched += 1;
+      queue.enqueue(frame).catch((err: unknown) => {
+        const waiting = this.pending.take(id);
+        if (waiting === undefined) return;
+        waiting.reject(new TransportFailureError('messaging', `could not enqueue REQUEST ${id} to "${queue.name}": ${(err as Error).message}`, { cause: err }));
+      });
+    });
+  }
+
+  async resync(target: DispatchTarget): Promise<void> {
+    if (this.state !== 'started') throw new TransportClosedError('messaging', `resync ${target.instanceId}`);
+    await this.sendResync(target.service, target.instanceId);
+  }
+
+  isReady(): boolean {
+    return this.state === 'started' && this.init.factory.isReady() && this.subscriptions.every((s) => !s.isClosed());
+  }
+
+  /** Counters for `/metrics` (documented in docs/messaging-transport.md). */
+  metrics(): MessagingGatewayCounters {
+    return { ...this.counters, pending: this.pending.size };
+  }
+
+  /** Stats of the queues this node reads or writes: its responses queue, `gateway.control`, and every requests queue it dispatched to. */
+  async queueStats(): Promise<Record<string, QueueStats>> {
+    const out: Record<string, QueueStats> = {};
+    for (const [name, queue] of this.queues.entries()) out[name] = await queue.stats();
+    return out;
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  private async doStop(): Promise<void> {
+    const wasStarted = this.state === 'started';
+    this.state = 'stopped';
+    this.stopSweep?.();
+    const cancels: Promise<void>[] = [];
+    for (const [id, waiting] of this.pending.takeAll()) {
+      if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, id, 'shutdown'));
+      waiting.reject(new TransportClosedError('messaging', `wait for the RESPONSE to ${id}`));
+    }
+    await Promise.all(cancels);
+    this.stopping.abort();
+    await Promise.all(this.subscriptions.map((s) => s.close()));
+    if (this.init.ownsFactory === true) await this.init.factory.close();
+    this.logger.info({ transport: 'messaging', node: this.nodeId }, 'messaging gateway transport stopped');
+  }
+
+  private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+    if (frame.type !== 'RESPONSE') return this.reject(frame, delivery, this.responsesName);
+    const waiting = this.pending.take(frame.id);
+    if (waiting === undefined) {
+      this.counters.droppedResponses += 1;
+      this.logger.debug({ requestId: frame.id, instanceId: frame.payload.instanceId }, 'RESPONSE for an unknown or finished request dropped');
+      return DONE;
+    }
+    this.counters.responses += 1;
+    waiting.resolve(frame.payload);
+    return DONE;
+  }
+
+  private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+    if (frame.type !== 'HELLO' && frame.type !== 'HEARTBEAT' && frame.type !== 'GOODBYE') return this.reject(frame, delivery, GATEWAY_CONTROL_QUEUE);
+    this.counters.controlFrames += 1;
+    const link = this.track(frame, delivery.headers);
+    try {
+      this.events?.control(frame, link);
+    } catch (err) {
+      this.logger.error({ err, frame: frame.type, id: frame.id }, 'routing state rejected a control frame');
+    }
+    return DONE;
+  }
+
+  /** Keeps what the node needs to address an instance, and RESYNCs one it sees beat without a matching HELLO (SPEC §5). */
+  private track(frame: ControlFrame, headers: Readonly<Record<string, string>>): InstanceLink {
+    if (frame.type === 'HELLO') {
+      const { instance, endpointsHash } = frame.payload;
+      const link: InstanceLink = { transport: TransportType.Messaging, address: serviceRequestsQueue(instance.service, instance.version) };
+      this.known.set(instance.instanceId, { endpointsHash, link });
+      this.lastResyncAt.delete(instance.instanceId);
+      return link;
+    }
+    const instanceId = frame.payload.instanceId;
+    const known = this.known.get(instanceId);
+    if (frame.type === 'GOODBYE') {
+      this.known.delete(instanceId);
+      this.lastResyncAt.delete(instanceId);
+      return known?.link ?? this.linkFromHeaders(headers);
+    }
+    if (known === undefined || known.endpointsHash !== frame.payload.endpointsHash) {
+      const service = headers[HEADER_SERVICE];
+      if (service !== undefined) this.maybeResync(service, instanceId);
+    }
+    return known?.link ?? this.linkFromHeaders(headers);
+  }
+
+  private linkFromHeaders(headers: Readonly<Record<string, string>>): InstanceLink {
+    const service = headers[HEADER_SERVICE];
+    const version = headers[HEADER_VERSION];
+    const address = service !== undefined && version !== undefined ? serviceRequestsQueue(service, version) : '';
+    return { transport: TransportType.Messaging, address };
+  }
+
+  private maybeResync(service: string, instanceId: string): void {
+    const now = this.clock.now();
+    const last = this.lastResyncAt.get(instanceId);
+    if (last !== undefined && now - last < this.options.resyncMinIntervalMs) return;
+    this.lastResyncAt.set(instanceId, now);
+    this.sendResync(service, instanceId).catch((err: unknown) => {
+      this.logger.warn({ err, instanceId }, 'RESYNC could not be sent');
+    });
+  }
+
+  private async sendResync(service: string, instanceId: string): Promise<void> {
+    this.counters.resyncs += 1;
+    await this.queues.queue(serviceControlQueue(service)).enqueue({ v: 1, type: 'RESYNC', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId } });
+  }
+
+  private sendCancel(service: string, requestId: string, reason: CancelReason): void {
+    void this.enqueueCancel(service, requestId, reason);
+  }
+
+  /** Never rejects: a CANCEL that cannot be sent is logged (the instance still stops at the deadline). */
+  private async enqueueCancel(service: string, requestId: string, reason: CancelReason): Promise<void> {
+    this.counters.cancels += 1;
+    try {
+      await this.queues
+        .queue(serviceControlQueue(service))
+        .enqueue({ v: 1, type: 'CANCEL', id: requestId, sentAt: this.clock.now(), payload: { reason } });
+    } catch (err) {
+      this.logger.warn({ err, requestId }, 'CANCEL could not be sent');
+    }
+  }
+
+  private requestQueue(target: DispatchTarget): MessageQueue<Frame> {
+    const key = `${target.service}\u0000${target.version}`;
+    let queue = this.requestQueues.get(key);
+    if (queue === undefined) {
+      queue = this.queues.requests(serviceRequestsQueue(target.service, target.version));
+      this.requestQueues.set(key, queue);
+    }
+    return queue;
+  }
+
+  /** Safety net: a request nobody aborted is failed `pendingGraceMs` after its deadline, with a CANCEL. */
+  private failOverdue(): void {
+    for (const [id, waiting] of this.pending.takeOverdue(this.clock.now() - this.options.pendingGraceMs)) {
+      this.sendCancel(waiting.target.service, id, 'timeout');
+      waiting.reject(new RequestCancelledError(id, 'timeout'));
+    }
+  }
+
+  private reject(frame: Frame, delivery: Delivery<Frame>, queue: string): Promise<void> {
+    this.counters.rejectedFrames += 1;
+    this.logger.warn({ queue, frame: frame.type, id: frame.id }, 'frame of the wrong type for its queue dead-lettered');
+    return delivery.deadLetter(`unexpected-frame-type: ${frame.type} on ${queue}`);
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The instance side of the Messaging router transport (SPEC §5). Pulls REQUESTs from
+ * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
+ * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
+ * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
+ */
+import { TransportClosedError } from '../../errors.js';
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
+import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
+import { newFrameId } from '../../protocol/ids.js';
+import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
+import { ExecutedRequests } from './executed-requests.js';
+import { FrameQueues } from './frame-queues.js';
+import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import {
+  GATEWAY_CONTROL_QUEUE,
+  HEADER_SERVICE,
+  HEADER_VERSION,
+  isGatewayResponsesQueue,
+  serviceControlQueue,
+  serviceRequestsQueue,
+} from './queue-names.js';
+
+/** Counters of one instance-side Messaging transport. Totals since start except `running`. */
+export interface MessagingInstanceCounters {
+  /** REQUESTs whose handler ran to an answer. */
+  readonly handled: number;
+  /** REQUESTs acked and dropped because their deadline had passed (never run). */
+  readonly expired: number;
+  /** Redeliveries answered from the stored RESPONSE or joined to the running handler (not run again). */
+  readonly replayed: number;
+  /** Handlers aborted by CANCEL or by their deadline (no RESPONSE sent). */
+  readonly aborted: number;
+  /** Frames of the wrong type or with an invalid replyTo, dead-lettered. */
+  readonly rejectedFrames: number;
+  /** Handlers running now. */
+  readonly running: number;
+}
+
+export interface MessagingInstanceTransportInit {
+  readonly factory: MessageQueueFactory;
+  readonly options?: MessagingTransportOptionsInput;
+  /** Close the factory on close() (true when the registry built it for this transport). @default false */
+  readonly ownsFactory?: boolean;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly deadline: number;
+}
+
+const DONE: Promise<void> = Promise.resolve();
+const HANDLER_FAILED = new TextEncoder().encode(
+  JSON.stringify({ error: { code: 'SY_HANDLER_FAILED', message: 'the handler failed before answering' } }),
+);
+
+/** The instance side of `TransportType.Messaging` over any MessageQueueFactory. */
+export class MessagingInstanceTransport implements InstanceTransport {
+  readonly type = TransportType.Messaging;
+  private readonly options: MessagingTransportOptions;
+  private readonly queues: FrameQueues;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly executed: ExecutedRequests;
+  private readonly running = new Map<string, Running>();
+  private readonly responseQueues = new Map<string, MessageQueue<Frame>>();
+  /** Aborted by goodbye(): stops pulling REQUESTs. */
+  private readonly intake = new AbortController();
+  /** Aborted by close(): stops the control subscription. */
+  private readonly closing = new AbortController();
+  private hello: HelloPayload | undefined;
+  private handle: InstanceRequestHandler | undefined;
+  private headers: Readonly<Record<string, string>> = {};
+  private gatewayControl: MessageQueue<Frame> | undefined;
+  private requestsSub: Subscription | undefined;
+  private controlSub: Subscription | undefined;
+  private stopDeadlineCheck: (() => void) | undefined;
+  private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
+  private closed: Promise<void> | undefined;
+  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, rejectedFrames: 0 };
+
+  constructor(
+    private readonly init: MessagingInstanceTransportInit,
+    deps: TransportDeps,
+  ) {
+    this.options = resolveMessagingOptions(init.options);
+    this.queues = new FrameQueues(init.factory, this.options);
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs);
+  }
+
+  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+    if (this.state !== 'new') throw new TransportClosedError('messaging', 'start an instance transport twice');
+    const { service, version } = hello.instance;
+    const requestsName = serviceRequestsQueue(service, version);
+    // The address is the transport's to fill: where this instance takes its REQUESTs.
+    this.hello = { ...hello, instance: { ...hello.instance, address: `messaging:${requestsName}` } };
+    this.handle = handle;
+    this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version });
+    this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
+    this.state = 'started';
+    // Listen first (RESYNC, CANCEL), then pull, then announce.
+    this.controlSub = this.queues.queue(serviceControlQueue(service)).subscribe((frame, delivery) => this.onControl(frame, delivery), {
+      mode: 'fanout',
+      concurrency: 16,
+      blockMs: this.options.blockMs,
+      signal: this.closing.signal,
+    });
+    this.requestsSub = this.queues.requests(requestsName).subscribe((frame, delivery) => this.onRequest(frame, delivery), {
+      group: 'instances',
+      concurrency: this.options.concurrency,
+      leaseMs: this.options.requestLeaseMs,
+      blockMs: this.options.blockMs,
+      signal: this.intake.signal,
+    });
+    this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
+    await this.sendHello();
+    this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, instanceId: hello.instance.instanceId, requests: requestsName }, 'messaging instance transport started');
+  }
+
+  async heartbeat(payload: HeartbeatPayload): Promise<void> {
+    if (this.state !== 'started' && this.state !== 'leaving') throw new TransportClosedError('messaging', 'send a HEARTBEAT');
+    await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload });
+  }
+
+  async goodbye(): Promise<void> {
+    if (this.state !== 'started') return;
+    this.state = 'leaving';
+    this.intake.abort();
+    const instanceId = (this.hello as HelloPayload).instance.instanceId;
+    await this.sendControl({ v: 1, type: 'GOODBYE', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId } });
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.doClose();
+    return this.closed;
+  }
+
+  isReady(): boolean {
+    return this.state === 'started' && this.init.factory.isReady() && this.requestsSub?.isClosed() === false;
+  }
+
+  /** Counters (documented in docs/messaging-transport.md). */
+  metrics(): MessagingInstanceCounters {
+    return { ...this.counters, running: this.running.size };
+  }
+
+  /** Stats of the queues this instance reads or writes. */
+  async queueStats(): Promise<Record<string, QueueStats>> {
+    const out: Record<string, QueueStats> = {};
+    for (const [name, queue] of this.queues.entries()) out[name] = await queue.stats();
+    return out;
+  }
+
+  private async doClose(): Promise<void> {
+    this.state = 'closed';
+    this.intake.abort();
+    await this.requestsSub?.close();
+    this.stopDeadlineCheck?.();
+    this.closing.abort();
+    await this.controlSub?.close();
+    if (this.init.ownsFactory === true) await this.init.factory.close();
+  }
+
+  private onRequest(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+    if (frame.type !== 'REQUEST') return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a requests queue`);
+    const { deadline, replyTo } = frame.payload;
+    if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, `invalid-reply-to: ${replyTo.slice(0, 200)}`);
+    const now = this.clock.now();
+    // SPEC §4: a REQUEST past its deadline is acked and dropped, never executed.
+    if (now > deadline) {
+      this.counters.expired += 1;
+      return DONE;
+    }
+    const seen = this.executed.get(frame.id, now);
+    if (seen !== undefined) {
+      this.counters.replayed += 1;
+      // Answered: replay the stored RESPONSE (the gateway drops it if it already has one).
+      // Still running here (our lease was lost and the queue handed it back): the running handler answers.
+      return seen.response !== undefined ? this.reply(replyTo, seen.response) : seen.done;
+    }
+    const done = this.run(frame, delivery);
+    this.executed.begin(frame.id, done);
+    return done;
+  }
+
+  private async run(frame: RequestFrame, delivery: Delivery<Frame>): Promise<void> {
+    const controller = new AbortController();
+    const entry: Running = { controller, deadline: frame.payload.deadline };
+    this.running.set(frame.id, entry);
+    // The subscription aborts delivery.signal when it gives the lease up while we run: stop too.
+    const onLost = (): void => controller.abort('shutdown');
+    delivery.signal.addEventListener('abort', onLost, { once: true });
+    let answer: Awaited<ReturnType<InstanceRequestHandler>>;
+    try {
+      answer = await (this.handle as InstanceRequestHandler)(frame, controller.signal);
+    } catch (err) {
+      if (!controller.signal.aborted) this.logger.error({ err, requestId: frame.id }, 'request handler threw');
+      answer = { status: 500, headers: { 'content-type': 'application/json' }, body: HANDLER_FAILED };
+    } finally {
+      this.running.delete(frame.id);
+      delivery.signal.removeEventListener('abort', onLost);
+    }
+    if (controller.signal.aborted) {
+      // Cancelled or past its deadline: the gateway has already answered the client; a RESPONSE would only be dropped.
+      this.counters.aborted += 1;
+      this.executed.forget(frame.id);
+      return;
+    }
+    this.counters.handled += 1;
+    const response: ResponseFrame = {
+      v: 1,
+      type: 'RESPONSE',
+      id: frame.id,
+      sentAt: this.clock.now(),
+      payload: { status: answer.status, headers: answer.headers, body: answer.body, instanceId: (this.hello as HelloPayload).instance.instanceId },
+    };
+    // Stored before sending: if the send fails, the REQUEST is released and its redelivery replays this RESPONSE.
+    this.executed.answer(frame.id, response, this.clock.now());
+    await this.reply(frame.payload.replyTo, response);
+  }
+
+  private reply(replyTo: string, response: ResponseFrame): Promise<void> {
+    let queue = this.responseQueues.get(replyTo);
+    if (queue === undefined) {
+      queue = this.queues.queue(replyTo);
+      this.responseQueues.set(replyTo, queue);
+    }
+    return queue.enqueue(response).then(() => undefined);
+  }
+
+  private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+    const instanceId = (this.hello as HelloPayload).instance.instanceId;
+    switch (frame.type) {
+      case 'CANCEL': {
+        const running = this.running.get(frame.id);
+        if (running !== undefined) running.controller.abort(frame.payload.reason);
+        return DONE;
+      }
+      case 'RESYNC':
+        if (frame.payload.instanceId !== instanceId || this.state !== 'started') return DONE;
+        return this.sendHello();
+      default:
+        return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a service control queue`);
+    }
+  }
+
+  private sendHello(): Promise<void> {
+    return this.sendControl({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello as HelloPayload });
+  }
+
+  private async sendControl(frame: ControlFrame): Promise<void> {
+    await (this.gatewayControl as MessageQueue<Frame>).enqueue(frame, { headers: this.headers });
+  }
+
+  /** One sweep over running handlers instead of a timer per request. */
+  private abortOverdue(): void {
+    const now = this.clock.now();
+    for (const entry of this.running.values()) {
+      if (now > entry.deadline && !entry.controller.signal.aborted) entry.controller.abort('timeout');
+    }
+  }
+
+  private reject(delivery: Delivery<Frame>, reason: string): Promise<void> {
+    this.counters.rejectedFrames += 1;
+    this.logger.warn({ reason, messageId: delivery.id }, 'frame dead-lettered');
+    return delivery.deadLetter(reason);
+  }
+}

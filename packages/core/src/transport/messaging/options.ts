@@ -1,0 +1,80 @@
+/**
+ * Options of the Messaging router transport: defaults in one frozen object, validated once where
+ * a transport is created, returned frozen (STYLE §5).
+ */
+import { InvalidArgumentError } from '../../errors.js';
+
+export interface MessagingTransportOptionsInput {
+  /** Lease of the control and responses queues (SPEC §9, generic queue lease). @default 30000 */
+  leaseMs?: number;
+  /** Lease of a REQUEST, renewed while its handler runs, so a dead instance's work is reclaimed quickly (SPEC §9). @default 5000 */
+  requestLeaseMs?: number;
+  /** Deliveries of one frame before it is dead-lettered (SPEC §9). @default 3 */
+  maxDeliveries?: number;
+  /** Dead-letter queue = queue name + this. @default ':dlq' */
+  deadLetterSuffix?: string;
+  /** Instance: REQUEST handlers running at once (also the read batch size). Gateway: RESPONSEs read per batch. @default 256 */
+  concurrency?: number;
+  /** Long-poll length of each queue read. @default 1000 */
+  blockMs?: number;
+  /** Instance: how long a finished REQUEST's RESPONSE is kept to answer a redelivery without running again. @default 60000 */
+  replayTtlMs?: number;
+  /** Instance: most REQUEST ids remembered for replay (oldest forgotten first). @default 10000 */
+  replayCacheSize?: number;
+  /** Instance: how often running REQUESTs are checked against their deadline (one sweep, no timer per request). @default 100 */
+  deadlineCheckMs?: number;
+  /** Gateway: a RESYNC to one instance is sent at most this often. @default 1000 */
+  resyncMinIntervalMs?: number;
+  /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
+  pendingGraceMs?: number;
+}
+
+export type MessagingTransportOptions = Readonly<Required<MessagingTransportOptionsInput>>;
+
+/** Defaults of the Messaging router transport. */
+export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.freeze({
+  leaseMs: 30_000,
+  requestLeaseMs: 5_000,
+  maxDeliveries: 3,
+  deadLetterSuffix: ':dlq',
+  concurrency: 256,
+  blockMs: 1_000,
+  replayTtlMs: 60_000,
+  replayCacheSize: 10_000,
+  deadlineCheckMs: 100,
+  resyncMinIntervalMs: 1_000,
+  pendingGraceMs: 5_000,
+});
+
+const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix'>, number]> = [
+  ['leaseMs', 100],
+  ['requestLeaseMs', 100],
+  ['maxDeliveries', 1],
+  ['concurrency', 1],
+  ['blockMs', 1],
+  ['replayTtlMs', 0],
+  ['replayCacheSize', 0],
+  ['deadlineCheckMs', 1],
+  ['resyncMinIntervalMs', 0],
+  ['pendingGraceMs', 0],
+];
+
+/** Fills defaults and checks every option; throws SY_INVALID_ARGUMENT naming `<path>.<option>`. */
+export function resolveMessagingOptions(input: MessagingTransportOptionsInput = {}, path = 'messaging'): MessagingTransportOptions {
+  const known = new Set<string>(Object.keys(MESSAGING_TRANSPORT_DEFAULTS));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key)) throw new InvalidArgumentError(`${path}.${key}`, `is not an option of the messaging transport (known: ${[...known].join(', ')})`);
+  }
+  const o = { ...MESSAGING_TRANSPORT_DEFAULTS };
+  for (const [key, value] of Object.entries(input)) {
+    if (value !== undefined) (o as Record<string, unknown>)[key] = value;
+  }
+  for (const [key, min] of INTEGER_MINIMUMS) {
+    const v: unknown = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw InvalidArgumentError.format(`${path}.${key}`, `an integer ≥ ${min}`, v);
+  }
+  if (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix.length === 0) {
+    throw InvalidArgumentError.format(`${path}.deadLetterSuffix`, 'a non-empty string', o.deadLetterSuffix);
+  }
+  return Object.freeze(o);
+}

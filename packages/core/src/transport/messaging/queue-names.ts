@@ -1,0 +1,25 @@
+/**
+ * The Messaging router transport's queue names (SPEC §5) and nothing else. Names are logical:
+ * the backend adds its own key prefix (e.g. `switchyard:{gateway.control}` in Valkey).
+ */
+
+/** Fan-out: every instance writes HELLO, HEARTBEAT, GOODBYE; every gateway node reads all of them. */
+export const GATEWAY_CONTROL_QUEUE = 'gateway.control';
+
+/** Competing: RESPONSEs for one gateway node, read only by that node. */
+export const gatewayResponsesQueue = (nodeId: string): string => `gateway.${nodeId}.responses`;
+
+/** Competing: REQUESTs for one exact service version, shared by its instances. */
+export const serviceRequestsQueue = (service: string, version: string): string => `service.${service}.${version}.requests`;
+
+/** Fan-out: CANCEL and RESYNC for every instance of a service (addressed inside the frame). */
+export const serviceControlQueue = (service: string): string => `service.${service}.control`;
+
+const RESPONSES = /^gateway\.[A-Za-z0-9_.:-]+\.responses$/;
+
+/** True when `name` is a gateway responses queue: an instance sends a RESPONSE nowhere else. */
+export const isGatewayResponsesQueue = (name: string): boolean => RESPONSES.test(name);
+
+/** Queue headers the instance side puts on control frames so a gateway that lost its state can address RESYNC. */
+export const HEADER_SERVICE = 'sy-service';
+export const HEADER_VERSION = 'sy-version';

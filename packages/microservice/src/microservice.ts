@@ -1,0 +1,207 @@
+/**
+ * A running copy of a service (SPEC §8): endpoints, the request handler the transport calls,
+ * heartbeats, and the shutdown order GOODBYE → drain in-flight → close (STYLE §6).
+ */
+import {
+  computeEndpointsHash,
+  hasCode,
+  type HelloPayload,
+  type HttpMethod,
+  type InstanceStatus,
+  type RequestFrame,
+} from '@switchyard/core';
+import { EndpointTable } from './endpoint-table.js';
+import { MicroserviceStateError, SERVICE_ERROR_CODES } from './errors.js';
+import type { ResolvedMicroserviceOptions } from './options.js';
+import { serviceRequest } from './request.js';
+import { encodeResponse, errorAnswer, type Answer } from './response.js';
+import type { EndpointOptions, Handler, MicroserviceState, MicroserviceStatus, ServiceContext, ServiceResponse } from './types.js';
+
+export class Microservice {
+  private readonly endpoints = new EndpointTable();
+  private state: MicroserviceState = 'new';
+  private inFlight = 0;
+  private handled = 0;
+  private seq = 0;
+  private endpointsHash = '';
+  private stopHeartbeats: (() => void) | undefined;
+  private drained: (() => void) | undefined;
+  /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
+  private readonly exposed = new Set<AbortController>();
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly options: ResolvedMicroserviceOptions) {}
+
+  get name(): string {
+    return this.options.name;
+  }
+
+  get version(): string {
+    return this.options.version;
+  }
+
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  /** The router transport this instance registered on (`messaging`, `tcp`, ...). */
+  get transportType(): string {
+    return this.options.transport.type;
+  }
+
+  get(path: string, handler: Handler, options?: EndpointOptions): this {
+    return this.route('GET', path, handler, options);
+  }
+
+  post(path: string, handler: Handler, options?: EndpointOptions): this {
+    return this.route('POST', path, handler, options);
+  }
+
+  put(path: string, handler: Handler, options?: EndpointOptions): this {
+    return this.route('PUT', path, handler, options);
+  }
+
+  patch(path: string, handler: Handler, options?: EndpointOptions): this {
+    return this.route('PATCH', path, handler, options);
+  }
+
+  delete(path: string, handler: Handler, options?: EndpointOptions): this {
+    return this.route('DELETE', path, handler, options);
+  }
+
+  /** Registers an endpoint for any method; all endpoints are declared before start() (HELLO carries them). */
+  route(method: HttpMethod, path: string, handler: Handler, options?: EndpointOptions): this {
+    if (this.state !== 'new') throw new MicroserviceStateError(`add endpoint ${method} ${path}`, this.state);
+    this.endpoints.add(method, path, handler, options);
+    return this;
+  }
+
+  /** Sends HELLO, starts heartbeats and starts taking REQUESTs. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new MicroserviceStateError('start', this.state);
+    this.state = 'starting';
+    const { name, version, region, instanceId, transport, clock, logger } = this.options;
+    const endpoints = this.endpoints.descriptors();
+    this.endpointsHash = computeEndpointsHash(endpoints);
+    const hello: HelloPayload = {
+      instance: { service: name, version, region, instanceId, address: '' },
+      endpoints,
+      endpointsHash: this.endpointsHash,
+    };
+    try {
+      await transport.start(hello, (frame, signal) => this.handle(frame, signal));
+    } catch (err) {
+      this.state = 'stopped';
+      throw err;
+    }
+    this.state = 'running';
+    this.beat();
+    this.stopHeartbeats = clock.every(this.options.heartbeatIntervalMs, () => this.beat());
+    logger.info({ service: name, version, instanceId, transport: transport.type, endpoints: endpoints.length }, 'service started');
+  }
+
+  /** GOODBYE (no new work), then waits for in-flight handlers (up to drainTimeoutMs, then aborts them), then closes the transport. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  status(): MicroserviceStatus {
+    return { state: this.state, ready: this.isReady(), instanceId: this.options.instanceId, inFlight: this.inFlight, handled: this.handled };
+  }
+
+  /** Running, and the transport can take requests. */
+  isReady(): boolean {
+    return this.state === 'running' && this.options.transport.isReady();
+  }
+
+  private async doStop(): Promise<void> {
+    const { transport, clock, logger, drainTimeoutMs } = this.options;
+    const wasRunning = this.state === 'running';
+    this.state = 'draining';
+    this.stopHeartbeats?.();
+    if (wasRunning) {
+      try {
+        await transport.goodbye();
+      } catch (err) {
+        logger.warn({ err }, 'GOODBYE could not be sent; draining anyway');
+      }
+      if (this.inFlight > 0) {
+        const drained = new Promise<void>((resolve) => (this.drained = resolve));
+        const timeout = new AbortController();
+        const timedOut = await Promise.race([
+          drained.then(() => false),
+          clock.sleep(drainTimeoutMs, timeout.signal).then(() => true),
+        ]);
+        timeout.abort();
+        if (timedOut) {
+          logger.warn({ inFlight: this.inFlight, drainTimeoutMs }, 'drain timed out; aborting in-flight handlers');
+          for (const controller of this.exposed) controller.abort('shutdown');
+        }
+      }
+    }
+    await transport.close();
+    this.state = 'stopped';
+    logger.info({ instanceId: this.options.instanceId, handled: this.handled }, 'service stopped');
+  }
+
+  private beat(): void {
+    const status: InstanceStatus = this.state === 'running' ? 'healthy' : 'draining';
+    this.seq += 1;
+    this.options.transport
+      .heartbeat({ instanceId: this.options.instanceId, seq: this.seq, status, inFlight: this.inFlight, endpointsHash: this.endpointsHash })
+      .catch((err: unknown) => this.options.logger.warn({ err }, 'HEARTBEAT could not be sent'));
+  }
+
+  private async handle(frame: RequestFrame, signal: AbortSignal): Promise<Answer> {
+    const { method, path } = frame.payload;
+    const match = this.endpoints.match(method, path);
+    if (match.kind === 'not-found') return errorAnswer(404, 'SY_SERVICE_NO_ENDPOINT', `no endpoint matches ${method} ${path}`, frame.id);
+    if (match.kind === 'method-not-allowed') {
+      return errorAnswer(405, 'SY_SERVICE_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, frame.id, { allow: match.allow.join(', ') });
+    }
+    this.inFlight += 1;
+    let controller: AbortController | undefined;
+    const ctx = this.context(frame, signal, (c) => (controller = c));
+    try {
+      const response: ServiceResponse = await match.handler(serviceRequest(frame, match.params), ctx);
+      this.handled += 1;
+      return encodeResponse(response, `handler of ${method} ${path}`);
+    } catch (err) {
+      if (hasCode(err, SERVICE_ERROR_CODES.InvalidJson)) return errorAnswer(400, SERVICE_ERROR_CODES.InvalidJson, 'the request body is not valid JSON', frame.id);
+      this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
+      return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);
+    } finally {
+      if (controller !== undefined) this.exposed.delete(controller);
+      this.inFlight -= 1;
+      if (this.inFlight === 0) this.drained?.();
+    }
+  }
+
+  private context(frame: RequestFrame, signal: AbortSignal, onController: (c: AbortController) => void): ServiceContext {
+    const exposed = this.exposed;
+    let own: AbortSignal | undefined;
+    return {
+      // Made on first use: most handlers never look at the signal, and a request should allocate little.
+      get signal(): AbortSignal {
+        if (own === undefined) {
+          const controller = new AbortController();
+          if (signal.aborted) controller.abort(signal.reason);
+          else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
+          exposed.add(controller);
+          onController(controller);
+          own = controller.signal;
+        }
+        return own;
+      },
+      requestId: frame.id,
+      instanceId: this.options.instanceId,
+      deadline: frame.payload.deadline,
+      accepted: (jobId: string, location = `/jobs/${encodeURIComponent(jobId)}`): ServiceResponse => ({
+        status: 202,
+        headers: { location },
+        json: { jobId, status: 'accepted', location },
+      }),
+    };
+  }
+}

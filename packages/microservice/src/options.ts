@@ -1,0 +1,75 @@
+/** Options of createMicroservice: defaults in one frozen object, validated once (STYLE §5). */
+import { randomBytes } from 'node:crypto';
+import semver from 'semver';
+import { InvalidArgumentError, silentLogger, systemClock, type Clock, type InstanceTransport, type Logger } from '@switchyard/core';
+
+export interface MicroserviceOptions {
+  /** Service name: letters, digits, `_`, `-`, starting with a letter or digit (dots would break queue names). */
+  readonly name: string;
+  /** Strict semver, e.g. `1.4.2`. */
+  readonly version: string;
+  /** @default 'local' */
+  readonly region?: string;
+  /** Unique per running copy. @default `<name>-<12 random hex>` */
+  readonly instanceId?: string;
+  /** How REQUESTs reach this instance (see createInstanceTransport for config-built transports). */
+  readonly transport: InstanceTransport;
+  /** @default 5000 (SPEC §9) */
+  readonly heartbeatIntervalMs?: number;
+  /** stop() waits this long for in-flight handlers, then aborts their signals with `shutdown`. @default 30000 */
+  readonly drainTimeoutMs?: number;
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger */
+  readonly logger?: Logger;
+}
+
+export type ResolvedMicroserviceOptions = Readonly<Required<MicroserviceOptions>>;
+
+/** Defaults of the microservice SDK. */
+export const MICROSERVICE_DEFAULTS = Object.freeze({
+  region: 'local',
+  heartbeatIntervalMs: 5_000,
+  drainTimeoutMs: 30_000,
+});
+
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const INSTANCE_ID = /^[\x21-\x7e]{1,128}$/;
+
+export function resolveMicroserviceOptions(input: MicroserviceOptions): ResolvedMicroserviceOptions {
+  if (typeof input !== 'object' || input === null) throw InvalidArgumentError.format('options', 'an object', input);
+  const { name, version } = input;
+  if (typeof name !== 'string' || !SERVICE_NAME.test(name)) {
+    throw InvalidArgumentError.format('name', 'a service name of letters, digits, "_" or "-" (≤ 64, no dots)', name);
+  }
+  if (typeof version !== 'string' || semver.valid(version) !== version) {
+    throw InvalidArgumentError.format('version', 'a strict semver version such as "1.4.2"', version);
+  }
+  const region = input.region ?? MICROSERVICE_DEFAULTS.region;
+  if (typeof region !== 'string' || region.length === 0) throw InvalidArgumentError.format('region', 'a non-empty string', region);
+  const instanceId = input.instanceId ?? `${name}-${randomBytes(6).toString('hex')}`;
+  if (typeof instanceId !== 'string' || !INSTANCE_ID.test(instanceId)) {
+    throw InvalidArgumentError.format('instanceId', '1-128 visible ASCII characters', instanceId);
+  }
+  const transport = input.transport;
+  if (typeof transport !== 'object' || transport === null || typeof transport.start !== 'function') {
+    throw InvalidArgumentError.format('transport', 'an InstanceTransport', transport);
+  }
+  const heartbeatIntervalMs = input.heartbeatIntervalMs ?? MICROSERVICE_DEFAULTS.heartbeatIntervalMs;
+  if (!Number.isInteger(heartbeatIntervalMs) || heartbeatIntervalMs < 10) {
+    throw InvalidArgumentError.format('heartbeatIntervalMs', 'an integer ≥ 10', heartbeatIntervalMs);
+  }
+  const drainTimeoutMs = input.drainTimeoutMs ?? MICROSERVICE_DEFAULTS.drainTimeoutMs;
+  if (!Number.isInteger(drainTimeoutMs) || drainTimeoutMs < 0) throw InvalidArgumentError.format('drainTimeoutMs', 'an integer ≥ 0', drainTimeoutMs);
+  return Object.freeze({
+    name,
+    version,
+    region,
+    instanceId,
+    transport,
+    heartbeatIntervalMs,
+    drainTimeoutMs,
+    clock: input.clock ?? systemClock,
+    logger: input.logger ?? silentLogger,
+  });
+}

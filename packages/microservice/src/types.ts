@@ -1,0 +1,72 @@
+/** What a handler sees and returns (SPEC §8). */
+import type { ClaimRequirement, HttpMethod, Identity } from '@switchyard/core';
+
+/** One HTTP request as the gateway forwarded it. */
+export interface ServiceRequest {
+  readonly method: HttpMethod;
+  /** The request path (no query string). */
+  readonly path: string;
+  /** Values of the template's `{name}` / `{name...}` parameters, percent-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** Lower-case names. Identity headers come only from the gateway (SPEC §6 identity header policy). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The raw body bytes. */
+  readonly body: Uint8Array;
+  /** The body as UTF-8 text. */
+  text(): string;
+  /** The body parsed as JSON; throws SyntaxError on invalid JSON (the SDK answers 400 if the handler lets it escape). */
+  json<T = unknown>(): T;
+  /** The caller the gateway verified, or null when the gateway sent none. */
+  readonly identity: Identity | null;
+}
+
+/** What a handler gets beside the request. */
+export interface ServiceContext {
+  /** Aborts on CANCEL (client gone, gateway timeout, shutdown) or when the deadline passes; `reason` is the CancelReason. */
+  readonly signal: AbortSignal;
+  /** The REQUEST's correlation id (also the gateway's request id). */
+  readonly requestId: string;
+  readonly instanceId: string;
+  /** Epoch ms after which the answer is of no use. */
+  readonly deadline: number;
+  /**
+   * Answers `202 Accepted` for long work (SPEC §8): body `{ jobId, status: 'accepted', location }`
+   * and a `Location` header. @default location `/jobs/<jobId>`
+   */
+  accepted(jobId: string, location?: string): ServiceResponse;
+}
+
+/** A handler's answer: a status and at most one of `json`, `text`, `body`. */
+export interface ServiceResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Serialized as JSON; `content-type: application/json` is set unless given. */
+  readonly json?: unknown;
+  /** Sent as UTF-8; `content-type: text/plain; charset=utf-8` is set unless given. */
+  readonly text?: string;
+  readonly body?: Uint8Array;
+}
+
+export type Handler = (req: ServiceRequest, ctx: ServiceContext) => Promise<ServiceResponse>;
+
+export interface EndpointOptions {
+  /** Announced in HELLO; the gateway uses it as the request deadline. @default the gateway's route default */
+  readonly timeoutMs?: number;
+  /** Claims the gateway requires of the caller before dispatching (SPEC §6). @default [] */
+  readonly requiringClaims?: readonly ClaimRequirement[];
+}
+
+/** Lifecycle of a service. */
+export type MicroserviceState = 'new' | 'starting' | 'running' | 'draining' | 'stopped';
+
+export interface MicroserviceStatus {
+  readonly state: MicroserviceState;
+  /** Running and its transport can take requests. */
+  readonly ready: boolean;
+  readonly instanceId: string;
+  /** Handlers running now. */
+  readonly inFlight: number;
+  /** Requests answered since start. */
+  readonly handled: number;
+}

@@ -1,0 +1,192 @@
+/**
+ * The gateway config schema (SPEC §6 "Config"), with every default in one place. Parsed once at
+ * start by `parseGatewayConfig`; nothing downstream checks or defaults again.
+ */
+import { hostname } from 'node:os';
+import semver from 'semver';
+import { z } from 'zod';
+
+/** Identity headers stripped from every client request by default (SPEC §6). A trailing `*` is a prefix match. */
+export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
+  'x-switchyard-identity-*',
+  'x-tenant-id',
+  'x-scopes',
+  'x-user-id',
+  'x-forwarded-user',
+]);
+
+/** Every default of the gateway config, frozen. */
+export const GATEWAY_DEFAULTS = Object.freeze({
+  region: 'default',
+  host: '0.0.0.0',
+  port: 8080,
+  maxBodyBytes: 10 * 1024 * 1024,
+  requestIdHeader: 'x-request-id',
+  shutdownGraceMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  defaultTimeoutMs: 30_000,
+  sweepIntervalMs: 1_000,
+  degradedAfterMs: 15_000,
+  staleAfterMs: 30_000,
+  retryAfterSeconds: 1,
+  clockToleranceSec: 5,
+  tenantClaim: 'tenant',
+  scopesClaim: 'scope',
+  maxClients: 100_000,
+  logLevel: 'info' as const,
+});
+
+// Environment values arrive as JSON when they parse as JSON, so `SWITCHYARD_NODE__ID=7` is the
+// number 7; a string field takes it back as "7" rather than failing.
+const text = () =>
+  z.preprocess((v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v), z.string());
+const nonEmpty = () =>
+  z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().min(1, 'must be a non-empty string'));
+const positiveInt = (): z.ZodNumber => z.number().int('must be an integer').positive('must be > 0');
+const stringOrList = (): z.ZodUnion<[z.ZodString, z.ZodArray<z.ZodString>]> => z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const nodeSchema = z
+  .strictObject({
+    id: nonEmpty()
+      .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'must contain only letters, digits, "_", "." and "-" (it names the responses queue)')
+      .default(`gw-${hostname()}-${process.pid}`),
+    region: nonEmpty().default(GATEWAY_DEFAULTS.region),
+  })
+  .prefault({});
+
+const httpSchema = z
+  .strictObject({
+    host: nonEmpty().default(GATEWAY_DEFAULTS.host),
+    port: z.number().int('must be an integer').min(0).max(65_535).default(GATEWAY_DEFAULTS.port),
+    maxBodyBytes: positiveInt().default(GATEWAY_DEFAULTS.maxBodyBytes),
+    requestIdHeader: nonEmpty().transform((v) => v.toLowerCase()).default(GATEWAY_DEFAULTS.requestIdHeader),
+    shutdownGraceMs: z.number().int().min(0).default(GATEWAY_DEFAULTS.shutdownGraceMs),
+    keepAliveTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
+    trustProxy: z.boolean().default(false),
+  })
+  .prefault({});
+
+const transportSchema = z.looseObject({
+  type: z.enum(['messaging', 'tcp', 'tls', 'inmemory']),
+});
+
+const routingSchema = z
+  .strictObject({
+    defaultTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.defaultTimeoutMs),
+    defaultVersions: z
+      .record(z.string(), text().refine((v) => semver.validRange(v) !== null, 'must be a semver version like 1.4.2 or a range like ^1.4'))
+      .default({}),
+    sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
+  })
+  .prefault({});
+
+const healthSchema = z
+  .strictObject({
+    degradedAfterMs: positiveInt().default(GATEWAY_DEFAULTS.degradedAfterMs),
+    staleAfterMs: positiveInt().default(GATEWAY_DEFAULTS.staleAfterMs),
+    requiredServices: z.array(nonEmpty()).default([]),
+  })
+  .prefault({})
+  .refine((h) => h.staleAfterMs > h.degradedAfterMs, {
+    message: 'must be greater than health.degradedAfterMs',
+    path: ['staleAfterMs'],
+  });
+
+const jwtSchema = z
+  .strictObject({
+    issuer: stringOrList().optional(),
+    audience: stringOrList().optional(),
+    algorithms: z.array(z.enum(['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'])).min(1).optional(),
+    secret: nonEmpty().optional(),
+    publicKey: nonEmpty().optional(),
+    publicKeyFile: nonEmpty().optional(),
+    jwksFile: nonEmpty().optional(),
+    jwksUrl: z.url().optional(),
+    clockToleranceSec: z.number().min(0).default(GATEWAY_DEFAULTS.clockToleranceSec),
+    tenantClaim: nonEmpty().default(GATEWAY_DEFAULTS.tenantClaim),
+    scopesClaim: nonEmpty().default(GATEWAY_DEFAULTS.scopesClaim),
+  })
+  .superRefine((jwt, ctx) => {
+    const sources = (['secret', 'publicKey', 'publicKeyFile', 'jwksFile', 'jwksUrl'] as const).filter((k) => jwt[k] !== undefined);
+    if (sources.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          sources.length === 0
+            ? 'needs exactly one key source: secret, publicKey, publicKeyFile, jwksFile or jwksUrl'
+            : `has ${sources.join(' and ')}; give exactly one key source`,
+        path: [],
+      });
+    }
+  });
+
+const anonymousSchema = z.strictObject({
+  subject: nonEmpty().default('anonymous'),
+  tenant: nonEmpty().optional(),
+  scopes: z.array(nonEmpty()).default([]),
+});
+
+const authSchema = z
+  .strictObject({
+    jwt: jwtSchema.optional(),
+    anonymous: anonymousSchema.optional(),
+    reservedHeaders: z
+      .array(nonEmpty().transform((v) => v.toLowerCase()))
+      .default([...DEFAULT_RESERVED_HEADERS]),
+  })
+  .prefault({});
+
+const bucketSchema = z.strictObject({
+  requestsPerSecond: z.number().positive('must be > 0'),
+  burst: positiveInt().optional(),
+});
+
+const rateLimitSchema = z
+  .strictObject({
+    perClient: bucketSchema.optional(),
+    perRoute: bucketSchema.optional(),
+    clientKey: z.enum(['subject-or-ip', 'ip']).default('subject-or-ip'),
+    maxClients: positiveInt().default(GATEWAY_DEFAULTS.maxClients),
+  })
+  .prefault({});
+
+const logSchema = z
+  .strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(GATEWAY_DEFAULTS.logLevel),
+    requests: z.boolean().default(true),
+  })
+  .prefault({});
+
+export const gatewayConfigSchema = z.strictObject({
+  node: nodeSchema,
+  http: httpSchema,
+  transports: z
+    .array(transportSchema)
+    .min(1, 'must list at least one transport')
+    .superRefine((entries, ctx) => {
+      // Instances are addressed by transport type (InstanceLink.transport), so one of each.
+      const seen = new Map<string, number>();
+      entries.forEach((e, i) => {
+        const first = seen.get(e.type);
+        if (first === undefined) seen.set(e.type, i);
+        else ctx.addIssue({ code: 'custom', path: [i, 'type'], message: `a gateway runs at most one transport of each type; "${e.type}" is already transports[${first}]` });
+      });
+    }),
+  routing: routingSchema,
+  health: healthSchema,
+  auth: authSchema,
+  rateLimit: rateLimitSchema,
+  log: logSchema,
+});
+
+/** The validated, fully defaulted, frozen gateway config. */
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+/** What a config file may contain before defaults are applied. */
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+export type JwtConfig = NonNullable<GatewayConfig['auth']['jwt']>;
+export type AnonymousConfig = NonNullable<GatewayConfig['auth']['anonymous']>;
+export type RateLimitConfig = GatewayConfig['rateLimit'];
+export type TransportEntry = GatewayConfig['transports'][number];
+
+/** Top-level keys, for env mapping and "did you mean" hints. */
+export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze(Object.keys(gatewayConfigSchema.shape));

@@ -1,0 +1,61 @@
+/**
+ * Reads a request body with a byte limit: a declared Content-Length over the limit is refused
+ * before a byte is read; otherwise chunks are counted as they arrive and reading stops at the
+ * first byte past the limit, so an oversized body is never buffered whole (LESSONS: never buffer
+ * an unbounded body).
+ */
+import type { IncomingMessage } from 'node:http';
+
+export type BodyResult =
+  | { readonly kind: 'ok'; readonly body: Uint8Array }
+  | { readonly kind: 'too-large' }
+  | { readonly kind: 'aborted' };
+
+const EMPTY = new Uint8Array(0);
+const OK_EMPTY: BodyResult = Object.freeze({ kind: 'ok', body: EMPTY });
+const TOO_LARGE: BodyResult = Object.freeze({ kind: 'too-large' });
+const ABORTED: BodyResult = Object.freeze({ kind: 'aborted' });
+
+export function readBody(req: IncomingMessage, maxBodyBytes: number): Promise<BodyResult> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined) {
+    const n = Number(declared);
+    if (n > maxBodyBytes) return Promise.resolve(TOO_LARGE);
+    if (n === 0) return Promise.resolve(OK_EMPTY);
+  } else if (req.headers['transfer-encoding'] === undefined) {
+    // No Content-Length and not chunked: HTTP/1.1 says there is no body.
+    return Promise.resolve(OK_EMPTY);
+  }
+  if (req.readableEnded) return Promise.resolve(OK_EMPTY);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (result: BodyResult): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('aborted', onAborted);
+      req.off('error', onAborted);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > maxBodyBytes) {
+        // Stop reading: the caller answers 413 and closes the connection.
+        req.pause();
+        finish(TOO_LARGE);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      if (chunks.length === 0) finish(OK_EMPTY);
+      else if (chunks.length === 1) finish({ kind: 'ok', body: chunks[0] as Buffer });
+      else finish({ kind: 'ok', body: Buffer.concat(chunks, size) });
+    };
+    const onAborted = (): void => finish(ABORTED);
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('aborted', onAborted);
+    req.on('error', onAborted);
+  });
+}

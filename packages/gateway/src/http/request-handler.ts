@@ -1,0 +1,349 @@
+/**
+ * The request path of SPEC §6, in order: strip reserved identity headers → match (404/405) →
+ * version → authenticate and authorize (401/403) → identity headers from the verified principal
+ * → rate limits (429) → eligible instance (503, fast) → body within maxBodyBytes (413) → dispatch
+ * with a deadline (504 + CANCEL; client gone → CANCEL) → response (502 on transport failure).
+ * This is the throughput-critical path: no schema validation, no per-request closures beyond
+ * the deadline and disconnect hooks, one writeHead + end per answer.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  hasCode,
+  ERROR_CODES,
+  type CancelReason,
+  type Clock,
+  type DispatchTarget,
+  type GatewayTransport,
+  type HttpMethod,
+  type Identity,
+  type Logger,
+  type RequestPayload,
+  type ResponsePayload,
+  type RoutingState,
+  type TransportType,
+} from '@switchyard/core';
+import type { GatewayConfig } from '../config/schema.js';
+import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../errors.js';
+import type { GatewayMetrics } from '../operations/metrics.js';
+import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
+import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
+import type { RateLimiter } from '../policy/rate-limiter.js';
+import { readBody } from './body-reader.js';
+import { newRequestId, readRequestId } from './request-id.js';
+
+export interface RequestPathDeps {
+  readonly config: Readonly<GatewayConfig>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly routing: RoutingState;
+  readonly transports: ReadonlyMap<TransportType, GatewayTransport>;
+  readonly authenticator: Authenticator;
+  readonly reserved: ReservedHeaders;
+  readonly metrics: GatewayMetrics;
+  readonly clientLimiter: RateLimiter | undefined;
+  readonly routeLimiter: RateLimiter | undefined;
+  /** Operations endpoints (health, metrics, routes); returns true when it answered. */
+  readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/** Tracks in-flight dispatches so shutdown can wait for them or cancel them. */
+export class InFlightRequests {
+  private readonly controllers = new Set<AbortController>();
+  private idleWaiters: Array<() => void> = [];
+
+  get size(): number {
+    return this.controllers.size;
+  }
+
+  add(c: AbortController): void {
+    this.controllers.add(c);
+  }
+
+  delete(c: AbortController): void {
+    this.controllers.delete(c);
+    if (this.controllers.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.controllers.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  cancelAll(reason: CancelReason): void {
+    for (const c of this.controllers) c.abort(reason);
+  }
+}
+
+const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
+
+export class RequestPath {
+  readonly inFlight = new InFlightRequests();
+  private draining = false;
+  private readonly requestIdHeader: string;
+  private readonly maxBodyBytes: number;
+  private readonly defaultTimeoutMs: number;
+  private readonly region: string;
+  private readonly logRequests: boolean;
+  private readonly retryAfter: string;
+
+  constructor(private readonly deps: RequestPathDeps) {
+    this.requestIdHeader = deps.config.http.requestIdHeader;
+    this.maxBodyBytes = deps.config.http.maxBodyBytes;
+    this.defaultTimeoutMs = deps.config.routing.defaultTimeoutMs;
+    this.region = deps.config.node.region;
+    this.logRequests = deps.config.log.requests;
+    this.retryAfter = '1';
+  }
+
+  /** From now on every new request gets 503 SY_GATEWAY_SHUTTING_DOWN with `Connection: close`. */
+  startDraining(): void {
+    this.draining = true;
+  }
+
+  /** The `http.Server` request listener. Never rejects. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    this.run(req, res).catch((err: unknown) => {
+      this.deps.logger.error({ err: errorFields(err), url: req.url }, 'gateway request path failed');
+      if (!res.headersSent) this.fail(res, 'SY_GATEWAY_INTERNAL', 'unknown', 'unmatched', '', performance.now());
+      else res.destroy();
+    });
+  };
+
+  private async run(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const deps = this.deps;
+    // SPEC §6: reserved identity headers go before anything reads headers.
+    deps.reserved.strip(req.headers);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const query = q === -1 ? '' : url.slice(q + 1);
+
+    if (deps.operations(path, req, res)) return;
+
+    const requestId = readRequestId(req.headers[this.requestIdHeader]) ?? newRequestId();
+    deps.metrics.requestStarted();
+    if (this.draining) {
+      res.shouldKeepAlive = false;
+      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, 'unmatched', '', started, { 'retry-after': this.retryAfter });
+      return;
+    }
+    const method = req.method ?? 'GET';
+    const match = deps.routing.match(method, path);
+    if (match.kind === 'not-found') {
+      this.fail(res, 'SY_GATEWAY_NOT_FOUND', requestId, 'unmatched', '', started);
+      return;
+    }
+    if (match.kind === 'method-not-allowed') {
+      this.fail(res, 'SY_GATEWAY_METHOD_NOT_ALLOWED', requestId, 'unmatched', '', started, { allow: match.allow.join(', ') });
+      return;
+    }
+    const choice = deps.routing.chooseVersion(match, headerValue(req.headers['x-switchyard-version']));
+    if (choice.kind === 'version-not-found') {
+      this.fail(res, 'SY_GATEWAY_VERSION_NOT_FOUND', requestId, 'unmatched', '', started);
+      return;
+    }
+    // With no eligible version, authenticate against the highest candidate's endpoint; the 503
+    // comes at the instance step, after auth and rate limits (SPEC §6 order).
+    const candidate = choice.kind === 'chosen' ? choice.candidate : (match.candidates[0] as (typeof match.candidates)[number]);
+    const endpoint = candidate.endpoint;
+    const route = `${endpoint.method} ${endpoint.path}`;
+
+    const auth = await deps.authenticator.authenticate(headerValue(req.headers.authorization));
+    if (auth.kind === 'invalid') {
+      this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      return;
+    }
+    const identity: Identity | null = auth.kind === 'none' ? null : auth.identity;
+    if (endpoint.requiringClaims.length > 0 && !meetsClaims(identity, endpoint.requiringClaims)) {
+      if (identity === null || identity.anonymous) this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer' });
+      else this.fail(res, 'SY_GATEWAY_FORBIDDEN', requestId, route, '', started);
+      return;
+    }
+
+    const headers = forwardableHeaders(req.headers);
+    writeIdentityHeaders(headers, identity, deps.reserved);
+    headers[this.requestIdHeader] = requestId;
+
+    if (deps.clientLimiter !== undefined) {
+      const key =
+        deps.config.rateLimit.clientKey === 'subject-or-ip' && identity !== null && !identity.anonymous && identity.subject !== undefined
+          ? `sub:${identity.subject}`
+          : `ip:${this.clientIp(req)}`;
+      const waitMs = deps.clientLimiter.take(key);
+      if (waitMs > 0) {
+        this.fail(res, 'SY_GATEWAY_RATE_LIMITED', requestId, route, '', started, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        return;
+      }
+    }
+    if (deps.routeLimiter !== undefined) {
+      const waitMs = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
+      if (waitMs > 0) {
+        this.fail(res, 'SY_GATEWAY_RATE_LIMITED', requestId, route, '', started, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        return;
+      }
+    }
+
+    const instance = choice.kind === 'chosen' ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey) : undefined;
+    const transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
+    if (instance === undefined || transport === undefined) {
+      this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, route, '', started, { 'retry-after': this.retryAfter });
+      return;
+    }
+    const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+
+    const body = await readBody(req, this.maxBodyBytes);
+    if (body.kind === 'too-large') {
+      // The rest of the body is never read: answer and close the connection.
+      res.shouldKeepAlive = false;
+      this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);
+      res.once('finish', () => req.destroy());
+      return;
+    }
+    if (body.kind === 'aborted') {
+      this.finished(route, 499, target.link.transport, started, requestId, method, path);
+      return;
+    }
+
+    const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
+    const payload: Omit<RequestPayload, 'replyTo'> = {
+      method: method as HttpMethod,
+      path,
+      query,
+      headers,
+      body: body.body,
+      deadline: deps.clock.now() + timeoutMs,
+      identity,
+    };
+    const abort = new AbortController();
+    const timer = new AbortController();
+    this.inFlight.add(abort);
+    const dispatched = deps.routing.beginDispatch(target.instanceId);
+    deps.clock.sleep(timeoutMs, timer.signal).then(
+      () => abort.abort('timeout' satisfies CancelReason),
+      () => undefined,
+    );
+    const onClose = (): void => {
+      if (!res.writableFinished) abort.abort('client-disconnected' satisfies CancelReason);
+    };
+    res.once('close', onClose);
+    let response: ResponsePayload;
+    try {
+      response = await transport.dispatch(target, payload, { signal: abort.signal });
+    } catch (err) {
+      this.dispatchFailed(err, abort.signal, res, requestId, route, target.link.transport, started, target.instanceId);
+      return;
+    } finally {
+      timer.abort();
+      dispatched();
+      this.inFlight.delete(abort);
+      res.off('close', onClose);
+    }
+    if (res.destroyed) {
+      this.finished(route, 499, target.link.transport, started, requestId, method, path);
+      return;
+    }
+    const out: Record<string, string> = {};
+    for (const name in response.headers) {
+      if (!SKIP_RESPONSE_HEADERS.has(name)) out[name] = response.headers[name] as string;
+    }
+    out[this.requestIdHeader] = requestId;
+    out['content-length'] = String(response.body.byteLength);
+    if (this.draining) res.shouldKeepAlive = false;
+    res.writeHead(response.status, out);
+    res.end(response.body);
+    this.finished(route, response.status, target.link.transport, started, requestId, method, path, response.instanceId);
+  }
+
+  private dispatchFailed(
+    err: unknown,
+    signal: AbortSignal,
+    res: ServerResponse,
+    requestId: string,
+    route: string,
+    transport: string,
+    started: number,
+    instanceId: string,
+  ): void {
+    if (signal.aborted || hasCode(err, ERROR_CODES.RequestCancelled)) {
+      const reason = signal.aborted ? String(signal.reason) : 'cancelled';
+      if (reason === 'timeout') {
+        this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, transport, started);
+      } else if (reason === 'shutdown') {
+        res.shouldKeepAlive = false;
+        this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, route, transport, started, { 'retry-after': this.retryAfter });
+      } else {
+        this.finished(route, 499, transport, started, requestId, '', '', instanceId);
+      }
+      return;
+    }
+    this.deps.logger.warn({ requestId, route, instanceId, transport, err: errorFields(err) }, 'dispatch failed');
+    this.fail(res, 'SY_GATEWAY_BAD_GATEWAY', requestId, route, transport, started);
+  }
+
+  private fail(
+    res: ServerResponse,
+    code: GatewayHttpErrorCode,
+    requestId: string,
+    route: string,
+    transport: string,
+    started: number,
+    extra?: Readonly<Record<string, string>>,
+  ): void {
+    const status = GATEWAY_HTTP_ERRORS[code].status;
+    if (!res.headersSent && !res.destroyed) {
+      const body = errorBody(code, requestId);
+      res.writeHead(status, {
+        ...extra,
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': String(Buffer.byteLength(body)),
+        [this.requestIdHeader]: requestId,
+      });
+      res.end(body);
+    }
+    this.finished(route, status, transport, started, requestId, res.req?.method ?? '', res.req?.url ?? '', undefined, code);
+  }
+
+  private finished(
+    route: string,
+    status: number,
+    transport: string,
+    started: number,
+    requestId: string,
+    method: string,
+    path: string,
+    instanceId?: string,
+    code?: string,
+  ): void {
+    const ms = performance.now() - started;
+    this.deps.metrics.requestFinished(route, status, transport === '' ? 'none' : transport, ms / 1000);
+    if (this.logRequests) {
+      this.deps.logger.info(
+        { requestId, method, path, route, status, durationMs: Math.round(ms * 100) / 100, transport, instanceId, code },
+        'request',
+      );
+    }
+  }
+
+  private clientIp(req: IncomingMessage): string {
+    if (this.deps.config.http.trustProxy) {
+      const xff = headerValue(req.headers['x-forwarded-for']);
+      if (xff !== undefined) return (xff.split(',')[0] as string).trim();
+    }
+    return req.socket.remoteAddress ?? 'unknown';
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function errorFields(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) return { message: err.message, code: (err as { code?: unknown }).code, name: err.name };
+  return { message: String(err) };
+}

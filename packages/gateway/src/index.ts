@@ -1,0 +1,41 @@
+/**
+ * @switchyard/gateway — the public surface: build a gateway from a validated config, the config
+ * loader, the error table, and the policy pieces (identity headers, JWT, rate limits) for reuse.
+ */
+
+// --- gateway ----------------------------------------------------------------------------------
+export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
+
+// --- config -----------------------------------------------------------------------------------
+export { parseGatewayConfig, loadGatewayConfig } from './config/load.js';
+export {
+  GATEWAY_DEFAULTS,
+  DEFAULT_RESERVED_HEADERS,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type JwtConfig,
+  type AnonymousConfig,
+  type RateLimitConfig,
+  type TransportEntry,
+} from './config/schema.js';
+export { ENV_PREFIX, readEnvOverrides, type EnvOverride } from './config/env.js';
+
+// --- errors -----------------------------------------------------------------------------------
+export {
+  GATEWAY_HTTP_ERRORS,
+  type GatewayHttpErrorCode,
+  statusOf,
+  errorBody,
+  GatewayConfigError,
+  GatewayConfigFileError,
+  GatewayAuthSetupError,
+} from './errors.js';
+
+// --- policy -----------------------------------------------------------------------------------
+export { ReservedHeaders, IDENTITY_HEADERS, forwardableHeaders, writeIdentityHeaders } from './policy/identity-headers.js';
+export { createAuthenticator, meetsClaims, type Authenticator, type AuthOutcome } from './policy/authenticator.js';
+export { RateLimiter, type BucketOptions } from './policy/rate-limiter.js';
+
+// --- operations -------------------------------------------------------------------------------
+export { METRIC_NAMES, GatewayMetrics, type MetricsSources } from './operations/metrics.js';
+export { OPERATIONS_PATHS, type Readiness } from './operations/endpoints.js';

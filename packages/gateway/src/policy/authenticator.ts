@@ -1,0 +1,124 @@
+/**
+ * JWT authentication with jose (issuer, audience, HS/RS/PS/ES/EdDSA keys from a secret, a PEM,
+ * a JWKS file or a JWKS URL) and the endpoint `requiringClaims` check. Keys are loaded once at
+ * start; a JWKS URL is fetched lazily and cached by jose (refetched on an unknown `kid`).
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { ClaimRequirement, Identity } from '@switchyard/core';
+import type { AnonymousConfig, JwtConfig } from '../config/schema.js';
+import { GatewayAuthSetupError } from '../errors.js';
+
+/** The outcome of reading a request's credentials. */
+export type AuthOutcome =
+  | { readonly kind: 'verified'; readonly identity: Identity }
+  | { readonly kind: 'anonymous'; readonly identity: Identity }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+export interface Authenticator {
+  /** Verifies the `authorization` header value (Bearer token) if any. */
+  authenticate(authorization: string | undefined): Promise<AuthOutcome>;
+}
+
+type Key = Uint8Array | KeyObject | JWTVerifyGetKey;
+
+/** Builds the authenticator from `auth` config; throws {@link GatewayAuthSetupError} when keys cannot be loaded. */
+export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: AnonymousConfig }): Promise<Authenticator> {
+  const anonymous: AuthOutcome =
+    auth.anonymous === undefined
+      ? { kind: 'none' }
+      : {
+          kind: 'anonymous',
+          identity: Object.freeze({
+            anonymous: true,
+            subject: auth.anonymous.subject,
+            ...(auth.anonymous.tenant === undefined ? {} : { tenant: auth.anonymous.tenant }),
+            scopes: Object.freeze([...auth.anonymous.scopes]),
+            claims: Object.freeze({}),
+          }),
+        };
+  const jwt = auth.jwt;
+  if (jwt === undefined) {
+    // No verifier configured: a bearer token cannot be checked, so it grants nothing.
+    return { authenticate: () => Promise.resolve(anonymous) };
+  }
+  const key = await loadKey(jwt);
+  const options: JWTVerifyOptions = {
+    ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
+    ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
+    ...(jwt.algorithms === undefined ? (jwt.secret === undefined ? {} : { algorithms: ['HS256', 'HS384', 'HS512'] }) : { algorithms: [...jwt.algorithms] }),
+    clockTolerance: jwt.clockToleranceSec,
+  };
+  return {
+    async authenticate(authorization) {
+      if (authorization === undefined || authorization === '') return anonymous;
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (match === null) return { kind: 'invalid', reason: 'authorization header is not "Bearer <token>"' };
+      try {
+        const token = match[1] as string;
+        const { payload } =
+          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+        return { kind: 'verified', identity: identityFrom(payload, jwt) };
+      } catch (err) {
+        return { kind: 'invalid', reason: (err as { code?: string }).code ?? (err as Error).message };
+      }
+    },
+  };
+}
+
+async function loadKey(jwt: JwtConfig): Promise<Key> {
+  if (jwt.secret !== undefined) return new TextEncoder().encode(jwt.secret);
+  try {
+    if (jwt.publicKey !== undefined) return createPublicKey(jwt.publicKey);
+    if (jwt.publicKeyFile !== undefined) return createPublicKey(await readFile(jwt.publicKeyFile, 'utf8'));
+    if (jwt.jwksFile !== undefined) return createLocalJWKSet(JSON.parse(await readFile(jwt.jwksFile, 'utf8')));
+    if (jwt.jwksUrl !== undefined) return createRemoteJWKSet(new URL(jwt.jwksUrl));
+  } catch (err) {
+    const key = jwt.publicKey !== undefined ? 'publicKey' : jwt.publicKeyFile !== undefined ? 'publicKeyFile' : 'jwksFile';
+    throw new GatewayAuthSetupError(`auth.jwt.${key}`, (err as Error).message, { cause: err });
+  }
+  throw new GatewayAuthSetupError('auth.jwt', 'no key source configured');
+}
+
+function identityFrom(payload: JWTPayload, jwt: JwtConfig): Identity {
+  const tenant = payload[jwt.tenantClaim];
+  const scopes = scopesOf(payload[jwt.scopesClaim]);
+  return Object.freeze({
+    anonymous: false,
+    ...(typeof payload.sub === 'string' ? { subject: payload.sub } : {}),
+    ...(typeof tenant === 'string' ? { tenant } : {}),
+    ...(scopes === undefined ? {} : { scopes }),
+    claims: Object.freeze({ ...payload }),
+  });
+}
+
+function scopesOf(value: unknown): readonly string[] | undefined {
+  if (typeof value === 'string') return value.split(' ').filter((s) => s !== '');
+  if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
+  return undefined;
+}
+
+/**
+ * True when `identity` meets every requirement: the claim exists and, when a value is given,
+ * equals it, contains it (array), or contains it as a space-separated word (`scope` strings).
+ * An anonymous identity never meets a requirement.
+ */
+export function meetsClaims(identity: Identity | null, requirements: readonly ClaimRequirement[]): boolean {
+  if (requirements.length === 0) return true;
+  if (identity === null || identity.anonymous) return false;
+  for (const r of requirements) {
+    const actual = identity.claims[r.claim];
+    if (actual === undefined || actual === null) return false;
+    if (r.value === undefined) continue;
+    if (Array.isArray(actual)) {
+      if (!actual.some((v) => String(v) === r.value)) return false;
+    } else if (typeof actual === 'string') {
+      if (actual !== r.value && !actual.split(' ').includes(r.value)) return false;
+    } else if (String(actual) !== r.value) {
+      return false;
+    }
+  }
+  return true;
+}

@@ -108,6 +108,21 @@ export { parsePathTemplate, type TemplateSegment } from './protocol/path-templat
 export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';
 
 // --- routing ----------------------------------------------------------------------------------
+export { RoutingState, type RouteDecision } from './routing/routing-state.js';
+export { ROUTING_DEFAULTS, type RoutingStateOptions } from './routing/options.js';
+export { INSTANCE_HEALTHS } from './routing/health.js';
+export { routeKeyOf } from './routing/route-table.js';
+export type {
+  InstanceHealth,
+  InstanceView,
+  ControlOutcome,
+  HealthChange,
+  RouteCandidate,
+  RouteMatch,
+  VersionChoice,
+  InstanceSnapshot,
+  RoutingSnapshot,
+} from './routing/types.js';
 
 // --- router transports ------------------------------------------------------------------------
 export {

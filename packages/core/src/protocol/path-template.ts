@@ -31,6 +31,7 @@ export function parsePathTemplate(template: string): readonly TemplateSegment[] 
       const m = PARAM.exec(part);
       if (m === null) return `segment "${part}" is not a parameter: use {name} or, last, {name...}`;
       const name = m[1] as string;
+      if (name === '__proto__') return 'may not name a parameter "__proto__"';
       if (names.has(name)) return `names parameter "${name}" twice`;
       names.add(name);
       if (m[2] !== undefined) {

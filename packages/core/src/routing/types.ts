@@ -1,0 +1,124 @@
+/**
+ * The routing state's public shapes (SPEC §4 rules, §6 Health and request path). Everything here
+ * is plain data and JSON-able, so the gateway can serve it as its routing view unchanged.
+ */
+import type { EndpointDescriptor, HttpMethod, InstanceStatus } from '../protocol/frames.js';
+import type { InstanceLink } from '../transport/types.js';
+
+/**
+ * An instance's health as the gateway sees it: `healthy`; `degraded` (reported so, or no heartbeat
+ * for degradedAfterMs); `draining` (reported so: no new work); `stale` (no heartbeat for
+ * staleAfterMs, lost, or gone: never routed to, removed by the next sweep).
+ */
+export type InstanceHealth = 'healthy' | 'degraded' | 'draining' | 'stale';
+
+/** One registered instance, as the routing view and instance selection see it. */
+export interface InstanceView {
+  readonly instanceId: string;
+  readonly service: string;
+  readonly version: string;
+  readonly region: string;
+  readonly address: string;
+  readonly link: InstanceLink;
+  readonly health: InstanceHealth;
+  /** The status of the last accepted HEARTBEAT (`healthy` after a HELLO). */
+  readonly reportedStatus: InstanceStatus;
+  /** In-flight count the instance last reported (all gateways together). */
+  readonly reportedInFlight: number;
+  /** Requests this gateway dispatched to it and has not finished (see RoutingState.beginDispatch). */
+  readonly localInFlight: number;
+  readonly lastSeq: number;
+  readonly lastSeenAt: number;
+  readonly registeredAt: number;
+  readonly endpointsHash: string;
+  readonly endpoints: readonly EndpointDescriptor[];
+}
+
+/** What applying one control frame did; the caller acts on `resync` (sends RESYNC over `link`). */
+export type ControlOutcome =
+  | { readonly kind: 'registered'; readonly instanceId: string; readonly replaced: boolean; readonly endpointsChanged: boolean }
+  | { readonly kind: 'updated'; readonly instanceId: string; readonly from: InstanceHealth; readonly to: InstanceHealth }
+  | { readonly kind: 'resync'; readonly instanceId: string; readonly link: InstanceLink; readonly why: 'unknown-instance' | 'endpoints-changed' }
+  | { readonly kind: 'removed'; readonly instanceId: string }
+  | { readonly kind: 'ignored'; readonly instanceId: string; readonly why: 'stale-seq' | 'departed' | 'unknown-instance' };
+
+/** One health transition found by sweep() or lost(). `removed` is true when the instance left the state. */
+export interface HealthChange {
+  readonly instanceId: string;
+  readonly service: string;
+  readonly version: string;
+  readonly from: InstanceHealth;
+  readonly to: InstanceHealth;
+  readonly removed: boolean;
+  readonly reason: string;
+}
+
+/** One version of the matched service that serves the matched endpoint. */
+export interface RouteCandidate {
+  readonly version: string;
+  readonly endpoint: EndpointDescriptor;
+  /** Path parameters named by this version's template, URL-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  /** Identifies the endpoint shape (method + path shape); pass it to eligibleInstances()/pick(). */
+  readonly routeKey: string;
+}
+
+/** The result of matching a method and path against every registered endpoint. */
+export type RouteMatch =
+  | {
+      readonly kind: 'found';
+      readonly service: string;
+      /** Template and params of the highest candidate version. */
+      readonly template: string;
+      readonly params: Readonly<Record<string, string>>;
+      /** Highest version first. */
+      readonly candidates: readonly RouteCandidate[];
+    }
+  | { readonly kind: 'not-found' }
+  | { readonly kind: 'method-not-allowed'; readonly allow: readonly HttpMethod[] };
+
+/** The result of choosing a version for a found route. */
+export type VersionChoice =
+  | { readonly kind: 'chosen'; readonly service: string; readonly version: string; readonly candidate: RouteCandidate; readonly source: 'header' | 'default' | 'highest' }
+  /** The header or configured default names a version (or range) that serves no candidate. */
+  | { readonly kind: 'version-not-found'; readonly service: string; readonly requested: string; readonly source: 'header' | 'default' }
+  /** Matching versions exist but none has an eligible instance: answer 503 at once. */
+  | { readonly kind: 'unavailable'; readonly service: string; readonly versions: readonly string[] };
+
+export interface InstanceSnapshot {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly address: string;
+  readonly transport: string;
+  readonly health: InstanceHealth;
+  readonly reportedStatus: InstanceStatus;
+  readonly reportedInFlight: number;
+  readonly localInFlight: number;
+  readonly lastSeq: number;
+  readonly lastSeenAt: number;
+  readonly registeredAt: number;
+  readonly endpointsHash: string;
+}
+
+/** The JSON routing view (SPEC §6): services, versions, instances with health, routes, counts. */
+export interface RoutingSnapshot {
+  readonly at: number;
+  readonly counts: Readonly<Record<InstanceHealth, number>>;
+  readonly services: readonly {
+    readonly name: string;
+    readonly defaultVersion: string | null;
+    readonly versions: readonly {
+      readonly version: string;
+      readonly endpoints: readonly { readonly method: HttpMethod; readonly path: string }[];
+      readonly instances: readonly InstanceSnapshot[];
+    }[];
+  }[];
+  readonly routes: readonly {
+    readonly method: HttpMethod;
+    readonly path: string;
+    readonly service: string;
+    readonly versions: readonly string[];
+    /** Other services that declared the same method and path shape; they lose (see README, precedence). */
+    readonly shadowed: readonly string[];
+  }[];
+}

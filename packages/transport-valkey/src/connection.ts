@@ -1,0 +1,61 @@
+/**
+ * Builds ioredis clients from resolved options: standalone, Sentinel or Cluster; TLS; ACL.
+ * Two roles: the shared command client (scripts registered, bounded retries so callers fail fast
+ * with SY_QUEUE_BACKEND_UNAVAILABLE) and a blocking reader per consumer (waits for the connection:
+ * ioredis re-sends an unfinished XREADGROUP after a reconnect, so the read loop never retries it
+ * itself and exactly one read is ever outstanding per consumer).
+ */
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { ResolvedValkeyOptions } from './options.js';
+import { defineScripts } from './scripts/index.js';
+
+export type ValkeyClient = Redis | Cluster;
+export type ClientRole = 'command' | 'reader';
+
+function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string): RedisOptions {
+  return {
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.cluster === undefined ? { db: o.db } : {}),
+    ...(o.tls !== undefined ? { tls: { ...o.tls } } : {}),
+    connectTimeout: o.connectTimeoutMs,
+    connectionName: name,
+    // Commands wait for the connection (reader) or fail after commandRetries reconnects (command).
+    maxRetriesPerRequest: role === 'reader' ? null : o.commandRetries,
+    retryStrategy: (times: number) => Math.min(times * 50, o.maxReconnectDelayMs),
+    enableReadyCheck: true,
+    autoResendUnfulfilledCommands: true,
+    lazyConnect: false,
+  };
+}
+
+/** A new client in `role`. The caller owns it and must `quit()`/`disconnect()` it. */
+export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = o.connectionName): ValkeyClient {
+  const base = redisOptions(o, role, role === 'reader' ? `${name}:reader` : name);
+  let client: ValkeyClient;
+  if (o.cluster !== undefined) {
+    const clusterOptions: ClusterOptions = {
+      redisOptions: base,
+      clusterRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
+      enableReadyCheck: true,
+      maxRedirections: 16,
+      retryDelayOnFailover: 100,
+      retryDelayOnClusterDown: 100,
+      scaleReads: 'master',
+      ...(o.tls !== undefined ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+    };
+    client = new Cluster(o.cluster.nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+  } else if (o.sentinels !== undefined && o.sentinelName !== undefined) {
+    client = new Redis({
+      ...base,
+      sentinels: o.sentinels.map((n) => ({ host: n.host, port: n.port })),
+      name: o.sentinelName,
+      role: 'master',
+      ...(o.sentinelPassword !== undefined ? { sentinelPassword: o.sentinelPassword } : {}),
+    });
+  } else {
+    client = new Redis({ ...base, host: o.host, port: o.port });
+  }
+  if (role === 'command') defineScripts(client);
+  return client;
+}

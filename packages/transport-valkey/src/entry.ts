@@ -1,0 +1,88 @@
+/**
+ * Reading stream entries: field arrays (Buffers) → payload, headers, due time; dead-letter
+ * entries → RawDeadLetter. Entry fields: p payload (raw bytes), h headers JSON, d due ms (delayed
+ * enqueue), t original enqueuedAt (replayed dead letters).
+ */
+import type { RawDeadLetter } from '@switchyard/core';
+
+export interface ParsedEntry {
+  readonly id: string;
+  readonly payload: Uint8Array;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Due time of a delayed enqueue, else undefined. */
+  readonly dueAt: number | undefined;
+  readonly enqueuedAt: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Epoch ms encoded in a stream id (`<ms>-<seq>`). */
+export function idTime(id: string): number {
+  const dash = id.indexOf('-');
+  return Number(dash < 0 ? id : id.slice(0, dash));
+}
+
+/** Headers from their JSON text; anything that is not a string→string object yields `{}`. */
+export function parseHeaders(json: Buffer | undefined): Readonly<Record<string, string>> {
+  if (json === undefined || json.length === 0) return NO_HEADERS;
+  try {
+    const value: unknown = JSON.parse(json.toString('utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return NO_HEADERS;
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+    return Object.freeze(out);
+  } catch {
+    return NO_HEADERS;
+  }
+}
+
+/** Headers as stored: '' when empty. */
+export function encodeHeaders(headers: Readonly<Record<string, string>>): string {
+  for (const _ in headers) return JSON.stringify(headers);
+  return '';
+}
+
+function fieldMap(fields: readonly Buffer[] | null): Map<string, Buffer> {
+  const map = new Map<string, Buffer>();
+  if (fields === null) return map;
+  for (let i = 0; i + 1 < fields.length; i += 2) map.set((fields[i] as Buffer).toString('latin1'), fields[i + 1] as Buffer);
+  return map;
+}
+
+/** A queue entry. A hand-written entry without `p` gets an empty payload (the codec then rejects it: decode-error). */
+export function parseEntry(id: string, fields: readonly Buffer[] | null): ParsedEntry {
+  const f = fieldMap(fields);
+  const p = f.get('p');
+  const d = f.get('d');
+  const t = f.get('t');
+  const due = d === undefined ? Number.NaN : Number(d.toString('latin1'));
+  const original = t === undefined ? Number.NaN : Number(t.toString('latin1'));
+  return {
+    id,
+    payload: p === undefined ? EMPTY : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
+    headers: parseHeaders(f.get('h')),
+    dueAt: Number.isFinite(due) ? due : undefined,
+    enqueuedAt: Number.isFinite(original) ? original : idTime(id),
+  };
+}
+
+/** A dead-letter entry. */
+export function parseDeadLetter(id: string, fields: readonly Buffer[] | null): RawDeadLetter {
+  const f = fieldMap(fields);
+  const text = (k: string): string => f.get(k)?.toString('utf8') ?? '';
+  const p = f.get('p');
+  const enqueuedAt = Number(text('t'));
+  const attempts = Number(text('n'));
+  return {
+    id,
+    originalId: text('o'),
+    sourceQueue: text('q'),
+    payload: p === undefined ? EMPTY : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
+    headers: parseHeaders(f.get('h')),
+    attempts: Number.isFinite(attempts) ? attempts : 0,
+    reason: text('r'),
+    enqueuedAt: Number.isFinite(enqueuedAt) ? enqueuedAt : idTime(id),
+    deadLetteredAt: idTime(id),
+  };
+}

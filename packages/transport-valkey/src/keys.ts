@@ -1,0 +1,44 @@
+/**
+ * Key names, and nothing else. Every key of a queue carries the `{<queue>}` hash tag, so a
+ * queue's stream, dead letters, delayed set and idempotency keys share one Cluster slot (SPEC §3).
+ */
+
+export interface QueueKeys {
+  /** `{prefix}:{<queue>}` — the stream. */
+  readonly stream: string;
+  /** stream + dead-letter suffix (default `:dlq`). */
+  readonly deadLetters: string;
+  /** Sorted set of released/parked deliveries, member `<group>\n<id>`, score due ms. */
+  readonly delayed: string;
+  /** Sorted set of delayed enqueues not yet read by any consumer (member id, score due ms). */
+  readonly scheduled: string;
+  /** Hash `<group>\n<id>` → expiry ms, for leases longer than the queue's leaseMs. */
+  readonly leaseExtensions: string;
+  /** Set of competing consumer group names. */
+  readonly groups: string;
+  /** Exists once a fan-out consumer opened the queue: enqueue then trims by retention. */
+  readonly fanout: string;
+  /** The idempotency key for `key`. */
+  idempotency(key: string): string;
+}
+
+/** The keys of queue `queue` whose dead-letter queue is `queue + deadLetterSuffix`. */
+export function queueKeys(prefix: string, queue: string, deadLetterSuffix: string): QueueKeys {
+  const stream = `${prefix}:{${queue}}`;
+  return Object.freeze({
+    stream,
+    deadLetters: `${stream}${deadLetterSuffix}`,
+    delayed: `${stream}:delayed`,
+    scheduled: `${stream}:scheduled`,
+    leaseExtensions: `${stream}:lease-ext`,
+    groups: `${stream}:groups`,
+    fanout: `${stream}:fanout`,
+    idempotency: (key: string) => `${stream}:idem:${key}`,
+  });
+}
+
+/** Member of the delayed set / lease-extension hash for entry `id` of consumer group `group`. */
+export const groupMember = (group: string, id: string): string => `${group}\n${id}`;
+
+/** The private group of a fan-out consumer. */
+export const fanoutGroup = (consumerName: string): string => `fanout:${consumerName}`;

@@ -1,0 +1,88 @@
+/**
+ * The single registry of Lua scripts (STYLE §7): name, key count, typed signature. Each script is
+ * one atomic operation in its own .lua file beside this one, loaded at runtime relative to this
+ * module (from src, or from dist with a fallback to the shipped src), with `-- @include <lib>`
+ * lines replaced by the named fragment. Registered on a client with ioredis `defineCommand`
+ * (EVALSHA, falling back to EVAL).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClientContext, Result } from 'ioredis';
+
+type Arg = string | Buffer | number;
+
+/** Script names → file and number of KEYS (undefined: the caller passes numkeys first). */
+export const SCRIPTS = Object.freeze({
+  syEnqueue: { file: 'enqueue.lua', keys: undefined },
+  syFencedAck: { file: 'fenced-ack.lua', keys: 5 },
+  syFencedRelease: { file: 'fenced-release.lua', keys: 3 },
+  syFencedRenew: { file: 'fenced-renew.lua', keys: 3 },
+  syFencedDeadLetter: { file: 'fenced-dead-letter.lua', keys: 6 },
+  syReclaim: { file: 'reclaim.lua', keys: 3 },
+  syAdjustLeases: { file: 'adjust-leases.lua', keys: 2 },
+  syParkScheduled: { file: 'park-scheduled.lua', keys: 3 },
+  syReplayDeadLetters: { file: 'replay-dead-letters.lua', keys: 2 },
+  syPurgeDeadLetters: { file: 'purge-dead-letters.lua', keys: 1 },
+  syStats: { file: 'stats.lua', keys: 6 },
+} as const);
+
+export type ScriptName = keyof typeof SCRIPTS;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
+    /** enqueue.lua: numkeys, keys..., args... → ids */
+    syEnqueue(numKeys: number, ...args: Arg[]): Result<string[], Context>;
+    /** fenced-ack.lua → 1 | -1 per id */
+    syFencedAck(...args: Arg[]): Result<number[], Context>;
+    /** fenced-release.lua → due ms | -1 */
+    syFencedRelease(...args: Arg[]): Result<number, Context>;
+    /** fenced-renew.lua → expiry ms | -1 */
+    syFencedRenew(...args: Arg[]): Result<number, Context>;
+    /** fenced-dead-letter.lua → dead-letter id | -1 */
+    syFencedDeadLetter(...args: Arg[]): Result<string | number, Context>;
+    /** reclaim.lua with Buffer replies → [cursor, [[id, fields, count]...], dangling] */
+    syReclaimBuffer(...args: Arg[]): Result<[Buffer, Array<[Buffer, Buffer[], number]>, number], Context>;
+    syReclaim(...args: Arg[]): Result<[string, Array<[string, string[], number]>, number], Context>;
+    /** adjust-leases.lua → count */
+    syAdjustLeases(...args: Arg[]): Result<number, Context>;
+    /** park-scheduled.lua → count */
+    syParkScheduled(...args: Arg[]): Result<number, Context>;
+    /** replay-dead-letters.lua → count */
+    syReplayDeadLetters(...args: Arg[]): Result<number, Context>;
+    /** purge-dead-letters.lua → count */
+    syPurgeDeadLetters(...args: Arg[]): Result<number, Context>;
+    /** stats.lua → [depth, inFlight, delayed, deadLetters] */
+    syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
+  }
+}
+
+const cache = new Map<string, string>();
+
+function readScriptFile(file: string): string {
+  const here = new URL(`./${file}`, import.meta.url);
+  const fromSrc = new URL(`../../src/scripts/${file}`, import.meta.url);
+  const path = existsSync(here) ? fileURLToPath(here) : fileURLToPath(fromSrc);
+  return readFileSync(path, 'utf8');
+}
+
+/** The script's source with its `-- @include <lib>` lines expanded. */
+export function scriptSource(name: ScriptName): string {
+  const cached = cache.get(name);
+  if (cached !== undefined) return cached;
+  const source = readScriptFile(SCRIPTS[name].file).replace(/^-- @include (\S+)\s*$/gm, (_, lib: string) => readScriptFile(`${lib}.lua`));
+  cache.set(name, source);
+  return source;
+}
+
+/** Anything with ioredis' defineCommand (Redis or Cluster). */
+export interface ScriptHost {
+  defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void;
+}
+
+/** Registers every script on `client`. */
+export function defineScripts(client: ScriptHost): void {
+  for (const name of Object.keys(SCRIPTS) as ScriptName[]) {
+    const keys = SCRIPTS[name].keys;
+    client.defineCommand(name, keys === undefined ? { lua: scriptSource(name) } : { lua: scriptSource(name), numberOfKeys: keys });
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
+ * connection per consumer, lifecycle events from the command connection (SPEC §3 self-healing).
+ */
+import { QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
+import { createClient, type ValkeyClient } from './connection.js';
+import type { ResolvedValkeyOptions } from './options.js';
+import { StatusStream } from './status-stream.js';
+import { ValkeyQueue } from './valkey-queue.js';
+
+/** What the Valkey backend can do (SPEC §3): survives a restart with AOF, shared across processes, real time only. */
+export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false });
+
+export class ValkeyBackend implements QueueBackend {
+  readonly name = 'valkey';
+  readonly capabilities = VALKEY_CAPABILITIES;
+  /** The shared command client (tests and tools may use it; do not block on it). */
+  readonly client: ValkeyClient;
+  private readonly events = new StatusStream<BackendStatus>();
+  private readonly queues = new Set<ValkeyQueue>();
+  private readonly readers = new Set<ValkeyClient>();
+  private closing: Promise<void> | undefined;
+  private connected = false;
+  private reconnectAttempt = 0;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+
+  constructor(
+    readonly options: ResolvedValkeyOptions,
+    deps: { clock?: Clock; logger?: Logger } = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger ?? silentLogger;
+    this.client = createClient(options, 'command');
+    this.watch(this.client);
+  }
+
+  private watch(client: ValkeyClient): void {
+    client.on('ready', () => {
+      this.connected = true;
+      this.reconnectAttempt = 0;
+      this.logger.info({ url: this.options.displayUrl }, 'valkey connected');
+      this.events.emit({ type: 'connected' });
+    });
+    client.on('close', () => {
+      if (!this.connected) return;
+      this.connected = false;
+      this.logger.warn({ url: this.options.displayUrl }, 'valkey connection lost');
+      this.events.emit({ type: 'disconnected' });
+    });
+    client.on('reconnecting', () => {
+      this.reconnectAttempt += 1;
+      this.events.emit({ type: 'reconnecting', attempt: this.reconnectAttempt });
+    });
+    client.on('error', (err: Error) => {
+      this.logger.debug({ url: this.options.displayUrl, err: err.message }, 'valkey client error');
+    });
+  }
+
+  open(spec: BackendQueueSpec): BackendQueue {
+    if (this.closing !== undefined) throw new QueueClosedError(spec.name, 'open');
+    const queue: ValkeyQueue = new ValkeyQueue(
+      {
+        prefix: this.options.prefix,
+        client: this.client,
+        clock: this.clock,
+        logger: this.logger,
+        reclaimIntervalMs: this.options.reclaimIntervalMs,
+        createReader: (consumerName) => this.createReader(consumerName),
+        groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),
+      },
+      spec,
+      () => this.queues.delete(queue),
+    );
+    this.queues.add(queue);
+    return queue;
+  }
+
+  private createReader(consumerName: string): ValkeyClient {
+    const reader = createClient(this.options, 'reader', `${this.options.connectionName}:${consumerName}`);
+    reader.on('error', (err: Error) => this.logger.debug({ consumer: consumerName, err: err.message }, 'valkey reader error'));
+    reader.on('end', () => this.readers.delete(reader));
+    this.readers.add(reader);
+    return reader;
+  }
+
+  isReady(): boolean {
+    return this.closing === undefined && this.client.status === 'ready';
+  }
+
+  status(): AsyncIterable<BackendStatus> {
+    return this.events.iterate();
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.allSettled([...this.queues].map((q) => q.close()));
+      for (const r of this.readers) r.disconnect();
+      this.readers.clear();
+      try {
+        await this.client.quit();
+      } catch {
+        this.client.disconnect();
+      }
+      this.events.end({ type: 'closed' });
+    })();
+    return this.closing;
+  }
+}

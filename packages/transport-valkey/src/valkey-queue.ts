@@ -1,0 +1,119 @@
+/**
+ * One queue's primitives over its keys: enqueue (one script call per batch), consumers, dead
+ * letters, stats (SPEC §3 mapping).
+ */
+import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
+import { QueueClosedError } from '@switchyard/core';
+import { encodeHeaders, parseDeadLetter } from './entry.js';
+import { toBackendError } from './errors.js';
+import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
+import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
+
+/** Dead letters moved per replay script call. */
+const REPLAY_BATCH = 500;
+
+export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly prefix: string };
+
+export class ValkeyQueue implements BackendQueue {
+  readonly keys: QueueKeys;
+  private readonly consumers = new Set<ValkeyConsumer>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: QueueContext,
+    readonly spec: BackendQueueSpec,
+    private readonly onClosed: () => void,
+  ) {
+    const suffix = spec.deadLetterName.startsWith(spec.name) ? spec.deadLetterName.slice(spec.name.length) : `:${spec.deadLetterName}`;
+    this.keys = queueKeys(ctx.prefix, spec.name, suffix);
+  }
+
+  private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
+    if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, operation);
+    try {
+      return await run();
+    } catch (err) {
+      throw toBackendError(err, this.spec.name, operation);
+    }
+  }
+
+  enqueue(messages: readonly RawMessage[]): Promise<string[]> {
+    if (messages.length === 0) return Promise.resolve([]);
+    const { keys, spec } = this;
+    const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
+    const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
+    for (const m of messages) {
+      let keyIndex = 0;
+      if (m.idempotencyKey !== undefined) {
+        scriptKeys.push(keys.idempotency(m.idempotencyKey));
+        keyIndex = scriptKeys.length;
+      }
+      const p = m.payload;
+      args.push(keyIndex, Buffer.from(p.buffer, p.byteOffset, p.byteLength), encodeHeaders(m.headers), Math.max(0, Math.floor(m.delayMs ?? 0)));
+    }
+    return this.command('enqueue', () => this.ctx.client.syEnqueue(scriptKeys.length, ...scriptKeys, ...args));
+  }
+
+  openConsumer(spec: BackendConsumerSpec): BackendConsumer {
+    if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, 'open a consumer');
+    const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
+    const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
+      this.consumers.delete(consumer),
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async listDeadLetters(limit: number, after?: string): Promise<RawDeadLetter[]> {
+    const entries = await this.command('list dead letters', () =>
+      this.ctx.client.xrangeBuffer(this.keys.deadLetters, after === undefined ? '-' : `(${after}`, '+', 'COUNT', limit),
+    );
+    return entries.map(([id, fields]) => parseDeadLetter(id.toString('latin1'), fields));
+  }
+
+  countDeadLetters(): Promise<number> {
+    return this.command('count dead letters', () => this.ctx.client.xlen(this.keys.deadLetters));
+  }
+
+  async replayDeadLetters(ids?: readonly string[]): Promise<number> {
+    const { client } = this.ctx;
+    const { deadLetters, stream } = this.keys;
+    if (ids !== undefined) {
+      if (ids.length === 0) return 0;
+      return this.command('replay dead letters', () => client.syReplayDeadLetters(deadLetters, stream, 'ids', 0, ...ids));
+    }
+    let total = 0;
+    for (;;) {
+      const moved = await this.command('replay dead letters', () => client.syReplayDeadLetters(deadLetters, stream, 'all', REPLAY_BATCH));
+      total += moved;
+      if (moved < REPLAY_BATCH) return total;
+    }
+  }
+
+  purgeDeadLetters(ids?: readonly string[]): Promise<number> {
+    const { client } = this.ctx;
+    if (ids !== undefined && ids.length === 0) return Promise.resolve(0);
+    return this.command('purge dead letters', () =>
+      ids === undefined ? client.syPurgeDeadLetters(this.keys.deadLetters, 'all') : client.syPurgeDeadLetters(this.keys.deadLetters, 'ids', ...ids),
+    );
+  }
+
+  async stats(): Promise<QueueStats> {
+    const k = this.keys;
+    const [depth, inFlight, delayed, deadLetters] = await this.command('stats', () =>
+      this.ctx.client.syStats(k.stream, k.delayed, k.scheduled, k.deadLetters, k.groups, k.fanout),
+    );
+    return { depth, inFlight, delayed, deadLetters };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await Promise.all([...this.consumers].map((c) => c.close()));
+      } finally {
+        this.onClosed();
+      }
+    })();
+    return this.closing;
+  }
+}

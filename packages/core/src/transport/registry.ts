@@ -99,9 +99,12 @@ async function messagingParts(
   if (queues.requestLeaseMs !== undefined) options.requestLeaseMs = queues.requestLeaseMs;
   if (queues.maxDeliveries !== undefined) options.maxDeliveries = queues.maxDeliveries;
   if (queues.deadLetterSuffix !== undefined) options.deadLetterSuffix = queues.deadLetterSuffix;
-  if (entry.concurrency !== undefined) options.concurrency = entry.concurrency as number;
   // Validate the transport options now, so the error names the config key.
-  resolveMessagingOptions(options, path);
+  resolveMessagingOptions(options, `${path}.queues`);
+  if (entry.concurrency !== undefined) {
+    options.concurrency = entry.concurrency as number;
+    resolveMessagingOptions({ concurrency: options.concurrency }, path);
+  }
 
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.

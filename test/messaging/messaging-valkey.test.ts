@@ -1,0 +1,103 @@
+/**
+ * The Messaging router transport against a real Valkey-compatible server (SPEC §10): the shared
+ * scenarios, plus an instance process killed mid-request whose REQUEST is redelivered to the other
+ * instance. Skips loudly without a server (fails under SWITCHYARD_REQUIRE_VALKEY=1).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  MessagingGatewayTransport,
+  TransportType,
+  createQueueFactoryFromConfig,
+  serviceRequestsQueue,
+  silentLogger,
+  systemClock,
+} from '@switchyard/core';
+import { requireValkeyOrSkip } from '../harness/valkey.js';
+import { spawnTs, type TsProcess } from '../harness/process.js';
+import { eventually, within } from '../harness/wait.js';
+import { RecordingEvents } from './recording-events.js';
+import { registerMessagingScenarios } from './scenarios.js';
+
+const server = await requireValkeyOrSkip('messaging transport over Valkey');
+
+if (server === null) {
+  const skipped = suite('messaging transport over valkey (SKIPPED: no server)');
+  skipped.skip('every Valkey scenario', () => undefined);
+  skipped.run();
+} else {
+  registerMessagingScenarios({
+    backend: 'valkey',
+    manualTime: false,
+    factory: (space, clock) => createQueueFactoryFromConfig('valkey', { url: server.url, prefix: space }, { clock }),
+  });
+
+  const crash = suite<{ procs: TsProcess[]; stops: Array<() => Promise<void>> }>('messaging over valkey with real instance processes', { procs: [], stops: [] });
+  crash.after.each(async (ctx) => {
+    for (const p of ctx.procs) await p.kill().catch(() => undefined);
+    for (const s of ctx.stops) await s().catch(() => undefined);
+    ctx.procs.length = 0;
+    ctx.stops.length = 0;
+  });
+  crash.after(async () => {
+    await server.stop();
+  });
+
+  crash('an instance killed mid-request: the REQUEST is redelivered to the other instance and the caller gets its answer in time', async (ctx) => {
+    const prefix = `t-${randomUUID()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'sy-echo-'));
+    const config = join(dir, 'echo.yaml');
+    // A short REQUEST lease so the dead instance's work is reclaimed in about a second.
+    writeFileSync(
+      config,
+      [
+        'service: { name: echo, version: 1.0.0 }',
+        'transports:',
+        `  - { type: messaging, backend: valkey, valkey: { url: "${server.url}" }, queues: { prefix: ${prefix}, requestLeaseMs: 1000 } }`,
+        '',
+      ].join('\n'),
+    );
+    const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
+    const gateway = new MessagingGatewayTransport(
+      { factory, options: { requestLeaseMs: 1_000, blockMs: 200 }, ownsFactory: true },
+      { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
+    );
+    const events = new RecordingEvents();
+    await gateway.start(events);
+    ctx.stops.push(() => gateway.stop());
+
+    const a = spawnTs('examples/echo/main.ts', ['--config', config, '--instance-id', 'echo-a']);
+    ctx.procs.push(a);
+    await a.waitFor(/echo listening instance=echo-a transport=messaging/, 30_000);
+    await events.waitForHello('echo-a', 15_000);
+
+    const deadline = Date.now() + 30_000;
+    const call = gateway.dispatch(
+      { instanceId: 'echo-a', service: 'echo', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('echo', '1.0.0') } },
+      { method: 'GET', path: '/echo/slow', query: 'ms=1500', headers: {}, body: new Uint8Array(0), deadline, identity: null },
+      { signal: new AbortController().signal },
+    );
+    const requests = factory.queue(serviceRequestsQueue('echo', '1.0.0'));
+    await eventually(async () => (await requests.stats()).inFlight === 1, { within: 15_000, what: 'instance A to hold the REQUEST' });
+
+    const b = spawnTs('examples/echo/main.ts', ['--config', config, '--instance-id', 'echo-b']);
+    ctx.procs.push(b);
+    await b.waitFor(/echo listening instance=echo-b/, 30_000);
+    await events.waitForHello('echo-b', 15_000);
+    await a.kill();
+
+    const res = await within(call, 25_000, 'the redelivered REQUEST to be answered by instance B');
+    assert.ok(Date.now() < deadline, 'answered before the deadline');
+    assert.is(res.status, 200);
+    assert.is(res.instanceId, 'echo-b');
+    assert.equal(JSON.parse(new TextDecoder().decode(res.body)), { waitedMs: 1500, instanceId: 'echo-b' });
+    assert.is(await b.stop('SIGTERM'), 0, 'echo exits 0 after a graceful stop');
+    assert.match(b.output(), /echo stopping \(SIGTERM\)/);
+  });
+
+  crash.run();
+}

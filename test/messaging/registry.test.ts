@@ -1,0 +1,77 @@
+/** Router transports built from `transports:` config entries (packages/core/src/transport/registry.ts). */
+import { randomUUID } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  ERROR_CODES,
+  TransportType,
+  createGatewayTransports,
+  createInstanceTransport,
+  newFrameId,
+  serviceRequestsQueue,
+  silentLogger,
+  systemClock,
+  type TransportConfigEntry,
+} from '@switchyard/core';
+import { rejectsWithCode, within } from '../harness/wait.js';
+import { RecordingEvents } from './recording-events.js';
+
+const deps = { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } };
+const test = suite('transport registry');
+
+test('a messaging entry on the memory backend builds a gateway and an instance side that talk', async () => {
+  const entry: TransportConfigEntry = { type: 'messaging', backend: 'memory', memory: { namespace: `t-${randomUUID()}` }, queues: { leaseMs: 10_000 }, concurrency: 8 };
+  const [gateway] = await createGatewayTransports([entry], deps);
+  const instance = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
+  assert.ok(gateway);
+  assert.is(gateway.type, TransportType.Messaging);
+  assert.is(instance.type, TransportType.Messaging);
+  const events = new RecordingEvents();
+  await gateway.start(events);
+  await instance.start(
+    { instance: { service: 'svc', version: '1.0.0', region: 'local', instanceId: 'i-1', address: '' }, endpoints: [], endpointsHash: 'h' },
+    async (frame) => ({ status: 200, headers: {}, body: new TextEncoder().encode(frame.payload.path) }),
+  );
+  await events.waitForHello('i-1');
+  const res = await within(
+    gateway.dispatch(
+      { instanceId: 'i-1', service: 'svc', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('svc', '1.0.0') } },
+      { method: 'GET', path: '/p', query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, identity: null },
+      { signal: new AbortController().signal, requestId: newFrameId() },
+    ),
+    10_000,
+    'RESPONSE',
+  );
+  assert.is(new TextDecoder().decode(res.body), '/p');
+  assert.ok(gateway.isReady());
+  await instance.goodbye();
+  await instance.close();
+  await gateway.stop();
+  assert.not.ok(gateway.isReady());
+});
+
+test('invalid entries fail with an error naming the key', async () => {
+  const cases: Array<[unknown[], RegExp]> = [
+    [[{ type: 'carrier-pigeon' }], /^transports\[0\]\.type /],
+    [[{ type: 'messaging', backend: 'memory' }, { type: 'messaging' }], /^transports\[1\]\.backend /],
+    [[{ type: 'messaging', backend: 'memory', queues: { lease: 1 } }], /^transports\[0\]\.queues\.lease /],
+    [[{ type: 'messaging', backend: 'memory', concurrency: 0 }], /^transports\[0\]\.concurrency /],
+    [[{ type: 'messaging', backend: 'memory', queues: { maxDeliveries: 'x' } }], /^transports\[0\]\.queues\.maxDeliveries /],
+    [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
+  ];
+  for (const [entries, pattern] of cases) {
+    const err = await rejectsWithCode(createGatewayTransports(entries as TransportConfigEntry[], deps), ERROR_CODES.InvalidArgument, JSON.stringify(entries));
+    assert.match(err.message, pattern);
+  }
+});
+
+test('an unknown backend fails with SY_PLUGIN_UNKNOWN_BACKEND naming the package', async () => {
+  const err = await rejectsWithCode(
+    createInstanceTransport({ type: 'messaging', backend: '@acme/no-such-backend' }, { clock: systemClock, logger: silentLogger }),
+    ERROR_CODES.UnknownBackend,
+    'an unknown backend',
+  );
+  assert.match(err.message, /@acme\/no-such-backend/);
+});
+
+test.run();

@@ -1,7 +1,7 @@
 /**
  * @switchyard/transport-valkey — the Valkey (Redis Streams) queue backend. Listed by name.
  */
-import type { BackendDeps, Clock, Logger, QueueBackend, QueueBackendPlugin } from '@switchyard/core';
+import { createQueueFactory, type BackendDeps, type Clock, type Logger, type MessageQueueFactory, type QueueBackend, type QueueBackendPlugin } from '@switchyard/core';
 import { resolveValkeyOptions, type ValkeyBackendOptions } from './options.js';
 import { ValkeyBackend } from './valkey-backend.js';
 
@@ -24,6 +24,21 @@ export interface ValkeyDeps {
  */
 export function createValkeyBackend(options: ValkeyBackendOptions, deps: ValkeyDeps = {}): QueueBackend {
   return new ValkeyBackend(resolveValkeyOptions(options), deps);
+}
+
+/**
+ * `createQueueFactory` over the Valkey backend: the public MessageQueue API (SPEC §3).
+ *
+ * ```ts
+ * const factory = createValkeyQueueFactory({ url: 'redis://127.0.0.1:6379/0' });
+ * const orders = factory.queue<{ sku: string }>('orders', { leaseMs: 5_000 });
+ * await orders.enqueue({ sku: 'a-1' });
+ * const sub = orders.subscribe(async (order) => ship(order), { concurrency: 8 });
+ * ```
+ */
+export function createValkeyQueueFactory(options: ValkeyBackendOptions, deps: ValkeyDeps = {}): MessageQueueFactory {
+  const backend = createValkeyBackend(options, deps);
+  return createQueueFactory(backend, { ...(deps.clock !== undefined ? { clock: deps.clock } : {}), ...(deps.logger !== undefined ? { logger: deps.logger } : {}) });
 }
 
 /** The plugin the gateway and SDK load by name (`backend: valkey`). */

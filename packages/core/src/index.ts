@@ -177,3 +177,4 @@ export {
   type FactoryFromConfigDeps,
 } from './ioc/plugin-loader.js';
 export { CORE_VERSION } from './version.js';
+export { coreModule, queueModule, type CoreModuleOptions } from './ioc/modules.js';

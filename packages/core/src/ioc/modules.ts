@@ -1,0 +1,38 @@
+/**
+ * inversify container modules for the queue layer (STYLE §8): they only bind. Domain objects
+ * stay plain; the composition root (gateway start-up, createMicroservice) calls container.get.
+ */
+import { ContainerModule } from 'inversify';
+import { systemClock, type Clock } from '../clock.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { QueueBackend } from '../queue/backend.js';
+import { createQueueFactory } from '../queue/factory.js';
+import type { MessageQueueFactory } from '../queue/types.js';
+import { TOKENS } from './tokens.js';
+
+export interface CoreModuleOptions {
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default silentLogger */
+  logger?: Logger;
+}
+
+/** Binds TOKENS.Clock and TOKENS.Logger. */
+export const coreModule = (options: CoreModuleOptions = {}): ContainerModule =>
+  new ContainerModule((o) => {
+    o.bind<Clock>(TOKENS.Clock).toConstantValue(options.clock ?? systemClock);
+    o.bind<Logger>(TOKENS.Logger).toConstantValue(options.logger ?? silentLogger);
+  });
+
+/**
+ * Binds TOKENS.QueueBackend to `backend` and TOKENS.QueueFactory to one factory over it (singleton:
+ * it holds the backend's connections), built with the container's Clock and Logger.
+ * Load coreModule() too.
+ */
+export const queueModule = (backend: QueueBackend): ContainerModule =>
+  new ContainerModule((o) => {
+    o.bind<QueueBackend>(TOKENS.QueueBackend).toConstantValue(backend);
+    o.bind<MessageQueueFactory>(TOKENS.QueueFactory)
+      .toResolvedValue((b: QueueBackend, clock: Clock, logger: Logger) => createQueueFactory(b, { clock, logger }), [TOKENS.QueueBackend, TOKENS.Clock, TOKENS.Logger])
+      .inSingletonScope();
+  });

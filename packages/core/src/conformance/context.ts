@@ -24,6 +24,8 @@ export interface QueueConformanceOptions {
   leaseMs?: number;
   /** Messages in the bulk property test. @default 10000 */
   bulkMessages?: number;
+  /** Deadline of each wait in ms. @default max(10000, 20 × leaseMs); the bulk test waits at least 60000 */
+  waitMs?: number;
 }
 
 export type CapabilityName = keyof QueueCapabilities | 'restartServer';
@@ -111,7 +113,7 @@ export class KitContext {
 
   /** Generous deadline for waits (the machine may be loaded). */
   deadlineMs(): number {
-    return Math.max(10_000, this.leaseMs * 20);
+    return this.options.waitMs ?? Math.max(10_000, this.leaseMs * 20);
   }
 
   async closeAll(): Promise<void> {

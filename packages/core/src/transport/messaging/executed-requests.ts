@@ -1,20 +1,26 @@
 /**
  * The instance's memory of REQUESTs it has taken, so a redelivered REQUEST runs at most once per
  * instance (SPEC §4): while it runs, a redelivery waits for the same run; once answered, a
- * redelivery replays the stored RESPONSE. Bounded by size and age; Map insertion order is age order.
+ * redelivery replays the stored RESPONSE. Answered entries are bounded by count and age; the
+ * answered Map's insertion order is answer order, so pruning only ever looks at its front.
  */
 import type { ResponseFrame } from '../../protocol/frames.js';
 
-interface Entry {
+interface Answered {
+  readonly response: ResponseFrame;
+  readonly answeredAt: number;
+}
+
+export interface Executed {
   /** Settles when the first run has answered (or failed to). */
   readonly done: Promise<void>;
-  response: ResponseFrame | undefined;
-  /** Epoch ms when the entry was answered; 0 while running. */
-  answeredAt: number;
+  /** The stored RESPONSE, once answered. */
+  readonly response: ResponseFrame | undefined;
 }
 
 export class ExecutedRequests {
-  private readonly entries = new Map<string, Entry>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly answered = new Map<string, Answered>();
 
   constructor(
     private readonly maxEntries: number,
@@ -22,47 +28,43 @@ export class ExecutedRequests {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.running.size + this.answered.size;
   }
 
-  /** The entry of `id` if it is running, or answered less than ttlMs ago. */
-  get(id: string, now: number): { readonly done: Promise<void>; readonly response: ResponseFrame | undefined } | undefined {
-    const entry = this.entries.get(id);
-    if (entry === undefined) return undefined;
-    if (entry.answeredAt !== 0 && now - entry.answeredAt > this.ttlMs) {
-      this.entries.delete(id);
+  /** What is known about `id`: running, or answered less than ttlMs ago. */
+  get(id: string, now: number): Executed | undefined {
+    const done = this.running.get(id);
+    if (done !== undefined) return { done, response: undefined };
+    const answered = this.answered.get(id);
+    if (answered === undefined) return undefined;
+    if (now - answered.answeredAt > this.ttlMs) {
+      this.answered.delete(id);
       return undefined;
     }
-    return entry;
+    return { done: DONE, response: answered.response };
   }
 
   /** Records that `id` is running until `done` settles. */
   begin(id: string, done: Promise<void>): void {
-    this.entries.set(id, { done, response: undefined, answeredAt: 0 });
+    this.running.set(id, done);
   }
 
-  /** Stores the RESPONSE a redelivery replays; forgets the oldest answered entries beyond the bounds. */
+  /** Stores the RESPONSE a redelivery replays; forgets the oldest answers beyond the bounds. */
   answer(id: string, response: ResponseFrame, now: number): void {
-    const entry = this.entries.get(id);
-    if (entry === undefined) return;
-    // Re-inserting moves the entry to the end, so the Map stays ordered by answeredAt among answered entries.
-    this.entries.delete(id);
-    entry.response = response;
-    entry.answeredAt = now;
-    this.entries.set(id, entry);
-    this.prune(now);
-  }
-
-  /** Forgets `id` (its run failed before answering: a redelivery may run it again). */
-  forget(id: string): void {
-    this.entries.delete(id);
-  }
-
-  private prune(now: number): void {
-    for (const [id, entry] of this.entries) {
-      if (entry.answeredAt === 0) continue;
-      if (this.entries.size <= this.maxEntries && now - entry.answeredAt <= this.ttlMs) break;
-      this.entries.delete(id);
+    this.running.delete(id);
+    if (this.maxEntries === 0) return;
+    this.answered.set(id, { response, answeredAt: now });
+    for (const [oldest, entry] of this.answered) {
+      if (this.answered.size <= this.maxEntries && now - entry.answeredAt <= this.ttlMs) break;
+      this.answered.delete(oldest);
     }
   }
+
+  /** Forgets `id` (its run ended without an answer worth replaying: a redelivery may run it again). */
+  forget(id: string): void {
+    this.running.delete(id);
+    this.answered.delete(id);
+  }
 }
+
+const DONE: Promise<void> = Promise.resolve();

@@ -1,0 +1,181 @@
+/**
+ * One framed connection, either side: decodes incoming frames (length prefix, then core's codec)
+ * and sends frames with writes batched per event-loop turn and bounded by backpressure.
+ *
+ * - A frame over `maxFrameBytes`, or one the codec rejects, closes THIS connection with a logged
+ *   reason; nothing throws out of the read path.
+ * - Frames sent during one event-loop turn go out as one `write()` (fewer syscalls and TLS
+ *   records under load, no per-frame timer). When the socket's buffer plus the batch exceeds
+ *   `maxWriteBufferBytes`, `send()` resolves only after 'drain', so a slow peer makes its senders
+ *   wait instead of growing memory without bound.
+ */
+import type { Socket } from 'node:net';
+import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
+import { encodeLengthPrefixed, FrameDecoder } from './framing.js';
+
+export interface FrameConnectionOptions {
+  readonly maxFrameBytes: number;
+  readonly maxWriteBufferBytes: number;
+  /** 'tcp' or 'tls', for errors and logs. */
+  readonly transport: string;
+}
+
+export interface FrameConnectionHandlers {
+  /** A decoded, validated frame. Must not throw (a throw is logged and the frame dropped). */
+  frame(frame: Frame, connection: FrameConnection): void;
+  /** Called once, after the socket closed, with why. */
+  closed(reason: string, connection: FrameConnection): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+const END_GRACE_MS = 2_000;
+
+export class FrameConnection {
+  private readonly decoder: FrameDecoder;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushScheduled = false;
+  private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  private closeReason: string | undefined;
+  private closedFlag = false;
+  private readonly closedPromise: Promise<string>;
+  private resolveClosed!: (reason: string) => void;
+
+  constructor(
+    readonly id: string,
+    readonly socket: Socket,
+    private readonly options: FrameConnectionOptions,
+    private readonly handlers: FrameConnectionHandlers,
+    private readonly logger: Logger,
+    private readonly clock: Clock,
+  ) {
+    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => this.onDrain());
+    socket.on('error', (err: Error) => {
+      this.closeReason ??= `socket error: ${err.message}`;
+    });
+    socket.on('end', () => {
+      this.closeReason ??= 'closed by peer';
+    });
+    socket.on('close', () => this.onClose());
+  }
+
+  /** True until the socket closes (or close() is called). */
+  isOpen(): boolean {
+    return !this.closedFlag && this.closeReason === undefined;
+  }
+
+  /** Resolves with the close reason once the socket has closed. */
+  get closed(): Promise<string> {
+    return this.closedPromise;
+  }
+
+  /**
+   * Queues `frame` for the next batched write. Resolves at once while the connection's buffer is
+   * under `maxWriteBufferBytes`, else after the socket drains. Rejects with SY_TRANSPORT_FAILURE
+   * when the connection is closed, and with SY_TCP_FRAME_TOO_LARGE (nothing sent) when the frame
+   * is over `maxFrameBytes`.
+   */
+  send(frame: Frame): Promise<void> {
+    if (!this.isOpen()) {
+      return Promise.reject(new TransportFailureError(this.options.transport, `connection ${this.id} is closed (${this.closeReason ?? 'closed'})`));
+    }
+    let bytes: Buffer;
+    try {
+      bytes = encodeLengthPrefixed(encodeFrame(frame), this.options.maxFrameBytes);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.byteLength;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    if (this.pendingBytes + this.socket.writableLength <= this.options.maxWriteBufferBytes) return RESOLVED;
+    return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
+  }
+
+  /** Closes the connection now (unsent frames are dropped), logging `reason`. */
+  close(reason: string, level: 'debug' | 'warn' = 'debug'): void {
+    if (this.closeReason === undefined) {
+      this.closeReason = reason;
+      this.logger[level]({ connection: this.id, transport: this.options.transport, reason }, 'closing connection');
+    }
+    this.socket.destroy();
+  }
+
+  /** Sends what is queued, half-closes, and waits (bounded) for the socket to close. */
+  async end(): Promise<void> {
+    if (this.closedFlag) return;
+    this.flush();
+    this.closeReason ??= 'closed locally';
+    this.socket.end();
+    const grace = new AbortController();
+    try {
+      await Promise.race([this.closedPromise, this.clock.sleep(END_GRACE_MS, grace.signal).then(() => this.socket.destroy())]);
+    } finally {
+      grace.abort();
+    }
+    await this.closedPromise;
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.socket.destroyed) return;
+    if (this.socket.write(batch) && this.drainWaiters.length > 0) this.onDrain();
+  }
+
+  private onDrain(): void {
+    if (this.pendingBytes + this.socket.writableLength > this.options.maxWriteBufferBytes) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.close(`framing error: ${(err as Error).message}`, 'warn');
+      return;
+    }
+    for (const bytes of frames) {
+      if (this.closeReason !== undefined) return;
+      let frame: Frame;
+      try {
+        frame = decodeFrame(bytes);
+      } catch (err) {
+        const reason = hasCode(err, 'SY_PROTOCOL_INVALID_FRAME') ? (err as Error).message : `undecodable frame: ${(err as Error).message}`;
+        this.close(reason, 'warn');
+        return;
+      }
+      try {
+        this.handlers.frame(frame, this);
+      } catch (err) {
+        this.logger.error({ connection: this.id, frameType: frame.type, err }, 'frame handler threw; frame dropped');
+      }
+    }
+  }
+
+  private onClose(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    const reason = this.closeReason ?? 'closed';
+    this.closeReason = reason;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w.reject(new TransportFailureError(this.options.transport, `connection ${this.id} closed: ${reason}`));
+    this.resolveClosed(reason);
+    this.handlers.closed(reason, this);
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The gateway side of the TCP and TLS transports: a server instances connect to. Each connection
+ * is one link (its address is the connection id); the instance sends HELLO and HEARTBEATs on it
+ * and the gateway sends REQUEST, CANCEL and RESYNC back on it. SPEC §7.
+ */
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import {
+  CANCEL_REASONS,
+  hasCode,
+  makeFrame,
+  newFrameId,
+  RequestCancelledError,
+  TransportClosedError,
+  TransportFailureError,
+  TransportType,
+  type CancelReason,
+  type DispatchOptions,
+  type DispatchTarget,
+  type Frame,
+  type GatewayTransport,
+  type GatewayTransportEvents,
+  type InstanceLink,
+  type RequestPayload,
+  type ResponsePayload,
+  type TransportDeps,
+} from '@switchyard/core';
+import { FrameConnection } from './frame-connection.js';
+import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
+import type { TcpTransportOptions } from './options.js';
+
+/** Counters for metrics; monotonic except `connections`, `instances` and `inFlight`. */
+export interface TcpGatewayMetrics {
+  /** Open instance connections. */
+  readonly connections: number;
+  /** Instances bound to an open connection (sent HELLO or HEARTBEAT on it). */
+  readonly instances: number;
+  /** REQUESTs waiting for their RESPONSE. */
+  readonly inFlight: number;
+  readonly accepted: number;
+  /** Connections refused because `maxConnections` were open. */
+  readonly refused: number;
+  readonly dispatched: number;
+  readonly responses: number;
+  /** RESPONSEs for unknown or finished requests, or from another connection than the REQUEST's. */
+  readonly droppedResponses: number;
+  readonly cancels: number;
+  /** In-flight requests failed because their connection closed. */
+  readonly failedByConnectionLoss: number;
+  /** Certificate reloads applied (TLS). */
+  readonly certReloads: number;
+}
+
+interface Link {
+  readonly connection: FrameConnection;
+  readonly link: InstanceLink;
+  /** Instances whose current connection this is. */
+  readonly instanceIds: Set<string>;
+  readonly requests: Set<string>;
+}
+
+interface Pending {
+  readonly id: string;
+  readonly link: Link;
+  readonly instanceId: string;
+  readonly resolve: (response: ResponsePayload) => void;
+  readonly reject: (err: Error) => void;
+  readonly signal: AbortSignal;
+  readonly onAbort: () => void;
+}
+
+const CANCEL_REASON_SET = new Set<string>(CANCEL_REASONS);
+
+export class TcpGatewayTransport implements GatewayTransport {
+  readonly type: TransportType;
+  private server: Server | TlsServer | undefined;
+  private events: GatewayTransportEvents | undefined;
+  private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
+  private readonly links = new Map<string, Link>();
+  private readonly instances = new Map<string, Link>();
+  private readonly pending = new Map<string, Pending>();
+  private readonly connectionPrefix = randomBytes(3).toString('hex');
+  private nextConnection = 0;
+  private readonly pems: PemMaterial | undefined;
+  private certReloader: CertReloader | undefined;
+  private counters = { accepted: 0, refused: 0, dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, failedByConnectionLoss: 0 };
+
+  constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
+    this.type = options.type === 'tls' ? TransportType.Tls : TransportType.Tcp;
+    // Certificates are read here so a missing file fails at config time, naming the key.
+    this.pems = options.tls === undefined ? undefined : readPemsSync(options.tls, options.type);
+  }
+
+  async start(events: GatewayTransportEvents): Promise<void> {
+    if (this.state !== 'new') throw new TransportClosedError(this.type, 'start (already started or stopped)');
+    this.state = 'starting';
+    this.events = events;
+    const server = this.createServer();
+    this.server = server;
+    server.maxConnections = this.options.maxConnections;
+    server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
+      this.counters.refused += 1;
+      this.deps.logger.warn(
+        { transport: this.type, remote: `${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}`, maxConnections: this.options.maxConnections },
+        'connection refused: maxConnections reached',
+      );
+    });
+    server.on('error', (err: Error) => this.deps.logger.error({ transport: this.type, err: err.message }, 'server error'));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new TransportFailureError(this.type, `cannot listen on ${this.options.host ?? '*'}:${this.options.port}: ${err.message}`, { cause: err }));
+      };
+      server.once('error', onError);
+      server.listen({ port: this.options.port, host: this.options.host }, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    if (this.options.tls !== undefined) {
+      const tlsServer = server as TlsServer;
+      this.certReloader = new CertReloader(
+        this.options.tls,
+        (pems) => tlsServer.setSecureContext({ ...pems }),
+        this.deps.clock,
+        this.deps.logger,
+      );
+      await this.certReloader.start();
+    }
+    if ((this.state as string) === 'stopped') return;
+    this.state = 'started';
+    const { port } = this.address() ?? { port: this.options.port };
+    this.deps.logger.info({ transport: this.type, host: this.options.host ?? '*', port }, `${this.type} transport listening`);
+  }
+
+  /** Where the server listens (the real port when configured with port 0); undefined before start. */
+  address(): { host: string; port: number } | undefined {
+    const addr = this.server?.address();
+    if (addr === null || addr === undefined || typeof addr === 'string') return undefined;
+    return { host: (addr as AddressInfo).address, port: (addr as AddressInfo).port };
+  }
+
+  dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
+    if (this.state === 'stopped') return Promise.reject(new TransportClosedError(this.type, 'dispatch'));
+    const id = options.requestId ?? newFrameId();
+    const { signal } = options;
+    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReason(signal.reason)));
+    const link = this.links.get(target.link.address);
+    if (link === undefined || !link.connection.isOpen()) {
+      return Promise.reject(
+        new TransportFailureError(this.type, `instance ${target.instanceId} is not connected (connection ${target.link.address} is closed)`),
+      );
+    }
+    if (this.pending.has(id)) return Promise.reject(new TransportFailureError(this.type, `request id ${id} is already in flight`));
+    const frame = makeFrame('REQUEST', { ...request, replyTo: link.connection.id }, { clock: this.deps.clock, id });
+    return new Promise<ResponsePayload>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (!this.finish(id)) return;
+        const reason = cancelReason(signal.reason);
+        this.counters.cancels += 1;
+        link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
+        reject(new RequestCancelledError(id, reason));
+      };
+      const entry: Pending = { id, link, instanceId: target.instanceId, resolve, reject, signal, onAbort };
+      this.pending.set(id, entry);
+      link.requests.add(id);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.counters.dispatched += 1;
+      link.connection.send(frame).catch((err: unknown) => {
+        if (!this.finish(id)) return;
+        reject(
+          hasCode(err, 'SY_TRANSPORT_FAILURE')
+            ? (err as Error)
+            : new TransportFailureError(this.type, `cannot send REQUEST ${id}: ${(err as Error).message}`, { cause: err }),
+        );
+      });
+    });
+  }
+
+  async resync(target: DispatchTarget): Promise<void> {
+    if (this.state === 'stopped') throw new TransportClosedError(this.type, 'resync');
+    const link = this.links.get(target.link.address);
+    if (link === undefined || !link.connection.isOpen()) {
+      throw new TransportFailureError(this.type, `cannot resync instance ${target.instanceId}: connection ${target.link.address} is closed`);
+    }
+    await link.connection.send(makeFrame('RESYNC', { instanceId: target.instanceId }, { clock: this.deps.clock }));
+  }
+
+  isReady(): boolean {
+    return this.state === 'started' && this.server?.listening === true;
+  }
+
+  metrics(): TcpGatewayMetrics {
+    return {
+      connections: this.links.size,
+      instances: this.instances.size,
+      inFlight: this.pending.size,
+      ...this.counters,
+      certReloads: this.certReloader?.reloadCount ?? 0,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    await this.certReloader?.stop();
+    for (const entry of [...this.pending.values()]) {
+      this.finish(entry.id);
+      entry.reject(new TransportClosedError(this.type, `wait for the RESPONSE to ${entry.id}`));
+    }
+    const server = this.server;
+    const closed = server === undefined || !server.listening ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    const links = [...this.links.values()];
+    for (const link of links) link.connection.close('gateway transport stopped');
+    await Promise.all(links.map((l) => l.connection.closed));
+    await closed;
+  }
+
+  private createServer(): Server | TlsServer {
+    if (this.options.tls === undefined) {
+      return createNetServer({ noDelay: this.options.noDelay }, (socket) => this.accept(socket));
+    }
+    const { requireClientCert } = this.options.tls;
+    const server = createTlsServer(
+      { ...this.pems, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
+      (socket: TLSSocket) => this.accept(socket),
+    );
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      this.deps.logger.warn(
+        { transport: this.type, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: err.message },
+        'tls handshake refused',
+      );
+    });
+    return server;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.state === 'stopped') {
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(this.options.noDelay);
+    if (this.options.keepAliveMs > 0) socket.setKeepAlive(true, this.options.keepAliveMs);
+    this.counters.accepted += 1;
+    const id = `${this.type}-${this.connectionPrefix}-${++this.nextConnection}`;
+    const connection = new FrameConnection(
+      id,
+      socket,
+      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type },
+      { frame: (frame) => this.onFrame(link, frame), closed: (reason) => this.onClosed(link, reason) },
+      this.deps.logger,
+      this.deps.clock,
+    );
+    const link: Link = { connection, link: Object.freeze({ transport: this.type, address: id }), instanceIds: new Set(), requests: new Set() };
+    this.links.set(id, link);
+    this.deps.logger.debug({ transport: this.type, connection: id, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'instance connected');
+  }
+
+  private onFrame(link: Link, frame: Frame): void {
+    switch (frame.type) {
+      case 'RESPONSE': {
+        const entry = this.pending.get(frame.id);
+        // A RESPONSE only counts on the connection its REQUEST went out on.
+        if (entry === undefined || entry.link !== link) {
+          this.counters.droppedResponses += 1;
+          this.deps.logger.debug({ transport: this.type, connection: link.connection.id, requestId: frame.id }, 'RESPONSE for an unknown or finished request dropped');
+          return;
+        }
+        this.finish(frame.id);
+        this.counters.responses += 1;
+        entry.resolve(frame.payload);
+        return;
+      }
+      case 'HELLO':
+        this.bind(link, frame.payload.instance.instanceId);
+        this.events?.control(frame, link.link);
+        return;
+      case 'HEARTBEAT':
+        this.bind(link, frame.payload.instanceId);
+        this.events?.control(frame, link.link);
+        return;
+      case 'GOODBYE':
+        this.events?.control(frame, link.link);
+        return;
+      default:
+        this.deps.logger.warn({ transport: this.type, connection: link.connection.id, frameType: frame.type }, 'frame type not expected from an instance; dropped');
+    }
+  }
+
+  /** Makes `link` the current connection of `instanceId` (a reconnect supersedes the old connection). */
+  private bind(link: Link, instanceId: string): void {
+    const previous = this.instances.get(instanceId);
+    if (previous === link) return;
+    previous?.instanceIds.delete(instanceId);
+    this.instances.set(instanceId, link);
+    link.instanceIds.add(instanceId);
+  }
+
+  private onClosed(link: Link, reason: string): void {
+    this.links.delete(link.connection.id);
+    for (const requestId of [...link.requests]) {
+      const entry = this.pending.get(requestId);
+      if (entry === undefined || !this.finish(requestId)) continue;
+      this.counters.failedByConnectionLoss += 1;
+      entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${requestId} was in flight: ${reason}`));
+    }
+    for (const instanceId of link.instanceIds) {
+      if (this.instances.get(instanceId) !== link) continue;
+      this.instances.delete(instanceId);
+      if (this.state !== 'stopped') this.events?.lost(instanceId, `${this.type} connection ${link.connection.id} closed: ${reason}`);
+    }
+    this.deps.logger.debug({ transport: this.type, connection: link.connection.id, reason }, 'instance connection closed');
+  }
+
+  /** Forgets a pending request; false when it already finished (answered, cancelled or failed). */
+  private finish(id: string): boolean {
+    const entry = this.pending.get(id);
+    if (entry === undefined) return false;
+    this.pending.delete(id);
+    entry.link.requests.delete(id);
+    entry.signal.removeEventListener('abort', entry.onAbort);
+    return true;
+  }
+}
+
+function cancelReason(reason: unknown): CancelReason {
+  if (typeof reason === 'string' && CANCEL_REASON_SET.has(reason)) return reason as CancelReason;
+  const nested = (reason as { reason?: unknown } | null)?.reason;
+  if (typeof nested === 'string' && CANCEL_REASON_SET.has(nested)) return nested as CancelReason;
+  return 'client-disconnected';
+}

@@ -1,0 +1,328 @@
+/**
+ * The instance side of the TCP and TLS transports: one connection to the gateway, HELLO on
+ * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC received on it. A lost connection is re-opened
+ * with capped, jittered backoff and HELLO is sent again. SPEC §7.
+ */
+import { connect as connectNet, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
+import {
+  makeFrame,
+  TransportClosedError,
+  TransportFailureError,
+  TransportType,
+  type CancelReason,
+  type Frame,
+  type HeartbeatPayload,
+  type HelloPayload,
+  type InstanceRequestHandler,
+  type InstanceTransport,
+  type RequestFrame,
+  type ResponsePayload,
+  type TransportDeps,
+} from '@switchyard/core';
+import { reconnectDelayMs } from './backoff.js';
+import { FrameConnection } from './frame-connection.js';
+import { readPemsSync } from './pem.js';
+import type { TcpTransportOptions } from './options.js';
+
+/** Counters for metrics and tests. */
+export interface TcpInstanceMetrics {
+  readonly connected: boolean;
+  /** Successful connections so far (1 + reconnects). */
+  readonly connects: number;
+  readonly failedConnects: number;
+  readonly requests: number;
+  /** REQUESTs dropped unrun because their deadline had passed. */
+  readonly expired: number;
+  readonly cancelled: number;
+  readonly inFlight: number;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly deadline: number;
+  readonly connection: FrameConnection;
+}
+
+/** How often in-flight requests are checked against their deadline (one timer, not one per request). */
+const DEADLINE_SWEEP_MS = 50;
+/** A connection that lived this long resets the reconnect backoff. */
+const STABLE_CONNECTION_MS = 1_000;
+
+export class TcpInstanceTransport implements InstanceTransport {
+  readonly type: TransportType;
+  private state: 'new' | 'running' | 'leaving' | 'closed' = 'new';
+  private hello: HelloPayload | undefined;
+  private handle: InstanceRequestHandler | undefined;
+  private connection: FrameConnection | undefined;
+  private helloSent = false;
+  private readonly inFlight = new Map<string, Running>();
+  private readonly closing = new AbortController();
+  private loop: Promise<void> | undefined;
+  private stopSweep: (() => void) | undefined;
+  private nextConnection = 0;
+  private counters = { connects: 0, failedConnects: 0, requests: 0, expired: 0, cancelled: 0 };
+
+  constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
+    this.type = options.type === 'tls' ? TransportType.Tls : TransportType.Tcp;
+    // Fail at config time on unreadable certificate files (they are read again on every connect).
+    if (options.tls !== undefined) readPemsSync(options.tls, options.type);
+  }
+
+  /**
+   * Starts connecting and resolves after the first attempt: connected with HELLO sent, or failed
+   * (logged; retries continue in the background, so instances may start before the gateway).
+   */
+  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+    if (this.state !== 'new') throw new TransportClosedError(this.type, 'start (already started or closed)');
+    this.state = 'running';
+    this.hello = hello;
+    this.handle = handle;
+    this.stopSweep = this.deps.clock.every(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
+    let firstAttempt!: () => void;
+    const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
+    this.loop = this.connectLoop(firstAttempt);
+    await attempted;
+  }
+
+  async heartbeat(payload: HeartbeatPayload): Promise<void> {
+    const connection = this.connection;
+    // Not connected: the heartbeat is moot (the gateway already saw the connection drop); the
+    // HELLO after reconnecting re-registers the instance.
+    if (connection === undefined || !this.helloSent || !connection.isOpen()) return;
+    await connection.send(makeFrame('HEARTBEAT', payload, { clock: this.deps.clock })).catch(() => undefined);
+  }
+
+  async goodbye(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'leaving';
+    const connection = this.connection;
+    if (connection === undefined || !connection.isOpen() || this.hello === undefined) return;
+    await connection
+      .send(makeFrame('GOODBYE', { instanceId: this.hello.instance.instanceId }, { clock: this.deps.clock }))
+      .catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') {
+      await this.loop;
+      return;
+    }
+    this.state = 'closed';
+    this.closing.abort();
+    this.stopSweep?.();
+    for (const running of this.inFlight.values()) running.controller.abort('shutdown' satisfies CancelReason);
+    await this.connection?.end();
+    await this.loop;
+  }
+
+  isReady(): boolean {
+    return this.state === 'running' && this.helloSent && this.connection?.isOpen() === true;
+  }
+
+  metrics(): TcpInstanceMetrics {
+    return { connected: this.connection?.isOpen() === true, inFlight: this.inFlight.size, ...this.counters };
+  }
+
+  private async connectLoop(firstAttempt: () => void): Promise<void> {
+    let attempt = 0;
+    while (this.state === 'running') {
+      let connectedAt: number | undefined;
+      try {
+        const socket = await this.connect();
+        connectedAt = this.deps.clock.now();
+        const connection = this.adopt(socket);
+        await connection.send(this.helloFrame(socket));
+        this.helloSent = true;
+        this.counters.connects += 1;
+        this.deps.logger.info({ transport: this.type, connection: connection.id, gateway: this.target() }, 'connected to gateway; HELLO sent');
+        firstAttempt();
+        const reason = await connection.closed;
+        this.helloSent = false;
+        this.connection = undefined;
+        if (this.state === 'running') this.deps.logger.warn({ transport: this.type, gateway: this.target(), reason }, 'connection to gateway lost; reconnecting');
+      } catch (err) {
+        this.connection = undefined;
+        this.helloSent = false;
+        this.counters.failedConnects += 1;
+        if (this.state === 'running') {
+          this.deps.logger.warn({ transport: this.type, gateway: this.target(), attempt: attempt + 1, err: (err as Error).message }, 'cannot connect to gateway; retrying');
+        }
+        firstAttempt();
+      }
+      if (this.state !== 'running') return;
+      if (connectedAt !== undefined && this.deps.clock.now() - connectedAt >= STABLE_CONNECTION_MS) attempt = 0;
+      const delay = reconnectDelayMs(attempt, this.options.reconnectMinMs, this.options.reconnectMaxMs);
+      attempt += 1;
+      await this.deps.clock.sleep(delay, this.closing.signal).catch(() => undefined);
+    }
+  }
+
+  private target(): string {
+    return `${this.options.host ?? '127.0.0.1'}:${this.options.port}`;
+  }
+
+  /** Opens one connection (TLS handshake included), bounded by `connectTimeoutMs`. */
+  private connect(): Promise<Socket> {
+    const host = this.options.host ?? '127.0.0.1';
+    const { port } = this.options;
+    const tls = this.options.tls;
+    const socket =
+      tls === undefined
+        ? connectNet({ host, port, noDelay: this.options.noDelay })
+        : connectTls({ host, port, ...readPemsSync(tls, this.options.type), servername: tls.servername });
+    const readyEvent = tls === undefined ? 'connect' : 'secureConnect';
+    return new Promise<Socket>((resolve, reject) => {
+      const timeout = new AbortController();
+      const cleanup = (): void => {
+        timeout.abort();
+        socket.off(readyEvent, onReady);
+        socket.off('error', onError);
+        this.closing.signal.removeEventListener('abort', onClosing);
+      };
+      const onReady = (): void => {
+        cleanup();
+        resolve(socket);
+      };
+      const onError = (err: Error): void => {
+        cleanup();
+        socket.destroy();
+        reject(err);
+      };
+      const onClosing = (): void => onError(new TransportClosedError(this.type, 'connect'));
+      socket.once(readyEvent, onReady);
+      socket.once('error', onError);
+      this.closing.signal.addEventListener('abort', onClosing, { once: true });
+      this.deps.clock
+        .sleep(this.options.connectTimeoutMs, timeout.signal)
+        .then(() => onError(new TransportFailureError(this.type, `connect to ${host}:${port} timed out after ${this.options.connectTimeoutMs} ms`)))
+        .catch(() => undefined);
+    });
+  }
+
+  private adopt(socket: Socket): FrameConnection {
+    socket.setNoDelay(this.options.noDelay);
+    if (this.options.keepAliveMs > 0) socket.setKeepAlive(true, this.options.keepAliveMs);
+    const connection = new FrameConnection(
+      `${this.type}-out-${++this.nextConnection}`,
+      socket,
+      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type },
+      { frame: (frame, conn) => this.onFrame(frame, conn), closed: (reason, conn) => this.onClosed(reason, conn) },
+      this.deps.logger,
+      this.deps.clock,
+    );
+    this.connection = connection;
+    return connection;
+  }
+
+  private helloFrame(socket: Socket): Frame {
+    const hello = this.hello!;
+    const address = `${this.type}:${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`;
+    return makeFrame('HELLO', { ...hello, instance: { ...hello.instance, address } }, { clock: this.deps.clock });
+  }
+
+  private onFrame(frame: Frame, connection: FrameConnection): void {
+    switch (frame.type) {
+      case 'REQUEST':
+        this.onRequest(frame, connection);
+        return;
+      case 'CANCEL': {
+        const running = this.inFlight.get(frame.id);
+        if (running !== undefined) {
+          this.counters.cancelled += 1;
+          running.controller.abort(frame.payload.reason);
+        }
+        return;
+      }
+      case 'RESYNC':
+        if (this.hello !== undefined && this.state !== 'closed') {
+          connection.send(this.helloFrame(connection.socket)).catch(() => undefined);
+        }
+        return;
+      default:
+        this.deps.logger.warn({ transport: this.type, frameType: frame.type }, 'frame type not expected from a gateway; dropped');
+    }
+  }
+
+  private onRequest(frame: RequestFrame, connection: FrameConnection): void {
+    if (this.state !== 'running') {
+      // GOODBYE already sent and a REQUEST crossed it: answer at once rather than let it time out.
+      this.respond(connection, frame.id, draining(this.hello?.instance.instanceId ?? '', frame.id));
+      return;
+    }
+    if (this.deps.clock.now() > frame.payload.deadline) {
+      this.counters.expired += 1;
+      this.deps.logger.debug({ transport: this.type, requestId: frame.id }, 'REQUEST past its deadline dropped unrun');
+      return;
+    }
+    // No redelivery on a stream connection; a repeated id while the first runs is ignored.
+    if (this.inFlight.has(frame.id)) return;
+    this.counters.requests += 1;
+    const running: Running = { controller: new AbortController(), deadline: frame.payload.deadline, connection };
+    this.inFlight.set(frame.id, running);
+    void this.run(frame, running);
+  }
+
+  private async run(frame: RequestFrame, running: Running): Promise<void> {
+    const instanceId = this.hello!.instance.instanceId;
+    let response: ResponsePayload | undefined;
+    try {
+      const result = await this.handle!(frame, running.controller.signal);
+      response = { ...result, instanceId };
+    } catch (err) {
+      if (!running.controller.signal.aborted) {
+        this.deps.logger.error({ transport: this.type, requestId: frame.id, err: (err as Error).message }, 'request handler threw');
+        response = internalError(instanceId, frame.id);
+      }
+    } finally {
+      this.inFlight.delete(frame.id);
+    }
+    if (response !== undefined) this.respond(running.connection, frame.id, response);
+  }
+
+  private respond(connection: FrameConnection, id: string, response: ResponsePayload): void {
+    // The RESPONSE goes back on the connection the REQUEST came on; if that closed, the gateway
+    // has already failed the request (502), so there is nobody to answer.
+    if (!connection.isOpen()) return;
+    connection.send(makeFrame('RESPONSE', response, { clock: this.deps.clock, id })).catch((err: unknown) => {
+      this.deps.logger.warn({ transport: this.type, requestId: id, err: (err as Error).message }, 'cannot send RESPONSE');
+    });
+  }
+
+  private onClosed(_reason: string, connection: FrameConnection): void {
+    // Whoever waited for these answers is gone with the connection; stop the work.
+    for (const running of this.inFlight.values()) {
+      if (running.connection === connection) running.controller.abort('client-disconnected' satisfies CancelReason);
+    }
+  }
+
+  private sweepDeadlines(): void {
+    if (this.inFlight.size === 0) return;
+    const now = this.deps.clock.now();
+    for (const running of this.inFlight.values()) {
+      if (now > running.deadline && !running.controller.signal.aborted) running.controller.abort('timeout' satisfies CancelReason);
+    }
+  }
+}
+
+function errorBody(code: string, message: string, requestId: string): Uint8Array {
+  return Buffer.from(JSON.stringify({ error: { code, message, requestId } }));
+}
+
+function internalError(instanceId: string, requestId: string): ResponsePayload {
+  return {
+    status: 500,
+    headers: { 'content-type': 'application/json' },
+    body: errorBody('SY_INSTANCE_HANDLER_FAILED', 'the request handler failed', requestId),
+    instanceId,
+  };
+}
+
+function draining(instanceId: string, requestId: string): ResponsePayload {
+  return {
+    status: 503,
+    headers: { 'content-type': 'application/json', 'retry-after': '1' },
+    body: errorBody('SY_INSTANCE_DRAINING', 'the instance is shutting down and takes no new requests', requestId),
+    instanceId,
+  };
+}

@@ -21,10 +21,14 @@ export interface Executed {
 export class ExecutedRequests {
   private readonly running = new Map<string, Promise<void>>();
   private readonly answered = new Map<string, Answered>();
+  /** Body bytes held by `answered`. */
+  private bytes = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly ttlMs: number,
+    /** Body bytes kept at most: large RESPONSEs must not pin memory (and GC time) for a whole TTL. */
+    private readonly maxBytes: number = Number.POSITIVE_INFINITY,
   ) {}
 
   get size(): number {
@@ -38,7 +42,7 @@ export class ExecutedRequests {
     const answered = this.answered.get(id);
     if (answered === undefined) return undefined;
     if (now - answered.answeredAt > this.ttlMs) {
-      this.answered.delete(id);
+      this.drop(id, answered);
       return undefined;
     }
     return { done: DONE, response: answered.response };
@@ -54,16 +58,23 @@ export class ExecutedRequests {
     this.running.delete(id);
     if (this.maxEntries === 0) return;
     this.answered.set(id, { response, answeredAt: now });
+    this.bytes += response.payload.body.byteLength;
     for (const [oldest, entry] of this.answered) {
-      if (this.answered.size <= this.maxEntries && now - entry.answeredAt <= this.ttlMs) break;
-      this.answered.delete(oldest);
+      if (this.answered.size <= this.maxEntries && this.bytes <= this.maxBytes && now - entry.answeredAt <= this.ttlMs) break;
+      this.drop(oldest, entry);
     }
   }
 
   /** Forgets `id` (its run ended without an answer worth replaying: a redelivery may run it again). */
   forget(id: string): void {
     this.running.delete(id);
+    const answered = this.answered.get(id);
+    if (answered !== undefined) this.drop(id, answered);
+  }
+
+  private drop(id: string, entry: Answered): void {
     this.answered.delete(id);
+    this.bytes -= entry.response.payload.body.byteLength;
   }
 }
 

@@ -89,7 +89,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.queues = new FrameQueues(init.factory, this.options);
     this.clock = deps.clock;
     this.logger = deps.logger;
-    this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs);
+    this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
   }
 
   async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {

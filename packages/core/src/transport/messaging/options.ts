@@ -17,10 +17,12 @@ export interface MessagingTransportOptionsInput {
   concurrency?: number;
   /** Long-poll length of each queue read. @default 1000 */
   blockMs?: number;
-  /** Instance: how long a finished REQUEST's RESPONSE is kept to answer a redelivery without running again. @default 60000 */
+  /** Instance: how long a finished REQUEST's RESPONSE is kept to answer a redelivery without running again (covers a REQUEST lease expiring a few times). @default 30000 */
   replayTtlMs?: number;
   /** Instance: most REQUEST ids remembered for replay (oldest forgotten first). @default 10000 */
   replayCacheSize?: number;
+  /** Instance: most RESPONSE body bytes kept for replay (oldest forgotten first). @default 16777216 (16 MiB) */
+  replayCacheBytes?: number;
   /** Instance: how often running REQUESTs are checked against their deadline (one sweep, no timer per request). @default 100 */
   deadlineCheckMs?: number;
   /** Gateway: a RESYNC to one instance is sent at most this often. @default 1000 */
@@ -39,8 +41,9 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   deadLetterSuffix: ':dlq',
   concurrency: 256,
   blockMs: 1_000,
-  replayTtlMs: 60_000,
+  replayTtlMs: 30_000,
   replayCacheSize: 10_000,
+  replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
   resyncMinIntervalMs: 1_000,
   pendingGraceMs: 5_000,
@@ -54,6 +57,7 @@ const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransport
   ['blockMs', 1],
   ['replayTtlMs', 0],
   ['replayCacheSize', 0],
+  ['replayCacheBytes', 0],
   ['deadlineCheckMs', 1],
   ['resyncMinIntervalMs', 0],
   ['pendingGraceMs', 0],

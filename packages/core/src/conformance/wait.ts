@@ -10,7 +10,7 @@ export async function eventually<T>(
   what: string,
   { within = 10_000, every = 10 }: { within?: number; every?: number } = {},
 ): Promise<NonNullable<T>> {
-  const deadline = Date.now() + within;
+  const deadline = systemClock.now() + within;
   let last: unknown;
   for (;;) {
     try {
@@ -20,7 +20,7 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) {
+    if (systemClock.now() > deadline) {
       throw new Error(`timed out after ${within} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
     }
     await systemClock.sleep(every);

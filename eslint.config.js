@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'deploy/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'deploy/**', '.tmp/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -226,8 +226,12 @@ export class TcpGatewayTransport implements GatewayTransport {
       (socket: TLSSocket) => this.accept(socket),
     );
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      // A client certificate that fails verification surfaces as a reset; the real reason
+      // (e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE) is on the socket.
+      const authorizationError = (socket as TLSSocket & { authorizationError?: unknown }).authorizationError;
+      const reason = authorizationError === undefined || authorizationError === null ? err.message : `${String(authorizationError)} (${err.message})`;
       this.deps.logger.warn(
-        { transport: this.type, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: err.message },
+        { transport: this.type, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: reason },
         'tls handshake refused',
       );
     });

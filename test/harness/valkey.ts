@@ -90,6 +90,10 @@ export async function spawnServer(bin: string, port: number, dir: string, extraA
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  // The server must not keep the test process alive; the exit hook kills it.
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void } | null)?.unref?.();
+  (child.stderr as unknown as { unref?: () => void } | null)?.unref?.();
   const handle = { kill: () => child.kill('SIGKILL') };
   alive.add(handle);
   child.once('exit', () => alive.delete(handle));

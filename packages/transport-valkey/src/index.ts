@@ -41,6 +41,18 @@ export function createValkeyQueueFactory(options: ValkeyBackendOptions, deps: Va
   return createQueueFactory(backend, { ...(deps.clock !== undefined ? { clock: deps.clock } : {}), ...(deps.logger !== undefined ? { logger: deps.logger } : {}) });
 }
 
+/** Like {@link createValkeyQueueFactory}, but resolves once connected (isReady() true); fails with SY_QUEUE_BACKEND_UNAVAILABLE after connectTimeoutMs. */
+export async function connectValkeyQueueFactory(options: ValkeyBackendOptions, deps: ValkeyDeps = {}): Promise<MessageQueueFactory> {
+  const backend = new ValkeyBackend(resolveValkeyOptions(options), deps);
+  try {
+    await backend.whenReady();
+  } catch (err) {
+    await backend.close();
+    throw err;
+  }
+  return createQueueFactory(backend, { ...(deps.clock !== undefined ? { clock: deps.clock } : {}), ...(deps.logger !== undefined ? { logger: deps.logger } : {}) });
+}
+
 /** The plugin the gateway and SDK load by name (`backend: valkey`). */
 export const plugin: QueueBackendPlugin = Object.freeze({
   name: 'valkey',

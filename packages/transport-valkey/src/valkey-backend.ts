@@ -2,7 +2,7 @@
  * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
  * connection per consumer, lifecycle events from the command connection (SPEC §3 self-healing).
  */
-import { QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
+import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
 import type { ResolvedValkeyOptions } from './options.js';
 import { StatusStream } from './status-stream.js';
@@ -82,6 +82,22 @@ export class ValkeyBackend implements QueueBackend {
     reader.on('end', () => this.readers.delete(reader));
     this.readers.add(reader);
     return reader;
+  }
+
+  /** Resolves once the command connection is ready; rejects with SY_QUEUE_BACKEND_UNAVAILABLE after `timeoutMs`. */
+  async whenReady(timeoutMs = this.options.connectTimeoutMs): Promise<void> {
+    if (this.isReady()) return;
+    const stop = new AbortController();
+    try {
+      await Promise.race([
+        new Promise<void>((resolve) => this.client.once('ready', () => resolve())),
+        this.clock.sleep(timeoutMs, stop.signal).then(() => {
+          throw new BackendUnavailableError('valkey', undefined, `not connected to ${this.options.displayUrl} within ${timeoutMs} ms`);
+        }),
+      ]);
+    } finally {
+      stop.abort();
+    }
   }
 
   isReady(): boolean {

@@ -13,9 +13,10 @@ import {
 import { EndpointTable } from './endpoint-table.js';
 import { MicroserviceStateError, SERVICE_ERROR_CODES } from './errors.js';
 import type { ResolvedMicroserviceOptions } from './options.js';
-import { serviceRequest } from './request.js';
+import { RequestContext } from './context.js';
+import { FrameRequest } from './request.js';
 import { encodeResponse, errorAnswer, type Answer } from './response.js';
-import type { EndpointOptions, Handler, MicroserviceState, MicroserviceStatus, ServiceContext, ServiceResponse } from './types.js';
+import type { EndpointOptions, Handler, MicroserviceState, MicroserviceStatus, ServiceResponse } from './types.js';
 
 export class Microservice {
   private readonly endpoints = new EndpointTable();
@@ -161,10 +162,9 @@ export class Microservice {
       return errorAnswer(405, 'SY_SERVICE_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, frame.id, { allow: match.allow.join(', ') });
     }
     this.inFlight += 1;
-    let controller: AbortController | undefined;
-    const ctx = this.context(frame, signal, (c) => (controller = c));
+    const ctx = new RequestContext(frame, signal, this.options.instanceId, this.exposed);
     try {
-      const response: ServiceResponse = await match.handler(serviceRequest(frame, match.params), ctx);
+      const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params), ctx);
       this.handled += 1;
       return encodeResponse(response, `handler of ${method} ${path}`);
     } catch (err) {
@@ -172,36 +172,9 @@ export class Microservice {
       this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
       return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);
     } finally {
-      if (controller !== undefined) this.exposed.delete(controller);
+      ctx.release();
       this.inFlight -= 1;
       if (this.inFlight === 0) this.drained?.();
     }
-  }
-
-  private context(frame: RequestFrame, signal: AbortSignal, onController: (c: AbortController) => void): ServiceContext {
-    const exposed = this.exposed;
-    let own: AbortSignal | undefined;
-    return {
-      // Made on first use: most handlers never look at the signal, and a request should allocate little.
-      get signal(): AbortSignal {
-        if (own === undefined) {
-          const controller = new AbortController();
-          if (signal.aborted) controller.abort(signal.reason);
-          else signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true });
-          exposed.add(controller);
-          onController(controller);
-          own = controller.signal;
-        }
-        return own;
-      },
-      requestId: frame.id,
-      instanceId: this.options.instanceId,
-      deadline: frame.payload.deadline,
-      accepted: (jobId: string, location = `/jobs/${encodeURIComponent(jobId)}`): ServiceResponse => ({
-        status: 202,
-        headers: { location },
-        json: { jobId, status: 'accepted', location },
-      }),
-    };
   }
 }

@@ -137,7 +137,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
         reject(new RequestCancelledError(id, reason));
       };
       signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, detach: () => signal.removeEventListener('abort', onAbort) });
+      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, signal, onAbort });
       this.counters.dispatched += 1;
       queue.enqueue(frame).catch((err: unknown) => {
         const waiting = this.pending.take(id);

@@ -182,18 +182,18 @@ export class MessagingInstanceTransport implements InstanceTransport {
       // Still running here (our lease was lost and the queue handed it back): the running handler answers.
       return seen.response !== undefined ? this.reply(replyTo, seen.response) : seen.done;
     }
-    const done = this.run(frame, delivery);
+    const done = this.run(frame);
     this.executed.begin(frame.id, done);
     return done;
   }
 
-  private async run(frame: RequestFrame, delivery: Delivery<Frame>): Promise<void> {
+  private async run(frame: RequestFrame): Promise<void> {
     const controller = new AbortController();
     const entry: Running = { controller, deadline: frame.payload.deadline };
     this.running.set(frame.id, entry);
-    // The subscription aborts delivery.signal when it gives the lease up while we run: stop too.
-    const onLost = (): void => controller.abort('shutdown');
-    delivery.signal.addEventListener('abort', onLost, { once: true });
+    // delivery.signal (lease lost while running) is deliberately not watched: another instance may
+    // then run the REQUEST too, which at-least-once allows, and watching it costs a controller and
+    // two listener calls on every request.
     let answer: Awaited<ReturnType<InstanceRequestHandler>>;
     try {
       answer = await (this.handle as InstanceRequestHandler)(frame, controller.signal);
@@ -202,7 +202,6 @@ export class MessagingInstanceTransport implements InstanceTransport {
       answer = { status: 500, headers: { 'content-type': 'application/json' }, body: HANDLER_FAILED };
     } finally {
       this.running.delete(frame.id);
-      delivery.signal.removeEventListener('abort', onLost);
     }
     if (controller.signal.aborted) {
       // Cancelled or past its deadline: the gateway has already answered the client; a RESPONSE would only be dropped.

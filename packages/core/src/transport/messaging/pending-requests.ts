@@ -11,8 +11,9 @@ export interface PendingRequest {
   readonly deadline: number;
   readonly resolve: (response: ResponsePayload) => void;
   readonly reject: (err: Error) => void;
-  /** Detaches the abort listener. */
-  readonly detach: () => void;
+  /** The caller's signal and the listener to detach from it once settled. */
+  readonly signal: AbortSignal;
+  readonly onAbort: () => void;
 }
 
 export class PendingRequests {
@@ -31,7 +32,7 @@ export class PendingRequests {
     const pending = this.byId.get(id);
     if (pending === undefined) return undefined;
     this.byId.delete(id);
-    pending.detach();
+    pending.signal.removeEventListener('abort', pending.onAbort);
     return pending;
   }
 

@@ -1,0 +1,48 @@
+/**
+ * The handler's ServiceContext. Its AbortSignal is made on first use: most handlers never look at
+ * it, and a request should allocate little. Signals that were handed out are tracked so a drain
+ * timeout can abort them.
+ */
+import type { RequestFrame } from '@switchyard/core';
+import type { ServiceContext, ServiceResponse } from './types.js';
+
+export class RequestContext implements ServiceContext {
+  private own: AbortController | undefined;
+
+  constructor(
+    private readonly frame: RequestFrame,
+    private readonly transportSignal: AbortSignal,
+    readonly instanceId: string,
+    /** Where handed-out controllers are registered (and removed by the caller when the handler ends). */
+    private readonly exposed: Set<AbortController>,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (this.own === undefined) {
+      const controller = new AbortController();
+      const source = this.transportSignal;
+      if (source.aborted) controller.abort(source.reason);
+      else source.addEventListener('abort', () => controller.abort(source.reason), { once: true });
+      this.exposed.add(controller);
+      this.own = controller;
+    }
+    return this.own.signal;
+  }
+
+  get requestId(): string {
+    return this.frame.id;
+  }
+
+  get deadline(): number {
+    return this.frame.payload.deadline;
+  }
+
+  accepted(jobId: string, location = `/jobs/${encodeURIComponent(jobId)}`): ServiceResponse {
+    return { status: 202, headers: { location }, json: { jobId, status: 'accepted', location } };
+  }
+
+  /** Stops tracking the controller handed out, if any (the handler has ended). */
+  release(): void {
+    if (this.own !== undefined) this.exposed.delete(this.own);
+  }
+}

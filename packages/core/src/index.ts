@@ -165,6 +165,7 @@ export {
   serviceRequestsQueue,
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';
+export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
 
 // --- IoC and plugins --------------------------------------------------------------------------
 export { TOKENS } from './ioc/tokens.js';

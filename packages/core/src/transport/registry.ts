@@ -1,12 +1,14 @@
 /**
  * Builds router transports from `transports:` config entries (SPEC §6 "Config"), so the gateway
  * and the SDK read the same shape: `messaging` loads its queue backend by name through the plugin
- * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`.
+ * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`; `inmemory`
+ * links both sides in one process through a named hub.
  */
 import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
 import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
+import { inMemoryHub } from './in-memory/hub.js';
 import { MessagingGatewayTransport } from './messaging/gateway-transport.js';
 import { MessagingInstanceTransport } from './messaging/instance-transport.js';
 import { resolveMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
@@ -45,6 +47,8 @@ export async function createGatewayTransports(
     if (entry.type === 'messaging') {
       const { factory, options } = await messagingParts(entry, `transports[${i}]`, deps);
       built.push(new MessagingGatewayTransport({ factory, options, ownsFactory: true }, deps));
+    } else if (entry.type === 'inmemory') {
+      built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
     } else {
       const plugin = await tcpPlugin(`transports[${i}].type`);
       built.push(plugin.createGatewayTransport(entry, deps));
@@ -60,6 +64,7 @@ export async function createInstanceTransport(entry: TransportConfigEntry, deps:
     const { factory, options } = await messagingParts(checked, path, deps);
     return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
   }
+  if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
   const plugin = await tcpPlugin(`${path}.type`);
   return plugin.createInstanceTransport(checked, deps);
 }
@@ -67,8 +72,8 @@ export async function createInstanceTransport(entry: TransportConfigEntry, deps:
 function checkEntry(entry: unknown, path: string): TransportConfigEntry {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw InvalidArgumentError.format(path, 'an object', entry);
   const type = (entry as { type?: unknown }).type;
-  if (type !== 'messaging' && type !== 'tcp' && type !== 'tls') {
-    throw InvalidArgumentError.format(`${path}.type`, 'one of "messaging", "tcp", "tls"', type);
+  if (type !== 'messaging' && type !== 'tcp' && type !== 'tls' && type !== 'inmemory') {
+    throw InvalidArgumentError.format(`${path}.type`, 'one of "messaging", "tcp", "tls", "inmemory"', type);
   }
   return entry as TransportConfigEntry;
 }
@@ -113,6 +118,16 @@ async function messagingParts(
   const queueBackend = plugin.createBackend(backendOptions, { clock: deps.clock });
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };
+}
+
+/** `{ type: inmemory, hub?: name }`: both sides name the same hub (default 'default'). */
+function hubName(entry: TransportConfigEntry, path: string): string {
+  for (const key of Object.keys(entry)) {
+    if (key !== 'type' && key !== 'hub') throw new InvalidArgumentError(`${path}.${key}`, 'is not a key of an inmemory transport (known: type, hub)');
+  }
+  const hub = entry.hub ?? 'default';
+  if (typeof hub !== 'string' || hub.length === 0) throw InvalidArgumentError.format(`${path}.hub`, 'a non-empty string', hub);
+  return hub;
 }
 
 function objectAt(value: unknown, path: string): Readonly<Record<string, unknown>> {

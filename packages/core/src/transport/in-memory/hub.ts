@@ -1,0 +1,211 @@
+/**
+ * `TransportType.InMemory`: gateway and instances in one process, frames passed by reference
+ * (tests, embedding, the zero-setup demo). A hub links any number of gateway-side and
+ * instance-side transports; hubs are found by name so config entries (`{ type: inmemory, hub }`)
+ * on both sides meet. No queue, so no redelivery: a REQUEST runs exactly once or fails.
+ */
+import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
+import type { Clock } from '../../clock.js';
+import type { ControlFrame, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import { newFrameId } from '../../protocol/ids.js';
+import { cancelReasonOf } from '../messaging/cancel-reason.js';
+import {
+  TransportType,
+  type DispatchOptions,
+  type DispatchTarget,
+  type GatewayTransport,
+  type GatewayTransportEvents,
+  type InstanceLink,
+  type InstanceRequestHandler,
+  type InstanceTransport,
+  type TransportDeps,
+} from '../types.js';
+
+const LINK_PREFIX = 'inmemory:';
+
+/** Links in-process gateway and instance transports. */
+export class InMemoryHub {
+  private readonly gateways = new Set<GatewayTransportEvents>();
+  private readonly instances = new Map<string, { handle: InstanceRequestHandler; accepting: boolean }>();
+
+  constructor(readonly name: string) {}
+
+  /** A gateway-side transport on this hub. */
+  gatewayTransport(deps: TransportDeps): GatewayTransport {
+    return new InMemoryGatewayTransport(this, deps.clock);
+  }
+
+  /** An instance-side transport on this hub. */
+  instanceTransport(deps: TransportDeps): InstanceTransport {
+    return new InMemoryInstanceTransport(this, deps.clock);
+  }
+
+  /** @internal */
+  attachGateway(events: GatewayTransportEvents): void {
+    this.gateways.add(events);
+  }
+
+  /** @internal */
+  detachGateway(events: GatewayTransportEvents): void {
+    this.gateways.delete(events);
+  }
+
+  /** @internal */
+  broadcast(frame: ControlFrame): void {
+    const link: InstanceLink = { transport: TransportType.InMemory, address: `${LINK_PREFIX}${this.name}` };
+    for (const g of this.gateways) g.control(frame, link);
+  }
+
+  /** @internal */
+  register(instanceId: string, handle: InstanceRequestHandler): void {
+    this.instances.set(instanceId, { handle, accepting: true });
+  }
+
+  /** @internal */
+  stopAccepting(instanceId: string): void {
+    const entry = this.instances.get(instanceId);
+    if (entry !== undefined) entry.accepting = false;
+  }
+
+  /** @internal */
+  unregister(instanceId: string): void {
+    if (!this.instances.delete(instanceId)) return;
+    for (const g of this.gateways) g.lost(instanceId, 'in-memory instance closed');
+  }
+
+  /** @internal */
+  handlerOf(instanceId: string): InstanceRequestHandler | undefined {
+    const entry = this.instances.get(instanceId);
+    return entry?.accepting === true ? entry.handle : undefined;
+  }
+}
+
+const hubs = new Map<string, InMemoryHub>();
+
+/** The process-wide hub called `name` (created on first use). @default name 'default' */
+export function inMemoryHub(name = 'default'): InMemoryHub {
+  if (typeof name !== 'string' || name.length === 0) throw InvalidArgumentError.format('hub', 'a non-empty string', name);
+  let hub = hubs.get(name);
+  if (hub === undefined) {
+    hub = new InMemoryHub(name);
+    hubs.set(name, hub);
+  }
+  return hub;
+}
+
+class InMemoryGatewayTransport implements GatewayTransport {
+  readonly type = TransportType.InMemory;
+  private events: GatewayTransportEvents | undefined;
+  private readonly waiting = new Map<string, () => void>();
+  private stopped = false;
+
+  constructor(
+    private readonly hub: InMemoryHub,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(events: GatewayTransportEvents): Promise<void> {
+    if (this.stopped) throw new TransportClosedError('inmemory', 'start after stop');
+    this.events = events;
+    this.hub.attachGateway(events);
+  }
+
+  dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
+    const id = options.requestId ?? newFrameId();
+    if (this.stopped || this.events === undefined) return Promise.reject(new TransportClosedError('inmemory', `dispatch request ${id}`));
+    const { signal } = options;
+    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReasonOf(signal)));
+    const handle = this.hub.handlerOf(target.instanceId);
+    if (handle === undefined) return Promise.reject(new TransportFailureError('inmemory', `instance ${target.instanceId} is not connected to hub "${this.hub.name}"`));
+    const controller = new AbortController();
+    return new Promise<ResponsePayload>((resolve, reject) => {
+      let settled = false;
+      const finish = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        this.waiting.delete(id);
+        return true;
+      };
+      const onAbort = (): void => {
+        if (!finish()) return;
+        const reason = cancelReasonOf(signal);
+        controller.abort(reason);
+        reject(new RequestCancelledError(id, reason));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.set(id, () => {
+        if (!finish()) return;
+        controller.abort('shutdown');
+        reject(new TransportClosedError('inmemory', `wait for the RESPONSE to ${id}`));
+      });
+      const frame = { v: 1 as const, type: 'REQUEST' as const, id, sentAt: this.clock.now(), payload: { ...request, replyTo: `${LINK_PREFIX}${this.hub.name}` } };
+      handle(frame, controller.signal).then(
+        (answer) => {
+          if (finish()) resolve({ ...answer, instanceId: target.instanceId });
+        },
+        (err: unknown) => {
+          if (finish()) reject(new TransportFailureError('inmemory', `handler of ${target.instanceId} failed: ${(err as Error).message}`, { cause: err }));
+        },
+      );
+    });
+  }
+
+  async resync(): Promise<void> {
+    // Frames pass by reference and HELLO is delivered synchronously: there is nothing to re-learn.
+  }
+
+  isReady(): boolean {
+    return !this.stopped && this.events !== undefined;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const fail of [...this.waiting.values()]) fail();
+    if (this.events !== undefined) this.hub.detachGateway(this.events);
+  }
+}
+
+class InMemoryInstanceTransport implements InstanceTransport {
+  readonly type = TransportType.InMemory;
+  private hello: HelloPayload | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly hub: InMemoryHub,
+    private readonly clock: Clock,
+  ) {}
+
+  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+    if (this.hello !== undefined || this.closed) throw new TransportClosedError('inmemory', 'start an instance transport twice');
+    this.hello = { ...hello, instance: { ...hello.instance, address: `${LINK_PREFIX}${this.hub.name}` } };
+    // The deadline check a queue transport does on delivery: a REQUEST past it never runs.
+    this.hub.register(hello.instance.instanceId, (frame, signal) =>
+      this.clock.now() > frame.payload.deadline ? Promise.reject(new Error('deadline passed before the REQUEST ran')) : handle(frame, signal),
+    );
+    this.hub.broadcast({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello });
+  }
+
+  async heartbeat(payload: HeartbeatPayload): Promise<void> {
+    if (this.hello === undefined || this.closed) throw new TransportClosedError('inmemory', 'send a HEARTBEAT');
+    this.hub.broadcast({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload });
+  }
+
+  async goodbye(): Promise<void> {
+    if (this.hello === undefined || this.closed) return;
+    const instanceId = this.hello.instance.instanceId;
+    this.hub.stopAccepting(instanceId);
+    this.hub.broadcast({ v: 1, type: 'GOODBYE', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId } });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.hello !== undefined) this.hub.unregister(this.hello.instance.instanceId);
+  }
+
+  isReady(): boolean {
+    return this.hello !== undefined && !this.closed;
+  }
+}

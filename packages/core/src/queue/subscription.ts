@@ -91,6 +91,8 @@ export class SubscriptionLoop<T> implements Subscription {
         if (free <= 0) {
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
           this.wakeLoop = undefined;
+          // Let every handler finishing in this turn free its slot, so one read fetches for all of them.
+          await new Promise<void>((resolve) => setImmediate(resolve));
           continue;
         }
         let leases: QueueLease<T>[];

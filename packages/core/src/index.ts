@@ -178,4 +178,4 @@ export {
   type FactoryFromConfigDeps,
 } from './ioc/plugin-loader.js';
 export { CORE_VERSION } from './version.js';
-export { coreModule, queueModule, type CoreModuleOptions } from './ioc/modules.js';
+export { coreModule, queueModule, queueBackendModule, type CoreModuleOptions } from './ioc/modules.js';

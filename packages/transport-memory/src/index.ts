@@ -1,8 +1,8 @@
 /**
  * @switchyard/transport-memory — the in-memory queue backend (SPEC §3 "Memory backend").
  */
-import { createQueueFactory, type Clock, type MessageQueueFactory } from '@switchyard/core';
-import { createMemoryBackend } from './memory-backend.js';
+import { createQueueFactory, queueBackendModule, type Clock, type MessageQueueFactory } from '@switchyard/core';
+import { createMemoryBackend, type MemoryBackendOptions } from './memory-backend.js';
 
 export { createMemoryBackend, MEMORY_CAPABILITIES, type MemoryBackendOptions, type MemoryBackendDeps } from './memory-backend.js';
 export { resolveMemoryBackendOptions } from './options.js';
@@ -17,3 +17,10 @@ export function createMemoryQueueFactory(options: { namespace?: string; clock?: 
   const backend = createMemoryBackend(options.namespace === undefined ? {} : { namespace: options.namespace }, options.clock === undefined ? {} : { clock: options.clock });
   return createQueueFactory(backend, options.clock === undefined ? {} : { clock: options.clock });
 }
+
+/**
+ * Container module binding TOKENS.QueueBackend (a memory backend on the container's Clock) and
+ * TOKENS.QueueFactory, both singletons. Load it with core's coreModule().
+ */
+export const memoryModule = (options: MemoryBackendOptions = {}): ReturnType<typeof queueBackendModule> =>
+  queueBackendModule((deps) => createMemoryBackend(options, deps));

@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ERROR_CODES, ManualClock, createQueueFactory, type BackendStatus } from '@switchyard/core';
-import { createMemoryBackend, createMemoryQueueFactory, plugin } from '../src/index.js';
+import { Container } from 'inversify';
+import { ERROR_CODES, ManualClock, TOKENS, coreModule, createQueueFactory, type BackendStatus, type MessageQueueFactory } from '@switchyard/core';
+import { createMemoryBackend, createMemoryQueueFactory, memoryModule, plugin } from '../src/index.js';
 import { within } from '../../../test/harness/wait.js';
 
 const memory = suite('memory backend');
@@ -76,3 +77,23 @@ memory('a blocked lease returns empty when its signal aborts', async () => {
 });
 
 memory.run();
+
+const wiring = suite('memoryModule');
+
+wiring('a container with coreModule and memoryModule resolves a singleton factory over a memory backend on the bound clock', async () => {
+  const clock = new ManualClock();
+  const container = new Container();
+  await container.load(coreModule({ clock }), memoryModule({ namespace: `wiring-${process.pid}` }));
+  const factory = container.get<MessageQueueFactory>(TOKENS.QueueFactory);
+  assert.is(container.get(TOKENS.QueueFactory), factory, 'singleton');
+  assert.is(factory.backend, 'memory');
+  const q = factory.queue<string>('wired', { leaseMs: 1_000 });
+  await q.enqueue('w');
+  await q.lease();
+  await clock.advance(1_001);
+  const [again] = await q.consumer().lease();
+  assert.is(again?.attempt, 2, 'expiry followed the bound clock');
+  await factory.close();
+});
+
+wiring.run();

@@ -5,7 +5,7 @@
 import { ContainerModule } from 'inversify';
 import { systemClock, type Clock } from '../clock.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { QueueBackend } from '../queue/backend.js';
+import type { BackendDeps, QueueBackend } from '../queue/backend.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
 import { TOKENS } from './tokens.js';
@@ -32,6 +32,21 @@ export const coreModule = (options: CoreModuleOptions = {}): ContainerModule =>
 export const queueModule = (backend: QueueBackend): ContainerModule =>
   new ContainerModule((o) => {
     o.bind<QueueBackend>(TOKENS.QueueBackend).toConstantValue(backend);
+    o.bind<MessageQueueFactory>(TOKENS.QueueFactory)
+      .toResolvedValue((b: QueueBackend, clock: Clock, logger: Logger) => createQueueFactory(b, { clock, logger }), [TOKENS.QueueBackend, TOKENS.Clock, TOKENS.Logger])
+      .inSingletonScope();
+  });
+
+/**
+ * Like queueModule, but the backend is built inside the container from the bound Clock, once
+ * (singleton), so a backend package can export `xModule(options)` without importing inversify:
+ * `export const memoryModule = (o) => queueBackendModule((deps) => createMemoryBackend(o, deps))`.
+ */
+export const queueBackendModule = (create: (deps: BackendDeps) => QueueBackend): ContainerModule =>
+  new ContainerModule((o) => {
+    o.bind<QueueBackend>(TOKENS.QueueBackend)
+      .toResolvedValue((clock: Clock) => create({ clock }), [TOKENS.Clock])
+      .inSingletonScope();
     o.bind<MessageQueueFactory>(TOKENS.QueueFactory)
       .toResolvedValue((b: QueueBackend, clock: Clock, logger: Logger) => createQueueFactory(b, { clock, logger }), [TOKENS.QueueBackend, TOKENS.Clock, TOKENS.Logger])
       .inSingletonScope();

@@ -3,11 +3,13 @@ import { QueueClosedError, systemClock, type BackendQueue, type BackendQueueSpec
 import { MemoryQueue } from './memory-queue.js';
 import { storeFor, type MemoryStore } from './store.js';
 
+/** Options of a memory backend (the `memory:` config section). */
 export interface MemoryBackendOptions {
   /** Backends with the same namespace in one process share queues. @default a private store */
   namespace?: string;
 }
 
+/** What a memory backend takes from its host. */
 export interface MemoryBackendDeps {
   /** @default systemClock */
   clock?: Clock;

@@ -2,6 +2,7 @@
 import { InvalidQueueOptionsError } from '@switchyard/core';
 import type { MemoryBackendOptions } from './memory-backend.js';
 
+/** Validates the `memory:` config section; throws SY_QUEUE_INVALID_OPTIONS naming every unknown or bad key. */
 export function resolveMemoryBackendOptions(input: Readonly<Record<string, unknown>>): MemoryBackendOptions {
   const problems: string[] = [];
   if (typeof input !== 'object' || input === null) {

@@ -3,6 +3,7 @@ import type { QueueBackendPlugin } from '@switchyard/core';
 import { createMemoryBackend } from './memory-backend.js';
 import { resolveMemoryBackendOptions } from './options.js';
 
+/** The memory backend plugin: name `memory`, for @switchyard/core ^0.1.0; accepts only `namespace`. */
 export const plugin: QueueBackendPlugin = Object.freeze<QueueBackendPlugin>({
   name: 'memory',
   coreVersion: '^0.1.0',

@@ -10,6 +10,7 @@ import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
 import { TOKENS } from './tokens.js';
 
+/** What coreModule binds. */
 export interface CoreModuleOptions {
   /** @default systemClock */
   clock?: Clock;

@@ -24,6 +24,7 @@ export const BUILT_IN_BACKENDS: Readonly<Record<string, string>> = Object.freeze
   valkey: '@switchyard/transport-valkey',
 });
 
+/** Where loadQueueBackendPlugin looks for third-party packages. */
 export interface LoadPluginOptions {
   /** Directory to resolve third-party packages from. @default process.cwd() */
   from?: string;
@@ -103,6 +104,7 @@ function checkPlugin(packageName: string, mod: Record<string, unknown>): QueueBa
   return plugin;
 }
 
+/** What createQueueFactoryFromConfig passes to the backend and the factory. */
 export interface FactoryFromConfigDeps {
   /** @default systemClock */
   clock?: Clock;

@@ -9,16 +9,22 @@
 -- @include lib-retire
 
 local group, consumer = ARGV[1], ARGV[2]
-local out = {}
+-- Per-call checks instead of per-id ones: most acks meet no released entries and no extensions.
+local any_parked = redis.call('ZCARD', KEYS[2]) > 0
+local any_extended = redis.call('HLEN', KEYS[3]) > 0
+local out, acked = {}, {}
 for i = 3, #ARGV, 2 do
   local id, count = ARGV[i], tonumber(ARGV[i + 1])
-  if is_held(KEYS[1], KEYS[2], group, consumer, id, count) then
-    redis.call('XACK', KEYS[1], group, id)
-    redis.call('HDEL', KEYS[3], group .. '\n' .. id)
-    retire(KEYS[1], KEYS[4], KEYS[5], group, id)
+  if is_held(KEYS[1], KEYS[2], group, consumer, id, count, not any_parked) then
+    acked[#acked + 1] = id
+    if any_extended then redis.call('HDEL', KEYS[3], group .. '\n' .. id) end
     out[#out + 1] = 1
   else
     out[#out + 1] = -1
   end
+end
+if #acked > 0 then
+  in_chunks(acked, function(...) redis.call('XACK', KEYS[1], group, ...) end)
+  retire(KEYS[1], KEYS[4], KEYS[5], group, acked)
 end
 return out

@@ -27,5 +27,5 @@ end
 local dead_id = redis.call('XADD', KEYS[2], '*', unpack(fields))
 redis.call('XACK', KEYS[1], group, id)
 redis.call('HDEL', KEYS[4], group .. '\n' .. id)
-retire(KEYS[1], KEYS[5], KEYS[6], group, id)
+retire(KEYS[1], KEYS[5], KEYS[6], group, { id })
 return dead_id

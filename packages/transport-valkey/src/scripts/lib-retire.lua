@@ -1,7 +1,7 @@
 --[[ lib-retire (included): after an XACK, deletes the entry once no consumer group can still need
   it. Never on a fan-out queue (its stream is trimmed by retention). At once when the queue has one
   competing group. Otherwise only when every other registered group has read past the entry and no
-  longer has it pending. ]]
+  longer has it pending. Needs lib-held (in_chunks) included before it. ]]
 local function id_less(a, b)
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
@@ -24,18 +24,27 @@ local function last_delivered(stream, g)
   return group_positions[g]
 end
 
-local function retire(stream, groups, fanout, group, id)
-  if redis.call('EXISTS', fanout) == 1 then return end
+-- The ids among `ids` (already XACKed by `group`) that no group still needs; deletes them with one XDEL.
+local function retire(stream, groups, fanout, group, ids)
+  if #ids == 0 or redis.call('EXISTS', fanout) == 1 then return end
+  local done = ids
   if redis.call('SCARD', groups) > 1 then
+    local others = {}
     for _, g in ipairs(redis.call('SMEMBERS', groups)) do
-      if g ~= group then
+      if g ~= group then others[#others + 1] = g end
+    end
+    done = {}
+    for _, id in ipairs(ids) do
+      local needed = false
+      for _, g in ipairs(others) do
         local last = last_delivered(stream, g)
-        if last ~= nil then
-          if id_less(last, id) then return end
-          if #redis.call('XPENDING', stream, g, id, id, 1) > 0 then return end
+        if last ~= nil and (id_less(last, id) or #redis.call('XPENDING', stream, g, id, id, 1) > 0) then
+          needed = true
+          break
         end
       end
+      if not needed then done[#done + 1] = id end
     end
   end
-  redis.call('XDEL', stream, id)
+  in_chunks(done, function(...) redis.call('XDEL', stream, ...) end)
 end

@@ -1,0 +1,188 @@
+/**
+ * Queue benchmark (issue 3 item 12): enqueue → lease → ack throughput and enqueue-to-ack latency
+ * over the Valkey backend, for batch sizes 1, 10, 100 and payloads 256 B and 16 KiB, beside the
+ * same server's raw pipelined XADD rate measured in the same run. Writes
+ * bench/results/queue-<timestamp>.json and queue-latest.json, prints a table. Not a test: nothing
+ * is asserted. Starts its own server through the test harness.
+ *
+ *   npm run bench:queue            (SWITCHYARD_BENCH_QUICK=1 for a short run)
+ */
+import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { bytesCodec, type MessageQueueFactory } from '@switchyard/core';
+import { connectValkeyQueueFactory } from '@switchyard/transport-valkey';
+import { startValkey } from '../test/harness/valkey.js';
+import { elapsedMs, printTable, ratePerSecond, round, summarize, writeResults, type LatencySummary } from './lib/index.js';
+
+const quick = process.env.SWITCHYARD_BENCH_QUICK === '1';
+const startedAt = new Date();
+const server = await startValkey({ appendonly: false });
+if (server === null) {
+  console.error('no Valkey-compatible server: nothing measured');
+  process.exit(1);
+}
+
+interface Baseline {
+  readonly tool: string;
+  readonly payloadBytes: number;
+  readonly pipeline: number;
+  readonly messagesPerSecond: number;
+}
+
+/** redis-benchmark -P 16 running XADD (its -t list has no xadd test, so the command is given explicitly). */
+function redisBenchmarkXadd(port: number, payloadBytes: number): Baseline | undefined {
+  const bin = ['valkey-benchmark', 'redis-benchmark'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`]).status === 0);
+  if (bin === undefined) return undefined;
+  const key = `bench:{raw}:${randomUUID().slice(0, 8)}`;
+  const n = quick ? 50_000 : 200_000;
+  const r = spawnSync(bin, ['-p', String(port), '-P', '16', '-c', '50', '-n', String(n), '-q', 'XADD', key, 'MAXLEN', '~', '100000', '*', 'p', 'x'.repeat(payloadBytes)], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  const m = /([\d.]+) requests per second/.exec(r.stdout);
+  spawnSync('sh', ['-c', `true`]);
+  return m === null ? undefined : { tool: `${bin} -P 16 -c 50 XADD`, payloadBytes, pipeline: 16, messagesPerSecond: Number(m[1]) };
+}
+
+/** ioredis pipelines of 16 XADDs, 8 pipelines in flight: the same client library the backend uses. */
+async function ioredisXadd(url: string, payloadBytes: number): Promise<Baseline> {
+  const redis = new Redis(url);
+  const key = `bench:{raw}:${randomUUID().slice(0, 8)}`;
+  const payload = Buffer.alloc(payloadBytes, 120);
+  const total = quick ? 40_000 : 160_000;
+  let sent = 0;
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (sent < total) {
+      const p = redis.pipeline();
+      for (let i = 0; i < 16; i++) p.xadd(key, 'MAXLEN', '~', 100_000, '*', 'p', payload);
+      sent += 16;
+      await p.exec();
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  const ms = elapsedMs(start);
+  await redis.del(key);
+  redis.disconnect();
+  return { tool: 'ioredis pipeline(16) x8 XADD', payloadBytes, pipeline: 16, messagesPerSecond: ratePerSecond(sent, ms) };
+}
+
+interface Scenario {
+  readonly batch: number;
+  readonly payloadBytes: number;
+  readonly messages: number;
+}
+
+interface ScenarioResult extends Scenario {
+  readonly seconds: number;
+  readonly messagesPerSecond: number;
+  readonly latencyMs: LatencySummary;
+  readonly maxStreamLength: number;
+  readonly ratioToRawXadd: number | undefined;
+}
+
+/**
+ * One producer enqueueBatch()es `batch` messages at a time (4 batches in flight); one consumer
+ * leases up to max(batch, 10) per read and acks each lease (core coalesces acks into one script
+ * call per tick). Latency is enqueue call → ack resolved, per message.
+ */
+async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: string, s: Scenario, raw: number | undefined): Promise<ScenarioResult> {
+  const name = `bench-${s.batch}-${s.payloadBytes}`;
+  const q = factory.queue(name, { codec: bytesCodec, leaseMs: 30_000 });
+  const consumer = q.consumer();
+  const payload = new Uint8Array(s.payloadBytes).fill(97);
+  const sentAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let maxStreamLength = 0;
+  const streamKey = `${prefix}:{${name}}`;
+  const sampler = setInterval(() => {
+    void redis.xlen(streamKey).then((n) => (maxStreamLength = Math.max(maxStreamLength, n)));
+  }, 50);
+
+  const start = process.hrtime.bigint();
+  let enqueued = 0;
+  const produce = async (): Promise<void> => {
+    while (enqueued < s.messages) {
+      const n = Math.min(s.batch, s.messages - enqueued);
+      enqueued += n;
+      const t0 = performance.now();
+      const ids = await q.enqueueBatch(Array.from({ length: n }, () => ({ message: payload })));
+      for (const id of ids) sentAt.set(id, t0);
+    }
+  };
+  let acked = 0;
+  const consume = async (): Promise<void> => {
+    while (acked < s.messages) {
+      const leases = await consumer.lease({ max: Math.max(s.batch, 10), blockMs: 200 });
+      await Promise.all(
+        leases.map(async (l) => {
+          await l.ack();
+          const t0 = sentAt.get(l.id);
+          if (t0 !== undefined) latencies.push(performance.now() - t0);
+          acked += 1;
+        }),
+      );
+    }
+  };
+  await Promise.all([produce(), produce(), produce(), produce(), consume()]);
+  const ms = elapsedMs(start);
+  clearInterval(sampler);
+  maxStreamLength = Math.max(maxStreamLength, await redis.xlen(streamKey));
+  await consumer.close();
+  const rate = ratePerSecond(s.messages, ms);
+  return { ...s, seconds: round(ms / 1000, 2), messagesPerSecond: round(rate, 0), latencyMs: summarize(latencies), maxStreamLength, ratioToRawXadd: raw === undefined ? undefined : round(rate / raw, 3) };
+}
+
+const prefix = `bench-${randomUUID().slice(0, 8)}`;
+const baselines: Baseline[] = [];
+for (const payloadBytes of [256, 16_384]) {
+  const rb = redisBenchmarkXadd(server.port, payloadBytes);
+  if (rb !== undefined) baselines.push(rb);
+  baselines.push(await ioredisXadd(server.url, payloadBytes));
+}
+const rawFor = (payloadBytes: number): number | undefined =>
+  baselines.find((b) => b.payloadBytes === payloadBytes && b.tool.includes('benchmark'))?.messagesPerSecond ??
+  baselines.find((b) => b.payloadBytes === payloadBytes)?.messagesPerSecond;
+
+const factory = await connectValkeyQueueFactory({ url: server.url, prefix });
+const redis = new Redis(server.url);
+const scale = quick ? 0.25 : 1;
+const scenarios: Scenario[] = [
+  { batch: 1, payloadBytes: 256, messages: 10_000 },
+  { batch: 10, payloadBytes: 256, messages: 40_000 },
+  { batch: 100, payloadBytes: 256, messages: 100_000 },
+  { batch: 1, payloadBytes: 16_384, messages: 5_000 },
+  { batch: 10, payloadBytes: 16_384, messages: 10_000 },
+  { batch: 100, payloadBytes: 16_384, messages: 20_000 },
+].map((s) => ({ ...s, messages: Math.round(s.messages * scale) }));
+const results: ScenarioResult[] = [];
+for (const s of scenarios) {
+  results.push(await runScenario(factory, redis, prefix, s, rawFor(s.payloadBytes)));
+  process.stderr.write(`  done: batch ${s.batch}, ${s.payloadBytes} B\n`);
+}
+await factory.close();
+const leftovers = await redis.keys(`${prefix}:*`);
+if (leftovers.length > 0) await redis.del(...leftovers);
+redis.disconnect();
+await server.stop();
+
+console.log('\nraw XADD baselines (same server, same run)');
+printTable(baselines, [
+  { title: 'tool', value: (b) => b.tool },
+  { title: 'payload B', value: (b) => b.payloadBytes },
+  { title: 'msg/s', value: (b) => round(b.messagesPerSecond, 0) },
+]);
+console.log('\nenqueue → lease → ack through @switchyard/transport-valkey');
+printTable(results, [
+  { title: 'batch', value: (r) => r.batch },
+  { title: 'payload B', value: (r) => r.payloadBytes },
+  { title: 'messages', value: (r) => r.messages },
+  { title: 'msg/s', value: (r) => r.messagesPerSecond },
+  { title: '× raw XADD', value: (r) => r.ratioToRawXadd },
+  { title: 'p50 ms', value: (r) => round(r.latencyMs.p50, 1) },
+  { title: 'p99 ms', value: (r) => round(r.latencyMs.p99, 1) },
+  { title: 'max stream len', value: (r) => r.maxStreamLength },
+]);
+const { file } = writeResults('queue', { server: { kind: server.kind }, quick, baselines, scenarios: results, maxStreamLengthSeen: Math.max(...results.map((r) => r.maxStreamLength)) }, startedAt);
+console.log(`\nwritten: ${file}`);

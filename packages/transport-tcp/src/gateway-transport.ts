@@ -80,6 +80,8 @@ export class TcpGatewayTransport implements GatewayTransport {
   private readonly links = new Map<string, Link>();
   private readonly instances = new Map<string, Link>();
   private readonly pending = new Map<string, Pending>();
+  /** Every accepted socket, including TLS ones still in their handshake (not yet links). */
+  private readonly sockets = new Set<Socket>();
   private readonly connectionPrefix = randomBytes(3).toString('hex');
   private nextConnection = 0;
   private readonly pems: PemMaterial | undefined;
@@ -99,6 +101,10 @@ export class TcpGatewayTransport implements GatewayTransport {
     const server = this.createServer();
     this.server = server;
     server.maxConnections = this.options.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
       this.counters.refused += 1;
       this.deps.logger.warn(
@@ -212,6 +218,8 @@ export class TcpGatewayTransport implements GatewayTransport {
     const closed = server === undefined || !server.listening ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
     const links = [...this.links.values()];
     for (const link of links) link.connection.close('gateway transport stopped');
+    // Sockets still in a TLS handshake are not links yet, but would keep server.close() waiting.
+    for (const socket of this.sockets) socket.destroy();
     await Promise.all(links.map((l) => l.connection.closed));
     await closed;
   }

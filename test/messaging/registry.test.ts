@@ -65,6 +65,28 @@ test('invalid entries fail with an error naming the key', async () => {
   }
 });
 
+test('a tcp entry is built by @switchyard/transport-tcp, and its option errors name the entry', async () => {
+  const [tcp] = await createGatewayTransports([{ type: 'tcp', port: 0 }], deps);
+  assert.is(tcp?.type, TransportType.Tcp);
+  await tcp?.stop();
+  try {
+    await createGatewayTransports([{ type: 'messaging', backend: 'memory' }, { type: 'tcp', port: 'x' }], deps);
+    assert.unreachable('a bad tcp port should fail');
+  } catch (err) {
+    assert.match((err as Error).message, /^transports\[1\]: .*port/);
+    assert.type((err as { code?: unknown }).code, 'string');
+  }
+});
+
+test('a backend option error names the backend section of the entry', async () => {
+  try {
+    await createInstanceTransport({ type: 'messaging', backend: 'memory', memory: { nope: 1 } }, { clock: systemClock, logger: silentLogger });
+    assert.unreachable('an unknown memory option should fail');
+  } catch (err) {
+    assert.match((err as Error).message, /^transports\[0\]\.memory: .*nope/);
+  }
+});
+
 test('an unknown backend fails with SY_PLUGIN_UNKNOWN_BACKEND naming the package', async () => {
   const err = await rejectsWithCode(
     createInstanceTransport({ type: 'messaging', backend: '@acme/no-such-backend' }, { clock: systemClock, logger: silentLogger }),

@@ -51,7 +51,7 @@ export async function createGatewayTransports(
       built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
     } else {
       const plugin = await tcpPlugin(`transports[${i}].type`);
-      built.push(plugin.createGatewayTransport(entry, deps));
+      built.push(naming(`transports[${i}]`, () => plugin.createGatewayTransport(entry, deps)));
     }
   }
   return built;
@@ -66,7 +66,7 @@ export async function createInstanceTransport(entry: TransportConfigEntry, deps:
   }
   if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
   const plugin = await tcpPlugin(`${path}.type`);
-  return plugin.createInstanceTransport(checked, deps);
+  return naming(path, () => plugin.createInstanceTransport(checked, deps));
 }
 
 function checkEntry(entry: unknown, path: string): TransportConfigEntry {
@@ -115,7 +115,7 @@ async function messagingParts(
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
   const plugin = await loadQueueBackendPlugin(backend);
-  const queueBackend = plugin.createBackend(backendOptions, { clock: deps.clock });
+  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };
 }
@@ -128,6 +128,26 @@ function hubName(entry: TransportConfigEntry, path: string): string {
   const hub = entry.hub ?? 'default';
   if (typeof hub !== 'string' || hub.length === 0) throw InvalidArgumentError.format(`${path}.hub`, 'a non-empty string', hub);
   return hub;
+}
+
+/**
+ * Runs a plugin's factory; its validation error (which names keys relative to the entry) gets the
+ * entry's config path in front of its message, keeping its own class and code (the
+ * RouterTransportPlugin contract leaves the prefix to the caller).
+ */
+function naming<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (err) {
+    if (err instanceof Error && !err.message.startsWith(path)) {
+      try {
+        err.message = `${path}: ${err.message}`;
+      } catch {
+        // A frozen error keeps its message.
+      }
+    }
+    throw err;
+  }
 }
 
 function objectAt(value: unknown, path: string): Readonly<Record<string, unknown>> {

@@ -12,11 +12,13 @@ import * as assert from 'uvu/assert';
 import {
   MessagingGatewayTransport,
   TransportType,
+  createInstanceTransport,
   createQueueFactoryFromConfig,
   serviceRequestsQueue,
   silentLogger,
   systemClock,
 } from '@switchyard/core';
+import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';
 import { eventually, within } from '../harness/wait.js';
@@ -36,7 +38,7 @@ if (server === null) {
     factory: (space, clock) => createQueueFactoryFromConfig('valkey', { url: server.url, prefix: space }, { clock }),
   });
 
-  const crash = suite<{ procs: TsProcess[]; stops: Array<() => Promise<void>> }>('messaging over valkey with real instance processes', { procs: [], stops: [] });
+  const crash = suite<{ procs: TsProcess[]; stops: Array<() => Promise<void>> }>('messaging over valkey: faults with real processes and servers', { procs: [], stops: [] });
   crash.after.each(async (ctx) => {
     for (const p of ctx.procs) await p.kill().catch(() => undefined);
     for (const s of ctx.stops) await s().catch(() => undefined);
@@ -97,6 +99,43 @@ if (server === null) {
     assert.equal(JSON.parse(new TextDecoder().decode(res.body)), { waitedMs: 1500, instanceId: 'echo-b' });
     assert.is(await b.stop('SIGTERM'), 0, 'echo exits 0 after a graceful stop');
     assert.match(b.output(), /echo stopping \(SIGTERM\)/);
+  });
+
+  crash('after the Valkey server restarts empty, the instance says HELLO again and requests flow', async (ctx) => {
+    if (!server.canRestart) {
+      console.warn('SKIPPED: the harness server cannot be restarted (external)');
+      return;
+    }
+    const prefix = `t-${randomUUID()}`;
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix } };
+    const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
+    const gateway = new MessagingGatewayTransport(
+      { factory, options: { blockMs: 200 }, ownsFactory: true },
+      { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
+    );
+    const events = new RecordingEvents();
+    await gateway.start(events);
+    ctx.stops.push(() => gateway.stop());
+    const transport = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
+    const svc = createMicroservice({ name: 'echo', version: '1.0.0', instanceId: 'echo-r', transport, heartbeatIntervalMs: 500 });
+    svc.get('/ping', async () => ({ status: 200, text: 'pong' }));
+    await svc.start();
+    ctx.stops.push(() => svc.stop());
+    await events.waitForHello('echo-r', 15_000);
+
+    await server.restart({ keepData: false });
+    await events.until(() => events.count('HELLO', 'echo-r') >= 2, 'a second HELLO after the restart', 30_000);
+    const target = { instanceId: 'echo-r', service: 'echo', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('echo', '1.0.0') } };
+    const res = await eventually(
+      async () =>
+        gateway.dispatch(
+          target,
+          { method: 'GET', path: '/ping', query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 5_000, identity: null },
+          { signal: AbortSignal.timeout(5_000) },
+        ),
+      { within: 30_000, every: 200, what: 'a request to flow after the restart' },
+    );
+    assert.is(new TextDecoder().decode(res.body), 'pong');
   });
 
   crash.run();

@@ -159,11 +159,10 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     await service(env, w, 'echo-a');
     await a.events.waitForHello('echo-a');
     const n = 50;
-    const signal = new AbortController().signal;
     const calls = [];
     for (let i = 0; i < n; i++) {
-      calls.push(a.transport.dispatch(target('echo-a'), req(w.clock, `/hello/a${i}`), { signal }));
-      calls.push(b.transport.dispatch(target('echo-a'), req(w.clock, `/hello/b${i}`), { signal }));
+      calls.push(a.transport.dispatch(target('echo-a'), req(w.clock, `/hello/a${i}`), { signal: new AbortController().signal }));
+      calls.push(b.transport.dispatch(target('echo-a'), req(w.clock, `/hello/b${i}`), { signal: new AbortController().signal }));
     }
     const results = await within(Promise.all(calls), 20_000, `${2 * n} responses`);
     results.forEach((res, i) => {
@@ -195,8 +194,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     await service(env, w, 'echo-b', { '/slow': slow }, { concurrency: 1 });
     await gw.events.waitForHello('echo-a');
     await gw.events.waitForHello('echo-b');
-    const signal = new AbortController().signal;
-    const calls = Array.from({ length: 10 }, () => gw.transport.dispatch(target('echo-a'), req(w.clock, '/slow'), { signal }));
+    const calls = Array.from({ length: 10 }, () => gw.transport.dispatch(target('echo-a'), req(w.clock, '/slow'), { signal: new AbortController().signal }));
     await started.wait(10_000);
     release();
     const results = await within(Promise.all(calls), 20_000, '10 responses');

@@ -82,6 +82,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private events: GatewayTransportEvents | undefined;
   private subscriptions: Subscription[] = [];
   private stopSweep: (() => void) | undefined;
+  private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
   private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, controlFrames: 0, rejectedFrames: 0 };
@@ -119,6 +120,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
       }),
     );
     this.stopSweep = this.clock.every(1_000, () => this.failOverdue());
+    this.backendWatch = this.watchBackend();
     this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, responses: this.responsesName }, 'messaging gateway transport started');
   }
 
@@ -185,8 +187,43 @@ export class MessagingGatewayTransport implements GatewayTransport {
     await Promise.all(cancels);
     this.stopping.abort();
     await Promise.all(this.subscriptions.map((s) => s.close()));
+    await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
     this.logger.info({ transport: 'messaging', node: this.nodeId }, 'messaging gateway transport stopped');
+  }
+
+  /**
+   * After the backend comes back from a loss (or recreated a consumer group: the server lost its
+   * data), frames may have been missed, HELLOs among them. Forgetting which HELLOs were seen makes
+   * the next HEARTBEAT of every instance trigger a RESYNC, so the view heals within one heartbeat
+   * interval. Never rejects; ends when the transport stops or the status stream ends.
+   */
+  private async watchBackend(): Promise<void> {
+    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
+    const signal = this.stopping.signal;
+    const stopped = new Promise<null>((resolve) => {
+      if (signal.aborted) resolve(null);
+      else signal.addEventListener('abort', () => resolve(null), { once: true });
+    });
+    let lost = false;
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), stopped]);
+        if (next === null || next.done === true) return;
+        const status = next.value;
+        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
+        else if ((status.type === 'connected' && lost) || status.type === 'group-recreated') {
+          lost = false;
+          this.known.clear();
+          this.lastResyncAt.clear();
+          this.logger.info({ node: this.nodeId, event: status.type }, 'backend recovered; instances will be re-synced on their next heartbeat');
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'backend status stream failed');
+    } finally {
+      void iterator.return?.();
+    }
   }
 
   private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> {

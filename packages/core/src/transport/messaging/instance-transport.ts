@@ -77,6 +77,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private requestsSub: Subscription | undefined;
   private controlSub: Subscription | undefined;
   private stopDeadlineCheck: (() => void) | undefined;
+  private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
   private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, rejectedFrames: 0 };
@@ -117,6 +118,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
       signal: this.intake.signal,
     });
     this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
+    this.backendWatch = this.watchBackend();
     await this.sendHello();
     this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, instanceId: hello.instance.instanceId, requests: requestsName }, 'messaging instance transport started');
   }
@@ -162,6 +164,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.stopDeadlineCheck?.();
     this.closing.abort();
     await this.controlSub?.close();
+    await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
   }
 
@@ -253,6 +256,38 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   private async sendControl(frame: ControlFrame): Promise<void> {
     await (this.gatewayControl as MessageQueue<Frame>).enqueue(frame, { headers: this.headers });
+  }
+
+  /**
+   * Re-sends HELLO when the backend connection comes back after a loss (InstanceTransport
+   * contract: "after a reconnect"): a server that lost its data lost the gateways' view with it.
+   * Never rejects; ends when the transport closes or the factory's status stream ends.
+   */
+  private async watchBackend(): Promise<void> {
+    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
+    const closed = new Promise<null>((resolve) => {
+      if (this.closing.signal.aborted) resolve(null);
+      else this.closing.signal.addEventListener('abort', () => resolve(null), { once: true });
+    });
+    let lost = false;
+    try {
+      for (;;) {
+        const next = await Promise.race([iterator.next(), closed]);
+        if (next === null || next.done === true) return;
+        const status = next.value;
+        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
+        else if (status.type === 'connected' && lost) {
+          lost = false;
+          if (this.state !== 'started') continue;
+          this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'backend reconnected; sending HELLO again');
+          await this.sendHello().catch((err: unknown) => this.logger.warn({ err }, 'HELLO after reconnect could not be sent'));
+        }
+      }
+    } catch (err) {
+      this.logger.warn({ err }, 'backend status stream failed; HELLO will not be re-sent on reconnect');
+    } finally {
+      void iterator.return?.();
+    }
   }
 
   /** One sweep over running handlers instead of a timer per request. */

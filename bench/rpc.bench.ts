@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   MessagingGatewayTransport,
@@ -100,6 +101,8 @@ interface Cell {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** 1-minute load average when the cell ended: the machine is shared, so read the numbers beside it. */
+  loadAverage: number;
 }
 
 async function main(): Promise<void> {
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
     { title: 'p50 ms', value: (c) => c.p50Ms },
     { title: 'p99 ms', value: (c) => c.p99Ms },
     { title: 'errors', value: (c) => c.errors },
+    { title: 'load', value: (c) => c.loadAverage },
   ]);
   const written = writeResults('rpc', { environment: benchEnvironment(), seconds, warmupSeconds: warmup, notes, cells });
   process.stdout.write(`results: ${written.file}\n`);
@@ -202,6 +206,7 @@ async function measureAll(
           p50Ms: round(lat.p50, 3),
           p99Ms: round(lat.p99, 3),
           meanMs: round(lat.mean, 3),
+          loadAverage: round(loadavg()[0] ?? 0, 2),
         };
         cells.push(cell);
         process.stdout.write(`${backend} c=${concurrency} ${payloadBytes} B: ${cell.requestsPerSecond} req/s, p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms\n`);

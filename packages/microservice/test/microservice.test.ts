@@ -286,4 +286,38 @@ test('a config file gives the service its name and its transport (memory backend
   assert.match(err.message, /extra is not a key/);
 });
 
+test('the README example runs: config file, a path parameter, a 202 for long work', async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const { createGatewayTransports, silentLogger, systemClock } = await import('@switchyard/core');
+  const dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
+  const entry = { type: 'messaging', backend: 'memory', memory: { namespace: `readme-${Date.now()}` } };
+  writeFileSync(join(dir, 'service.yaml'), `service: { name: billing, version: 1.4.2, region: eu-west-1 }\ntransports:\n  - ${JSON.stringify(entry)}\n`);
+  const [gateway] = await createGatewayTransports([entry], { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'eu-west-1' } });
+  await gateway?.start({ control: () => undefined, lost: () => undefined });
+
+  // --- README "Smallest working example", verbatim apart from the file's location ---
+  const svc = await createMicroserviceFromConfig(join(dir, 'service.yaml')); // service: {name, version} + transports:
+  svc.get('/invoices/{id}', async (req, ctx) => ({ status: 200, json: { id: req.params.id, by: ctx.instanceId } }));
+  svc.post('/reports', async (_req, ctx) => ctx.accepted(crypto.randomUUID())); // 202 + job id + Location
+  await svc.start();
+  // ---
+
+  const target = { instanceId: svc.instanceId, service: 'billing', version: '1.4.2', link: { transport: TransportType.Messaging, address: '' } };
+  const call = (method: 'GET' | 'POST', path: string) =>
+    (gateway as NonNullable<typeof gateway>).dispatch(
+      target,
+      { method, path, query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, identity: null },
+      { signal: new AbortController().signal },
+    );
+  const invoice = await within(call('GET', '/invoices/42'), 10_000, 'GET /invoices/42');
+  assert.equal(json(invoice.body), { id: '42', by: svc.instanceId });
+  const report = await within(call('POST', '/reports'), 10_000, 'POST /reports');
+  assert.is(report.status, 202);
+  assert.match(report.headers.location ?? '', /^\/jobs\/[0-9a-f-]{36}$/);
+  await svc.stop();
+  await gateway?.stop();
+});
+
 test.run();

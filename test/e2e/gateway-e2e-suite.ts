@@ -17,7 +17,7 @@ import { SignJWT } from 'jose';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnTs, type TsProcess } from '../harness/process.js';
-import { eventually } from '../harness/wait.js';
+import { eventually, within } from '../harness/wait.js';
 
 /** `transports:` entries for one gateway and the echo service that must reach it. */
 export interface E2ETransportEntries {
@@ -40,6 +40,12 @@ interface Pair {
   entries: E2ETransportEntries;
 }
 
+// A run killed half-way must not leave gateways and echo services behind.
+const children = new Set<TsProcess>();
+process.once('exit', () => {
+  for (const c of children) c.child.kill('SIGKILL');
+});
+
 const configDir = (): string => mkdtempSync(join(tmpdir(), 'sy-e2e-'));
 
 function writeJson(dir: string, name: string, value: unknown): string {
@@ -60,6 +66,7 @@ async function startGateway(dir: string, entries: E2ETransportEntries, extra: Re
   };
   const file = writeJson(dir, `gateway-${randomUUID().slice(0, 8)}.json`, config);
   const process = spawnTs('packages/gateway/src/cli.ts', ['--config', file]);
+  children.add(process);
   const m = await process.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000);
   return { process, url: m[1] as string };
 }
@@ -68,6 +75,7 @@ async function startEcho(dir: string, entries: E2ETransportEntries): Promise<TsP
   const config = { service: { name: 'echo', version: '1.0.0', region: 'e2e' }, transports: entries.echo };
   const file = writeJson(dir, `echo-${randomUUID().slice(0, 8)}.json`, config);
   const echo = spawnTs('examples/echo/main.ts', ['--config', file]);
+  children.add(echo);
   await echo.waitFor(/echo listening/, 30_000);
   return echo;
 }
@@ -110,11 +118,7 @@ function postChunked(url: string, size: number): Promise<number> {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
-    req.on('error', (err) => {
-      // The gateway may close the connection right after its 413; that is its right.
-      if ((err as { code?: string }).code === 'EPIPE' || (err as { code?: string }).code === 'ECONNRESET') return;
-      reject(err);
-    });
+    req.on('error', reject);
     const chunk = Buffer.alloc(16_384, 0x61);
     let sent = 0;
     const pump = (): void => {
@@ -166,7 +170,7 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     assert.ok(echo, 'echo is listed');
     const instance = echo?.versions[0]?.instances[0];
     assert.is(instance?.health, 'healthy');
-    assert.is(instance?.transport, String(pair.entries.gateway[0]?.type === 'tls' ? 'tls' : pair.entries.gateway[0]?.type));
+    assert.is(instance?.transport, String(pair.entries.gateway[0]?.type));
   });
 
   main('a request is dispatched to the instance and its response comes back, with the request id', async () => {
@@ -180,7 +184,7 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     const body = (await res.json()) as EchoBody;
     assert.is(body.method, 'POST');
     assert.is(body.path, '/echo/hello/world');
-    assert.equal(body.body, { hello: 'world' });
+    assert.is(body.body, JSON.stringify({ hello: 'world' }));
     assert.is(body.headers['x-request-id'], 'e2e-req-1', 'the request id reaches the instance');
     assert.ok(body.instanceId.length > 0);
   });
@@ -205,7 +209,7 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     const res = await fetch(`${pair.url}/echo/big`, { method: 'POST', body: Buffer.alloc(200_000, 0x62) });
     assert.is(res.status, 413);
     assert.is(((await res.json()) as ErrorBody).error.code, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
-    assert.is(await postChunked(pair.url, 4 * 1024 * 1024), 413);
+    assert.is(await within(postChunked(pair.url, 4 * 1024 * 1024), 20_000, 'the 413 answer to a chunked 4 MiB body'), 413);
   });
 
   main('a request past its deadline answers 504 and the instance sees the CANCEL', async () => {

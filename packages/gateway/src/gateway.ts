@@ -24,6 +24,7 @@ import { GatewayMetrics } from './operations/metrics.js';
 import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
+import { DepartedRoutes } from './departed-routes.js';
 import { TransportSet } from './transport-set.js';
 
 /** What `createGateway` can be given instead of building it from config (tests, embedding). */
@@ -89,7 +90,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       throw new GatewayConfigError([(err as Error).message], 'transports config');
     }
   }
-  const transports = new TransportSet(transportList, routing, logger);
+  const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
+  const transports = new TransportSet(transportList, routing, departed, logger);
   const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
@@ -128,6 +130,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     clock,
     logger,
     routing,
+    departed,
     transports: transports.byType,
     authenticator,
     reserved,
@@ -145,7 +148,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const start = async (): Promise<string> => {
     await transports.start();
     stopSweep = clock.every(config.routing.sweepIntervalMs, () => {
-      routing.sweep();
+      for (const change of routing.sweep()) {
+        if (change.removed) departed.departed(change.instanceId);
+        logger.info({ instanceId: change.instanceId, service: change.service, from: change.from, to: change.to, reason: change.reason }, 'instance health changed');
+      }
+      departed.sweep();
       clientLimiter?.sweep();
       routeLimiter?.sweep();
     });

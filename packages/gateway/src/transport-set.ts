@@ -14,6 +14,8 @@ import {
   type RoutingState,
 } from '@switchyard/core';
 
+import type { DepartedRoutes } from './departed-routes.js';
+
 const MESSAGING_REQUESTS_ADDRESS = /^service\.(.+?)\.(\d+\.\d+\.\d+.*)\.requests$/;
 
 /** What a Messaging gateway transport exposes beyond the contract (duck-typed: any transport may offer it). */
@@ -31,6 +33,7 @@ export class TransportSet {
   constructor(
     readonly transports: readonly GatewayTransport[],
     private readonly routing: RoutingState,
+    private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
   ) {
     const map = new Map<TransportType, GatewayTransport>();
@@ -46,7 +49,7 @@ export class TransportSet {
           control: (frame: ControlFrame, link: InstanceLink) => this.onControl(t, frame, link),
           lost: (instanceId: string, reason: string) => {
             this.logger.info({ instanceId, reason, transport: t.type }, 'instance lost');
-            this.routing.lost(instanceId, reason);
+            if (this.routing.lost(instanceId, reason)?.removed === true) this.departed.departed(instanceId);
           },
         });
         this.started.push(t);
@@ -66,9 +69,11 @@ export class TransportSet {
       return;
     }
     if (frame.type === 'HELLO') {
+      this.departed.registered(frame, link);
       const i = frame.payload.instance;
       this.logger.info({ service: i.service, version: i.version, instanceId: i.instanceId, transport: t.type }, 'instance registered');
     } else if (frame.type === 'GOODBYE') {
+      if (outcome.kind === 'removed') this.departed.departed(outcome.instanceId);
       this.logger.info({ instanceId: frame.payload.instanceId, transport: t.type }, 'instance said goodbye');
     }
     if (outcome.kind === 'resync') {

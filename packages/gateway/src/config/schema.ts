@@ -26,6 +26,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   keepAliveTimeoutMs: 5_000,
   defaultTimeoutMs: 30_000,
   sweepIntervalMs: 1_000,
+  rememberDepartedMs: 300_000,
   degradedAfterMs: 15_000,
   staleAfterMs: 30_000,
   retryAfterSeconds: 1,
@@ -77,6 +78,7 @@ const routingSchema = z
       .record(z.string(), text().refine((v) => semver.validRange(v) !== null, 'must be a semver version like 1.4.2 or a range like ^1.4'))
       .default({}),
     sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
+    rememberDepartedMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.rememberDepartedMs),
   })
   .prefault({});
 

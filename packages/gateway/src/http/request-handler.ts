@@ -28,6 +28,7 @@ import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
 import type { RateLimiter } from '../policy/rate-limiter.js';
+import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
@@ -36,6 +37,8 @@ export interface RequestPathDeps {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly routing: RoutingState;
+  /** Routes whose instances all left recently: 503 instead of 404. */
+  readonly departed: DepartedRoutes;
   readonly transports: ReadonlyMap<TransportType, GatewayTransport>;
   readonly authenticator: Authenticator;
   readonly reserved: ReservedHeaders;
@@ -78,6 +81,9 @@ export class InFlightRequests {
     for (const c of this.controllers) c.abort(reason);
   }
 }
+
+/** How long the rest of an oversized body is drained before the connection is cut. */
+const BODY_LINGER_MS = 5_000;
 
 const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
@@ -136,7 +142,11 @@ export class RequestPath {
     const method = req.method ?? 'GET';
     const match = deps.routing.match(method, path);
     if (match.kind === 'not-found') {
-      this.fail(res, 'SY_GATEWAY_NOT_FOUND', requestId, 'unmatched', '', started);
+      if (deps.departed.wasServed(method, path)) {
+        this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, 'departed', '', started, { 'retry-after': this.retryAfter });
+      } else {
+        this.fail(res, 'SY_GATEWAY_NOT_FOUND', requestId, 'unmatched', '', started);
+      }
       return;
     }
     if (match.kind === 'method-not-allowed') {
@@ -199,10 +209,8 @@ export class RequestPath {
 
     const body = await readBody(req, this.maxBodyBytes);
     if (body.kind === 'too-large') {
-      // The rest of the body is never read: answer and close the connection.
-      res.shouldKeepAlive = false;
       this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);
-      res.once('finish', () => req.destroy());
+      this.discardRest(req, res);
       return;
     }
     if (body.kind === 'aborted') {
@@ -258,6 +266,25 @@ export class RequestPath {
     res.writeHead(response.status, out);
     res.end(response.body);
     this.finished(route, response.status, target.link.transport, started, requestId, method, path, response.instanceId);
+  }
+
+  /**
+   * After a 413 the rest of the body is read and thrown away (never buffered), for at most
+   * BODY_LINGER_MS: closing a socket with unread input makes the kernel send RST, which can
+   * destroy the 413 before the client reads it. A client still sending after that is cut off.
+   */
+  private discardRest(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    if (req.complete) return;
+    const linger = new AbortController();
+    req.once('end', () => linger.abort());
+    req.socket.once('close', () => linger.abort());
+    res.once('finish', () => {
+      this.deps.clock.sleep(BODY_LINGER_MS, linger.signal).then(
+        () => req.socket.destroy(),
+        () => undefined,
+      );
+    });
   }
 
   private dispatchFailed(

@@ -11,7 +11,8 @@
  */
 import type { Socket } from 'node:net';
 import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
-import { encodeLengthPrefixed, FrameDecoder } from './framing.js';
+import { FrameTooLargeError } from './errors.js';
+import { FrameDecoder, LENGTH_PREFIX_BYTES, lengthPrefix } from './framing.js';
 
 export interface FrameConnectionOptions {
   readonly maxFrameBytes: number;
@@ -32,7 +33,7 @@ const END_GRACE_MS = 2_000;
 
 export class FrameConnection {
   private readonly decoder: FrameDecoder;
-  private pending: Buffer[] = [];
+  private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
@@ -82,14 +83,16 @@ export class FrameConnection {
     if (!this.isOpen()) {
       return Promise.reject(new TransportFailureError(this.options.transport, `connection ${this.id} is closed (${this.closeReason ?? 'closed'})`));
     }
-    let bytes: Buffer;
+    let bytes: Uint8Array;
     try {
-      bytes = encodeLengthPrefixed(encodeFrame(frame), this.options.maxFrameBytes);
+      bytes = encodeFrame(frame);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    this.pending.push(bytes);
-    this.pendingBytes += bytes.byteLength;
+    if (bytes.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(bytes.byteLength, this.options.maxFrameBytes));
+    // Prefix and frame are queued apart and joined by the one concat of the batch: one copy per frame.
+    this.pending.push(lengthPrefix(bytes.byteLength), bytes);
+    this.pendingBytes += LENGTH_PREFIX_BYTES + bytes.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -125,7 +128,7 @@ export class FrameConnection {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
-    const batch = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    const batch = Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return;

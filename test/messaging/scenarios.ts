@@ -229,6 +229,44 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     assert.is(gw.transport.metrics().cancels, 1);
   });
 
+  test('a REQUEST cancelled while still queued is acked and never executed', async (w) => {
+    const gw = await gateway(env, w);
+    const running = new Latch(1, 'the first handler running');
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    let counted = 0;
+    // One handler slot: while /hold runs, the next REQUEST waits in the queue.
+    const { transport } = await service(
+      env,
+      w,
+      'echo-a',
+      {
+        '/hold': async () => {
+          running.count();
+          await gate;
+          return { status: 200 };
+        },
+        '/count': async () => {
+          counted += 1;
+          return { status: 200 };
+        },
+      },
+      { concurrency: 1 },
+    );
+    await gw.events.waitForHello('echo-a');
+    const held = gw.transport.dispatch(target('echo-a'), req(w.clock, '/hold'), { signal: new AbortController().signal });
+    await running.wait(10_000);
+    const controller = new AbortController();
+    const queued = gw.transport.dispatch(target('echo-a'), req(w.clock, '/count'), { signal: controller.signal });
+    controller.abort('client-disconnected');
+    await rejectsWithCode(queued, ERROR_CODES.RequestCancelled, 'the cancelled dispatch');
+    await eventually(() => transport.metrics().cancels === 1, { within: 10_000, what: 'the instance to receive the CANCEL' });
+    finish();
+    await within(held, 10_000, 'the held RESPONSE');
+    await eventually(() => transport.metrics().cancelledBeforeStart === 1, { within: 10_000, what: 'the queued REQUEST to be dropped' });
+    assert.is(counted, 0, 'the cancelled REQUEST never ran');
+  });
+
   test('a REQUEST past its deadline is acked and never executed', async (w) => {
     const factory = await env.factory(w.space, w.clock);
     w.closers.push(() => factory.close());

@@ -12,6 +12,7 @@ import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame,
 import { newFrameId } from '../../protocol/ids.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
+import { RecentIds } from './recent-ids.js';
 import { FrameQueues } from './frame-queues.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
@@ -33,6 +34,10 @@ export interface MessagingInstanceCounters {
   readonly replayed: number;
   /** Handlers aborted by CANCEL or by their deadline (no RESPONSE sent). */
   readonly aborted: number;
+  /** CANCEL frames received (for this instance's REQUESTs or another's). */
+  readonly cancels: number;
+  /** REQUESTs acked and dropped because their CANCEL arrived before them (never run). */
+  readonly cancelledBeforeStart: number;
   /** Frames of the wrong type or with an invalid replyTo, dead-lettered. */
   readonly rejectedFrames: number;
   /** Handlers running now. */
@@ -64,6 +69,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly executed: ExecutedRequests;
+  /** CANCELs for REQUESTs not running here: the REQUEST may still be queued, and must then not run. */
+  private readonly earlyCancels: RecentIds;
   private readonly running = new Map<string, Running>();
   private readonly responseQueues = new Map<string, MessageQueue<Frame>>();
   /** Aborted by goodbye(): stops pulling REQUESTs. */
@@ -80,7 +87,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
-  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, rejectedFrames: 0 };
+  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0 };
 
   constructor(
     private readonly init: MessagingInstanceTransportInit,
@@ -91,6 +98,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
+    this.earlyCancels = new RecentIds(this.options.replayCacheSize, this.options.replayTtlMs);
   }
 
   async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
@@ -178,6 +186,10 @@ export class MessagingInstanceTransport implements InstanceTransport {
       this.counters.expired += 1;
       return DONE;
     }
+    if (this.earlyCancels.take(frame.id, now)) {
+      this.counters.cancelledBeforeStart += 1;
+      return DONE;
+    }
     const seen = this.executed.get(frame.id, now);
     if (seen !== undefined) {
       this.counters.replayed += 1;
@@ -238,8 +250,12 @@ export class MessagingInstanceTransport implements InstanceTransport {
     const instanceId = (this.hello as HelloPayload).instance.instanceId;
     switch (frame.type) {
       case 'CANCEL': {
+        this.counters.cancels += 1;
         const running = this.running.get(frame.id);
         if (running !== undefined) running.controller.abort(frame.payload.reason);
+        // Every instance of the service sees every CANCEL; remembering ids that are not running here
+        // costs one Map entry each and stops a still-queued REQUEST from running for nobody.
+        else if (this.executed.get(frame.id, this.clock.now()) === undefined) this.earlyCancels.add(frame.id, this.clock.now());
         return DONE;
       }
       case 'RESYNC':

@@ -330,6 +330,35 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     assert.is(bodies[0], bodies[1], 'the duplicate got the stored RESPONSE');
   });
 
+  test('a REQUEST delivered again while it still runs joins the running handler: one run, one RESPONSE', async (w) => {
+    const factory = await env.factory(w.space, w.clock);
+    w.closers.push(() => factory.close());
+    let ran = 0;
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => (finish = resolve));
+    const { transport } = await service(env, w, 'echo-a', {
+      '/hold': async () => {
+        ran += 1;
+        await gate;
+        return { status: 200, text: 'once' };
+      },
+    });
+    const requests = factory.queue<Frame>(serviceRequestsQueue(SERVICE, VERSION), { codec: frameCodec, leaseMs: 5_000 });
+    const responsesName = gatewayResponsesQueue('gw-join');
+    const responses = factory.queue<Frame>(responsesName, { codec: frameCodec });
+    const frame: RequestFrame = { v: 1, type: 'REQUEST', id: newFrameId(), sentAt: w.clock.now(), payload: { ...req(w.clock, '/hold'), replyTo: responsesName } };
+    await requests.enqueueBatch([{ message: frame }, { message: frame }]);
+    await eventually(() => ran === 1 && transport.metrics().replayed === 1, { within: 10_000, what: 'one run and one joined delivery' });
+    finish();
+    await eventually(async () => {
+      const st = await requests.stats();
+      return st.depth + st.inFlight === 0;
+    }, { within: 10_000, what: 'both deliveries to be acked' });
+    const got = await responses.lease({ max: 10, blockMs: 500 });
+    assert.is(got.length, 1, 'exactly one RESPONSE');
+    assert.is(ran, 1);
+  });
+
   test('a late or duplicate RESPONSE is dropped and counted', async (w) => {
     const gw = await gateway(env, w);
     await service(env, w, 'echo-a');

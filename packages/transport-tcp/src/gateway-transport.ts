@@ -41,6 +41,8 @@ export interface TcpGatewayMetrics {
   readonly accepted: number;
   /** Connections refused because `maxConnections` were open. */
   readonly refused: number;
+  /** Connections closed because no HELLO came within `helloTimeoutMs`. */
+  readonly helloTimeouts: number;
   readonly dispatched: number;
   readonly responses: number;
   /** RESPONSEs for unknown or finished requests, or from another connection than the REQUEST's. */
@@ -54,6 +56,9 @@ export interface TcpGatewayMetrics {
 
 interface Link {
   readonly connection: FrameConnection;
+  readonly acceptedAt: number;
+  /** True once an instance identified itself (HELLO or HEARTBEAT) on this connection. */
+  identified: boolean;
   readonly link: InstanceLink;
   /** Instances whose current connection this is. */
   readonly instanceIds: Set<string>;
@@ -86,7 +91,8 @@ export class TcpGatewayTransport implements GatewayTransport {
   private nextConnection = 0;
   private readonly pems: PemMaterial | undefined;
   private certReloader: CertReloader | undefined;
-  private counters = { accepted: 0, refused: 0, dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, failedByConnectionLoss: 0 };
+  private stopHelloSweep: (() => void) | undefined;
+  private counters = { accepted: 0, refused: 0, helloTimeouts: 0, dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, failedByConnectionLoss: 0 };
 
   constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
     this.type = options.type === 'tls' ? TransportType.Tls : TransportType.Tcp;
@@ -135,6 +141,8 @@ export class TcpGatewayTransport implements GatewayTransport {
     }
     if ((this.state as string) === 'stopped') return;
     this.state = 'started';
+    // One sweep for all connections rather than a timer per connection.
+    this.stopHelloSweep = this.deps.clock.every(Math.min(1_000, this.options.helloTimeoutMs), () => this.sweepUnidentified());
     const { port } = this.address() ?? { port: this.options.port };
     this.deps.logger.info({ transport: this.type, host: this.options.host ?? '*', port }, `${this.type} transport listening`);
   }
@@ -209,6 +217,7 @@ export class TcpGatewayTransport implements GatewayTransport {
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
+    this.stopHelloSweep?.();
     await this.certReloader?.stop();
     for (const entry of [...this.pending.values()]) {
       this.finish(entry.id);
@@ -230,7 +239,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     }
     const { requireClientCert } = this.options.tls;
     const server = createTlsServer(
-      { ...this.pems, requestCert: requireClientCert, rejectUnauthorized: requireClientCert },
+      { ...this.pems, requestCert: requireClientCert, rejectUnauthorized: requireClientCert, handshakeTimeout: this.options.helloTimeoutMs },
       (socket: TLSSocket) => this.accept(socket),
     );
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -263,7 +272,14 @@ export class TcpGatewayTransport implements GatewayTransport {
       this.deps.logger,
       this.deps.clock,
     );
-    const link: Link = { connection, link: Object.freeze({ transport: this.type, address: id }), instanceIds: new Set(), requests: new Set() };
+    const link: Link = {
+      connection,
+      acceptedAt: this.deps.clock.now(),
+      identified: false,
+      link: Object.freeze({ transport: this.type, address: id }),
+      instanceIds: new Set(),
+      requests: new Set(),
+    };
     this.links.set(id, link);
     this.deps.logger.debug({ transport: this.type, connection: id, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'instance connected');
   }
@@ -301,6 +317,7 @@ export class TcpGatewayTransport implements GatewayTransport {
 
   /** Makes `link` the current connection of `instanceId` (a reconnect supersedes the old connection). */
   private bind(link: Link, instanceId: string): void {
+    link.identified = true;
     const previous = this.instances.get(instanceId);
     if (previous === link) return;
     previous?.instanceIds.delete(instanceId);
@@ -322,6 +339,15 @@ export class TcpGatewayTransport implements GatewayTransport {
       if (this.state !== 'stopped') this.events?.lost(instanceId, `${this.type} connection ${link.connection.id} closed: ${reason}`);
     }
     this.deps.logger.debug({ transport: this.type, connection: link.connection.id, reason }, 'instance connection closed');
+  }
+
+  private sweepUnidentified(): void {
+    const cutoff = this.deps.clock.now() - this.options.helloTimeoutMs;
+    for (const link of this.links.values()) {
+      if (link.identified || link.acceptedAt > cutoff) continue;
+      this.counters.helloTimeouts += 1;
+      link.connection.close(`no HELLO within helloTimeoutMs (${this.options.helloTimeoutMs} ms)`, 'warn');
+    }
   }
 
   /** Forgets a pending request; false when it already finished (answered, cancelled or failed). */

@@ -25,6 +25,12 @@ export interface TcpTransportOptionsInput {
   readonly noDelay?: boolean;
   /** Gateway: open instance connections accepted; more are closed at once. @default 10000 */
   readonly maxConnections?: number;
+  /**
+   * Gateway: a connection that has not sent HELLO (or HEARTBEAT) this long after it was accepted
+   * is closed, so idle or stray clients do not hold connection slots. Also the TLS handshake timeout.
+   * @default 10000
+   */
+  readonly helloTimeoutMs?: number;
   /** Bytes queued on one connection above which senders wait for the socket to drain. @default 4194304 (4 MiB) */
   readonly maxWriteBufferBytes?: number;
   /** Instance: how long one connection attempt may take. @default 10000 */
@@ -64,6 +70,7 @@ export const TCP_DEFAULTS = Object.freeze({
   keepAliveMs: 15_000,
   noDelay: true,
   maxConnections: 10_000,
+  helloTimeoutMs: 10_000,
   maxWriteBufferBytes: 4 * 1024 * 1024,
   connectTimeoutMs: 10_000,
   reconnectMinMs: 100,
@@ -104,6 +111,7 @@ export interface TcpTransportOptions {
   readonly keepAliveMs: number;
   readonly noDelay: boolean;
   readonly maxConnections: number;
+  readonly helloTimeoutMs: number;
   readonly maxWriteBufferBytes: number;
   readonly connectTimeoutMs: number;
   readonly reconnectMinMs: number;
@@ -113,7 +121,7 @@ export interface TcpTransportOptions {
 }
 
 const TCP_KEYS = [
-  'type', 'host', 'port', 'maxFrameBytes', 'keepAliveMs', 'noDelay', 'maxConnections', 'maxWriteBufferBytes',
+  'type', 'host', 'port', 'maxFrameBytes', 'keepAliveMs', 'noDelay', 'maxConnections', 'helloTimeoutMs', 'maxWriteBufferBytes',
   'connectTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs',
 ] as const;
 const TLS_KEYS = [...TCP_KEYS, 'cert', 'key', 'ca', 'requireClientCert', 'servername', 'certReloadMs'] as const;
@@ -178,6 +186,7 @@ export function resolveTcpOptions(entry: Readonly<Record<string, unknown>>, side
     keepAliveMs: int('keepAliveMs', defaults.keepAliveMs, 0),
     noDelay: bool('noDelay', defaults.noDelay),
     maxConnections: int('maxConnections', defaults.maxConnections, 1),
+    helloTimeoutMs: int('helloTimeoutMs', defaults.helloTimeoutMs, 1),
     maxWriteBufferBytes: int('maxWriteBufferBytes', defaults.maxWriteBufferBytes, 1024),
     connectTimeoutMs: int('connectTimeoutMs', defaults.connectTimeoutMs, 1),
     reconnectMinMs,

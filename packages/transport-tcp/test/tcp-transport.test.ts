@@ -388,6 +388,20 @@ faults('connections beyond maxConnections are closed at once and counted', async
   }
 });
 
+faults('a connection that sends no HELLO within helloTimeoutMs is closed; identified instances stay', async () => {
+  const pair = await startPair({ helloTimeoutMs: 200 });
+  try {
+    const instance = await pair.addInstance('i-1');
+    const raw = await rawClient(pair.port);
+    await once(raw, 'close');
+    assert.is(pair.gateway.metrics().helloTimeouts, 1);
+    assert.ok(instance.isReady(), 'the instance that sent HELLO keeps its connection');
+    assert.is(instance.metrics().connects, 1);
+  } finally {
+    await pair.close();
+  }
+});
+
 faults('a RESPONSE for an unknown request is dropped and counted', async () => {
   const pair = await startPair();
   try {

@@ -41,7 +41,7 @@ function redisBenchmarkXadd(port: number, payloadBytes: number): Baseline | unde
     timeout: 120_000,
   });
   const m = /([\d.]+) requests per second/.exec(r.stdout);
-  spawnSync('sh', ['-c', `true`]);
+  spawnSync(bin.replace('benchmark', 'cli'), ['-p', String(port), 'DEL', key]);
   return m === null ? undefined : { tool: `${bin} -P 16 -c 50 XADD`, payloadBytes, pipeline: 16, messagesPerSecond: Number(m[1]) };
 }
 
@@ -68,6 +68,9 @@ async function ioredisXadd(url: string, payloadBytes: number): Promise<Baseline>
   return { tool: 'ioredis pipeline(16) x8 XADD', payloadBytes, pipeline: 16, messagesPerSecond: ratePerSecond(sent, ms) };
 }
 
+/** Batches in flight (enqueued, not yet acked) per scenario. */
+const WINDOW_BATCHES = 8;
+
 interface Scenario {
   readonly batch: number;
   readonly payloadBytes: number;
@@ -83,9 +86,10 @@ interface ScenarioResult extends Scenario {
 }
 
 /**
- * One producer enqueueBatch()es `batch` messages at a time (4 batches in flight); one consumer
- * leases up to max(batch, 10) per read and acks each lease (core coalesces acks into one script
- * call per tick). Latency is enqueue call → ack resolved, per message.
+ * Four producers enqueueBatch() `batch` messages at a time, held to a window of WINDOW_BATCHES
+ * batches not yet acked (so latency measures the pipeline, not an ever-growing backlog); one
+ * consumer leases up to max(batch, 10) per read and acks each lease (core coalesces acks into one
+ * script call per tick). Latency is enqueue call → ack resolved, per message.
  */
 async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: string, s: Scenario, raw: number | undefined): Promise<ScenarioResult> {
   const name = `bench-${s.batch}-${s.payloadBytes}`;
@@ -102,8 +106,11 @@ async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: s
 
   const start = process.hrtime.bigint();
   let enqueued = 0;
+  const window = Math.max(64, s.batch * WINDOW_BATCHES);
+  let wake: Array<() => void> = [];
   const produce = async (): Promise<void> => {
     while (enqueued < s.messages) {
+      while (enqueued - acked >= window) await new Promise<void>((resolve) => wake.push(resolve));
       const n = Math.min(s.batch, s.messages - enqueued);
       enqueued += n;
       const t0 = performance.now();
@@ -123,6 +130,9 @@ async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: s
           acked += 1;
         }),
       );
+      const waiting = wake;
+      wake = [];
+      for (const w of waiting) w();
     }
   };
   await Promise.all([produce(), produce(), produce(), produce(), consume()]);

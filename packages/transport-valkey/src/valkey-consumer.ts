@@ -25,8 +25,10 @@ export interface ConsumerContext {
 }
 
 export class ValkeyConsumer implements BackendConsumer {
-  /** Entry id → attempt base of the deliveries this consumer holds. */
-  private readonly held = new Map<string, number>();
+  /** Delivery count of each delivery handed out: the fence (core passes the same objects back). */
+  private readonly counts = new WeakMap<RawLease, number>();
+  /** Ids this consumer may still hold (released on close); dropped on any settle outcome. */
+  private readonly held = new Set<string>();
   private reader: ValkeyClient | undefined;
   private groupReady: Promise<void> | undefined;
   private lastReclaimAt = Number.NEGATIVE_INFINITY;
@@ -151,8 +153,10 @@ export class ValkeyConsumer implements BackendConsumer {
   }
 
   private toLease(e: ParsedEntry, base: number, count: number, leaseMs: number): RawLease {
-    this.held.set(e.id, base);
-    return { id: e.id, payload: e.payload, headers: e.headers, attempt: base + count, enqueuedAt: e.enqueuedAt, leaseExpiresAt: this.ctx.clock.now() + leaseMs };
+    this.held.add(e.id);
+    const lease: RawLease = { id: e.id, payload: e.payload, headers: e.headers, attempt: base + count, enqueuedAt: e.enqueuedAt, leaseExpiresAt: this.ctx.clock.now() + leaseMs };
+    this.counts.set(lease, count);
+    return lease;
   }
 
   private async park(entries: readonly ParsedEntry[]): Promise<void> {
@@ -193,8 +197,9 @@ export class ValkeyConsumer implements BackendConsumer {
     });
   }
 
+  /** The fence of `lease`; for an object this consumer did not hand out, its attempt (base 0). */
   private count(lease: RawLease): number {
-    return lease.attempt - (this.held.get(lease.id) ?? 0);
+    return this.counts.get(lease) ?? lease.attempt;
   }
 
   async ack(leases: readonly RawLease[]): Promise<SettleOutcome[]> {
@@ -204,11 +209,8 @@ export class ValkeyConsumer implements BackendConsumer {
     for (const l of leases) args.push(l.id, this.count(l));
     const codes = await this.command('ack', () => client.syFencedAck(...args));
     return leases.map((l, i) => {
-      if (codes[i] === 1) {
-        this.held.delete(l.id);
-        return 'ok';
-      }
-      return 'lease-lost';
+      this.held.delete(l.id);
+      return codes[i] === 1 ? 'ok' : 'lease-lost';
     });
   }
 
@@ -226,8 +228,8 @@ export class ValkeyConsumer implements BackendConsumer {
     const reply = await this.command('release', () =>
       client.syFencedRelease(keys.stream, keys.delayed, keys.leaseExtensions, this.group, this.consumerName, lease.id, this.count(lease), Math.max(0, Math.floor(delayMs))),
     );
-    checkFenced(reply, this.queue, lease.id);
     this.held.delete(lease.id);
+    checkFenced(reply, this.queue, lease.id);
     this.reclaimSoon = true;
   }
 
@@ -239,8 +241,8 @@ export class ValkeyConsumer implements BackendConsumer {
         this.group, this.consumerName, lease.id, this.count(lease), reason, spec.name, lease.attempt, lease.enqueuedAt,
       ),
     );
-    checkFenced(reply, this.queue, lease.id);
     this.held.delete(lease.id);
+    checkFenced(reply, this.queue, lease.id);
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -261,9 +263,7 @@ export class ValkeyConsumer implements BackendConsumer {
     try {
       await this.active?.catch(() => undefined);
       // Nothing stays leased forever: what this consumer still holds goes back now.
-      for (const [id, base] of [...this.held]) {
-        await this.releaseHeld(id, base);
-      }
+      for (const id of [...this.held]) await this.releaseHeld(id);
       if (this.mode === 'fanout') {
         await this.ctx.client.xgroup('DESTROY', this.ctx.keys.stream, this.group).catch((err: unknown) => {
           this.ctx.logger.warn({ queue: this.queue, group: this.group, err }, 'could not remove the fan-out group');
@@ -276,7 +276,7 @@ export class ValkeyConsumer implements BackendConsumer {
     }
   }
 
-  private async releaseHeld(id: string, base: number): Promise<void> {
+  private async releaseHeld(id: string): Promise<void> {
     const { client, keys } = this.ctx;
     try {
       const pending = (await client.xpending(keys.stream, this.group, id, id, 1)) as Array<[string, string, number, number]>;
@@ -285,7 +285,7 @@ export class ValkeyConsumer implements BackendConsumer {
       await client.syFencedRelease(keys.stream, keys.delayed, keys.leaseExtensions, this.group, this.consumerName, id, entry[3], 0);
     } catch (err) {
       if (!(err instanceof LeaseLostError) && !(err instanceof BackendUnavailableError)) {
-        this.ctx.logger.warn({ queue: this.queue, id, base, err }, 'could not release a held lease on close; it will expire');
+        this.ctx.logger.warn({ queue: this.queue, id, err }, 'could not release a held lease on close; it will expire');
       }
     } finally {
       this.held.delete(id);

@@ -1,7 +1,7 @@
 /**
  * @switchyard/transport-valkey — the Valkey (Redis Streams) queue backend. Listed by name.
  */
-import { createQueueFactory, type BackendDeps, type Clock, type Logger, type MessageQueueFactory, type QueueBackend, type QueueBackendPlugin } from '@switchyard/core';
+import { createQueueFactory, queueBackendModule, type BackendDeps, type Clock, type Logger, type MessageQueueFactory, type QueueBackend, type QueueBackendPlugin } from '@switchyard/core';
 import { resolveValkeyOptions, type ValkeyBackendOptions } from './options.js';
 import { ValkeyBackend } from './valkey-backend.js';
 
@@ -63,3 +63,11 @@ export const plugin: QueueBackendPlugin = Object.freeze({
 });
 
 export default plugin;
+
+/**
+ * Container module binding TOKENS.QueueBackend (a Valkey backend on the container's Clock) and
+ * TOKENS.QueueFactory, both singletons. Load it with core's coreModule(). Options are validated
+ * when the backend is first resolved.
+ */
+export const valkeyModule = (options: ValkeyBackendOptions): ReturnType<typeof queueBackendModule> =>
+  queueBackendModule((deps) => createValkeyBackend(options, { clock: deps.clock }));

@@ -183,9 +183,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     ]);
     graceTimer.abort();
     if (!graceful) {
-      logger.warn({ inFlight: requestPath.inFlight.size }, 'shutdown grace expired: cancelling in-flight requests');
-      requestPath.inFlight.cancelAll('shutdown');
-      await requestPath.inFlight.idle();
+      // The clients get 503 now; stopping the transports below CANCELs the requests at the instances.
+      logger.warn({ inFlight: requestPath.inFlight.size }, 'shutdown grace expired: answering in-flight requests 503; transports will CANCEL them');
+      requestPath.inFlight.answerAllShuttingDown();
     }
     server.closeIdleConnections();
     // Let answered responses flush before cutting what is left.
@@ -196,6 +196,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     await closed;
     stopSweep?.();
     await transports.stop();
+    requestPath.close();
     logger.info({}, 'gateway stopped');
     pinoLogger?.flush();
   };

@@ -30,6 +30,7 @@ import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
+import { Deadlines } from './deadlines.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
 export interface RequestPathDeps {
@@ -49,22 +50,26 @@ export interface RequestPathDeps {
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-/** Tracks in-flight dispatches so shutdown can wait for them or cancel them. */
+/**
+ * Tracks in-flight dispatches so shutdown can wait for them, or answer them 503 when the grace
+ * period ends (the transports' stop() then CANCELs what they still carry).
+ */
 export class InFlightRequests {
-  private readonly controllers = new Set<AbortController>();
+  private readonly requests = new Map<AbortController, () => void>();
   private idleWaiters: Array<() => void> = [];
 
   get size(): number {
-    return this.controllers.size;
+    return this.requests.size;
   }
 
-  add(c: AbortController): void {
-    this.controllers.add(c);
+  /** `answerShuttingDown` answers the client 503 without waiting for the dispatch to settle. */
+  add(c: AbortController, answerShuttingDown: () => void): void {
+    this.requests.set(c, answerShuttingDown);
   }
 
   delete(c: AbortController): void {
-    this.controllers.delete(c);
-    if (this.controllers.size === 0 && this.idleWaiters.length > 0) {
+    this.requests.delete(c);
+    if (this.requests.size === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
       for (const w of waiters) w();
@@ -73,12 +78,13 @@ export class InFlightRequests {
 
   /** Resolves once nothing is in flight. */
   idle(): Promise<void> {
-    if (this.controllers.size === 0) return Promise.resolve();
+    if (this.requests.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  cancelAll(reason: CancelReason): void {
-    for (const c of this.controllers) c.abort(reason);
+  /** Answers every in-flight client 503 SY_GATEWAY_SHUTTING_DOWN now. */
+  answerAllShuttingDown(): void {
+    for (const answer of this.requests.values()) answer();
   }
 }
 
@@ -89,6 +95,7 @@ const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-enc
 
 export class RequestPath {
   readonly inFlight = new InFlightRequests();
+  private readonly deadlines: Deadlines;
   private draining = false;
   private readonly requestIdHeader: string;
   private readonly maxBodyBytes: number;
@@ -104,6 +111,12 @@ export class RequestPath {
     this.region = deps.config.node.region;
     this.logRequests = deps.config.log.requests;
     this.retryAfter = '1';
+    this.deadlines = new Deadlines(deps.clock);
+  }
+
+  /** Stops the deadline tick (after in-flight requests have settled). */
+  close(): void {
+    this.deadlines.stop();
   }
 
   /** From now on every new request gets 503 SY_GATEWAY_SHUTTING_DOWN with `Connection: close`. */
@@ -229,13 +242,15 @@ export class RequestPath {
       identity,
     };
     const abort = new AbortController();
-    const timer = new AbortController();
-    this.inFlight.add(abort);
+    let answered = false;
+    this.inFlight.add(abort, () => {
+      if (answered) return;
+      answered = true;
+      res.shouldKeepAlive = false;
+      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, route, target.link.transport, started, { 'retry-after': this.retryAfter });
+    });
+    this.deadlines.add(abort, payload.deadline);
     const dispatched = deps.routing.beginDispatch(target.instanceId);
-    deps.clock.sleep(timeoutMs, timer.signal).then(
-      () => abort.abort('timeout' satisfies CancelReason),
-      () => undefined,
-    );
     const onClose = (): void => {
       if (!res.writableFinished) abort.abort('client-disconnected' satisfies CancelReason);
     };
@@ -244,14 +259,15 @@ export class RequestPath {
     try {
       response = await transport.dispatch(target, payload, { signal: abort.signal });
     } catch (err) {
-      this.dispatchFailed(err, abort.signal, res, requestId, route, target.link.transport, started, target.instanceId);
+      if (!answered) this.dispatchFailed(err, abort.signal, res, requestId, route, target.link.transport, started, target.instanceId);
       return;
     } finally {
-      timer.abort();
+      this.deadlines.remove(abort);
       dispatched();
       this.inFlight.delete(abort);
       res.off('close', onClose);
     }
+    if (answered) return;
     if (res.destroyed) {
       this.finished(route, 499, target.link.transport, started, requestId, method, path);
       return;
@@ -301,9 +317,6 @@ export class RequestPath {
       const reason = signal.aborted ? String(signal.reason) : 'cancelled';
       if (reason === 'timeout') {
         this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, transport, started);
-      } else if (reason === 'shutdown') {
-        res.shouldKeepAlive = false;
-        this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, route, transport, started, { 'retry-after': this.retryAfter });
       } else {
         this.finished(route, 499, transport, started, requestId, '', '', instanceId);
       }

@@ -77,11 +77,24 @@ export class GatewayMetrics {
         for (const t of sources.transportReadiness()) this.set({ transport: t.transport }, t.ready ? 1 : 0);
       },
     });
-    const depth = new Gauge({
+    // Both queue gauges come from one stats read per scrape (shared while it is in flight).
+    let statsRead: ReturnType<MetricsSources['queueStats']> | undefined;
+    const queueStats = (): ReturnType<MetricsSources['queueStats']> => {
+      statsRead ??= sources.queueStats().finally(() => {
+        statsRead = undefined;
+      });
+      return statsRead;
+    };
+    new Gauge({
       name: METRIC_NAMES.queueDepth,
       help: 'Messages waiting in a Messaging transport queue',
       labelNames: ['transport', 'queue'],
       registers: [this.registry],
+      async collect() {
+        const stats = await queueStats();
+        this.reset();
+        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.depth);
+      },
     });
     new Gauge({
       name: METRIC_NAMES.queueDeadLetters,
@@ -89,12 +102,9 @@ export class GatewayMetrics {
       labelNames: ['transport', 'queue'],
       registers: [this.registry],
       async collect() {
+        const stats = await queueStats();
         this.reset();
-        depth.reset();
-        for (const s of await sources.queueStats()) {
-          this.set({ transport: s.transport, queue: s.queue }, s.deadLetters);
-          depth.set({ transport: s.transport, queue: s.queue }, s.depth);
-        }
+        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.deadLetters);
       },
     });
     new Counter({

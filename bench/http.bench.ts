@@ -1,0 +1,292 @@
+/**
+ * `npm run bench:http` (issue 5 item 8): HTTP load with autocannon through gateway → transport →
+ * echo, beside a direct Node HTTP server doing the same echo, in the same run. The gateway, the
+ * echo service and the direct server are separate processes; autocannon runs here. For every
+ * transport row × concurrency × payload: requests/s, p50/p99 latency, the ratio to direct, and
+ * the gateway's peak RSS sampled over the run. Results go to bench/results/http-<ts>.json and
+ * http-latest.json; nothing is asserted.
+ *
+ *   npm run bench:http                          every cell, 10 s each
+ *   npm run bench:http -- --duration 5          shorter cells
+ *   npm run bench:http -- --concurrency 256 --size 256
+ *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
+ *   npm run bench:http -- --transport messaging/valkey
+ *
+ * Transports are rows of TRANSPORTS: add one by giving the gateway's and echo's `transports`
+ * entries (TCP/TLS rows belong to @switchyard/transport-tcp's engineer).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createRequire } from 'node:module';
+import { printTable, round, writeResults } from './lib/index.js';
+import { spawnTs, type TsProcess } from '../test/harness/process.js';
+import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
+
+const { values } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    concurrency: { type: 'string' },
+    size: { type: 'string' },
+    transport: { type: 'string' },
+    soak: { type: 'string' },
+    'log-requests': { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+interface BenchContext {
+  readonly valkey: ValkeyServer | null;
+}
+
+interface TransportRow {
+  readonly name: string;
+  /** Needs the harness Valkey server. */
+  readonly needsValkey: boolean;
+  entries(ctx: BenchContext): { gateway: Record<string, unknown>[]; echo: Record<string, unknown>[] };
+}
+
+/** The transport table: one row per way the gateway reaches the echo service. */
+const TRANSPORTS: readonly TransportRow[] = [
+  {
+    name: 'messaging/valkey',
+    needsValkey: true,
+    entries: (ctx) => {
+      const entry = {
+        type: 'messaging',
+        backend: 'valkey',
+        valkey: { url: ctx.valkey?.url },
+        queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
+      };
+      return { gateway: [entry], echo: [entry] };
+    },
+  },
+];
+
+const soakSeconds = values.soak === undefined ? undefined : Number(values.soak);
+const DURATION_S = Number(values.duration);
+const WARMUP_S = Number(values.warmup);
+const CONCURRENCY: readonly number[] = soakSeconds !== undefined ? [256] : values.concurrency === undefined ? [1, 16, 256] : values.concurrency.split(',').map(Number);
+const SIZES: readonly number[] = soakSeconds !== undefined ? [256] : values.size === undefined ? [256, 16 * 1024] : values.size.split(',').map(Number);
+
+// The direct server does what the echo service does: JSON of method, path, query, headers, body.
+const DIRECT_ECHO = `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const url = req.url; const q = url.indexOf('?');
+    const body = JSON.stringify({
+      method: req.method, path: q === -1 ? url : url.slice(0, q),
+      query: Object.fromEntries(new URLSearchParams(q === -1 ? '' : url.slice(q + 1))),
+      headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), identity: null, instanceId: 'direct',
+    });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('direct listening on http://127.0.0.1:' + server.address().port));
+`;
+
+/** The slice of autocannon's API used here (the package ships no types). */
+interface AutocannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
+  url: string;
+  connections: number;
+  duration: number;
+  method: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}) => Promise<AutocannonResult>;
+
+interface LoadResult {
+  readonly requestsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly errors: number;
+  readonly non2xx: number;
+}
+
+async function load(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+  const result = await autocannon({
+    url: `${url}/echo/bench`,
+    connections,
+    duration: seconds,
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.alloc(size, 0x61),
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Samples a process's resident set size every 250 ms (Linux /proc). */
+class RssSampler {
+  readonly samplesMiB: number[] = [];
+  private stop: (() => void) | undefined;
+  constructor(private readonly pid: number) {}
+  start(): void {
+    const timer = setInterval(() => {
+      try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+        if (m !== null) this.samplesMiB.push(Number(m[1]) / 1024);
+      } catch {
+        // the process is gone; the last sample stands
+      }
+    }, 250);
+    this.stop = () => clearInterval(timer);
+  }
+  end(): { peakMiB: number; firstThirdPeakMiB: number; lastThirdPeakMiB: number; growthPct: number; flat: boolean } {
+    this.stop?.();
+    const s = this.samplesMiB;
+    const third = Math.max(1, Math.floor(s.length / 3));
+    const first = Math.max(...s.slice(0, third));
+    const last = Math.max(...s.slice(-third));
+    const growthPct = ((last - first) / first) * 100;
+    // "Flat": the last third's peak is within 10 % of the first third's.
+    return { peakMiB: round(Math.max(...s), 1), firstThirdPeakMiB: round(first, 1), lastThirdPeakMiB: round(last, 1), growthPct: round(growthPct, 1), flat: growthPct < 10 };
+  }
+}
+
+function startDirect(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['-e', DIRECT_ECHO], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m !== null) resolve({ child, url: m[1] as string });
+    });
+    child.once('exit', (code) => reject(new Error(`direct echo exited ${String(code)}`)));
+  });
+}
+
+async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
+  const entries = row.entries(ctx);
+  const gwFile = join(dir, `gateway-${randomUUID().slice(0, 8)}.json`);
+  writeFileSync(
+    gwFile,
+    JSON.stringify({
+      node: { id: `gw-bench-${randomUUID().slice(0, 8)}`, region: 'bench' },
+      http: { host: '127.0.0.1', port: 0 },
+      transports: entries.gateway,
+      health: { requiredServices: ['echo'] },
+      auth: { anonymous: { subject: 'anonymous' } },
+      log: { level: 'info', requests: values['log-requests'] },
+    }),
+  );
+  const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
+  writeFileSync(echoFile, JSON.stringify({ service: { name: 'echo', version: '1.0.0', region: 'bench' }, transports: entries.echo }));
+  const gateway = spawnTs('packages/gateway/src/cli.ts', ['--config', gwFile]);
+  const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+  const echo = spawnTs('examples/echo/main.ts', ['--config', echoFile]);
+  await echo.waitFor(/echo listening/, 30_000);
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if ((await fetch(`${url}/health/ready`)).status === 200) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { gateway, echo, url };
+}
+
+const rows = TRANSPORTS.filter((t) => values.transport === undefined || t.name === values.transport);
+const needsValkey = rows.some((r) => r.needsValkey);
+const valkey = needsValkey ? await startValkey() : null;
+const ctx: BenchContext = { valkey };
+const dir = mkdtempSync(join(tmpdir(), 'sy-bench-http-'));
+const startedAt = new Date();
+const direct = await startDirect();
+const cells: Array<Record<string, unknown>> = [];
+const soaks: Array<Record<string, unknown>> = [];
+
+try {
+  for (const row of rows) {
+    if (row.needsValkey && valkey === null) {
+      process.stderr.write(`skipping ${row.name}: no Valkey-compatible server\n`);
+      continue;
+    }
+    const pair = await startPair(row, ctx, dir);
+    try {
+      for (const size of SIZES) {
+        for (const c of CONCURRENCY) {
+          // Warm both targets (JIT, connections, queues) before measuring.
+          await load(direct.url, c, size, WARMUP_S);
+          await load(pair.url, c, size, WARMUP_S);
+          const seconds = soakSeconds ?? DURATION_S;
+          const directResult = soakSeconds === undefined ? await load(direct.url, c, size, seconds) : undefined;
+          const rss = new RssSampler(pair.gateway.pid);
+          rss.start();
+          const viaGateway = await load(pair.url, c, size, seconds);
+          const memory = rss.end();
+          const directRps = directResult?.requestsPerSecond;
+          const cell = {
+            transport: row.name,
+            concurrency: c,
+            payloadBytes: size,
+            seconds,
+            gateway: viaGateway,
+            direct: directResult ?? null,
+            ratioToDirect: directRps === undefined ? null : round(viaGateway.requestsPerSecond / directRps, 3),
+            gatewayRss: memory,
+            loadAverage1m: round(loadavg()[0] ?? 0, 2),
+          };
+          (soakSeconds === undefined ? cells : soaks).push(cell);
+          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p99 ${viaGateway.p99Ms} ms, RSS peak ${memory.peakMiB} MiB\n`);
+        }
+      }
+    } finally {
+      await Promise.all([pair.echo.stop(), pair.gateway.stop()]);
+    }
+  }
+} finally {
+  direct.child.kill('SIGTERM');
+  await valkey?.stop();
+}
+
+const written = writeResults(
+  'http',
+  {
+    mode: soakSeconds === undefined ? 'matrix' : 'soak',
+    durationSeconds: DURATION_S,
+    warmupSeconds: WARMUP_S,
+    logRequests: values['log-requests'],
+    note: 'autocannon, gateway, echo and the direct server share this machine; ratioToDirect compares the same run. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
+    cells,
+    soaks,
+  },
+  startedAt,
+);
+
+type Cell = Record<string, unknown> & { gateway: LoadResult; direct: LoadResult | null; gatewayRss: { peakMiB: number; flat: boolean } };
+printTable([...cells, ...soaks] as Cell[], [
+  { title: 'transport', value: (c) => c.transport as string },
+  { title: 'c', value: (c) => c.concurrency as number },
+  { title: 'bytes', value: (c) => c.payloadBytes as number },
+  { title: 'gw req/s', value: (c) => round(c.gateway.requestsPerSecond, 0) },
+  { title: 'direct req/s', value: (c) => (c.direct === null ? '-' : round(c.direct.requestsPerSecond, 0)) },
+  { title: 'ratio', value: (c) => (c.ratioToDirect === null ? '-' : (c.ratioToDirect as number)) },
+  { title: 'gw p50 ms', value: (c) => c.gateway.p50Ms },
+  { title: 'gw p99 ms', value: (c) => c.gateway.p99Ms },
+  { title: 'direct p99 ms', value: (c) => (c.direct === null ? '-' : c.direct.p99Ms) },
+  { title: 'gw errors', value: (c) => c.gateway.errors + c.gateway.non2xx },
+  { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
+  { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },
+]);
+process.stdout.write(`\nresults: ${written.file}\n`);
+process.exit(0);

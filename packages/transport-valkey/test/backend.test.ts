@@ -1,0 +1,138 @@
+/**
+ * Valkey behaviours beyond the conformance kit: leases longer than the queue's lease, fan-out
+ * retention, delayed enqueue ids, aborting a blocked read, readiness while the server is away.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { BackendStatus, MessageQueueFactory } from '@switchyard/core';
+import { startValkey } from '../../../test/harness/valkey.js';
+import { startTcpProxy } from '../../../test/harness/tcp-proxy.js';
+import { eventually, within } from '../../../test/harness/wait.js';
+import { connectValkeyQueueFactory } from '../src/index.js';
+
+const server = await startValkey();
+const opened: MessageQueueFactory[] = [];
+let prefix = '';
+
+async function factory(url = server!.url): Promise<MessageQueueFactory> {
+  const f = await connectValkeyQueueFactory({ url, prefix });
+  opened.push(f);
+  return f;
+}
+
+const test = suite('valkey backend');
+test.before.each(() => {
+  prefix = `t-${randomUUID().slice(0, 8)}`;
+});
+test.after.each(async () => {
+  await Promise.all(opened.splice(0).map((f) => f.close()));
+  const redis = new Redis(server!.url);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+});
+test.after(async () => {
+  await server?.stop();
+});
+
+if (server !== null) {
+  test('a lease longer than the queue lease is not redelivered before it runs out, then is (attempt 2)', async () => {
+    const q = (await factory()).queue<string>('long', { leaseMs: 300 });
+    await q.enqueue('slow work');
+    const a = q.consumer();
+    const b = q.consumer();
+    const [held] = await a.lease({ max: 1, leaseMs: 2_500, blockMs: 2_000 });
+    assert.ok(held, 'a got the message');
+    const early = await b.lease({ max: 1, blockMs: 1_200 });
+    assert.is(early.length, 0, 'b gets nothing while the long lease runs (well past the queue lease of 300 ms)');
+    const [again] = await eventually(async () => {
+      const got = await b.lease({ max: 1, blockMs: 500 });
+      return got.length > 0 ? got : undefined;
+    }, { within: 10_000, what: 'redelivery after the long lease expired' });
+    assert.is(again!.attempt, 2);
+    await again!.ack();
+  });
+
+  test('a fan-out queue stays bounded by its retention, a competing queue keeps every unconsumed message', async () => {
+    const f = await factory();
+    const fan = f.queue<number>('events', { fanoutRetention: { maxLength: 50, maxAgeMs: 3_600_000 } });
+    const seen: number[] = [];
+    const sub = fan.consumer({ mode: 'fanout' }).subscribe(async (n) => void seen.push(n), { blockMs: 100 });
+    await eventually(async () => {
+      await fan.enqueue(-1);
+      return seen.length > 0;
+    }, { what: 'the fan-out subscriber to be reading' });
+    for (let i = 0; i < 20; i++) await fan.enqueueBatch(Array.from({ length: 100 }, (_, j) => ({ message: i * 100 + j })));
+    const redis = new Redis(server.url);
+    try {
+      const fanLen = await redis.xlen(`${prefix}:{events}`);
+      assert.ok(fanLen <= 250, `fan-out stream trimmed near maxLength 50 (MAXLEN ~ trims whole nodes): ${fanLen}`);
+      const work = f.queue<number>('work', { fanoutRetention: { maxLength: 50, maxAgeMs: 1 } });
+      for (let i = 0; i < 5; i++) await work.enqueueBatch(Array.from({ length: 100 }, (_, j) => ({ message: i * 100 + j })));
+      assert.is(await redis.xlen(`${prefix}:{work}`), 500, 'nothing unconsumed is trimmed from a competing queue');
+      assert.is((await work.stats()).depth, 500);
+    } finally {
+      redis.disconnect();
+    }
+    await sub.close();
+  });
+
+  test('a delayed enqueue is counted as delayed, not delivered early, then delivered with the id enqueue returned and attempt 1', async () => {
+    const q = (await factory()).queue<string>('later', { leaseMs: 2_000 });
+    const id = await q.enqueue('tick', { delayMs: 1_000 });
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 1, deadLetters: 0 });
+    assert.is((await q.lease({ max: 1, blockMs: 300 })).length, 0, 'not before it is due');
+    const [lease] = await eventually(async () => {
+      const got = await q.lease({ max: 1, blockMs: 500 });
+      return got.length > 0 ? got : undefined;
+    }, { within: 10_000, what: 'the delayed message once due' });
+    assert.is(lease!.id, id);
+    assert.is(lease!.attempt, 1);
+    await lease!.ack();
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 0, deadLetters: 0 });
+  });
+
+  test('aborting a blocked lease returns at once and leaves no read outstanding on the server', async () => {
+    const q = (await factory()).queue<string>('idle');
+    const stop = new AbortController();
+    const pending = q.lease({ max: 1, blockMs: 30_000, signal: stop.signal });
+    const redis = new Redis(server.url);
+    try {
+      const blocked = async (): Promise<number> =>
+        ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup')).length;
+      await eventually(async () => (await blocked()) >= 1, { what: 'the lease to block on the server' });
+      stop.abort();
+      const got = await within(pending.catch(() => []), 3_000, 'the aborted lease to return');
+      assert.is(got.length, 0);
+      await eventually(async () => (await blocked()) === 0, { what: 'no XREADGROUP left blocked on the server' });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test('readiness follows the connection: false with disconnected/reconnecting events while the server is unreachable, true again after', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const f = await factory(`redis://127.0.0.1:${proxy.port}`);
+      const events: BackendStatus[] = [];
+      void (async () => {
+        for await (const e of f.status()) events.push(e);
+      })();
+      assert.ok(f.isReady());
+      proxy.pause();
+      proxy.cut();
+      await eventually(() => !f.isReady(), { what: 'isReady() to turn false' });
+      await eventually(() => events.some((e) => e.type === 'reconnecting'), { what: 'a reconnecting event' });
+      assert.ok(events.some((e) => e.type === 'disconnected'));
+      proxy.resume();
+      await eventually(() => f.isReady(), { within: 10_000, what: 'isReady() to turn true after the server is reachable again' });
+      assert.is(events[events.length - 1]!.type, 'connected');
+    } finally {
+      await proxy.close();
+    }
+  });
+}
+
+test.run();

@@ -13,7 +13,8 @@
  *   npm run bench:http -- --transport messaging/valkey
  *
  * Transports are rows of TRANSPORTS: add one by giving the gateway's and echo's `transports`
- * entries (TCP/TLS rows belong to @switchyard/transport-tcp's engineer).
+ * entries (the tcp and tls rows come from @switchyard/transport-tcp; tls uses mutual TLS with
+ * certificates made for the run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -23,8 +24,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { printTable, round, writeResults } from './lib/index.js';
-import { spawnTs, type TsProcess } from '../test/harness/process.js';
+import { freePort, spawnTs, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
+import { createTestPki, type TestPki } from '../test/harness/certs.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,13 +43,22 @@ const { values } = parseArgs({
 
 interface BenchContext {
   readonly valkey: ValkeyServer | null;
+  /** Certificates for the TLS row, made for this run (test/harness/certs.ts). */
+  readonly pki: TestPki | null;
+}
+
+interface TransportEntries {
+  gateway: Record<string, unknown>[];
+  echo: Record<string, unknown>[];
 }
 
 interface TransportRow {
   readonly name: string;
   /** Needs the harness Valkey server. */
   readonly needsValkey: boolean;
-  entries(ctx: BenchContext): { gateway: Record<string, unknown>[]; echo: Record<string, unknown>[] };
+  /** Needs test certificates (ctx.pki). */
+  readonly needsPki?: boolean;
+  entries(ctx: BenchContext): TransportEntries | Promise<TransportEntries>;
 }
 
 /** The transport table: one row per way the gateway reaches the echo service. */
@@ -63,6 +74,27 @@ const TRANSPORTS: readonly TransportRow[] = [
         queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
       };
       return { gateway: [entry], echo: [entry] };
+    },
+  },
+  {
+    name: 'tcp',
+    needsValkey: false,
+    entries: async () => {
+      const entry = { type: 'tcp', host: '127.0.0.1', port: await freePort() };
+      return { gateway: [entry], echo: [entry] };
+    },
+  },
+  {
+    name: 'tls',
+    needsValkey: false,
+    needsPki: true,
+    entries: async (ctx) => {
+      const pki = ctx.pki!;
+      const port = await freePort();
+      return {
+        gateway: [{ type: 'tls', host: '127.0.0.1', port, cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert, requireClientCert: true }],
+        echo: [{ type: 'tls', host: '127.0.0.1', port, cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert }],
+      };
     },
   },
 ];
@@ -178,7 +210,7 @@ function startDirect(): Promise<{ child: ChildProcess; url: string }> {
 }
 
 async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
-  const entries = row.entries(ctx);
+  const entries = await row.entries(ctx);
   const gwFile = join(dir, `gateway-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(
     gwFile,
@@ -208,7 +240,8 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
 const rows = TRANSPORTS.filter((t) => values.transport === undefined || t.name === values.transport);
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
-const ctx: BenchContext = { valkey };
+const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;
+const ctx: BenchContext = { valkey, pki };
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-http-'));
 const startedAt = new Date();
 const direct = await startDirect();
@@ -257,6 +290,7 @@ try {
 } finally {
   direct.child.kill('SIGTERM');
   await valkey?.stop();
+  await pki?.remove();
 }
 
 const written = writeResults(

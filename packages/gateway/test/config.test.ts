@@ -170,3 +170,15 @@ files('YAML and JSON files load; a broken file names the file', async () => {
 });
 
 files.run();
+
+const examples = suite('example gateway configs');
+
+examples('every config in examples/gateway is valid', async () => {
+  const { readdirSync } = await import('node:fs');
+  const dir = new URL('../../../examples/gateway/', import.meta.url).pathname;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.json'));
+  assert.ok(files.length >= 3, `found ${files.join(', ')}`);
+  for (const f of files) await loadGatewayConfig(join(dir, f), {});
+});
+
+examples.run();

@@ -402,6 +402,28 @@ faults('a connection that sends no HELLO within helloTimeoutMs is closed; identi
   }
 });
 
+faults('a HELLO on a new connection supersedes the old one: closing the old connection reports nothing lost', async () => {
+  const pair = await startPair();
+  try {
+    const helloBytes = (): Buffer =>
+      encodeLengthPrefixed(encodeFrame(makeFrame('HELLO', { ...helloFor('twice'), instance: { ...helloFor('twice').instance, address: 'tcp:x' } }, { clock: systemClock })), 1 << 20);
+    const first = await rawClient(pair.port);
+    first.write(helloBytes());
+    await eventually(() => pair.events.hellos('twice') === 1, { within: 5_000, what: 'HELLO on the first connection' });
+    const second = await rawClient(pair.port);
+    second.write(helloBytes());
+    await eventually(() => pair.events.hellos('twice') === 2, { within: 5_000, what: 'HELLO on the second connection' });
+    first.destroy();
+    await eventually(() => pair.gateway.metrics().connections === 1, { within: 5_000, what: 'the first connection to be gone' });
+    assert.equal(pair.events.lostInstances, [], 'the instance lives on through its newer connection');
+    second.destroy();
+    await eventually(() => pair.events.lostInstances.length === 1, { within: 5_000, what: 'lost(twice) when its current connection closes' });
+    assert.is(pair.events.lostInstances[0]?.instanceId, 'twice');
+  } finally {
+    await pair.close();
+  }
+});
+
 faults('a RESPONSE for an unknown request is dropped and counted', async () => {
   const pair = await startPair();
   try {

@@ -52,16 +52,36 @@ function fieldMap(fields: readonly Buffer[] | null): Map<string, Buffer> {
 
 /** A queue entry. A hand-written entry without `p` gets an empty payload (the codec then rejects it: decode-error). */
 export function parseEntry(id: string, fields: readonly Buffer[] | null): ParsedEntry {
-  const f = fieldMap(fields);
-  const p = f.get('p');
-  const d = f.get('d');
-  const t = f.get('t');
-  const due = d === undefined ? Number.NaN : Number(d.toString('latin1'));
-  const original = t === undefined ? Number.NaN : Number(t.toString('latin1'));
+  // A linear scan over the (few) fields: this runs once per delivered message.
+  let p: Buffer | undefined;
+  let h: Buffer | undefined;
+  let due = Number.NaN;
+  let original = Number.NaN;
+  if (fields !== null) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const name = fields[i] as Buffer;
+      const value = fields[i + 1] as Buffer;
+      if (name.length !== 1) continue;
+      switch (name[0]) {
+        case 0x70: // p
+          p = value;
+          break;
+        case 0x68: // h
+          h = value;
+          break;
+        case 0x64: // d
+          due = Number(value.toString('latin1'));
+          break;
+        case 0x74: // t
+          original = Number(value.toString('latin1'));
+          break;
+      }
+    }
+  }
   return {
     id,
     payload: p === undefined ? EMPTY : new Uint8Array(p.buffer, p.byteOffset, p.byteLength),
-    headers: parseHeaders(f.get('h')),
+    headers: parseHeaders(h),
     dueAt: Number.isFinite(due) ? due : undefined,
     enqueuedAt: Number.isFinite(original) ? original : idTime(id),
   };

@@ -14,8 +14,15 @@ import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, t
 import { FrameTooLargeError } from './errors.js';
 import { FrameDecoder, LENGTH_PREFIX_BYTES, lengthPrefix } from './framing.js';
 
+/** Write counters shared by every connection of one transport (frames per write shows the batching). */
+export interface WriteStats {
+  framesWritten: number;
+  writes: number;
+}
+
 export interface FrameConnectionOptions {
   readonly maxFrameBytes: number;
+  readonly stats?: WriteStats;
   readonly maxWriteBufferBytes: number;
   /** 'tcp' or 'tls', for errors and logs. */
   readonly transport: string;
@@ -35,6 +42,7 @@ export class FrameConnection {
   private readonly decoder: FrameDecoder;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
+  private pendingFrames = 0;
   private flushScheduled = false;
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private closeReason: string | undefined;
@@ -92,6 +100,7 @@ export class FrameConnection {
     if (bytes.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(bytes.byteLength, this.options.maxFrameBytes));
     // Prefix and frame are queued apart and joined by the one concat of the batch: one copy per frame.
     this.pending.push(lengthPrefix(bytes.byteLength), bytes);
+    this.pendingFrames += 1;
     this.pendingBytes += LENGTH_PREFIX_BYTES + bytes.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -129,8 +138,14 @@ export class FrameConnection {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
     const batch = Buffer.concat(this.pending, this.pendingBytes);
+    const stats = this.options.stats;
+    if (stats !== undefined) {
+      stats.framesWritten += this.pendingFrames;
+      stats.writes += 1;
+    }
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     if (this.socket.destroyed) return;
     if (this.socket.write(batch) && this.drainWaiters.length > 0) this.onDrain();
   }
@@ -175,6 +190,7 @@ export class FrameConnection {
     this.closeReason = reason;
     this.pending = [];
     this.pendingBytes = 0;
+    this.pendingFrames = 0;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w.reject(new TransportFailureError(this.options.transport, `connection ${this.id} closed: ${reason}`));

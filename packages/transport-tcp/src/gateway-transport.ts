@@ -26,7 +26,7 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
-import { FrameConnection } from './frame-connection.js';
+import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
@@ -52,6 +52,9 @@ export interface TcpGatewayMetrics {
   readonly failedByConnectionLoss: number;
   /** Certificate reloads applied (TLS). */
   readonly certReloads: number;
+  /** Frames written to instances, and the socket writes that carried them (batched per event-loop turn). */
+  readonly framesWritten: number;
+  readonly writes: number;
 }
 
 interface Link {
@@ -92,6 +95,7 @@ export class TcpGatewayTransport implements GatewayTransport {
   private readonly pems: PemMaterial | undefined;
   private certReloader: CertReloader | undefined;
   private stopHelloSweep: (() => void) | undefined;
+  private readonly writeStats: WriteStats = { framesWritten: 0, writes: 0 };
   private counters = { accepted: 0, refused: 0, helloTimeouts: 0, dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, failedByConnectionLoss: 0 };
 
   constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
@@ -211,6 +215,8 @@ export class TcpGatewayTransport implements GatewayTransport {
       inFlight: this.pending.size,
       ...this.counters,
       certReloads: this.certReloader?.reloadCount ?? 0,
+      framesWritten: this.writeStats.framesWritten,
+      writes: this.writeStats.writes,
     };
   }
 
@@ -267,7 +273,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     const connection = new FrameConnection(
       id,
       socket,
-      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type },
+      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type, stats: this.writeStats },
       { frame: (frame) => this.onFrame(link, frame), closed: (reason) => this.onClosed(link, reason) },
       this.deps.logger,
       this.deps.clock,

@@ -21,7 +21,7 @@ import {
   type TransportDeps,
 } from '@switchyard/core';
 import { reconnectDelayMs } from './backoff.js';
-import { FrameConnection } from './frame-connection.js';
+import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
@@ -36,6 +36,9 @@ export interface TcpInstanceMetrics {
   readonly expired: number;
   readonly cancelled: number;
   readonly inFlight: number;
+  /** Frames written to the gateway, and the socket writes that carried them. */
+  readonly framesWritten: number;
+  readonly writes: number;
 }
 
 interface Running {
@@ -61,6 +64,7 @@ export class TcpInstanceTransport implements InstanceTransport {
   private loop: Promise<void> | undefined;
   private stopSweep: (() => void) | undefined;
   private nextConnection = 0;
+  private readonly writeStats: WriteStats = { framesWritten: 0, writes: 0 };
   private counters = { connects: 0, failedConnects: 0, requests: 0, expired: 0, cancelled: 0 };
 
   constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
@@ -121,7 +125,7 @@ export class TcpInstanceTransport implements InstanceTransport {
   }
 
   metrics(): TcpInstanceMetrics {
-    return { connected: this.connection?.isOpen() === true, inFlight: this.inFlight.size, ...this.counters };
+    return { connected: this.connection?.isOpen() === true, inFlight: this.inFlight.size, ...this.counters, ...this.writeStats };
   }
 
   private async connectLoop(firstAttempt: () => void): Promise<void> {
@@ -206,7 +210,7 @@ export class TcpInstanceTransport implements InstanceTransport {
     const connection = new FrameConnection(
       `${this.type}-out-${++this.nextConnection}`,
       socket,
-      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type },
+      { maxFrameBytes: this.options.maxFrameBytes, maxWriteBufferBytes: this.options.maxWriteBufferBytes, transport: this.type, stats: this.writeStats },
       { frame: (frame, conn) => this.onFrame(frame, conn), closed: (reason, conn) => this.onClosed(reason, conn) },
       this.deps.logger,
       this.deps.clock,

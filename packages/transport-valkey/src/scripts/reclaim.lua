@@ -54,9 +54,9 @@ if #claimed < max then
   local start = cursor == '-' and '-' or ('(' .. cursor)
   local idle = redis.call('XPENDING', stream, group, 'IDLE', t, start, '+', scan)
   for _, p in ipairs(idle) do
+    if #claimed >= max then break end
     local id = p[1]
     next_cursor = id
-    if #claimed >= max then break end
     local member = prefix .. id
     local parked = redis.call('ZSCORE', delayed, member)
     local until_ms = tonumber(redis.call('HGET', ext, member) or '0')

@@ -5,7 +5,9 @@
  *      dir with `--save ''` and AOF per option, stopped and cleaned up on exit;
  *   3. a Testcontainers `valkey/valkey` container where a Docker engine answers.
  * None available → `null` after a loud skip banner, or a thrown error under SWITCHYARD_REQUIRE_VALKEY=1.
- * Never the shared server on 127.0.0.1:6379.
+ * SWITCHYARD_TEST_VALKEY_SERVER=container skips step 2 (run the suites on a Testcontainers
+ * Valkey even where a binary is on PATH; the image comes from SWITCHYARD_TEST_VALKEY_IMAGE,
+ * default valkey/valkey:8). Never the shared server on 127.0.0.1:6379.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
@@ -62,9 +64,13 @@ export function skipBanner(what: string, reason: string): void {
 export async function startValkey(options: StartValkeyOptions = {}): Promise<ValkeyServer | null> {
   const external = process.env.SWITCHYARD_TEST_VALKEY_URL;
   if (external !== undefined && external !== '') return externalServer(external);
-  const bin = serverBinary();
+  const wantContainer = process.env.SWITCHYARD_TEST_VALKEY_SERVER === 'container';
+  const bin = wantContainer ? undefined : serverBinary();
   if (bin !== undefined) return startProcess(bin, options);
-  const container = await startContainer(options).catch(() => null);
+  const container = await startContainer(options).catch((err: unknown) => {
+    if (wantContainer) process.stderr.write(`Testcontainers Valkey failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    return null;
+  });
   if (container !== null) return container;
   const reason = 'no Valkey-compatible server: SWITCHYARD_TEST_VALKEY_URL unset, no valkey-server/redis-server on PATH, no Docker engine';
   if (process.env.SWITCHYARD_REQUIRE_VALKEY === '1') throw new Error(`SWITCHYARD_REQUIRE_VALKEY=1 but ${reason}`);

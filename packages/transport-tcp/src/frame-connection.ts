@@ -12,7 +12,7 @@
 import type { Socket } from 'node:net';
 import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
 import { FrameTooLargeError } from './errors.js';
-import { FrameDecoder, LENGTH_PREFIX_BYTES, lengthPrefix } from './framing.js';
+import { FrameDecoder, LENGTH_PREFIX_BYTES } from './framing.js';
 
 /** Write counters shared by every connection of one transport (frames per write shows the batching). */
 export interface WriteStats {
@@ -42,7 +42,6 @@ export class FrameConnection {
   private readonly decoder: FrameDecoder;
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
-  private pendingFrames = 0;
   private flushScheduled = false;
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private closeReason: string | undefined;
@@ -98,9 +97,9 @@ export class FrameConnection {
       return Promise.reject(err as Error);
     }
     if (bytes.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(bytes.byteLength, this.options.maxFrameBytes));
-    // Prefix and frame are queued apart and joined by the one concat of the batch: one copy per frame.
-    this.pending.push(lengthPrefix(bytes.byteLength), bytes);
-    this.pendingFrames += 1;
+    // Frames are queued as encoded; flush() writes each length prefix while copying the batch
+    // together, so a frame is copied once and no prefix buffer is allocated per frame.
+    this.pending.push(bytes);
     this.pendingBytes += LENGTH_PREFIX_BYTES + bytes.byteLength;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -137,15 +136,20 @@ export class FrameConnection {
   private flush(): void {
     this.flushScheduled = false;
     if (this.pending.length === 0) return;
-    const batch = Buffer.concat(this.pending, this.pendingBytes);
+    const batch = Buffer.allocUnsafe(this.pendingBytes);
+    let at = 0;
+    for (const frame of this.pending) {
+      batch.writeUInt32BE(frame.byteLength, at);
+      batch.set(frame, at + LENGTH_PREFIX_BYTES);
+      at += LENGTH_PREFIX_BYTES + frame.byteLength;
+    }
     const stats = this.options.stats;
     if (stats !== undefined) {
-      stats.framesWritten += this.pendingFrames;
+      stats.framesWritten += this.pending.length;
       stats.writes += 1;
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.pendingFrames = 0;
     if (this.socket.destroyed) return;
     if (this.socket.write(batch) && this.drainWaiters.length > 0) this.onDrain();
   }
@@ -190,7 +194,6 @@ export class FrameConnection {
     this.closeReason = reason;
     this.pending = [];
     this.pendingBytes = 0;
-    this.pendingFrames = 0;
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
     for (const w of waiters) w.reject(new TransportFailureError(this.options.transport, `connection ${this.id} closed: ${reason}`));

@@ -18,13 +18,6 @@ export const LENGTH_PREFIX_BYTES = 4;
 /** The largest value a u32 length can take. */
 export const MAX_U32 = 0xffff_ffff;
 
-/** The 4-byte big-endian length prefix of a frame of `frameBytes` bytes. */
-export function lengthPrefix(frameBytes: number): Buffer {
-  const prefix = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES);
-  prefix.writeUInt32BE(frameBytes, 0);
-  return prefix;
-}
-
 /** Prefixes `frame` with its length. Throws SY_TCP_FRAME_TOO_LARGE over `maxFrameBytes`. */
 export function encodeLengthPrefixed(frame: Uint8Array, maxFrameBytes: number): Buffer {
   if (frame.byteLength > maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, maxFrameBytes);

@@ -40,5 +40,8 @@ export function queueKeys(prefix: string, queue: string, deadLetterSuffix: strin
 /** Member of the delayed set / lease-extension hash for entry `id` of consumer group `group`. */
 export const groupMember = (group: string, id: string): string => `${group}\n${id}`;
 
+/** Every fan-out group name starts with this. */
+export const FANOUT_GROUP_PREFIX = 'fanout:';
+
 /** The private group of a fan-out consumer. */
-export const fanoutGroup = (consumerName: string): string => `fanout:${consumerName}`;
+export const fanoutGroup = (consumerName: string): string => `${FANOUT_GROUP_PREFIX}${consumerName}`;

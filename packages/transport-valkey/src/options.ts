@@ -57,6 +57,12 @@ export interface ValkeyBackendOptions {
   maxReconnectDelayMs?: number;
   /** Client name shown in CLIENT LIST. @default 'switchyard' */
   connectionName?: string;
+  /**
+   * Fan-out groups whose consumers have all been idle this long are destroyed, and idle consumers
+   * with nothing pending are deleted from competing groups (what crashed processes leave behind).
+   * 0 disables the sweep. @default 600000 (10 min)
+   */
+  staleGroupMs?: number;
 }
 
 /** Defaults of every option (SPEC §9: prefix `switchyard`). */
@@ -69,6 +75,7 @@ export const VALKEY_DEFAULTS = Object.freeze({
   commandRetries: 3,
   maxReconnectDelayMs: 2_000,
   connectionName: 'switchyard',
+  staleGroupMs: 600_000,
 });
 
 /** Validated, resolved options; TLS files already read. */
@@ -89,13 +96,14 @@ export interface ResolvedValkeyOptions {
   readonly commandRetries: number;
   readonly maxReconnectDelayMs: number;
   readonly connectionName: string;
+  readonly staleGroupMs: number;
   /** The URL with any password replaced by `***`, for logs. */
   readonly displayUrl: string;
 }
 
 const KNOWN = [
   'url', 'username', 'password', 'db', 'tls', 'sentinels', 'sentinelName', 'sentinelPassword', 'cluster', 'prefix',
-  'connectTimeoutMs', 'reclaimIntervalMs', 'commandRetries', 'maxReconnectDelayMs', 'connectionName',
+  'connectTimeoutMs', 'reclaimIntervalMs', 'commandRetries', 'maxReconnectDelayMs', 'connectionName', 'staleGroupMs',
 ] as const;
 const RENAMED: Readonly<Record<string, string>> = { host: 'url', port: 'url', user: 'username', database: 'db', keyPrefix: 'prefix', nodes: 'cluster.nodes' };
 const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'];
@@ -229,6 +237,7 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   const commandRetries = integer(o, 'commandRetries', VALKEY_DEFAULTS.commandRetries, 0, problems);
   const maxReconnectDelayMs = integer(o, 'maxReconnectDelayMs', VALKEY_DEFAULTS.maxReconnectDelayMs, 10, problems);
   const connectionName = optionalString(o, 'connectionName', problems) ?? VALKEY_DEFAULTS.connectionName;
+  const staleGroupMs = integer(o, 'staleGroupMs', VALKEY_DEFAULTS.staleGroupMs, 0, problems);
 
   if (problems.length > 0) throw new InvalidValkeyOptionsError(problems);
   return Object.freeze({
@@ -248,6 +257,7 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
     commandRetries,
     maxReconnectDelayMs,
     connectionName,
+    staleGroupMs,
     displayUrl,
   });
 }

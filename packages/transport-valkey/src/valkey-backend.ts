@@ -66,6 +66,7 @@ export class ValkeyBackend implements QueueBackend {
         clock: this.clock,
         logger: this.logger,
         reclaimIntervalMs: this.options.reclaimIntervalMs,
+        staleGroupMs: this.options.staleGroupMs,
         createReader: (consumerName) => this.createReader(consumerName),
         groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),
       },

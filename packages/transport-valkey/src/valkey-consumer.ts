@@ -10,7 +10,7 @@ import { BackendUnavailableError, LeaseLostError, QueueClosedError, type Backend
 import type { ValkeyClient } from './connection.js';
 import { parseEntry, type ParsedEntry } from './entry.js';
 import { checkFenced, isNoGroup, toBackendError } from './errors.js';
-import type { QueueKeys } from './keys.js';
+import { FANOUT_GROUP_PREFIX, type QueueKeys } from './keys.js';
 
 /** What a consumer needs from its queue and backend (a narrow view, STYLE §1 bullmq lock-manager). */
 export interface ConsumerContext {
@@ -20,6 +20,8 @@ export interface ConsumerContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly reclaimIntervalMs: number;
+  /** 0 = no sweep of stale groups and consumers. */
+  readonly staleGroupMs: number;
   createReader(consumerName: string): ValkeyClient;
   groupRecreated(group: string): void;
 }
@@ -34,6 +36,7 @@ export class ValkeyConsumer implements BackendConsumer {
   private lastReclaimAt = Number.NEGATIVE_INFINITY;
   private reclaimCursor = '-';
   private reclaimSoon = true;
+  private lastSweepAt: number;
   private readonly stopping = new AbortController();
   private active: Promise<RawLease[]> | undefined;
   private closing: Promise<void> | undefined;
@@ -48,6 +51,7 @@ export class ValkeyConsumer implements BackendConsumer {
     private readonly onClosed: () => void,
   ) {
     this.queue = ctx.spec.name;
+    this.lastSweepAt = ctx.clock.now();
     this.intervalMs = ctx.reclaimIntervalMs > 0 ? ctx.reclaimIntervalMs : Math.max(10, Math.min(Math.floor(ctx.spec.leaseMs / 4), 250));
   }
 
@@ -67,7 +71,10 @@ export class ValkeyConsumer implements BackendConsumer {
     const deadline = clock.now() + blockMs;
     for (;;) {
       const out: RawLease[] = [];
-      if (this.reclaimSoon || clock.now() - this.lastReclaimAt >= this.intervalMs) out.push(...(await this.reclaim(max, leaseMs)));
+      if (this.reclaimSoon || clock.now() - this.lastReclaimAt >= this.intervalMs) {
+        await this.sweepIfDue();
+        out.push(...(await this.reclaim(max, leaseMs)));
+      }
       if (out.length < max && !this.isStopped(signal)) {
         const remaining = deadline - clock.now();
         const block = out.length > 0 || remaining <= 0 ? 0 : Math.min(remaining, this.intervalMs);
@@ -170,6 +177,19 @@ export class ValkeyConsumer implements BackendConsumer {
   private async adjust(ids: readonly string[], leaseMs: number): Promise<void> {
     const { client, keys, spec } = this.ctx;
     await this.command('adjust lease length', () => client.syAdjustLeases(keys.stream, keys.leaseExtensions, this.group, this.consumerName, spec.leaseMs, leaseMs, ...ids));
+  }
+
+  /** At most once a minute (and a quarter of staleGroupMs): removes groups and consumers crashed processes left. */
+  private async sweepIfDue(): Promise<void> {
+    const { client, keys, clock, staleGroupMs, logger } = this.ctx;
+    if (staleGroupMs <= 0 || clock.now() - this.lastSweepAt < Math.min(60_000, staleGroupMs / 4)) return;
+    this.lastSweepAt = clock.now();
+    try {
+      const [groups, consumers] = await client.sySweepStale(keys.stream, keys.delayed, keys.leaseExtensions, this.group, this.consumerName, staleGroupMs, FANOUT_GROUP_PREFIX);
+      if (groups > 0 || consumers > 0) logger.info({ queue: this.queue, groups, consumers }, 'removed stale fan-out groups and idle consumers');
+    } catch (err) {
+      logger.warn({ queue: this.queue, err }, 'sweep of stale groups failed; will try again');
+    }
   }
 
   /** Claims due releases and expired leases (attempt + 1) for this consumer. */

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startValkey } from '../../../test/harness/valkey.js';
+import { eventually } from '../../../test/harness/wait.js';
 import { queueKeys, type QueueKeys } from '../src/keys.js';
 import { defineScripts } from '../src/scripts/index.js';
 
@@ -282,6 +283,40 @@ if (redis !== null) {
     assert.is(await redis.exists(k.deadLetters), 0);
   });
   dlq.run();
+
+  const sweep = scriptSuite('sweep-stale');
+  sweep('destroys fan-out groups whose consumers all went idle (with their parked members) and deletes idle consumers that hold nothing', async () => {
+    const [a] = await leased(redis, 1, 'busy');
+    await redis.xgroup('CREATECONSUMER', k.stream, G, 'idle-empty');
+    await redis.xgroup('CREATE', k.stream, 'fanout:crashed', '0');
+    await redis.xreadgroup('GROUP', 'fanout:crashed', 'x', 'COUNT', 1, 'STREAMS', k.stream, '>');
+    await redis.xgroup('CREATE', k.stream, 'fanout:never-read', '$');
+    await redis.xgroup('CREATE', k.stream, 'fanout:me', '$');
+    await redis.zadd(k.delayed, 1, `fanout:crashed\n${a}`, 2, `${G}\n${a}`);
+    await redis.hset(k.leaseExtensions, `fanout:crashed\n${a}`, '1');
+    let totals = [0, 0];
+    await eventually(async () => {
+      const [g, c] = await redis.sySweepStale(k.stream, k.delayed, k.leaseExtensions, 'fanout:me', 'me', 30, 'fanout:');
+      totals = [totals[0]! + g, totals[1]! + c];
+      return totals[0] === 2 && totals[1] === 1;
+    }, { within: 5_000, what: `two stale groups and one idle consumer removed (so far ${totals.join('/')})` });
+    const groups = ((await redis.xinfo('GROUPS', k.stream)) as string[][]).map((g) => g[1]).sort();
+    assert.equal(groups, [G, 'fanout:me'], 'the caller\'s own fan-out group and the competing group stay');
+    const consumers = ((await redis.xinfo('CONSUMERS', k.stream, G)) as string[][]).map((c) => c[1]);
+    assert.equal(consumers, ['busy'], 'a consumer with pending entries is never deleted');
+    assert.equal(await redis.zrange(k.delayed, 0, -1), [`${G}\n${a}`], 'the destroyed group\'s parked member is gone, others stay');
+    assert.is(await redis.exists(k.leaseExtensions), 0);
+  });
+
+  sweep('changes nothing while groups and consumers are active', async () => {
+    await leased(redis, 1, 'busy');
+    await redis.xgroup('CREATE', k.stream, 'fanout:live', '0');
+    await redis.xreadgroup('GROUP', 'fanout:live', 'x', 'COUNT', 1, 'STREAMS', k.stream, '>');
+    const before = await snapshot(redis);
+    assert.equal(await redis.sySweepStale(k.stream, k.delayed, k.leaseExtensions, G, 'busy', 60_000, 'fanout:'), [0, 0]);
+    assert.equal(await snapshot(redis), before);
+  });
+  sweep.run();
 
   const stats = scriptSuite('stats');
   stats('counts waiting, leased, delayed and dead-lettered messages', async () => {

@@ -24,6 +24,7 @@ export const SCRIPTS = Object.freeze({
   syReplayDeadLetters: { file: 'replay-dead-letters.lua', keys: 2 },
   syPurgeDeadLetters: { file: 'purge-dead-letters.lua', keys: 1 },
   syStats: { file: 'stats.lua', keys: 6 },
+  sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
 } as const);
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -51,6 +52,8 @@ declare module 'ioredis' {
     syReplayDeadLetters(...args: Arg[]): Result<number, Context>;
     /** purge-dead-letters.lua → count */
     syPurgeDeadLetters(...args: Arg[]): Result<number, Context>;
+    /** sweep-stale.lua → [groups destroyed, consumers deleted] */
+    sySweepStale(...args: Arg[]): Result<[number, number], Context>;
     /** stats.lua → [depth, inFlight, delayed, deadLetters] */
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
   }

@@ -15,7 +15,7 @@ import {
   type Logger,
   type TransportConfigEntry,
 } from '@switchyard/core';
-import type { GatewayConfig } from './config/schema.js';
+import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { RequestPath } from './http/request-handler.js';
 import { createGatewayLogger } from './logger.js';
@@ -91,7 +91,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     }
   }
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
-  const transports = new TransportSet(transportList, routing, departed, logger);
+  const transports = new TransportSet(transportList, routing, departed, logger, clock);
   const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
@@ -195,7 +195,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
-    await transports.stop();
+    await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
     pinoLogger?.flush();

@@ -5,6 +5,7 @@
  */
 import {
   TransportType,
+  type Clock,
   type ControlFrame,
   type DispatchTarget,
   type GatewayTransport,
@@ -35,6 +36,7 @@ export class TransportSet {
     private readonly routing: RoutingState,
     private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
+    private readonly clock: Clock,
   ) {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
@@ -99,15 +101,26 @@ export class TransportSet {
     return m === null ? undefined : { instanceId, service: m[1] as string, version: m[2] as string, link };
   }
 
-  /** Stops the started transports in config order; a failing stop is logged and the rest still stop. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the started transports in config order. A failing stop is logged and the rest still
+   * stop; a stop that takes longer than `timeoutMs` (e.g. its server is gone and the client keeps
+   * reconnecting) is logged and left behind, so shutdown always ends.
+   */
+  async stop(timeoutMs = 5_000): Promise<void> {
     const toStop = this.started;
     this.started = [];
     for (const t of toStop) {
+      const timer = new AbortController();
       try {
-        await t.stop();
+        const finished = await Promise.race([
+          t.stop().then(() => true),
+          this.clock.sleep(timeoutMs, timer.signal).then(() => false),
+        ]);
+        if (!finished) this.logger.error({ transport: t.type, timeoutMs }, 'transport did not stop in time; continuing shutdown');
       } catch (err) {
         this.logger.error({ err: (err as Error).message, transport: t.type }, 'transport stop failed');
+      } finally {
+        timer.abort();
       }
     }
   }

@@ -23,6 +23,8 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   maxBodyBytes: 10 * 1024 * 1024,
   requestIdHeader: 'x-request-id',
   shutdownGraceMs: 10_000,
+  /** Longest wait for one transport's stop() during shutdown (not configurable). */
+  transportStopTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,
   defaultTimeoutMs: 30_000,
   sweepIntervalMs: 1_000,

@@ -226,7 +226,7 @@ export class RequestPath {
       this.discardRest(req, res);
       return;
     }
-    if (body.kind === 'aborted') {
+    if (body.kind === 'aborted' || res.destroyed) {
       this.finished(route, 499, target.link.transport, started, requestId, method, path);
       return;
     }

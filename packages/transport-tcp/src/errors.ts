@@ -9,7 +9,6 @@ import { SwitchyardError } from '@switchyard/core';
 export const TCP_ERROR_CODES = Object.freeze({
   InvalidOptions: 'SY_TCP_INVALID_OPTIONS',
   FrameTooLarge: 'SY_TCP_FRAME_TOO_LARGE',
-  ConnectionLimit: 'SY_TCP_CONNECTION_LIMIT',
 } as const);
 
 /**

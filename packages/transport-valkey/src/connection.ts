@@ -22,6 +22,9 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
     connectionName: name,
     // Commands wait for the connection (reader) or fail after commandRetries reconnects (command).
     maxRetriesPerRequest: role === 'reader' ? null : o.commandRetries,
+    // A command (never the blocking read) also gives up after commandTimeoutMs, queued time
+    // included: a server that accepts connections and drops them resets ioredis' retry count.
+    ...(role === 'command' ? { commandTimeout: o.commandTimeoutMs } : {}),
     retryStrategy: (times: number) => Math.min(times * 50, o.maxReconnectDelayMs),
     enableReadyCheck: true,
     autoResendUnfulfilledCommands: true,

@@ -53,6 +53,8 @@ export interface ValkeyBackendOptions {
   reclaimIntervalMs?: number;
   /** Retries of a non-blocking command while the connection is down, before it fails with SY_QUEUE_BACKEND_UNAVAILABLE. @default 3 */
   commandRetries?: number;
+  /** A non-blocking command that has no reply after this long (waiting for a connection included) fails with SY_QUEUE_BACKEND_UNAVAILABLE. @default 10000 */
+  commandTimeoutMs?: number;
   /** Longest reconnect backoff. @default 2000 */
   maxReconnectDelayMs?: number;
   /** Client name shown in CLIENT LIST. @default 'switchyard' */
@@ -73,6 +75,7 @@ export const VALKEY_DEFAULTS = Object.freeze({
   connectTimeoutMs: 10_000,
   reclaimIntervalMs: 0,
   commandRetries: 3,
+  commandTimeoutMs: 10_000,
   maxReconnectDelayMs: 2_000,
   connectionName: 'switchyard',
   staleGroupMs: 600_000,
@@ -94,6 +97,7 @@ export interface ResolvedValkeyOptions {
   readonly connectTimeoutMs: number;
   readonly reclaimIntervalMs: number;
   readonly commandRetries: number;
+  readonly commandTimeoutMs: number;
   readonly maxReconnectDelayMs: number;
   readonly connectionName: string;
   readonly staleGroupMs: number;
@@ -103,7 +107,7 @@ export interface ResolvedValkeyOptions {
 
 const KNOWN = [
   'url', 'username', 'password', 'db', 'tls', 'sentinels', 'sentinelName', 'sentinelPassword', 'cluster', 'prefix',
-  'connectTimeoutMs', 'reclaimIntervalMs', 'commandRetries', 'maxReconnectDelayMs', 'connectionName', 'staleGroupMs',
+  'connectTimeoutMs', 'reclaimIntervalMs', 'commandRetries', 'commandTimeoutMs', 'maxReconnectDelayMs', 'connectionName', 'staleGroupMs',
 ] as const;
 const RENAMED: Readonly<Record<string, string>> = { host: 'url', port: 'url', user: 'username', database: 'db', keyPrefix: 'prefix', nodes: 'cluster.nodes' };
 const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'];
@@ -235,6 +239,7 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   const connectTimeoutMs = integer(o, 'connectTimeoutMs', VALKEY_DEFAULTS.connectTimeoutMs, 1, problems);
   const reclaimIntervalMs = integer(o, 'reclaimIntervalMs', VALKEY_DEFAULTS.reclaimIntervalMs, 0, problems);
   const commandRetries = integer(o, 'commandRetries', VALKEY_DEFAULTS.commandRetries, 0, problems);
+  const commandTimeoutMs = integer(o, 'commandTimeoutMs', VALKEY_DEFAULTS.commandTimeoutMs, 100, problems);
   const maxReconnectDelayMs = integer(o, 'maxReconnectDelayMs', VALKEY_DEFAULTS.maxReconnectDelayMs, 10, problems);
   const connectionName = optionalString(o, 'connectionName', problems) ?? VALKEY_DEFAULTS.connectionName;
   const staleGroupMs = integer(o, 'staleGroupMs', VALKEY_DEFAULTS.staleGroupMs, 0, problems);
@@ -255,6 +260,7 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
     connectTimeoutMs,
     reclaimIntervalMs,
     commandRetries,
+    commandTimeoutMs,
     maxReconnectDelayMs,
     connectionName,
     staleGroupMs,

@@ -114,9 +114,14 @@ export class ValkeyBackend implements QueueBackend {
       await Promise.allSettled([...this.queues].map((q) => q.close()));
       for (const r of this.readers) r.disconnect();
       this.readers.clear();
-      try {
-        await this.client.quit();
-      } catch {
+      // QUIT waits for the connection; while it is down, close at once instead.
+      if (this.client.status === 'ready') {
+        try {
+          await this.client.quit();
+        } catch {
+          this.client.disconnect();
+        }
+      } else {
         this.client.disconnect();
       }
       this.events.end({ type: 'closed' });

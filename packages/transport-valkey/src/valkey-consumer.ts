@@ -26,6 +26,8 @@ export interface ConsumerContext {
   groupRecreated(group: string): void;
 }
 
+const STOPPED: unique symbol = Symbol('stopped');
+
 export class ValkeyConsumer implements BackendConsumer {
   /** Delivery count of each delivery handed out: the fence (core passes the same objects back). */
   private readonly counts = new WeakMap<RawLease, number>();
@@ -66,14 +68,16 @@ export class ValkeyConsumer implements BackendConsumer {
   }
 
   private async leaseLoop(max: number, leaseMs: number, blockMs: number, signal: AbortSignal | undefined): Promise<RawLease[]> {
-    await this.ensureGroup();
+    if ((await this.unlessStopped(this.ensureGroup(), signal)) === STOPPED) return [];
     const { clock } = this.ctx;
     const deadline = clock.now() + blockMs;
     for (;;) {
       const out: RawLease[] = [];
       if (this.reclaimSoon || clock.now() - this.lastReclaimAt >= this.intervalMs) {
         await this.sweepIfDue();
-        out.push(...(await this.reclaim(max, leaseMs)));
+        const claimed = await this.unlessStopped(this.reclaim(max, leaseMs), signal);
+        if (claimed === STOPPED) return [];
+        out.push(...claimed);
       }
       if (out.length < max && !this.isStopped(signal)) {
         const remaining = deadline - clock.now();
@@ -82,6 +86,39 @@ export class ValkeyConsumer implements BackendConsumer {
       }
       if (out.length > 0 || clock.now() >= deadline || this.isStopped(signal)) return out;
     }
+  }
+
+  /**
+   * `work`, or STOPPED as soon as `signal` or close() aborts: a stop never waits on a command
+   * stuck behind a dead connection. Leases such a late reclaim claims expire and are reclaimed.
+   */
+  private unlessStopped<R>(work: Promise<R>, signal: AbortSignal | undefined): Promise<R | typeof STOPPED> {
+    if (this.isStopped(signal)) {
+      work.catch(() => undefined);
+      return Promise.resolve(STOPPED);
+    }
+    return new Promise<R | typeof STOPPED>((resolve, reject) => {
+      const onAbort = (): void => {
+        cleanup();
+        resolve(STOPPED);
+      };
+      const cleanup = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.stopping.signal.removeEventListener('abort', onAbort);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.stopping.signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (err: unknown) => {
+          cleanup();
+          reject(err);
+        },
+      );
+    });
   }
 
   private isStopped(signal: AbortSignal | undefined): boolean {
@@ -136,7 +173,14 @@ export class ValkeyConsumer implements BackendConsumer {
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-      reply = await reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumerName, 'COUNT', count, ...block, 'STREAMS', keys.stream, '>');
+      // Raced with the stop signal too: disconnect() does not reject a read queued while the
+      // reader is between reconnect attempts.
+      const got = await this.unlessStopped(
+        reader.callBuffer('XREADGROUP', 'GROUP', this.group, this.consumerName, 'COUNT', count, ...block, 'STREAMS', keys.stream, '>'),
+        signal,
+      );
+      if (got === STOPPED) return [];
+      reply = got;
     } catch (err) {
       if (this.isStopped(signal)) return [];
       if (isNoGroup(err)) {
@@ -282,9 +326,11 @@ export class ValkeyConsumer implements BackendConsumer {
     this.stopping.abort(new QueueClosedError(this.queue, 'lease'));
     try {
       await this.active?.catch(() => undefined);
-      // Nothing stays leased forever: what this consumer still holds goes back now.
-      for (const id of [...this.held]) await this.releaseHeld(id);
-      if (this.mode === 'fanout') {
+      // Nothing stays leased forever: what this consumer still holds goes back now. While the
+      // server is unreachable that is skipped: held leases expire, a fan-out group is swept.
+      const connected = this.ctx.client.status === 'ready';
+      if (connected) for (const id of [...this.held]) await this.releaseHeld(id);
+      if (this.mode === 'fanout' && connected) {
         await this.ctx.client.xgroup('DESTROY', this.ctx.keys.stream, this.group).catch((err: unknown) => {
           this.ctx.logger.warn({ queue: this.queue, group: this.group, err }, 'could not remove the fan-out group');
         });

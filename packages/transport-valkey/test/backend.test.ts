@@ -133,6 +133,22 @@ if (server !== null) {
       await proxy.close();
     }
   });
+
+  test('closing while the server is unreachable finishes at once and leaves nothing running', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix });
+      const q = f.queue<string>('away');
+      const sub = q.subscribe(async () => undefined, { blockMs: 1_000 });
+      await eventually(async () => proxy.connections() >= 2, { what: 'the reader connection to open' });
+      proxy.pause();
+      proxy.cut();
+      await eventually(() => !f.isReady(), { what: 'the factory to notice the server is gone' });
+      await within(sub.close().then(() => f.close()), 5_000, 'close while the server is unreachable');
+    } finally {
+      await proxy.close();
+    }
+  });
 }
 
 test.run();

@@ -59,8 +59,8 @@ export interface Gateway {
 /** Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or connects until `start()`. */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps = {}): Promise<Gateway> {
   const clock = deps.clock ?? systemClock;
-  const pinoLogger = deps.logger === undefined ? createGatewayLogger(config) : undefined;
-  const logger: Logger = deps.logger ?? (pinoLogger as Logger);
+  const pino = deps.logger === undefined ? createGatewayLogger(config) : undefined;
+  const logger: Logger = deps.logger ?? (pino?.logger as Logger);
   let routing: RoutingState;
   try {
     routing =
@@ -198,7 +198,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
-    pinoLogger?.flush();
+    pino?.flushSync();
   };
 
   return {

@@ -76,6 +76,32 @@ jwt('RS256 via a PEM file and ES256 via a JWKS file verify', async () => {
   assert.is((await esAuth.authenticate(`Bearer ${rsToken}`)).kind, 'invalid', 'a token signed by another key');
 });
 
+jwt('ES256 via a JWKS URL verifies, and the key set is fetched once and cached', async () => {
+  const { createServer } = await import('node:http');
+  const es = await generateKeyPair('ES256');
+  const jwks = JSON.stringify({ keys: [{ ...(await exportJWK(es.publicKey)), kid: 'url-key', alg: 'ES256' }] });
+  let fetches = 0;
+  const server = createServer((_req, res) => {
+    fetches += 1;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(jwks);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const auth = await createAuthenticator(
+      parseGatewayConfig({ ...base, auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp', audience: 'api' } } }).auth,
+    );
+    const sign = (sub: string): Promise<string> =>
+      new SignJWT({ sub }).setProtectedHeader({ alg: 'ES256', kid: 'url-key' }).setIssuer('https://idp').setAudience('api').setExpirationTime('5m').sign(es.privateKey);
+    assert.is((await auth.authenticate(`Bearer ${await sign('u1')}`)).kind, 'verified');
+    assert.is((await auth.authenticate(`Bearer ${await sign('u2')}`)).kind, 'verified');
+    assert.is(fetches, 1, 'the JWKS is cached');
+  } finally {
+    server.close();
+  }
+});
+
 jwt('a missing key file fails setup naming the config key', async () => {
   try {
     await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { publicKeyFile: '/nonexistent/key.pem' } } }).auth);

@@ -319,7 +319,7 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     lp.entries = await makeTransportEntries();
     const gw = await startGateway(lp.dir, lp.entries, {
       health: { requiredServices: ['echo'] },
-      rateLimit: { perClient: { requestsPerSecond: 0.2, burst: 3 } },
+      rateLimit: { perClient: { requestsPerSecond: 0.01, burst: 3 } },
     });
     lp.gateway = gw.process;
     lp.url = gw.url;

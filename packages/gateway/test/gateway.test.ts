@@ -98,7 +98,7 @@ const policy = suite('gateway policy');
 let pw: World | undefined;
 
 policy.before(async () => {
-  pw = await world({ rateLimit: { perRoute: { requestsPerSecond: 0.1, burst: 2 } } }, async (ns) => [
+  pw = await world({ rateLimit: { perRoute: { requestsPerSecond: 0.01, burst: 2 } } }, async (ns) => [
     await service(ns, 'admin', '1.0.0', (s) => {
       s.get('/admin/panel', async (req) => ({ status: 200, json: { subject: req.identity?.subject ?? null } }), { requiringClaims: [{ claim: 'role', value: 'admin' }] });
       s.get('/admin/limited', async () => ({ status: 200, text: 'ok' }));

@@ -70,6 +70,8 @@ async function ioredisXadd(url: string, payloadBytes: number): Promise<Baseline>
 
 /** Batches in flight (enqueued, not yet acked) per scenario. */
 const WINDOW_BATCHES = 8;
+/** Lease reads whose acks may be outstanding while the consumer reads again. */
+const ACKS_IN_FLIGHT = 4;
 
 interface Scenario {
   readonly batch: number;
@@ -89,7 +91,8 @@ interface ScenarioResult extends Scenario {
  * Four producers enqueueBatch() `batch` messages at a time, held to a window of WINDOW_BATCHES
  * batches not yet acked (so latency measures the pipeline, not an ever-growing backlog); one
  * consumer leases up to max(batch, 10) per read and acks each lease (core coalesces acks into one
- * script call per tick). Latency is enqueue call → ack resolved, per message.
+ * script call per tick), reading on while up to ACKS_IN_FLIGHT reads' acks are outstanding.
+ * Latency is enqueue call → ack resolved, per message.
  */
 async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: string, s: Scenario, raw: number | undefined): Promise<ScenarioResult> {
   const name = `bench-${s.batch}-${s.payloadBytes}`;
@@ -119,21 +122,31 @@ async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: s
     }
   };
   let acked = 0;
+  let leased = 0;
+  // The consumer keeps leasing while earlier acks are in flight (up to ACKS_IN_FLIGHT reads' worth),
+  // as a subscribe loop with free slots does.
   const consume = async (): Promise<void> => {
-    while (acked < s.messages) {
+    const inFlight = new Set<Promise<void>>();
+    while (leased < s.messages) {
       const leases = await consumer.lease({ max: Math.max(s.batch, 10), blockMs: 200 });
-      await Promise.all(
+      leased += leases.length;
+      const acking: Promise<void> = Promise.all(
         leases.map(async (l) => {
           await l.ack();
           const t0 = sentAt.get(l.id);
           if (t0 !== undefined) latencies.push(performance.now() - t0);
           acked += 1;
         }),
-      );
-      const waiting = wake;
-      wake = [];
-      for (const w of waiting) w();
+      ).then(() => {
+        inFlight.delete(acking);
+        const waiting = wake;
+        wake = [];
+        for (const w of waiting) w();
+      });
+      inFlight.add(acking);
+      if (inFlight.size >= ACKS_IN_FLIGHT) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   };
   await Promise.all([produce(), produce(), produce(), produce(), consume()]);
   const ms = elapsedMs(start);
@@ -142,6 +155,53 @@ async function runScenario(factory: MessageQueueFactory, redis: Redis, prefix: s
   await consumer.close();
   const rate = ratePerSecond(s.messages, ms);
   return { ...s, seconds: round(ms / 1000, 2), messagesPerSecond: round(rate, 0), latencyMs: summarize(latencies), maxStreamLength, ratioToRawXadd: raw === undefined ? undefined : round(rate / raw, 3) };
+}
+
+interface RequestResponseResult {
+  readonly pairs: number;
+  readonly clients: number;
+  readonly concurrency: number;
+  readonly pairsPerSecond: number;
+  readonly queueOpsPerSecond: number;
+  readonly latencyMs: LatencySummary;
+}
+
+/**
+ * The shape the Messaging RPC layer uses: `clients` callers each enqueue a request and wait for
+ * its response; a subscribe() loop (concurrency 64) answers each request by enqueueing a response
+ * on a second queue, which another subscribe() loop hands back. Per pair: 2 enqueues, 2 leases,
+ * 2 acks (6 queue operations). One process plays both sides.
+ */
+async function runRequestResponse(factory: MessageQueueFactory, pairs: number, clients: number): Promise<RequestResponseResult> {
+  const requests = factory.queue<{ i: number }>('rr-requests', { leaseMs: 5_000 });
+  const responses = factory.queue<{ i: number }>('rr-responses', { leaseMs: 5_000 });
+  const waiting = new Map<number, () => void>();
+  const concurrency = 64;
+  const server = requests.subscribe(async (m) => void (await responses.enqueue({ i: m.i })), { concurrency });
+  const client = responses.subscribe(async (m) => {
+    waiting.get(m.i)?.();
+    waiting.delete(m.i);
+  }, { concurrency });
+  const latencies: number[] = [];
+  let next = 0;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < pairs) {
+        const i = next++;
+        const t0 = performance.now();
+        const answered = new Promise<void>((resolve) => waiting.set(i, resolve));
+        await requests.enqueue({ i });
+        await answered;
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const ms = elapsedMs(start);
+  await server.close();
+  await client.close();
+  const rate = ratePerSecond(pairs, ms);
+  return { pairs, clients, concurrency, pairsPerSecond: round(rate, 0), queueOpsPerSecond: round(rate * 6, 0), latencyMs: summarize(latencies) };
 }
 
 const prefix = `bench-${randomUUID().slice(0, 8)}`;
@@ -171,6 +231,8 @@ for (const s of scenarios) {
   results.push(await runScenario(factory, redis, prefix, s, rawFor(s.payloadBytes)));
   process.stderr.write(`  done: batch ${s.batch}, ${s.payloadBytes} B\n`);
 }
+const requestResponse = await runRequestResponse(factory, quick ? 5_000 : 20_000, 128);
+process.stderr.write('  done: request/response\n');
 await factory.close();
 const leftovers = await redis.keys(`${prefix}:*`);
 if (leftovers.length > 0) await redis.del(...leftovers);
@@ -194,5 +256,14 @@ printTable(results, [
   { title: 'p99 ms', value: (r) => round(r.latencyMs.p99, 1) },
   { title: 'max stream len', value: (r) => r.maxStreamLength },
 ]);
-const { file } = writeResults('queue', { server: { kind: server.kind }, quick, baselines, scenarios: results, maxStreamLengthSeen: Math.max(...results.map((r) => r.maxStreamLength)) }, startedAt);
+console.log('\nrequest → response over two queues (subscribe loops, one process plays both sides)');
+printTable([requestResponse], [
+  { title: 'pairs', value: (r) => r.pairs },
+  { title: 'callers', value: (r) => r.clients },
+  { title: 'pairs/s', value: (r) => r.pairsPerSecond },
+  { title: 'queue ops/s', value: (r) => r.queueOpsPerSecond },
+  { title: 'p50 ms', value: (r) => round(r.latencyMs.p50, 1) },
+  { title: 'p99 ms', value: (r) => round(r.latencyMs.p99, 1) },
+]);
+const { file } = writeResults('queue', { server: { kind: server.kind }, quick, baselines, scenarios: results, requestResponse, maxStreamLengthSeen: Math.max(...results.map((r) => r.maxStreamLength)) }, startedAt);
 console.log(`\nwritten: ${file}`);

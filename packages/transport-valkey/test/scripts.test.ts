@@ -71,7 +71,7 @@ function scriptSuite(name: string) {
 if (redis !== null) {
   const enqueue = scriptSuite('enqueue');
   enqueue('appends raw payloads and headers in order and returns their ids', async () => {
-    const ids = await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 2, 60_000, 100, 60_000, 0, Buffer.from([0, 255, 1]), '{"a":"b"}', 0, 0, 'two', '', 0);
+    const ids = await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 2, 60_000, 100, 60_000, 'full', 0, Buffer.from([0, 255, 1]), '{"a":"b"}', 0, 0, 'two', '', 0);
     assert.is(ids.length, 2);
     const entries = await redis.xrangeBuffer(k.stream, '-', '+');
     assert.equal(entries.map(([id]) => id.toString()), ids);
@@ -81,11 +81,18 @@ if (redis !== null) {
     assert.equal(await redis.keys(`${k.stream}:*`), [], 'no other key touched');
   });
 
+  enqueue('the plain form appends payload-only entries and touches no other key', async () => {
+    const ids = await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 2, 60_000, 100, 60_000, 'plain', 'a', 'b');
+    const entries = await redis.xrange(k.stream, '-', '+');
+    assert.equal(entries, [[ids[0], ['p', 'a']], [ids[1], ['p', 'b']]]);
+    assert.equal(await redis.keys(`${k.stream}:*`), []);
+  });
+
   enqueue('a second enqueue with the same idempotency key inside the window returns the first id and stores nothing', async () => {
     const idem = k.idempotency('order-1');
-    const [first] = await redis.syEnqueue(4, k.stream, k.fanout, k.scheduled, idem, 1, 60_000, 100, 60_000, 4, 'x', '', 0);
+    const [first] = await redis.syEnqueue(4, k.stream, k.fanout, k.scheduled, idem, 1, 60_000, 100, 60_000, 'full', 4, 'x', '', 0);
     const before = await snapshot(redis);
-    const [second] = await redis.syEnqueue(4, k.stream, k.fanout, k.scheduled, idem, 1, 60_000, 100, 60_000, 4, 'y', '', 0);
+    const [second] = await redis.syEnqueue(4, k.stream, k.fanout, k.scheduled, idem, 1, 60_000, 100, 60_000, 'full', 4, 'y', '', 0);
     assert.is(second, first);
     assert.equal(await snapshot(redis), before);
     const ttl = await redis.pttl(idem);
@@ -93,7 +100,7 @@ if (redis !== null) {
   });
 
   enqueue('a delayed enqueue stores its due time and is listed in the scheduled set', async () => {
-    const [id] = await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 1, 60_000, 100, 60_000, 0, 'later', '', 5_000);
+    const [id] = await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 1, 60_000, 100, 60_000, 'full', 0, 'later', '', 5_000);
     const [[, fields]] = (await redis.xrange(k.stream, '-', '+')) as [[string, string[]]];
     const due = Number(fields[3]);
     assert.is(fields[2], 'd');
@@ -101,11 +108,11 @@ if (redis !== null) {
   });
 
   enqueue('a fan-out queue is trimmed by length, a competing queue never is', async () => {
-    const batch = (n: number): Array<string | number> => Array.from({ length: n }, (_, i) => [0, `m${i}`, '', 0]).flat();
-    await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 500, 60_000, 10, 3_600_000, ...batch(500));
+    const batch = (n: number): Array<string | number> => Array.from({ length: n }, (_, i) => `m${i}`);
+    await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 500, 60_000, 10, 3_600_000, 'plain', ...batch(500));
     assert.is(await redis.xlen(k.stream), 500, 'competing: nothing trimmed');
     await redis.set(k.fanout, '1');
-    await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 500, 60_000, 10, 3_600_000, ...batch(500));
+    await redis.syEnqueue(3, k.stream, k.fanout, k.scheduled, 500, 60_000, 10, 3_600_000, 'plain', ...batch(500));
     const len = await redis.xlen(k.stream);
     assert.ok(len <= 10 + 100, `fan-out: trimmed to about maxLength (MAXLEN ~ keeps whole nodes), got ${len}`);
   });

@@ -5,8 +5,9 @@
   KEYS[4..] idempotency keys ...:idem:<key>, one per message that has a key
   ARGV[1] message count n   ARGV[2] dedup window ms
   ARGV[3] fan-out retention max length   ARGV[4] fan-out retention max age ms
-  then 4 per message: idempotency KEYS index (0 = none), payload bytes, headers JSON ('' = none),
-  delay ms (0 = none)
+  ARGV[5] 'full': then 4 per message: idempotency KEYS index (0 = none), payload bytes, headers
+          JSON ('' = none), delay ms (0 = none)
+          'plain': then one payload per message (no keys, headers or delays: the hot path)
   Entry fields: p payload, h headers JSON (omitted when empty), d due ms (delayed enqueues only).
   returns the n ids, in order (for a key seen inside the window: the first id; nothing stored)
   On a fan-out queue the stream is trimmed afterwards: MAXLEN ~ max length, MINID ~ now - max age.
@@ -17,8 +18,12 @@ local n = tonumber(ARGV[1])
 local window = ARGV[2]
 local ids = {}
 local now = nil
+if ARGV[5] == 'plain' then
+  for i = 6, 5 + n do ids[#ids + 1] = redis.call('XADD', KEYS[1], '*', 'p', ARGV[i]) end
+  n = 0
+end
 for i = 0, n - 1 do
-  local base = 5 + i * 4
+  local base = 6 + i * 4
   local key_index = tonumber(ARGV[base])
   local payload, headers, delay = ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3])
   local existing = false

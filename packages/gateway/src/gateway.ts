@@ -141,6 +141,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
 
   const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);
+  // `Expect: 100-continue` with a declared body over the limit gets its 413 without "100 Continue",
+  // so the client need not send the body at all.
+  server.on('checkContinue', (req, res) => {
+    if (!(Number(req.headers['content-length']) > config.http.maxBodyBytes)) res.writeContinue();
+    requestPath.handle(req, res);
+  });
   let baseUrl = '';
   let stopSweep: (() => void) | undefined;
   let stopping: Promise<void> | undefined;

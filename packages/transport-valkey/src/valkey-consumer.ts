@@ -270,7 +270,13 @@ export class ValkeyConsumer implements BackendConsumer {
     if (leases.length === 0) return [];
     const { client, keys } = this.ctx;
     const args: Array<string | number> = [keys.stream, keys.delayed, keys.leaseExtensions, keys.groups, keys.fanout, this.group, this.consumerName];
-    for (const l of leases) args.push(l.id, this.count(l));
+    if (leases.every((l) => this.count(l) === 1)) {
+      args.push('first');
+      for (const l of leases) args.push(l.id);
+    } else {
+      args.push('pairs');
+      for (const l of leases) args.push(l.id, this.count(l));
+    }
     const codes = await this.command('ack', () => client.syFencedAck(...args));
     return leases.map((l, i) => {
       this.held.delete(l.id);

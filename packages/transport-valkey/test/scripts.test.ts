@@ -122,18 +122,21 @@ if (redis !== null) {
   ack('acks and deletes held deliveries, refuses the others per id and changes nothing for them', async () => {
     const [a, b, c] = await leased(redis, 3);
     await redis.xclaim(k.stream, G, 'c2', 0, c!); // c: now held by c2 (count 2)
-    const codes = await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', a!, 1, b!, 2, c!, 1);
+    const codes = await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'pairs', a!, 1, b!, 2, c!, 1);
     assert.equal(codes, [1, -1, -1]);
     assert.equal((await redis.xrange(k.stream, '-', '+')).map(([id]) => id), [b, c], 'only the acked entry is deleted');
     assert.is(await pendingCount(redis, a!), undefined);
     assert.is(await pendingCount(redis, b!), 1, 'wrong delivery count: b still pending, unchanged');
     assert.is(await pendingCount(redis, c!), 2, 'another consumer holds c: unchanged');
+    const firstForm = await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c2', 'first', c!);
+    assert.equal(firstForm, [-1], 'the first-delivery form refuses a second delivery');
+    assert.is(await pendingCount(redis, c!), 2);
   });
 
   ack('a refused ack changes no key at all', async () => {
     const [a] = await leased(redis, 1);
     const before = await snapshot(redis);
-    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'someone-else', a!, 1), [-1]);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'someone-else', 'pairs', a!, 1), [-1]);
     assert.equal(await snapshot(redis), before);
   });
 
@@ -141,7 +144,7 @@ if (redis !== null) {
     const [a] = await leased(redis, 1);
     await redis.zadd(k.delayed, Date.now() + 60_000, `${G}\n${a}`);
     const before = await snapshot(redis);
-    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', a!, 1), [-1]);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!), [-1]);
     assert.equal(await snapshot(redis), before);
   });
 
@@ -149,17 +152,17 @@ if (redis !== null) {
     const [a] = await leased(redis, 1);
     await redis.xgroup('CREATE', k.stream, 'audit', '0');
     await redis.sadd(k.groups, 'audit');
-    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', a!, 1), [1]);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!), [1]);
     assert.is(await redis.xlen(k.stream), 1, 'audit has not read it yet');
     await redis.xreadgroup('GROUP', 'audit', 'x', 'COUNT', 1, 'STREAMS', k.stream, '>');
-    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, 'audit', 'x', a!, 1), [1]);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, 'audit', 'x', 'first', a!), [1]);
     assert.is(await redis.xlen(k.stream), 0, 'deleted once every group acked');
   });
 
   ack('on a fan-out queue acked entries stay for the other subscribers (retention trims them)', async () => {
     const [a] = await leased(redis, 1);
     await redis.set(k.fanout, '1');
-    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', a!, 1), [1]);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!), [1]);
     assert.is(await redis.xlen(k.stream), 1);
     assert.is(await pendingCount(redis, a!), undefined);
   });

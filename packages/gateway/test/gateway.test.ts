@@ -154,6 +154,34 @@ policy('operations endpoints answer GET only and /metrics is Prometheus text', a
 
 policy.run();
 
+// --- departed routes --------------------------------------------------------------------------
+
+const departed = suite('gateway departed routes');
+
+departed('a route whose instances all left answers 503 for rememberDepartedMs, then 404', async () => {
+  const w = await world({ routing: { rememberDepartedMs: 400, sweepIntervalMs: 50 } }, async (ns) => [
+    await service(ns, 'gone', '1.0.0', (s) => s.get('/gone/soon', async () => ({ status: 200, text: 'here' }))),
+  ]);
+  try {
+    await eventually(() => registered(w.url, 'gone', 1), { what: 'the service to register' });
+    assert.is((await fetch(`${w.url}/gone/soon`)).status, 200);
+    await (w.services.pop() as Microservice).stop();
+    await eventually(async () => ((await (await fetch(`${w.url}/_switchyard/routes`)).json()) as { routing: { services: unknown[] } }).routing.services.length === 0, {
+      what: 'the GOODBYE to remove the instance',
+    });
+    const res = await fetch(`${w.url}/gone/soon`);
+    assert.is(res.status, 503, 'the departed route is remembered');
+    assert.is(res.headers.get('retry-after'), '1');
+    assert.is(((await res.json()) as { error: { code: string } }).error.code, 'SY_GATEWAY_NO_INSTANCE');
+    assert.is((await fetch(`${w.url}/never/existed`)).status, 404);
+    await eventually(async () => (await fetch(`${w.url}/gone/soon`)).status === 404, { within: 5_000, what: 'the remembered route to expire' });
+  } finally {
+    await teardown(w);
+  }
+});
+
+departed.run();
+
 // --- shutdown ---------------------------------------------------------------------------------
 
 const shutdown = suite('gateway shutdown');

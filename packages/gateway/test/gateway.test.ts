@@ -159,7 +159,7 @@ policy.run();
 const departed = suite('gateway departed routes');
 
 departed('a route whose instances all left answers 503 for rememberDepartedMs, then 404', async () => {
-  const w = await world({ routing: { rememberDepartedMs: 400, sweepIntervalMs: 50 } }, async (ns) => [
+  const w = await world({ routing: { rememberDepartedMs: 2_000, sweepIntervalMs: 50 } }, async (ns) => [
     await service(ns, 'gone', '1.0.0', (s) => s.get('/gone/soon', async () => ({ status: 200, text: 'here' }))),
   ]);
   try {
@@ -174,7 +174,7 @@ departed('a route whose instances all left answers 503 for rememberDepartedMs, t
     assert.is(res.headers.get('retry-after'), '1');
     assert.is(((await res.json()) as { error: { code: string } }).error.code, 'SY_GATEWAY_NO_INSTANCE');
     assert.is((await fetch(`${w.url}/never/existed`)).status, 404);
-    await eventually(async () => (await fetch(`${w.url}/gone/soon`)).status === 404, { within: 5_000, what: 'the remembered route to expire' });
+    await eventually(async () => (await fetch(`${w.url}/gone/soon`)).status === 404, { within: 15_000, what: 'the remembered route to expire' });
   } finally {
     await teardown(w);
   }

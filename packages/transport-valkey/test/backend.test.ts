@@ -17,7 +17,7 @@ const opened: MessageQueueFactory[] = [];
 let prefix = '';
 
 async function factory(url = server!.url): Promise<MessageQueueFactory> {
-  const f = await connectValkeyQueueFactory({ url, prefix });
+  const f = await connectValkeyQueueFactory({ url, prefix, connectionName: prefix });
   opened.push(f);
   return f;
 }
@@ -101,7 +101,7 @@ if (server !== null) {
     const redis = new Redis(server.url);
     try {
       const blocked = async (): Promise<number> =>
-        ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup')).length;
+        ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup') && l.includes(`name=${prefix}:`)).length;
       await eventually(async () => (await blocked()) >= 1, { what: 'the lease to block on the server' });
       stop.abort();
       const got = await within(pending.catch(() => []), 3_000, 'the aborted lease to return');

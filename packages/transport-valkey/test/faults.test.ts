@@ -132,7 +132,7 @@ if (server !== null) {
   cuts('cutting every connection repeatedly leaves one read loop per subscription and no message handled twice', async () => {
     const proxy = await startTcpProxy(server.port);
     const prefix = `t-${randomUUID().slice(0, 8)}`;
-    const factory = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix, commandRetries: 20 });
+    const factory = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix, commandRetries: 20, connectionName: prefix });
     opened.push(factory);
     const q = factory.queue<number>('cut', { leaseMs: 60_000 });
     const handled: string[] = [];
@@ -154,7 +154,7 @@ if (server !== null) {
       // Exactly one consumer in the group reads: no second subscriber appeared after the reconnects.
       const consumers = (await redis.xinfo('CONSUMERS', `${prefix}:{cut}`, 'default')) as unknown[][];
       assert.is(consumers.length, 1, 'one consumer in the group');
-      const blocked = ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup'));
+      const blocked = ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup') && l.includes(`name=${prefix}:`));
       assert.ok(blocked.length <= 1, `at most one outstanding XREADGROUP:\n${blocked.join('\n')}`);
     } finally {
       redis.disconnect();

@@ -268,6 +268,12 @@ export class RequestPath {
       res.off('close', onClose);
     }
     if (answered) return;
+    // The instance also stops at the deadline and may answer (e.g. 499) a moment before our tick
+    // fires: past the deadline the answer is 504, whatever arrived (SPEC §6).
+    if (deps.clock.now() >= payload.deadline) {
+      this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, target.link.transport, started);
+      return;
+    }
     if (res.destroyed) {
       this.finished(route, 499, target.link.transport, started, requestId, method, path);
       return;

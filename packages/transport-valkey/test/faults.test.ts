@@ -39,6 +39,22 @@ async function enqueueRetrying(q: { enqueue(m: number): Promise<string> }, n: nu
 const opened: MessageQueueFactory[] = [];
 const closeOpened = async (): Promise<void> => {
   await Promise.all(opened.splice(0).map((f) => f.close()));
+  if (server === null) return;
+  const redis = new Redis(server.url);
+  try {
+    const keys = await redis.keys('t-*');
+    const ours = keys.filter((k) => prefixes.some((p) => k.startsWith(`${p}:`)));
+    if (ours.length > 0) await redis.del(...ours);
+  } finally {
+    redis.disconnect();
+  }
+};
+/** Key prefixes the tests used (deleted after each test, so a shared external server stays clean). */
+const prefixes: string[] = [];
+const newPrefix = (): string => {
+  const p = `t-${randomUUID().slice(0, 8)}`;
+  prefixes.push(p);
+  return p;
 };
 
 const restarts = suite('valkey faults: server restarts');
@@ -46,7 +62,7 @@ restarts.after.each(closeOpened);
 
 if (server !== null && server.canRestart) {
   restarts('a restart with AOF mid-stream: consumers resume by themselves and nothing the server acknowledged is lost', async () => {
-    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const factory = await connectValkeyQueueFactory({ url: server.url, prefix });
     opened.push(factory);
     const events = collect(factory);
@@ -69,7 +85,7 @@ if (server !== null && server.canRestart) {
   });
 
   restarts('a restart that lost every key: groups are recreated, the status stream says so, and consumers resume', async () => {
-    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const factory = await connectValkeyQueueFactory({ url: server.url, prefix });
     opened.push(factory);
     const events = collect(factory);
@@ -100,7 +116,7 @@ processes.after.each(closeOpened);
 
 if (server !== null) {
   processes('a consumer killed with SIGKILL while holding leases has its messages redelivered to a survivor', async () => {
-    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const leaseMs = 1_000;
     const factory = await connectValkeyQueueFactory({ url: server.url, prefix });
     opened.push(factory);
@@ -131,7 +147,7 @@ cuts.after.each(closeOpened);
 if (server !== null) {
   cuts('cutting every connection repeatedly leaves one read loop per subscription and no message handled twice', async () => {
     const proxy = await startTcpProxy(server.port);
-    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const factory = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix, commandRetries: 20, connectionName: prefix });
     opened.push(factory);
     const q = factory.queue<number>('cut', { leaseMs: 60_000 });
@@ -164,7 +180,7 @@ if (server !== null) {
   });
 
   cuts('a malformed entry written by hand is dead-lettered with decode-error and the consumer goes on', async () => {
-    const prefix = `t-${randomUUID().slice(0, 8)}`;
+    const prefix = newPrefix();
     const factory = await connectValkeyQueueFactory({ url: server.url, prefix });
     opened.push(factory);
     const q = factory.queue<{ ok: number }>('bad');

@@ -43,7 +43,7 @@ if (server !== null && server.kind === 'process') {
       await admin.acl('SETUSER', 'sy-user', 'on', '>right-horse-battery', '~*', '&*', '+@all');
       await roundTrip({ url: server.url, username: 'sy-user', password: 'right-horse-battery' });
       const err = await rejectsWithCode(
-        connectValkeyQueueFactory({ url: `redis://sy-user:wrong-staple-secret@127.0.0.1:${server.port}`, connectTimeoutMs: 1_500 }),
+        connectValkeyQueueFactory({ url: `redis://sy-user:wrong-staple-secret@127.0.0.1:${server.port}`, connectTimeoutMs: 1_500, commandTimeoutMs: 500 }),
         'SY_QUEUE_BACKEND_UNAVAILABLE',
         'connecting with a wrong password',
       );
@@ -87,7 +87,7 @@ if (bin !== undefined && (await hasOpenssl())) {
       ]);
       await roundTrip({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key } });
       await rejectsWithCode(
-        connectValkeyQueueFactory({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.rogueClient.cert, key: pki.rogueClient.key }, connectTimeoutMs: 1_500 }),
+        connectValkeyQueueFactory({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.rogueClient.cert, key: pki.rogueClient.key }, connectTimeoutMs: 1_500, commandTimeoutMs: 500 }),
         'SY_QUEUE_BACKEND_UNAVAILABLE',
         'a client certificate from another CA',
       );
@@ -111,6 +111,7 @@ if (bin !== undefined && server !== null && server.kind === 'process') {
       child = spawn(bin, [conf, '--sentinel'], { stdio: 'ignore' });
       child.unref();
       const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 100 });
+      probe.on('error', () => undefined);
       try {
         const deadline = Date.now() + 10_000;
         for (;;) {

@@ -74,7 +74,7 @@ export class ValkeyConsumer implements BackendConsumer {
     for (;;) {
       const out: RawLease[] = [];
       if (this.reclaimSoon || clock.now() - this.lastReclaimAt >= this.intervalMs) {
-        await this.sweepIfDue();
+        if ((await this.unlessStopped(this.sweepIfDue(), signal)) === STOPPED) return [];
         const claimed = await this.unlessStopped(this.reclaim(max, leaseMs), signal);
         if (claimed === STOPPED) return [];
         out.push(...claimed);

@@ -36,6 +36,13 @@ const alive = new Set<{ kill(): void }>();
 process.once('exit', () => {
   for (const s of alive) s.kill();
 });
+// Interrupted runs stop their servers too (a SIGKILLed run cannot: its servers are orphaned).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const s of alive) s.kill();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
 
 /** The server binary found on PATH (`valkey-server` preferred), or undefined. */
 export function serverBinary(): string | undefined {

@@ -263,6 +263,20 @@ if (redis !== null) {
   });
   reclaim.run();
 
+  const adjust = scriptSuite('adjust-leases');
+  adjust('a shorter lease sets idle to T - lease, a longer one records its expiry; no delivery is counted', async () => {
+    const [a, b] = await leased(redis, 2);
+    assert.is(await redis.syAdjustLeases(k.stream, k.leaseExtensions, G, 'c1', 30_000, 1_000, a!), 1);
+    const [[, , idle, count]] = (await redis.xpending(k.stream, G, a!, a!, 1)) as [[string, string, number, number]];
+    assert.ok(idle >= 29_000 && idle < 31_000, `idle is T - lease (got ${idle})`);
+    assert.is(count, 1);
+    assert.is(await redis.syAdjustLeases(k.stream, k.leaseExtensions, G, 'c1', 30_000, 90_000, b!), 1);
+    assert.ok(Number(await redis.hget(k.leaseExtensions, `${G}\n${b}`)) > Date.now() + 80_000, 'the longer lease is recorded');
+    assert.is(await pendingCount(redis, b!), 1);
+    assert.is(await redis.hexists(k.leaseExtensions, `${G}\n${a}`), 0, 'nothing recorded for the shorter lease');
+  });
+  adjust.run();
+
   const park = scriptSuite('park-scheduled');
   park('moves read delayed enqueues from the scheduled set to the delayed set of the group', async () => {
     const [a] = await leased(redis, 1);

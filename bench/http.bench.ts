@@ -1,7 +1,11 @@
 /**
- * `npm run bench:http` (issue 5 item 8): HTTP load with autocannon through gateway → transport →
- * echo, beside a direct Node HTTP server doing the same echo, in the same run. The gateway, the
- * echo service and the direct server are separate processes; autocannon runs here. For every
+ * `npm run bench:http` (issue 5 item 8): HTTP load through gateway → transport → echo, beside a
+ * direct Node HTTP server doing the same echo, in the same run. The gateway, the echo service and
+ * the direct server are separate processes, run from built JavaScript (`tsc -b` first, so tsx's
+ * loader is not measured). The load generator is `wrk` when it is on PATH: autocannon is
+ * JavaScript and takes about a core of its own, which on a small machine starves the three-process
+ * gateway path far more than the one-process direct server and distorts the ratio. autocannon
+ * (in-process) is the fallback; the JSON records which generator ran. For every
  * transport row × concurrency × payload: requests/s, p50/p99 latency, the ratio to direct, and
  * the gateway's peak RSS sampled over the run. Results go to bench/results/http-<ts>.json and
  * http-latest.json; nothing is asserted.
@@ -16,7 +20,7 @@
  * entries (the tcp and tls rows come from @switchyard/transport-tcp; tls uses mutual TLS with
  * certificates made for the run).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,7 +28,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { printTable, round, writeResults } from './lib/index.js';
-import { freePort, spawnTs, type TsProcess } from '../test/harness/process.js';
+import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { createTestPki, type TestPki } from '../test/harness/certs.js';
 
@@ -37,6 +41,10 @@ const { values } = parseArgs({
     transport: { type: 'string' },
     soak: { type: 'string' },
     'log-requests': { type: 'boolean', default: false },
+    /** Use autocannon even when wrk is installed (to compare with older results). */
+    autocannon: { type: 'boolean', default: false },
+    /** Extra node flags for the gateway and echo processes, e.g. "--max-semi-space-size=16". */
+    'node-args': { type: 'string', default: '' },
   },
   strict: true,
 });
@@ -150,7 +158,71 @@ interface LoadResult {
   readonly non2xx: number;
 }
 
-async function load(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+/** wrk's path when it is on PATH (and not disabled by --autocannon), else undefined. */
+function findWrk(): string | undefined {
+  if (values.autocannon) return undefined;
+  try {
+    return execFileSync('sh', ['-c', 'command -v wrk'], { encoding: 'utf8' }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+const WRK = findWrk();
+const GENERATOR = WRK === undefined ? 'autocannon' : 'wrk';
+const NODE_ARGS: readonly string[] = values['node-args'].split(' ').filter((a) => a !== '');
+
+function load(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+  return WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds);
+}
+
+/** wrk's POST body and headers come from a Lua script; one per body size, written once. */
+const wrkScripts = new Map<number, string>();
+function wrkScript(size: number): string {
+  let file = wrkScripts.get(size);
+  if (file === undefined) {
+    file = join(dir, `post-${size}.lua`);
+    writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("a", ${size})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+    wrkScripts.set(size, file);
+  }
+  return file;
+}
+
+async function loadWrk(wrk: string, url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+  // One thread: a second wrk thread would take CPU from the processes being measured.
+  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', '-s', wrkScript(size), `${url}/echo/bench`];
+  const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`wrk exited ${String(code)}: ${out.slice(-2000)}`);
+  return parseWrk(out);
+}
+
+/** Parses `wrk --latency` output: Requests/sec, the 50 % and 99 % latency lines, errors, non-2xx. */
+function parseWrk(out: string): LoadResult {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+  if (rps === null) throw new Error(`cannot read wrk output: ${out.slice(-2000)}`);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+  return {
+    requestsPerSecond: Number(rps[1]),
+    p50Ms: wrkLatencyMs(out, '50'),
+    p99Ms: wrkLatencyMs(out, '99'),
+    errors: socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0),
+    non2xx: non2xx === null ? 0 : Number(non2xx[1]),
+  };
+}
+
+const WRK_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+function wrkLatencyMs(out: string, percentile: string): number {
+  const m = new RegExp(`^\\s*${percentile}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
+  if (m === null) throw new Error(`wrk output has no ${percentile}% latency line: ${out.slice(-2000)}`);
+  return round(Number(m[1]) * (WRK_UNIT_MS[m[2] as string] as number), 3);
+}
+
+async function loadAutocannon(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
   const result = await autocannon({
     url: `${url}/echo/bench`,
     connections,
@@ -225,9 +297,9 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
   );
   const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(echoFile, JSON.stringify({ service: { name: 'echo', version: '1.0.0', region: 'bench' }, transports: entries.echo }));
-  const gateway = spawnTs('packages/gateway/src/cli.ts', ['--config', gwFile]);
+  const gateway = spawnNode(NODE_ARGS, 'packages/gateway/dist/cli.js', ['--config', gwFile]);
   const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
-  const echo = spawnTs('examples/echo/main.ts', ['--config', echoFile]);
+  const echo = spawnNode(NODE_ARGS, 'examples/echo/dist/main.js', ['--config', echoFile]);
   await echo.waitFor(/echo listening/, 30_000);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -236,6 +308,9 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
   }
   return { gateway, echo, url };
 }
+
+// The gateway and echo run from dist/: build first so the numbers are for the current source.
+execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
 const rows = TRANSPORTS.filter((t) => values.transport === undefined || t.name === values.transport);
 const needsValkey = rows.some((r) => r.needsValkey);
@@ -300,7 +375,9 @@ const written = writeResults(
     durationSeconds: DURATION_S,
     warmupSeconds: WARMUP_S,
     logRequests: values['log-requests'],
-    note: 'autocannon, gateway, echo and the direct server share this machine; ratioToDirect compares the same run. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
+    loadGenerator: GENERATOR,
+    processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
+    note: 'the load generator, gateway, echo and the direct server share this machine; ratioToDirect compares the same run. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
     cells,
     soaks,
   },
@@ -322,5 +399,5 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },
 ]);
-process.stdout.write(`\nresults: ${written.file}\n`);
+process.stdout.write(`\nload generator: ${GENERATOR}; gateway and echo from dist${NODE_ARGS.length > 0 ? ` with ${NODE_ARGS.join(' ')}` : ''}\nresults: ${written.file}\n`);
 process.exit(0);

@@ -25,7 +25,20 @@ export interface TsProcess {
 
 /** Starts `node --conditions=switchyard-source --import tsx <entry> ...args` from the repo root. */
 export function spawnTs(entry: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): TsProcess {
-  const child = spawn(process.execPath, ['--conditions=switchyard-source', '--import', 'tsx', entry, ...args], {
+  return spawnNode(['--conditions=switchyard-source', '--import', 'tsx'], entry, args, env);
+}
+
+/**
+ * Starts `node ...nodeArgs <entry> ...args` from the repo root: for built JavaScript (e.g. a
+ * package's dist/), where benchmarks must not pay for tsx's loader.
+ */
+export function spawnNode(
+  nodeArgs: readonly string[],
+  entry: string,
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): TsProcess {
+  const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

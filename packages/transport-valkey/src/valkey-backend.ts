@@ -69,6 +69,7 @@ export class ValkeyBackend implements QueueBackend {
         staleGroupMs: this.options.staleGroupMs,
         createReader: (consumerName) => this.createReader(consumerName),
         groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),
+        consuming: (group, consumer) => this.events.emit({ type: 'consuming', queue: spec.name, group, consumer }),
       },
       spec,
       () => this.queues.delete(queue),

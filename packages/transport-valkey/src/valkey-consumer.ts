@@ -24,6 +24,8 @@ export interface ConsumerContext {
   readonly staleGroupMs: number;
   createReader(consumerName: string): ValkeyClient;
   groupRecreated(group: string): void;
+  /** The read loop is reading again (first read, or first after its connection dropped). */
+  consuming(group: string, consumer: string): void;
 }
 
 const STOPPED: unique symbol = Symbol('stopped');
@@ -34,6 +36,8 @@ export class ValkeyConsumer implements BackendConsumer {
   /** Ids this consumer may still hold (released on close); dropped on any settle outcome. */
   private readonly held = new Set<string>();
   private reader: ValkeyClient | undefined;
+  /** True from a read that reached the server until the reader's connection drops: drives the `consuming` status event. */
+  private reading = false;
   private groupReady: Promise<void> | undefined;
   private lastReclaimAt = Number.NEGATIVE_INFINITY;
   private reclaimCursor = '-';
@@ -156,7 +160,12 @@ export class ValkeyConsumer implements BackendConsumer {
   }
 
   private readerClient(): ValkeyClient {
-    this.reader ??= this.ctx.createReader(this.consumerName);
+    if (this.reader === undefined) {
+      this.reader = this.ctx.createReader(this.consumerName);
+      this.reader.on('close', () => {
+        this.reading = false;
+      });
+    }
     return this.reader;
   }
 
@@ -181,6 +190,10 @@ export class ValkeyConsumer implements BackendConsumer {
       );
       if (got === STOPPED) return [];
       reply = got;
+      if (!this.reading) {
+        this.reading = true;
+        this.ctx.consuming(this.group, this.consumerName);
+      }
     } catch (err) {
       if (this.isStopped(signal)) return [];
       if (isNoGroup(err)) {

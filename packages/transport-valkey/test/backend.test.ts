@@ -134,6 +134,32 @@ if (server !== null) {
     }
   });
 
+  test('a consuming event follows the first read, and comes again once the reader is back after a cut', async () => {
+    const proxy = await startTcpProxy(server.port);
+    const events: BackendStatus[] = [];
+    try {
+      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix });
+      void (async () => {
+        for await (const e of f.status()) events.push(e);
+      })();
+      const q = f.queue<string>('consuming');
+      const seen: string[] = [];
+      const sub = q.subscribe(async (m) => void seen.push(m), { blockMs: 200 });
+      const consuming = (): BackendStatus[] => events.filter((e) => e.type === 'consuming');
+      await eventually(() => consuming().length === 1, { what: 'a first consuming event' });
+      assert.equal({ ...consuming()[0] }, { type: 'consuming', queue: 'consuming', group: 'default', consumer: (consuming()[0] as { consumer: string }).consumer });
+      proxy.cut();
+      await eventually(() => consuming().length === 2, { within: 10_000, what: 'a second consuming event after the cut' });
+      await q.enqueue('after-cut');
+      await eventually(() => seen.includes('after-cut'), { what: 'the message enqueued after the cut to be handled' });
+      assert.equal(seen, ['after-cut'], 'handled once');
+      await sub.close();
+      await f.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test('closing while the server is unreachable finishes at once and leaves nothing running', async () => {
     const proxy = await startTcpProxy(server.port);
     try {

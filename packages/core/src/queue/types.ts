@@ -192,6 +192,8 @@ export type BackendStatus =
   | { readonly type: 'disconnected'; readonly error?: Error }
   | { readonly type: 'reconnecting'; readonly attempt: number }
   | { readonly type: 'group-recreated'; readonly queue: string; readonly group: string }
+  /** A consumer's read loop is reading: after its first read, and again after its connection came back. Backends without connections may not emit it. */
+  | { readonly type: 'consuming'; readonly queue: string; readonly group: string; readonly consumer: string }
   | { readonly type: 'closed' };
 
 export interface MessageQueueFactory {

@@ -34,9 +34,14 @@ export class RoundRobin {
     let least = Infinity;
     for (const i of group) least = Math.min(least, i.localInFlight);
     const tied = group.filter((i) => i.localInFlight === least);
+    return tied[this.advance(key) % tied.length];
+  }
+
+  /** Moves `key`'s cursor on by one and returns its previous position. */
+  advance(key: string): number {
     const n = this.cursors.get(key) ?? 0;
     this.cursors.set(key, (n + 1) % 1_000_000_007);
-    return tied[n % tied.length];
+    return n;
   }
 
   forget(key: string): void {

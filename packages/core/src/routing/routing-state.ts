@@ -24,6 +24,9 @@ import type {
   VersionChoice,
 } from './types.js';
 
+/** Distinct versions whose pre-release flag is remembered; past this the cache starts over. */
+const PRERELEASE_CACHE_MAX = 1_000;
+
 interface Registered {
   readonly descriptor: InstanceDescriptor;
   readonly link: InstanceLink;
@@ -70,6 +73,7 @@ export class RoutingState {
   /** Requests this gateway has dispatched and not finished, by instance (outlives re-registration). */
   private readonly localInFlight = new Map<string, number>();
   private readonly roundRobin = new RoundRobin();
+  private readonly prereleaseCache = new Map<string, boolean>();
   private table: RouteTable | undefined;
   private nextOrder = 0;
   private builds = 0;
@@ -136,22 +140,48 @@ export class RoutingState {
    */
   chooseVersion(match: Extract<RouteMatch, { kind: 'found' }>, requested?: string): VersionChoice {
     const { service, candidates } = match;
-    const eligible = (c: RouteCandidate): boolean => this.hasEligible(service, c.version, c.routeKey);
     const selector = requested?.trim();
-    const fromSelector = (value: string, source: 'header' | 'default'): VersionChoice => {
-      const matching = semver.validRange(value) === null ? [] : candidates.filter((c) => semver.satisfies(c.version, value));
-      if (matching.length === 0) return { kind: 'version-not-found', service, requested: value, source };
-      const chosen = matching.find(eligible);
-      if (chosen === undefined) return { kind: 'unavailable', service, versions: matching.map((c) => c.version) };
-      return { kind: 'chosen', service, version: chosen.version, candidate: chosen, source };
-    };
-    if (selector !== undefined && selector !== '') return fromSelector(selector, 'header');
+    if (selector !== undefined && selector !== '') return this.fromSelector(match, selector, 'header');
     const configured = this.options.defaultVersions.get(service);
-    if (configured !== undefined) return fromSelector(configured, 'default');
-    const chosen =
-      candidates.find((c) => semver.prerelease(c.version) === null && eligible(c)) ?? candidates.find(eligible);
+    if (configured !== undefined) return this.fromSelector(match, configured, 'default');
+    // Plain loops, no per-request closures: this runs for every request without a version header.
+    let chosen: RouteCandidate | undefined;
+    for (const c of candidates) {
+      if (!this.isPrerelease(c.version) && this.hasEligible(service, c.version, c.routeKey)) {
+        chosen = c;
+        break;
+      }
+    }
+    if (chosen === undefined) {
+      for (const c of candidates) {
+        if (this.hasEligible(service, c.version, c.routeKey)) {
+          chosen = c;
+          break;
+        }
+      }
+    }
     if (chosen === undefined) return { kind: 'unavailable', service, versions: candidates.map((c) => c.version) };
     return { kind: 'chosen', service, version: chosen.version, candidate: chosen, source: 'highest' };
+  }
+
+  private fromSelector(match: Extract<RouteMatch, { kind: 'found' }>, value: string, source: 'header' | 'default'): VersionChoice {
+    const { service, candidates } = match;
+    const matching = semver.validRange(value) === null ? [] : candidates.filter((c) => semver.satisfies(c.version, value));
+    if (matching.length === 0) return { kind: 'version-not-found', service, requested: value, source };
+    const chosen = matching.find((c) => this.hasEligible(service, c.version, c.routeKey));
+    if (chosen === undefined) return { kind: 'unavailable', service, versions: matching.map((c) => c.version) };
+    return { kind: 'chosen', service, version: chosen.version, candidate: chosen, source };
+  }
+
+  /** semver.prerelease() parses the version on every call; registered versions are few, so remember the answer. */
+  private isPrerelease(version: string): boolean {
+    let pre = this.prereleaseCache.get(version);
+    if (pre === undefined) {
+      pre = semver.prerelease(version) !== null;
+      if (this.prereleaseCache.size >= PRERELEASE_CACHE_MAX) this.prereleaseCache.clear();
+      this.prereleaseCache.set(version, pre);
+    }
+    return pre;
   }
 
   /**
@@ -175,7 +205,20 @@ export class RoutingState {
 
   /** The instance that gets the next request: best eligible group, least in-flight here, round robin on ties. */
   pick(service: string, version: string, region?: string, routeKey?: string): InstanceView | undefined {
-    return this.roundRobin.choose(`${service}@${version}`, this.eligibleInstances(service, version, region, routeKey), region);
+    const key = `${service}@${version}`;
+    const ids = this.byVersion.get(key);
+    if (ids !== undefined && ids.size === 1) {
+      // One registered instance (the common deployment per version): it is the pick when it is
+      // eligible, so skip building, filtering and ordering views. The round-robin cursor still
+      // advances, exactly as choose() would, so later picks are unchanged.
+      const rec = this.instances.get(ids.values().next().value as string) as Registered;
+      if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) return undefined;
+      const health = this.healthOf(rec, this.options.clock.now());
+      if (!takesWork(health)) return undefined;
+      this.roundRobin.advance(key);
+      return view(rec, health, this.localInFlight.get(rec.descriptor.instanceId) ?? 0);
+    }
+    return this.roundRobin.choose(key, this.eligibleInstances(service, version, region, routeKey), region);
   }
 
   /** match → chooseVersion → pick in one call, for callers with nothing to do in between. */

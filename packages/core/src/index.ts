@@ -102,7 +102,7 @@ export {
   CANCEL_REASONS,
 } from './protocol/validate.js';
 export { newFrameId, isFrameId } from './protocol/ids.js';
-export { makeFrame, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
+export { makeFrame, withReplyTo, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
 export { computeEndpointsHash } from './protocol/endpoints-hash.js';
 export { parsePathTemplate, type TemplateSegment } from './protocol/path-template.js';
 export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';

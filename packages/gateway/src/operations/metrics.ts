@@ -1,7 +1,9 @@
 /**
  * Prometheus metrics (prom-client, one registry per gateway so several gateways in one process
- * do not collide). Request metrics are updated on the hot path through cached label children;
- * instance and queue gauges are computed at scrape time.
+ * do not collide). The request counter is kept in plain objects on the hot path and handed to
+ * prom-client at scrape time: prom-client's labelled `inc` hashes and validates the labels on
+ * every call, even through a `labels()` child. Durations still go through cached histogram
+ * children. Instance and queue gauges are computed at scrape time.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
@@ -33,21 +35,36 @@ interface RequestChildren {
   readonly observe: (seconds: number) => void;
 }
 
+/** One series of the request counter. */
+interface RequestCount {
+  readonly labels: { readonly route: string; readonly status: string; readonly transport: string };
+  value: number;
+}
+
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'route' | 'status' | 'transport'>;
   private readonly duration: Histogram<'route'>;
   private readonly inFlight: Gauge;
   private readonly durationByRoute = new Map<string, RequestChildren>();
-  private readonly requestCounters = new Map<string, () => void>();
+  /** route → status → transport → count: lookups by the caller's strings, no key built per request. */
+  private readonly requestCounts = new Map<string, Map<number, Map<string, RequestCount>>>();
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_gateway_' });
-    this.requests = new Counter({
+    const requestCounts = this.requestCounts;
+    new Counter({
       name: METRIC_NAMES.requests,
       help: 'HTTP requests answered, by route (METHOD template, or "unmatched"), status and transport',
       labelNames: ['route', 'status', 'transport'],
       registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const byStatus of requestCounts.values()) {
+          for (const byTransport of byStatus.values()) {
+            for (const c of byTransport.values()) this.inc(c.labels, c.value);
+          }
+        }
+      },
     });
     this.duration = new Histogram({
       name: METRIC_NAMES.duration,
@@ -123,17 +140,10 @@ export class GatewayMetrics {
     this.inFlight.inc();
   }
 
-  /** One answered request. Label children are cached so the hot path does no label hashing after warm-up. */
+  /** One answered request. */
   requestFinished(route: string, status: number, transport: string, seconds: number): void {
     this.inFlight.dec();
-    const key = `${route}\u0000${status}\u0000${transport}`;
-    let inc = this.requestCounters.get(key);
-    if (inc === undefined) {
-      const child = this.requests.labels({ route, status: String(status), transport });
-      inc = () => child.inc();
-      if (this.requestCounters.size < 10_000) this.requestCounters.set(key, inc);
-    }
-    inc();
+    this.requestCount(route, status, transport).value += 1;
     let d = this.durationByRoute.get(route);
     if (d === undefined) {
       const child = this.duration.labels({ route });
@@ -141,6 +151,23 @@ export class GatewayMetrics {
       if (this.durationByRoute.size < 10_000) this.durationByRoute.set(route, d);
     }
     d.observe(seconds);
+  }
+
+  /**
+   * The series of (route, status, transport), created on first use. Unbounded like prom-client's
+   * own: routes are templates or "unmatched", so the label set is bounded by configuration.
+   */
+  private requestCount(route: string, status: number, transport: string): RequestCount {
+    let byStatus = this.requestCounts.get(route);
+    if (byStatus === undefined) this.requestCounts.set(route, (byStatus = new Map()));
+    let byTransport = byStatus.get(status);
+    if (byTransport === undefined) byStatus.set(status, (byTransport = new Map()));
+    let count = byTransport.get(transport);
+    if (count === undefined) {
+      count = { labels: { route, status: String(status), transport }, value: 0 };
+      byTransport.set(transport, count);
+    }
+    return count;
   }
 
   /** The Prometheus text exposition. */

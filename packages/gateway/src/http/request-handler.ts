@@ -13,6 +13,7 @@ import {
   type CancelReason,
   type Clock,
   type DispatchTarget,
+  type EndpointDescriptor,
   type GatewayTransport,
   type HttpMethod,
   type Identity,
@@ -103,6 +104,11 @@ export class RequestPath {
   private readonly region: string;
   private readonly logRequests: boolean;
   private readonly retryAfter: string;
+  /**
+   * Route labels by endpoint descriptor. Building `${method} ${path}` per request made a fresh
+   * string that each metrics lookup then had to flatten and hash again.
+   */
+  private readonly routeLabels = new WeakMap<EndpointDescriptor, string>();
 
   constructor(private readonly deps: RequestPathDeps) {
     this.requestIdHeader = deps.config.http.requestIdHeader;
@@ -175,7 +181,7 @@ export class RequestPath {
     // comes at the instance step, after auth and rate limits (SPEC §6 order).
     const candidate = choice.kind === 'chosen' ? choice.candidate : (match.candidates[0] as (typeof match.candidates)[number]);
     const endpoint = candidate.endpoint;
-    const route = `${endpoint.method} ${endpoint.path}`;
+    const route = this.routeOf(endpoint);
 
     const auth = await deps.authenticator.authenticate(headerValue(req.headers.authorization));
     if (auth.kind === 'invalid') {
@@ -374,6 +380,15 @@ export class RequestPath {
         'request',
       );
     }
+  }
+
+  private routeOf(endpoint: EndpointDescriptor): string {
+    let route = this.routeLabels.get(endpoint);
+    if (route === undefined) {
+      route = `${endpoint.method} ${endpoint.path}`;
+      this.routeLabels.set(endpoint, route);
+    }
+    return route;
   }
 
   private clientIp(req: IncomingMessage): string {

@@ -440,6 +440,26 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       assert.is(res.status, 200);
     });
 
+    test('RESYNCs to one instance are at least resyncMinIntervalMs apart, whoever asks for them', async (w) => {
+      const clock = new ManualClock();
+      (w as { clock: Clock }).clock = clock;
+      const factory = await env.factory(w.space, clock);
+      const transport = new MessagingGatewayTransport(
+        { factory, options: { ...FAST, resyncMinIntervalMs: 1_000 }, ownsFactory: true },
+        { clock, logger: quietLogger, node: { id: 'gw-1', region: 'local' } },
+      );
+      await transport.start(new RecordingEvents());
+      w.closers.push(() => transport.stop());
+      await transport.resync(target('echo-a'));
+      await transport.resync(target('echo-a'));
+      assert.is(transport.metrics().resyncs, 1, 'the second RESYNC inside the interval is not sent');
+      await transport.resync(target('echo-b'));
+      assert.is(transport.metrics().resyncs, 2, 'another instance has its own interval');
+      await clock.advance(1_000);
+      await transport.resync(target('echo-a'));
+      assert.is(transport.metrics().resyncs, 3, 'after the interval the next RESYNC goes out');
+    });
+
     test('the deadline aborts a running handler and no RESPONSE is sent', async (w) => {
       const clock = new ManualClock();
       (w as { clock: Clock }).clock = clock;

@@ -152,6 +152,9 @@ export class MessagingGatewayTransport implements GatewayTransport {
 
   async resync(target: DispatchTarget): Promise<void> {
     if (this.state !== 'started') throw new TransportClosedError('messaging', `resync ${target.instanceId}`);
+    // The gateway asks for the same RESYNC that track() may have just sent for this HEARTBEAT:
+    // one rate limit for both keeps it to one RESYNC per instance per resyncMinIntervalMs.
+    if (!this.resyncDue(target.instanceId)) return;
     await this.sendResync(target.service, target.instanceId);
   }
 
@@ -282,11 +285,17 @@ export class MessagingGatewayTransport implements GatewayTransport {
     return { transport: TransportType.Messaging, address };
   }
 
-  private maybeResync(service: string, instanceId: string): void {
+  /** True (and the time noted) when no RESYNC went to `instanceId` within resyncMinIntervalMs. */
+  private resyncDue(instanceId: string): boolean {
     const now = this.clock.now();
     const last = this.lastResyncAt.get(instanceId);
-    if (last !== undefined && now - last < this.options.resyncMinIntervalMs) return;
+    if (last !== undefined && now - last < this.options.resyncMinIntervalMs) return false;
     this.lastResyncAt.set(instanceId, now);
+    return true;
+  }
+
+  private maybeResync(service: string, instanceId: string): void {
+    if (!this.resyncDue(instanceId)) return;
     this.sendResync(service, instanceId).catch((err: unknown) => {
       this.logger.warn({ err, instanceId }, 'RESYNC could not be sent');
     });

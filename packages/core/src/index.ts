@@ -163,6 +163,7 @@ export {
   GATEWAY_CONTROL_QUEUE,
   gatewayResponsesQueue,
   serviceRequestsQueue,
+  parseServiceRequestsQueue,
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';
 export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';

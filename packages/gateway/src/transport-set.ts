@@ -5,6 +5,7 @@
  */
 import {
   TransportType,
+  parseServiceRequestsQueue,
   type Clock,
   type ControlFrame,
   type DispatchTarget,
@@ -16,8 +17,6 @@ import {
 } from '@switchyard/core';
 
 import type { DepartedRoutes } from './departed-routes.js';
-
-const MESSAGING_REQUESTS_ADDRESS = /^service\.(.+?)\.(\d+\.\d+\.\d+.*)\.requests$/;
 
 /** What a Messaging gateway transport exposes beyond the contract (duck-typed: any transport may offer it). */
 interface CountingTransport {
@@ -97,8 +96,8 @@ export class TransportSet {
     const known = this.routing.instance(instanceId);
     if (known !== undefined) return { instanceId, service: known.service, version: known.version, link };
     if (link.transport !== TransportType.Messaging) return { instanceId, service: '', version: '', link };
-    const m = MESSAGING_REQUESTS_ADDRESS.exec(link.address);
-    return m === null ? undefined : { instanceId, service: m[1] as string, version: m[2] as string, link };
+    const served = parseServiceRequestsQueue(link.address);
+    return served === undefined ? undefined : { instanceId, ...served, link };
   }
 
   /**

@@ -12,6 +12,14 @@ export const gatewayResponsesQueue = (nodeId: string): string => `gateway.${node
 /** Competing: REQUESTs for one exact service version, shared by its instances. */
 export const serviceRequestsQueue = (service: string, version: string): string => `service.${service}.${version}.requests`;
 
+const SERVICE_REQUESTS = /^service\.(.+?)\.(\d+\.\d+\.\d+.*)\.requests$/;
+
+/** The inverse of {@link serviceRequestsQueue}: which service version a requests queue serves, or undefined. */
+export function parseServiceRequestsQueue(name: string): { service: string; version: string } | undefined {
+  const m = SERVICE_REQUESTS.exec(name);
+  return m === null ? undefined : { service: m[1] as string, version: m[2] as string };
+}
+
 /** Fan-out: CANCEL and RESYNC for every instance of a service (addressed inside the frame). */
 export const serviceControlQueue = (service: string): string => `service.${service}.control`;
 

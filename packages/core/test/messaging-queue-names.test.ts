@@ -1,0 +1,19 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseServiceRequestsQueue, serviceRequestsQueue } from '../src/index.js';
+
+const names = suite('messaging queue names');
+
+names('a requests queue name parses back to its service and version, dots in the service included', () => {
+  for (const [service, version] of [['billing', '1.4.2'], ['acme.billing', '2.0.0-rc.1'], ['a.b.c', '10.20.30']] as const) {
+    assert.equal(parseServiceRequestsQueue(serviceRequestsQueue(service, version)), { service, version });
+  }
+});
+
+names('a name that is not a requests queue parses to undefined', () => {
+  for (const name of ['', 'gateway.gw-1.responses', 'service.echo.control', 'service.echo.requests', 'service.echo.1.0.requests']) {
+    assert.is(parseServiceRequestsQueue(name), undefined, name);
+  }
+});
+
+names.run();

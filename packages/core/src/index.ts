@@ -111,7 +111,7 @@ export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES }
 export { RoutingState, type RouteDecision } from './routing/routing-state.js';
 export { ROUTING_DEFAULTS, type RoutingStateOptions } from './routing/options.js';
 export { INSTANCE_HEALTHS } from './routing/health.js';
-export { routeKeyOf } from './routing/route-table.js';
+export { routeKeyOf, RouteTable, type RouteProvider, type RouteSummary } from './routing/route-table.js';
 export type {
   InstanceHealth,
   InstanceView,

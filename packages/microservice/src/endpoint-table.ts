@@ -1,26 +1,26 @@
 /**
  * The service's endpoints and the instance-side match of a forwarded request to one of them.
  * The gateway already matched the request on its routing state; the instance matches again only
- * to find the handler and extract parameters. Templates are parsed by core's parsePathTemplate,
- * the same rules the gateway validates HELLO with.
+ * to find the handler and extract parameters. It uses the gateway's own RouteTable, so both
+ * sides agree on precedence (a literal segment beats a parameter, which beats a catch-all) and on
+ * normalisation (trailing and doubled slashes, decoding).
  */
-import { InvalidArgumentError, parsePathTemplate, type EndpointDescriptor, type HttpMethod, type TemplateSegment } from '@switchyard/core';
+import { InvalidArgumentError, RouteTable, parsePathTemplate, type EndpointDescriptor, type HttpMethod } from '@switchyard/core';
 import { DuplicateEndpointError } from './errors.js';
 import type { EndpointOptions, Handler } from './types.js';
-
-interface Endpoint {
-  readonly descriptor: EndpointDescriptor;
-  readonly segments: readonly TemplateSegment[];
-  readonly handler: Handler;
-}
 
 export type MatchResult =
   | { readonly kind: 'found'; readonly handler: Handler; readonly params: Readonly<Record<string, string>> }
   | { readonly kind: 'method-not-allowed'; readonly allow: readonly HttpMethod[] }
   | { readonly kind: 'not-found' };
 
+/** RouteTable groups endpoints by service and version; an instance is one of each. */
+const SELF = { service: 'self', version: '0.0.0' } as const;
+
 export class EndpointTable {
-  private readonly endpoints: Endpoint[] = [];
+  private readonly handlers = new Map<EndpointDescriptor, Handler>();
+  /** Built on the first match after an add(): endpoints are normally all added before start(). */
+  private table: RouteTable | undefined;
 
   add(method: HttpMethod, path: string, handler: Handler, options: EndpointOptions = {}): void {
     const segments = parsePathTemplate(path);
@@ -30,7 +30,7 @@ export class EndpointTable {
     if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1)) {
       throw InvalidArgumentError.format(`timeoutMs of ${method} ${path}`, 'a positive integer', timeoutMs);
     }
-    if (this.endpoints.some((e) => e.descriptor.method === method && e.descriptor.path === path)) throw new DuplicateEndpointError(method, path);
+    for (const d of this.handlers.keys()) if (d.method === method && d.path === path) throw new DuplicateEndpointError(method, path);
     const descriptor: EndpointDescriptor = {
       method,
       path,
@@ -38,53 +38,25 @@ export class EndpointTable {
       requiringClaims: requiringClaims.map((c) => (c.value === undefined ? { claim: c.claim } : { claim: c.claim, value: c.value })),
       streaming: false,
     };
-    this.endpoints.push({ descriptor, segments, handler });
+    this.handlers.set(descriptor, handler);
+    this.table = undefined;
   }
 
   descriptors(): EndpointDescriptor[] {
-    return this.endpoints.map((e) => e.descriptor);
+    return [...this.handlers.keys()];
   }
 
   match(method: HttpMethod, path: string): MatchResult {
-    const parts = path === '/' ? [] : path.slice(1).split('/');
-    const allow: HttpMethod[] = [];
-    for (const endpoint of this.endpoints) {
-      const params = matchSegments(endpoint.segments, parts);
-      if (params === undefined) continue;
-      if (endpoint.descriptor.method === method || (method === 'HEAD' && endpoint.descriptor.method === 'GET')) {
-        return { kind: 'found', handler: endpoint.handler, params };
-      }
-      allow.push(endpoint.descriptor.method);
+    this.table ??= new RouteTable([...this.handlers.keys()].map((endpoint, order) => ({ ...SELF, endpoint, order })));
+    let match = this.table.match(method, path);
+    // A HEAD the service did not declare is served by its GET handler (Node's HTTP stack drops the body).
+    if (match.kind !== 'found' && method === 'HEAD') {
+      const get = this.table.match('GET', path);
+      if (get.kind === 'found') match = get;
     }
-    return allow.length > 0 ? { kind: 'method-not-allowed', allow } : { kind: 'not-found' };
-  }
-}
-
-function matchSegments(segments: readonly TemplateSegment[], parts: readonly string[]): Record<string, string> | undefined {
-  const params: Record<string, string> = {};
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i] as TemplateSegment;
-    if (segment.kind === 'rest') {
-      const rest = parts.slice(i);
-      if (rest.length === 0 || rest[0] === '') return undefined;
-      params[segment.name] = rest.map(decode).join('/');
-      return params;
-    }
-    const part = parts[i];
-    if (part === undefined || part.length === 0) return undefined;
-    if (segment.kind === 'literal') {
-      if (part !== segment.value) return undefined;
-    } else {
-      params[segment.name] = decode(part);
-    }
-  }
-  return parts.length === segments.length ? params : undefined;
-}
-
-function decode(part: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return part;
+    if (match.kind !== 'found') return match;
+    const top = match.candidates[0];
+    const handler = top === undefined ? undefined : this.handlers.get(top.endpoint);
+    return handler === undefined || top === undefined ? { kind: 'not-found' } : { kind: 'found', handler, params: top.params };
   }
 }

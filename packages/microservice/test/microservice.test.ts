@@ -158,6 +158,19 @@ test('an unknown path answers 404 and a wrong method 405 with Allow', async () =
   await svc.stop();
 });
 
+test('the instance matches a path as the gateway does: literal before parameter, trailing and doubled slashes ignored', async () => {
+  const { svc, t } = make();
+  svc.get('/items/{id}', async (req) => ({ status: 200, json: { by: 'id', ...req.params } }));
+  svc.get('/items/special', async () => ({ status: 200, json: { by: 'literal' } }));
+  await svc.start();
+  assert.equal(json((await t.send({ path: '/items/special' })).body), { by: 'literal' }, 'registered second, still wins');
+  assert.equal(json((await t.send({ path: '/items/7' })).body), { by: 'id', id: '7' });
+  assert.equal(json((await t.send({ path: '/items/7/' })).body), { by: 'id', id: '7' });
+  assert.equal(json((await t.send({ path: '//items//special' })).body), { by: 'literal' });
+  assert.is((await t.send({ method: 'HEAD', path: '/items/7' })).status, 200, 'HEAD is served by GET');
+  await svc.stop();
+});
+
 test('HELLO carries the endpoints with timeouts, claims and an endpoints hash', async () => {
   const { svc, t } = make({ region: 'eu-west-1' });
   svc.get('/a/{id}', async () => ({ status: 200 }), { timeoutMs: 1_000, requiringClaims: [{ claim: 'scope', value: 'read' }] });

@@ -240,7 +240,7 @@ async function loop(
         const res = await gateway.dispatch(
           target,
           { method: 'POST', path: '/echo', query: '', headers: {}, body, deadline: Date.now() + 30_000, identity: null },
-          { signal },
+          {},
         );
         if (res.status !== 200 || res.body.length !== payloadBytes) errors++;
         latenciesMs.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -57,7 +57,7 @@ for (const type of ['tcp', 'tls'] as const) {
       await eventually(() => events.links.has(`sdk-${type}`), { within: 10_000, what: `HELLO over ${type}` });
       await eventually(() => events.frames.filter((f) => f.frame.type === 'HEARTBEAT').length >= 2, { within: 10_000, what: 'two heartbeats' });
       const target: DispatchTarget = events.target(`sdk-${type}`, type === 'tcp' ? TransportType.Tcp : TransportType.Tls);
-      const response = await gateway.dispatch(target, request('/items/42', 'payload'), { signal: new AbortController().signal });
+      const response = await gateway.dispatch(target, request('/items/42', 'payload'), {});
       assert.is(response.status, 201);
       assert.equal(JSON.parse(Buffer.from(response.body).toString()), { id: '42', body: 'payload', q: '1' });
       assert.is(response.instanceId, `sdk-${type}`);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  Cancellation,
   ERROR_CODES,
   TransportType,
   createGatewayTransports,
@@ -50,22 +51,22 @@ test('an SDK instance on a hub registers, answers, is cancelled, and says GOODBY
   await events.waitForHello('i-1');
   assert.is(events.hellos.get('i-1')?.link.transport, TransportType.InMemory);
 
-  const res = await gateway.dispatch(target('i-1'), req('/items/7'), { signal: new AbortController().signal });
+  const res = await gateway.dispatch(target('i-1'), req('/items/7'), {});
   assert.is(res.status, 200);
   assert.is(res.instanceId, 'i-1');
   assert.equal(JSON.parse(new TextDecoder().decode(res.body)), { id: '7' });
 
-  const controller = new AbortController();
-  const call = gateway.dispatch(target('i-1'), req('/wait'), { signal: controller.signal });
+  const controller = new Cancellation();
+  const call = gateway.dispatch(target('i-1'), req('/wait'), { cancellation: controller });
   await running.wait();
-  controller.abort('timeout');
+  controller.cancel('timeout');
   await rejectsWithCode(call, ERROR_CODES.RequestCancelled, 'the aborted dispatch');
   assert.is(reason, 'timeout');
 
   await svc.stop();
   await events.until(() => events.count('GOODBYE', 'i-1') === 1, 'GOODBYE');
   assert.equal(events.lostIds, ['i-1']);
-  await rejectsWithCode(gateway.dispatch(target('i-1'), req('/items/1'), { signal: new AbortController().signal }), ERROR_CODES.TransportFailure, 'a dispatch to a closed instance');
+  await rejectsWithCode(gateway.dispatch(target('i-1'), req('/items/1'), {}), ERROR_CODES.TransportFailure, 'a dispatch to a closed instance');
   await gateway.stop();
 });
 
@@ -81,7 +82,7 @@ test('a REQUEST past its deadline is not run', async () => {
     return { status: 200 };
   });
   await svc.start();
-  await rejectsWithCode(gateway.dispatch(target('i-2'), req('/x', -1), { signal: new AbortController().signal }), ERROR_CODES.TransportFailure, 'an expired REQUEST');
+  await rejectsWithCode(gateway.dispatch(target('i-2'), req('/x', -1), {}), ERROR_CODES.TransportFailure, 'an expired REQUEST');
   assert.is(ran, 0);
   await svc.stop();
   await gateway.stop();

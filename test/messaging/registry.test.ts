@@ -37,7 +37,7 @@ test('a messaging entry on the memory backend builds a gateway and an instance s
     gateway.dispatch(
       { instanceId: 'i-1', service: 'svc', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('svc', '1.0.0') } },
       { method: 'GET', path: '/p', query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, identity: null },
-      { signal: new AbortController().signal, requestId: newFrameId() },
+      { requestId: newFrameId() },
     ),
     10_000,
     'RESPONSE',

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  Cancellation,
   ERROR_CODES,
   ManualClock,
   MessagingGatewayTransport,
@@ -144,7 +145,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     const gw = await gateway(env, w);
     await service(env, w, 'echo-a');
     await gw.events.waitForHello('echo-a');
-    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/world'), { signal: new AbortController().signal }), 10_000, 'RESPONSE');
+    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/world'), {}), 10_000, 'RESPONSE');
     assert.is(res.status, 200);
     assert.is(res.instanceId, 'echo-a');
     assert.is(res.headers['content-type'], 'application/json');
@@ -161,8 +162,8 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     const n = 50;
     const calls = [];
     for (let i = 0; i < n; i++) {
-      calls.push(a.transport.dispatch(target('echo-a'), req(w.clock, `/hello/a${i}`), { signal: new AbortController().signal }));
-      calls.push(b.transport.dispatch(target('echo-a'), req(w.clock, `/hello/b${i}`), { signal: new AbortController().signal }));
+      calls.push(a.transport.dispatch(target('echo-a'), req(w.clock, `/hello/a${i}`), {}));
+      calls.push(b.transport.dispatch(target('echo-a'), req(w.clock, `/hello/b${i}`), {}));
     }
     const results = await within(Promise.all(calls), 20_000, `${2 * n} responses`);
     results.forEach((res, i) => {
@@ -194,7 +195,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     await service(env, w, 'echo-b', { '/slow': slow }, { concurrency: 1 });
     await gw.events.waitForHello('echo-a');
     await gw.events.waitForHello('echo-b');
-    const calls = Array.from({ length: 10 }, () => gw.transport.dispatch(target('echo-a'), req(w.clock, '/slow'), { signal: new AbortController().signal }));
+    const calls = Array.from({ length: 10 }, () => gw.transport.dispatch(target('echo-a'), req(w.clock, '/slow'), {}));
     await started.wait(10_000);
     release();
     const results = await within(Promise.all(calls), 20_000, '10 responses');
@@ -219,10 +220,10 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       }).then(() => gw.events.waitForHello('echo-a'));
     });
     await gw.events.waitForHello('echo-a');
-    const controller = new AbortController();
-    const call = gw.transport.dispatch(target('echo-a'), req(w.clock, '/wait'), { signal: controller.signal });
+    const controller = new Cancellation();
+    const call = gw.transport.dispatch(target('echo-a'), req(w.clock, '/wait'), { cancellation: controller });
     await running.wait(10_000);
-    controller.abort('client-disconnected');
+    controller.cancel('client-disconnected');
     await rejectsWithCode(call, ERROR_CODES.RequestCancelled, 'the aborted dispatch');
     await within(aborted, 10_000, 'the handler to see the CANCEL');
     assert.is(abortedWith, 'client-disconnected');
@@ -254,11 +255,11 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       { concurrency: 1 },
     );
     await gw.events.waitForHello('echo-a');
-    const held = gw.transport.dispatch(target('echo-a'), req(w.clock, '/hold'), { signal: new AbortController().signal });
+    const held = gw.transport.dispatch(target('echo-a'), req(w.clock, '/hold'), {});
     await running.wait(10_000);
-    const controller = new AbortController();
-    const queued = gw.transport.dispatch(target('echo-a'), req(w.clock, '/count'), { signal: controller.signal });
-    controller.abort('client-disconnected');
+    const controller = new Cancellation();
+    const queued = gw.transport.dispatch(target('echo-a'), req(w.clock, '/count'), { cancellation: controller });
+    controller.cancel('client-disconnected');
     await rejectsWithCode(queued, ERROR_CODES.RequestCancelled, 'the cancelled dispatch');
     await eventually(() => transport.metrics().cancels === 1, { within: 10_000, what: 'the instance to receive the CANCEL' });
     finish();
@@ -364,7 +365,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     await service(env, w, 'echo-a');
     await gw.events.waitForHello('echo-a');
     const requestId = newFrameId();
-    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/x'), { signal: new AbortController().signal, requestId }), 10_000, 'RESPONSE');
+    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/x'), { requestId }), 10_000, 'RESPONSE');
     const responses = gw.factory.queue<Frame>(gatewayResponsesQueue('gw-1'), { codec: frameCodec });
     const again = { v: 1 as const, type: 'RESPONSE' as const, id: requestId, sentAt: w.clock.now(), payload: res };
     await responses.enqueue(again);
@@ -394,7 +395,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     // Fan-out queues: each subscriber group dead-letters its own copy, so at least one.
     await eventually(async () => (await dlq(GATEWAY_CONTROL_QUEUE)) >= 1, { within: 10_000, what: 'gateway.control: dead letter' });
     await eventually(async () => (await dlq(serviceControlQueue(SERVICE))) >= 1, { within: 10_000, what: 'service control: dead letter' });
-    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/after'), { signal: new AbortController().signal }), 10_000, 'RESPONSE after the poison');
+    const res = await within(gw.transport.dispatch(target('echo-a'), req(w.clock, '/hello/after'), {}), 10_000, 'RESPONSE after the poison');
     assert.is(res.status, 200);
   });
 
@@ -411,7 +412,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       },
     });
     await gw.events.waitForHello('echo-a');
-    const call = gw.transport.dispatch(target('echo-a'), req(w.clock, '/hold'), { signal: new AbortController().signal });
+    const call = gw.transport.dispatch(target('echo-a'), req(w.clock, '/hold'), {});
     await running.wait(10_000);
     const stopped = svc.stop();
     await gw.events.until(() => gw.events.count('GOODBYE', 'echo-a') === 1, 'GOODBYE');
@@ -436,7 +437,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       await clock.advance(5_000);
       await second.events.waitForHello('echo-a');
       assert.is(second.events.count('HEARTBEAT', 'echo-a'), 1, 'one heartbeat was enough');
-      const res = await within(second.transport.dispatch(target('echo-a'), req(clock, '/hello/again'), { signal: new AbortController().signal }), 10_000, 'RESPONSE');
+      const res = await within(second.transport.dispatch(target('echo-a'), req(clock, '/hello/again'), {}), 10_000, 'RESPONSE');
       assert.is(res.status, 200);
     });
 
@@ -477,14 +478,14 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
         },
       });
       await gw.events.waitForHello('echo-a');
-      const controller = new AbortController();
-      const call = gw.transport.dispatch(target('echo-a'), req(clock, '/wait', 1_000), { signal: controller.signal });
+      const controller = new Cancellation();
+      const call = gw.transport.dispatch(target('echo-a'), req(clock, '/wait', 1_000), { cancellation: controller });
       await running.wait(10_000);
       await clock.advance(1_200);
       await aborted.wait(10_000);
       assert.is(reason, 'timeout');
       await eventually(() => transport.metrics().aborted === 1, { within: 5_000, what: 'the aborted count' });
-      controller.abort('timeout');
+      controller.cancel('timeout');
       await rejectsWithCode(call, ERROR_CODES.RequestCancelled, 'the timed-out dispatch');
       assert.is(gw.transport.metrics().droppedResponses, 0, 'no RESPONSE was sent for the aborted handler');
     });
@@ -498,7 +499,7 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       assert.is(second.events.hellos.size, 0, 'the new node starts empty');
       await second.events.waitForHello('echo-a', 10_000);
       assert.ok(second.events.count('HEARTBEAT', 'echo-a') <= 2, `HELLO came after the first heartbeat the node saw (saw ${second.events.count('HEARTBEAT', 'echo-a')})`);
-      const res = await within(second.transport.dispatch(target('echo-a'), req(w.clock, '/hello/again'), { signal: new AbortController().signal }), 10_000, 'RESPONSE');
+      const res = await within(second.transport.dispatch(target('echo-a'), req(w.clock, '/hello/again'), {}), 10_000, 'RESPONSE');
       assert.is(res.status, 200);
     });
   }

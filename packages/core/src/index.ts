@@ -137,6 +137,7 @@ export {
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';
+export { Cancellation, type CancelListener } from './transport/cancellation.js';
 export {
   createGatewayTransports,
   createInstanceTransport,

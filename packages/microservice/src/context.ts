@@ -3,7 +3,7 @@
  * it, and a request should allocate little. Signals that were handed out are tracked so a drain
  * timeout can abort them.
  */
-import type { RequestFrame } from '@switchyard/core';
+import type { Cancellation, RequestFrame } from '@switchyard/core';
 import type { ServiceContext, ServiceResponse } from './types.js';
 
 export class RequestContext implements ServiceContext {
@@ -11,7 +11,7 @@ export class RequestContext implements ServiceContext {
 
   constructor(
     private readonly frame: RequestFrame,
-    private readonly transportSignal: AbortSignal,
+    private readonly cancellation: Cancellation,
     readonly instanceId: string,
     /** Where handed-out controllers are registered (and removed by the caller when the handler ends). */
     private readonly exposed: Set<AbortController>,
@@ -20,9 +20,11 @@ export class RequestContext implements ServiceContext {
   get signal(): AbortSignal {
     if (this.own === undefined) {
       const controller = new AbortController();
-      const source = this.transportSignal;
-      if (source.aborted) controller.abort(source.reason);
-      else source.addEventListener('abort', () => controller.abort(source.reason), { once: true });
+      // Its own controller, not the transport's signal: a drain timeout aborts what handlers were
+      // given ('shutdown') without cancelling the request on the transport.
+      const source = this.cancellation;
+      if (source.reason !== undefined) controller.abort(source.reason);
+      else source.onCancel((reason) => controller.abort(reason));
       this.exposed.add(controller);
       this.own = controller;
     }

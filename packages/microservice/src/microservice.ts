@@ -5,6 +5,7 @@
 import {
   computeEndpointsHash,
   hasCode,
+  type Cancellation,
   type HelloPayload,
   type HttpMethod,
   type InstanceStatus,
@@ -90,7 +91,7 @@ export class Microservice {
       endpointsHash: this.endpointsHash,
     };
     try {
-      await transport.start(hello, (frame, signal) => this.handle(frame, signal));
+      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation));
     } catch (err) {
       this.state = 'stopped';
       throw err;
@@ -154,7 +155,7 @@ export class Microservice {
       .catch((err: unknown) => this.options.logger.warn({ err }, 'HEARTBEAT could not be sent'));
   }
 
-  private async handle(frame: RequestFrame, signal: AbortSignal): Promise<Answer> {
+  private async handle(frame: RequestFrame, cancellation: Cancellation): Promise<Answer> {
     const { method, path } = frame.payload;
     const match = this.endpoints.match(method, path);
     if (match.kind === 'not-found') return errorAnswer(404, 'SY_SERVICE_NO_ENDPOINT', `no endpoint matches ${method} ${path}`, frame.id);
@@ -162,7 +163,7 @@ export class Microservice {
       return errorAnswer(405, 'SY_SERVICE_METHOD_NOT_ALLOWED', `${method} is not allowed on ${path}`, frame.id, { allow: match.allow.join(', ') });
     }
     this.inFlight += 1;
-    const ctx = new RequestContext(frame, signal, this.options.instanceId, this.exposed);
+    const ctx = new RequestContext(frame, cancellation, this.options.instanceId, this.exposed);
     try {
       const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params), ctx);
       this.handled += 1;

@@ -6,6 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
+  Cancellation,
   ERROR_CODES,
   ManualClock,
   TransportType,
@@ -46,7 +47,7 @@ class RecordingTransport implements InstanceTransport {
   }
 
   /** Runs a REQUEST through the service's handler as a transport would. */
-  send(payload: Partial<RequestPayload> & { path: string }, signal = new AbortController().signal) {
+  send(payload: Partial<RequestPayload> & { path: string }, cancellation = new Cancellation()) {
     const frame: RequestFrame = {
       v: 1,
       type: 'REQUEST',
@@ -63,7 +64,7 @@ class RecordingTransport implements InstanceTransport {
         ...payload,
       },
     };
-    return (this.handle as InstanceRequestHandler)(frame, signal);
+    return (this.handle as InstanceRequestHandler)(frame, cancellation);
   }
 }
 
@@ -253,9 +254,9 @@ test('the transport signal (CANCEL or deadline) reaches ctx.signal', async () =>
     return { status: 499 };
   });
   await svc.start();
-  const controller = new AbortController();
-  const call = t.send({ path: '/wait' }, controller.signal);
-  controller.abort('client-disconnected');
+  const controller = new Cancellation();
+  const call = t.send({ path: '/wait' }, controller);
+  controller.cancel('client-disconnected');
   await call;
   assert.is(reason, 'client-disconnected');
   await svc.stop();
@@ -322,7 +323,7 @@ test('the README example runs: config file, a path parameter, a 202 for long wor
     (gateway as NonNullable<typeof gateway>).dispatch(
       target,
       { method, path, query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, identity: null },
-      { signal: new AbortController().signal },
+      {},
     );
   const invoice = await within(call('GET', '/invoices/42'), 10_000, 'GET /invoices/42');
   assert.equal(json(invoice.body), { id: '42', by: svc.instanceId });

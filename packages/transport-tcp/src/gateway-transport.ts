@@ -7,7 +7,6 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import {
-  CANCEL_REASONS,
   hasCode,
   makeFrame,
   withReplyTo,
@@ -16,7 +15,8 @@ import {
   TransportClosedError,
   TransportFailureError,
   TransportType,
-  type CancelReason,
+  type CancelListener,
+  type Cancellation,
   type DispatchOptions,
   type DispatchTarget,
   type Frame,
@@ -75,11 +75,9 @@ interface Pending {
   readonly instanceId: string;
   readonly resolve: (response: ResponsePayload) => void;
   readonly reject: (err: Error) => void;
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
+  readonly cancellation: Cancellation | undefined;
+  readonly onCancel: CancelListener | undefined;
 }
-
-const CANCEL_REASON_SET = new Set<string>(CANCEL_REASONS);
 
 export class TcpGatewayTransport implements GatewayTransport {
   readonly type: TransportType;
@@ -162,8 +160,8 @@ export class TcpGatewayTransport implements GatewayTransport {
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
     if (this.state === 'stopped') return Promise.reject(new TransportClosedError(this.type, 'dispatch'));
     const id = options.requestId ?? newFrameId();
-    const { signal } = options;
-    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReason(signal.reason)));
+    const { cancellation } = options;
+    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(id, cancellation.reason));
     const link = this.links.get(target.link.address);
     if (link === undefined || !link.connection.isOpen()) {
       return Promise.reject(
@@ -173,17 +171,19 @@ export class TcpGatewayTransport implements GatewayTransport {
     if (this.pending.has(id)) return Promise.reject(new TransportFailureError(this.type, `request id ${id} is already in flight`));
     const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
     return new Promise<ResponsePayload>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (!this.finish(id)) return;
-        const reason = cancelReason(signal.reason);
-        this.counters.cancels += 1;
-        link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
-        reject(new RequestCancelledError(id, reason));
-      };
-      const entry: Pending = { id, link, instanceId: target.instanceId, resolve, reject, signal, onAbort };
+      let onCancel: CancelListener | undefined;
+      if (cancellation !== undefined) {
+        onCancel = (reason) => {
+          if (!this.finish(id)) return;
+          this.counters.cancels += 1;
+          link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
+          reject(new RequestCancelledError(id, reason));
+        };
+        cancellation.onCancel(onCancel);
+      }
+      const entry: Pending = { id, link, instanceId: target.instanceId, resolve, reject, cancellation, onCancel };
       this.pending.set(id, entry);
       link.requests.add(id);
-      signal.addEventListener('abort', onAbort, { once: true });
       this.counters.dispatched += 1;
       link.connection.send(frame).catch((err: unknown) => {
         if (!this.finish(id)) return;
@@ -363,14 +363,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     if (entry === undefined) return false;
     this.pending.delete(id);
     entry.link.requests.delete(id);
-    entry.signal.removeEventListener('abort', entry.onAbort);
+    if (entry.onCancel !== undefined) entry.cancellation?.offCancel(entry.onCancel);
     return true;
   }
-}
-
-function cancelReason(reason: unknown): CancelReason {
-  if (typeof reason === 'string' && CANCEL_REASON_SET.has(reason)) return reason as CancelReason;
-  const nested = (reason as { reason?: unknown } | null)?.reason;
-  if (typeof nested === 'string' && CANCEL_REASON_SET.has(nested)) return nested as CancelReason;
-  return 'client-disconnected';
 }

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import {
+  Cancellation,
   encodeFrame,
   makeFrame,
   silentLogger,
@@ -85,9 +86,7 @@ dispatch('a dispatched REQUEST runs on the instance and its RESPONSE resolves th
       seen = req;
       return echo(req, signal);
     });
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'hello'), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'hello'), {});
     assert.is(response.status, 200);
     assert.is(Buffer.from(response.body).toString(), 'hello');
     assert.is(response.instanceId, 'i-1');
@@ -105,7 +104,7 @@ dispatch('500 concurrent requests over one connection each get their own respons
     const target = pair.events.target('i-1', TransportType.Tcp);
     const bodies = Array.from({ length: 500 }, (_, i) => `body-${i}-${'x'.repeat(i)}`);
     const responses = await Promise.all(
-      bodies.map((b) => pair.gateway.dispatch(target, requestTo('/echo', b), { signal: new AbortController().signal })),
+      bodies.map((b) => pair.gateway.dispatch(target, requestTo('/echo', b), {})),
     );
     const mismatched = responses.map((r, i) => (Buffer.from(r.body).toString() === bodies[i] ? -1 : i)).filter((i) => i >= 0);
     assert.equal(mismatched, [], 'responses matched to the wrong requests');
@@ -121,9 +120,7 @@ dispatch('a 4 MiB body travels both ways intact', async () => {
     await pair.addInstance('i-1');
     const body = Buffer.alloc(4 * 1024 * 1024);
     for (let i = 0; i < body.length; i++) body[i] = i % 251;
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', body), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', body), {});
     assert.ok(Buffer.from(response.body).equals(body), 'body changed in transit');
   } finally {
     await pair.close();
@@ -140,8 +137,9 @@ cancel('aborting a dispatch sends CANCEL: the handler signal aborts with the rea
     const aborted = new Latch(1, 'handler signal aborted');
     let reason: unknown;
     const started = new Latch(1, 'handler started');
-    await pair.addInstance('i-1', (_req, signal) => {
+    await pair.addInstance('i-1', (_req, cancellation) => {
       started.count();
+      const signal = cancellation.signal;
       return new Promise((_resolve, reject) => {
         signal.addEventListener('abort', () => {
           reason = signal.reason;
@@ -150,10 +148,10 @@ cancel('aborting a dispatch sends CANCEL: the handler signal aborts with the rea
         });
       });
     });
-    const controller = new AbortController();
-    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow'), { signal: controller.signal });
+    const controller = new Cancellation();
+    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow'), { cancellation: controller });
     await started.wait(10_000);
-    controller.abort('timeout');
+    controller.cancel('timeout');
     await rejectsWithCode(pending, 'SY_TRANSPORT_REQUEST_CANCELLED', 'the aborted dispatch');
     await aborted.wait(10_000);
     assert.is(reason, 'timeout');
@@ -171,10 +169,10 @@ cancel('a REQUEST whose deadline has passed is dropped by the instance without r
       runs += 1;
       return echo(req, signal);
     });
-    const controller = new AbortController();
-    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'late', -1_000), { signal: controller.signal });
+    const controller = new Cancellation();
+    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'late', -1_000), { cancellation: controller });
     await eventually(() => instance.metrics().expired === 1, { within: 10_000, what: 'the instance to drop the expired REQUEST' });
-    controller.abort('timeout');
+    controller.cancel('timeout');
     await rejectsWithCode(pending, 'SY_TRANSPORT_REQUEST_CANCELLED');
     assert.is(runs, 0, 'the handler must not run for an expired REQUEST');
   } finally {
@@ -187,8 +185,9 @@ cancel('the instance aborts a running handler when its deadline passes', async (
   try {
     const aborted = new Latch(1, 'handler aborted at deadline');
     let reason: unknown;
-    await pair.addInstance('i-1', (_req, signal) =>
+    await pair.addInstance('i-1', (_req, cancellation) =>
       new Promise((_resolve, reject) => {
+        const signal = cancellation.signal;
         signal.addEventListener('abort', () => {
           reason = signal.reason;
           aborted.count();
@@ -196,11 +195,11 @@ cancel('the instance aborts a running handler when its deadline passes', async (
         });
       }),
     );
-    const controller = new AbortController();
-    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow', '', 300), { signal: controller.signal });
+    const controller = new Cancellation();
+    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow', '', 300), { cancellation: controller });
     await aborted.wait(10_000);
     assert.is(reason, 'timeout');
-    controller.abort('timeout');
+    controller.cancel('timeout');
     await rejectsWithCode(pending, 'SY_TRANSPORT_REQUEST_CANCELLED');
   } finally {
     await pair.close();
@@ -213,9 +212,7 @@ cancel('GOODBYE reaches the gateway, and a REQUEST that crosses it is answered 5
     const instance = await pair.addInstance('i-1');
     await instance.goodbye();
     await eventually(() => pair.events.frames.some((f) => f.frame.type === 'GOODBYE'), { within: 10_000, what: 'GOODBYE at the gateway' });
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'x'), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'x'), {});
     assert.is(response.status, 503);
     assert.match(Buffer.from(response.body).toString(), /SY_INSTANCE_DRAINING/);
   } finally {
@@ -256,7 +253,7 @@ faults('a closed instance connection reports the instance lost at once and fails
       started.count();
       return new Promise(() => undefined);
     });
-    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow'), { signal: new AbortController().signal });
+    const pending = pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/slow'), {});
     const failed = rejectsWithCode(pending, 'SY_TRANSPORT_FAILURE', 'the in-flight request');
     await started.wait(10_000);
     await instance.close();
@@ -264,7 +261,7 @@ faults('a closed instance connection reports the instance lost at once and fails
     assert.match(err.message, /lost while request/);
     await eventually(() => pair.events.lostInstances.some((l) => l.instanceId === 'i-1'), { within: 5_000, what: 'lost(i-1)' });
     await rejectsWithCode(
-      pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo'), { signal: new AbortController().signal }),
+      pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo'), {}),
       'SY_TRANSPORT_FAILURE',
       'a dispatch to the closed connection',
     );
@@ -282,9 +279,7 @@ faults('the instance reconnects after the gateway restarts on the same port and 
   const second = await startPair({}, port);
   try {
     await eventually(() => second.events.hellos('i-1') === 1, { within: 15_000, what: 'HELLO on the restarted gateway' });
-    const response = await second.gateway.dispatch(second.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'again'), {
-      signal: new AbortController().signal,
-    });
+    const response = await second.gateway.dispatch(second.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'again'), {});
     assert.is(Buffer.from(response.body).toString(), 'again');
     assert.ok(instance.metrics().connects >= 2, 'the instance connected twice');
   } finally {
@@ -330,9 +325,7 @@ faults('garbage bytes close only the connection that sent them; the instance kee
     const closed = once(raw, 'close');
     raw.write(Buffer.concat([Buffer.from([0, 0, 0, 9]), Buffer.from('not-frame')]));
     await closed;
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'still'), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'still'), {});
     assert.is(Buffer.from(response.body).toString(), 'still');
   } finally {
     await pair.close();
@@ -349,9 +342,7 @@ faults('a length prefix over maxFrameBytes closes that connection before its bod
     prefix.writeUInt32BE(4097, 0);
     raw.write(prefix);
     await closed;
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'ok'), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'ok'), {});
     assert.is(Buffer.from(response.body).toString(), 'ok');
   } finally {
     await pair.close();
@@ -363,13 +354,11 @@ faults('a REQUEST larger than maxFrameBytes fails that dispatch with SY_TRANSPOR
   try {
     await pair.addInstance('i-1', echo, { maxFrameBytes: 4096 });
     const err = await rejectsWithCode(
-      pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', Buffer.alloc(10_000)), { signal: new AbortController().signal }),
+      pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', Buffer.alloc(10_000)), {}),
       'SY_TRANSPORT_FAILURE',
     );
     assert.match(err.message, /maxFrameBytes/);
-    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'small'), {
-      signal: new AbortController().signal,
-    });
+    const response = await pair.gateway.dispatch(pair.events.target('i-1', TransportType.Tcp), requestTo('/echo', 'small'), {});
     assert.is(Buffer.from(response.body).toString(), 'small');
   } finally {
     await pair.close();
@@ -445,12 +434,12 @@ faults('stop() fails waiting dispatches with SY_TRANSPORT_CLOSED, and later disp
     return new Promise(() => undefined);
   });
   const target = pair.events.target('i-1', TransportType.Tcp);
-  const pending = pair.gateway.dispatch(target, requestTo('/slow'), { signal: new AbortController().signal });
+  const pending = pair.gateway.dispatch(target, requestTo('/slow'), {});
   const closed = rejectsWithCode(pending, 'SY_TRANSPORT_CLOSED');
   await started.wait(10_000);
   await pair.gateway.stop();
   await closed;
-  await rejectsWithCode(pair.gateway.dispatch(target, requestTo('/echo'), { signal: new AbortController().signal }), 'SY_TRANSPORT_CLOSED');
+  await rejectsWithCode(pair.gateway.dispatch(target, requestTo('/echo'), {}), 'SY_TRANSPORT_CLOSED');
   assert.not.ok(pair.gateway.isReady());
   await pair.close();
 });

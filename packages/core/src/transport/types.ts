@@ -12,6 +12,7 @@ import type {
   RequestPayload,
   ResponsePayload,
 } from '../protocol/frames.js';
+import type { Cancellation } from './cancellation.js';
 
 export enum TransportType {
   /** Gateway and instance in one process, frames passed by reference (tests, embedding). */
@@ -48,8 +49,12 @@ export interface GatewayTransportEvents {
 export interface DispatchOptions {
   /** Correlation id of the REQUEST (generated if absent). */
   readonly requestId?: string;
-  /** Aborting sends CANCEL with `signal.reason` (a CancelReason) and rejects with SY_TRANSPORT_REQUEST_CANCELLED. */
-  readonly signal: AbortSignal;
+  /**
+   * Cancelling it sends CANCEL with its reason and rejects the dispatch with
+   * SY_TRANSPORT_REQUEST_CANCELLED. Without one the request can only end by its RESPONSE, a
+   * transport failure, or stop().
+   */
+  readonly cancellation?: Cancellation;
 }
 
 /** The gateway side of a router transport. */
@@ -71,8 +76,11 @@ export interface GatewayTransport {
   stop(): Promise<void>;
 }
 
-/** Runs one REQUEST on the instance. `signal` aborts on CANCEL or when the deadline passes. */
-export type InstanceRequestHandler = (request: RequestFrame, signal: AbortSignal) => Promise<Omit<ResponsePayload, 'instanceId'>>;
+/**
+ * Runs one REQUEST on the instance. `cancellation` is cancelled on CANCEL or when the deadline
+ * passes; its `signal` (made on first read) is what a handler hands to APIs that take an AbortSignal.
+ */
+export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation) => Promise<Omit<ResponsePayload, 'instanceId'>>;
 
 /** The instance side of a router transport. */
 export interface InstanceTransport {

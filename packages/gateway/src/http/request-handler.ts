@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   hasCode,
   ERROR_CODES,
-  type CancelReason,
+  Cancellation,
   type Clock,
   type DispatchTarget,
   type EndpointDescriptor,
@@ -31,7 +31,7 @@ import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
-import { Deadlines } from './deadlines.js';
+import { InFlightRequests, type InFlightEntry } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
 export interface RequestPathDeps {
@@ -51,52 +51,13 @@ export interface RequestPathDeps {
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-/**
- * Tracks in-flight dispatches so shutdown can wait for them, or answer them 503 when the grace
- * period ends (the transports' stop() then CANCELs what they still carry).
- */
-export class InFlightRequests {
-  private readonly requests = new Map<AbortController, () => void>();
-  private idleWaiters: Array<() => void> = [];
-
-  get size(): number {
-    return this.requests.size;
-  }
-
-  /** `answerShuttingDown` answers the client 503 without waiting for the dispatch to settle. */
-  add(c: AbortController, answerShuttingDown: () => void): void {
-    this.requests.set(c, answerShuttingDown);
-  }
-
-  delete(c: AbortController): void {
-    this.requests.delete(c);
-    if (this.requests.size === 0 && this.idleWaiters.length > 0) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
-  }
-
-  /** Resolves once nothing is in flight. */
-  idle(): Promise<void> {
-    if (this.requests.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  /** Answers every in-flight client 503 SY_GATEWAY_SHUTTING_DOWN now. */
-  answerAllShuttingDown(): void {
-    for (const answer of this.requests.values()) answer();
-  }
-}
-
 /** How long the rest of an oversized body is drained before the connection is cut. */
 const BODY_LINGER_MS = 5_000;
 
 const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
 export class RequestPath {
-  readonly inFlight = new InFlightRequests();
-  private readonly deadlines: Deadlines;
+  readonly inFlight: InFlightRequests;
   private draining = false;
   private readonly requestIdHeader: string;
   private readonly maxBodyBytes: number;
@@ -117,12 +78,12 @@ export class RequestPath {
     this.region = deps.config.node.region;
     this.logRequests = deps.config.log.requests;
     this.retryAfter = '1';
-    this.deadlines = new Deadlines(deps.clock);
+    this.inFlight = new InFlightRequests(deps.clock);
   }
 
   /** Stops the deadline tick (after in-flight requests have settled). */
   close(): void {
-    this.deadlines.stop();
+    this.inFlight.stop();
   }
 
   /** From now on every new request gets 503 SY_GATEWAY_SHUTTING_DOWN with `Connection: close`. */
@@ -151,7 +112,8 @@ export class RequestPath {
 
     if (deps.operations(path, req, res)) return;
 
-    const requestId = readRequestId(req.headers[this.requestIdHeader]) ?? newRequestId();
+    const clientRequestId = readRequestId(req.headers[this.requestIdHeader]);
+    const requestId = clientRequestId ?? newRequestId();
     deps.metrics.requestStarted();
     if (this.draining) {
       res.shouldKeepAlive = false;
@@ -183,7 +145,9 @@ export class RequestPath {
     const endpoint = candidate.endpoint;
     const route = this.routeOf(endpoint);
 
-    const auth = await deps.authenticator.authenticate(headerValue(req.headers.authorization));
+    // No promise to await when there is no token to verify (awaiting a plain value still costs a tick).
+    const authenticating = deps.authenticator.authenticate(headerValue(req.headers.authorization));
+    const auth = authenticating instanceof Promise ? await authenticating : authenticating;
     if (auth.kind === 'invalid') {
       this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
@@ -226,7 +190,8 @@ export class RequestPath {
     }
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
 
-    const body = await readBody(req, this.maxBodyBytes);
+    const reading = readBody(req, this.maxBodyBytes);
+    const body = reading instanceof Promise ? await reading : reading;
     if (body.kind === 'too-large') {
       this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);
       this.discardRest(req, res);
@@ -247,33 +212,27 @@ export class RequestPath {
       deadline: deps.clock.now() + timeoutMs,
       identity,
     };
-    const abort = new AbortController();
-    let answered = false;
-    this.inFlight.add(abort, () => {
-      if (answered) return;
-      answered = true;
-      res.shouldKeepAlive = false;
-      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, route, target.link.transport, started, { 'retry-after': this.retryAfter });
-    });
-    this.deadlines.add(abort, payload.deadline);
+    const exchange = new Exchange(this, res, requestId, route, target.link.transport, started, payload.deadline);
+    this.inFlight.add(exchange);
     const dispatched = deps.routing.beginDispatch(target.instanceId);
-    const onClose = (): void => {
-      if (!res.writableFinished) abort.abort('client-disconnected' satisfies CancelReason);
-    };
-    res.once('close', onClose);
+    res.on('close', exchange.onClose);
     let response: ResponsePayload;
     try {
-      response = await transport.dispatch(target, payload, { signal: abort.signal });
+      // An id the gateway made is a fresh frame id and serves as the REQUEST's correlation id
+      // too; a client's id may repeat, so its REQUEST gets a fresh one.
+      response = await transport.dispatch(target, payload, {
+        cancellation: exchange.cancellation,
+        requestId: clientRequestId === undefined ? requestId : undefined,
+      });
     } catch (err) {
-      if (!answered) this.dispatchFailed(err, abort.signal, res, requestId, route, target.link.transport, started, target.instanceId);
+      if (!exchange.answered) this.dispatchFailed(err, exchange.cancellation, res, requestId, route, target.link.transport, started, target.instanceId);
       return;
     } finally {
-      this.deadlines.remove(abort);
       dispatched();
-      this.inFlight.delete(abort);
-      res.off('close', onClose);
+      this.inFlight.delete(exchange);
+      res.off('close', exchange.onClose);
     }
-    if (answered) return;
+    if (exchange.answered) return;
     // The instance also stops at the deadline and may answer (e.g. 499) a moment before our tick
     // fires: past the deadline the answer is 504, whatever arrived (SPEC §6).
     if (deps.clock.now() >= payload.deadline) {
@@ -317,7 +276,7 @@ export class RequestPath {
 
   private dispatchFailed(
     err: unknown,
-    signal: AbortSignal,
+    cancellation: Cancellation,
     res: ServerResponse,
     requestId: string,
     route: string,
@@ -325,8 +284,8 @@ export class RequestPath {
     started: number,
     instanceId: string,
   ): void {
-    if (signal.aborted || hasCode(err, ERROR_CODES.RequestCancelled)) {
-      const reason = signal.aborted ? String(signal.reason) : 'cancelled';
+    if (cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
+      const reason = cancellation.reason ?? 'cancelled';
       if (reason === 'timeout') {
         this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, transport, started);
       } else {
@@ -338,7 +297,8 @@ export class RequestPath {
     this.fail(res, 'SY_GATEWAY_BAD_GATEWAY', requestId, route, transport, started);
   }
 
-  private fail(
+  /** @internal Exchange answers through this. */
+  fail(
     res: ServerResponse,
     code: GatewayHttpErrorCode,
     requestId: string,
@@ -407,4 +367,38 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function errorFields(err: unknown): Record<string, unknown> {
   if (err instanceof Error) return { message: err.message, code: (err as { code?: unknown }).code, name: err.name };
   return { message: String(err) };
+}
+
+/**
+ * One dispatched request while the gateway waits for its answer: its cancellation (cancelled by
+ * the deadline tick, a client disconnect, or shutdown) and what the shutdown path needs to answer
+ * the client itself. One object per request instead of a controller, a Map entry per tracker and
+ * a closure per hook.
+ */
+class Exchange implements InFlightEntry {
+  readonly cancellation = new Cancellation();
+  /** True once the shutdown path answered the client; the dispatch's outcome is then ignored. */
+  answered = false;
+
+  constructor(
+    private readonly path: RequestPath,
+    private readonly res: ServerResponse,
+    private readonly requestId: string,
+    private readonly route: string,
+    private readonly transport: string,
+    private readonly started: number,
+    readonly deadline: number,
+  ) {}
+
+  /** The response's 'close' listener: a client gone before its answer cancels the dispatch. */
+  readonly onClose = (): void => {
+    if (!this.res.writableFinished) this.cancellation.cancel('client-disconnected');
+  };
+
+  answerShuttingDown(): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.res.shouldKeepAlive = false;
+    this.path.fail(this.res, 'SY_GATEWAY_SHUTTING_DOWN', this.requestId, this.route, this.transport, this.started, { 'retry-after': '1' });
+  }
 }

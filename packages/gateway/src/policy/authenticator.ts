@@ -18,8 +18,11 @@ export type AuthOutcome =
   | { readonly kind: 'invalid'; readonly reason: string };
 
 export interface Authenticator {
-  /** Verifies the `authorization` header value (Bearer token) if any. */
-  authenticate(authorization: string | undefined): Promise<AuthOutcome>;
+  /**
+   * Verifies the `authorization` header value (Bearer token) if any. Answers directly, without a
+   * promise, when there is nothing to verify (no header, or no verifier configured).
+   */
+  authenticate(authorization: string | undefined): AuthOutcome | Promise<AuthOutcome>;
 }
 
 type Key = Uint8Array | KeyObject | JWTVerifyGetKey;
@@ -39,11 +42,12 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
             claims: Object.freeze({}),
           }),
         };
-  const jwt = auth.jwt;
-  if (jwt === undefined) {
+  const jwtConfig = auth.jwt;
+  if (jwtConfig === undefined) {
     // No verifier configured: a bearer token cannot be checked, so it grants nothing.
-    return { authenticate: () => Promise.resolve(anonymous) };
+    return { authenticate: () => anonymous };
   }
+  const jwt: JwtConfig = jwtConfig;
   const key = await loadKey(jwt);
   const options: JWTVerifyOptions = {
     ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
@@ -52,20 +56,23 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
     clockTolerance: jwt.clockToleranceSec,
   };
   return {
-    async authenticate(authorization) {
+    authenticate(authorization) {
       if (authorization === undefined || authorization === '') return anonymous;
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (match === null) return { kind: 'invalid', reason: 'authorization header is not "Bearer <token>"' };
-      try {
-        const token = match[1] as string;
-        const { payload } =
-          typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-        return { kind: 'verified', identity: identityFrom(payload, jwt) };
-      } catch (err) {
-        return { kind: 'invalid', reason: (err as { code?: string }).code ?? (err as Error).message };
-      }
+      return verify(authorization);
     },
   };
+
+  async function verify(authorization: string): Promise<AuthOutcome> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (match === null) return { kind: 'invalid', reason: 'authorization header is not "Bearer <token>"' };
+    try {
+      const token = match[1] as string;
+      const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
+      return { kind: 'verified', identity: identityFrom(payload, jwt) };
+    } catch (err) {
+      return { kind: 'invalid', reason: (err as { code?: string }).code ?? (err as Error).message };
+    }
+  }
 }
 
 async function loadKey(jwt: JwtConfig): Promise<Key> {

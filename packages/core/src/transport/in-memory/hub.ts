@@ -8,7 +8,7 @@ import { InvalidArgumentError, RequestCancelledError, TransportClosedError, Tran
 import type { Clock } from '../../clock.js';
 import type { ControlFrame, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
-import { cancelReasonOf } from '../messaging/cancel-reason.js';
+import { Cancellation, type CancelListener } from '../cancellation.js';
 import {
   TransportType,
   type DispatchOptions,
@@ -113,34 +113,33 @@ class InMemoryGatewayTransport implements GatewayTransport {
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
     const id = options.requestId ?? newFrameId();
     if (this.stopped || this.events === undefined) return Promise.reject(new TransportClosedError('inmemory', `dispatch request ${id}`));
-    const { signal } = options;
-    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReasonOf(signal)));
+    const { cancellation } = options;
+    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(id, cancellation.reason));
     const handle = this.hub.handlerOf(target.instanceId);
     if (handle === undefined) return Promise.reject(new TransportFailureError('inmemory', `instance ${target.instanceId} is not connected to hub "${this.hub.name}"`));
-    const controller = new AbortController();
+    const onInstance = new Cancellation();
     return new Promise<ResponsePayload>((resolve, reject) => {
       let settled = false;
       const finish = (): boolean => {
         if (settled) return false;
         settled = true;
-        signal.removeEventListener('abort', onAbort);
+        cancellation?.offCancel(onCancel);
         this.waiting.delete(id);
         return true;
       };
-      const onAbort = (): void => {
+      const onCancel: CancelListener = (reason) => {
         if (!finish()) return;
-        const reason = cancelReasonOf(signal);
-        controller.abort(reason);
+        onInstance.cancel(reason);
         reject(new RequestCancelledError(id, reason));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      cancellation?.onCancel(onCancel);
       this.waiting.set(id, () => {
         if (!finish()) return;
-        controller.abort('shutdown');
+        onInstance.cancel('shutdown');
         reject(new TransportClosedError('inmemory', `wait for the RESPONSE to ${id}`));
       });
       const frame = { v: 1 as const, type: 'REQUEST' as const, id, sentAt: this.clock.now(), payload: { ...request, replyTo: `${LINK_PREFIX}${this.hub.name}` } };
-      handle(frame, controller.signal).then(
+      handle(frame, onInstance).then(
         (answer) => {
           if (finish()) resolve({ ...answer, instanceId: target.instanceId });
         },
@@ -181,8 +180,8 @@ class InMemoryInstanceTransport implements InstanceTransport {
     if (this.hello !== undefined || this.closed) throw new TransportClosedError('inmemory', 'start an instance transport twice');
     this.hello = { ...hello, instance: { ...hello.instance, address: `${LINK_PREFIX}${this.hub.name}` } };
     // The deadline check a queue transport does on delivery: a REQUEST past it never runs.
-    this.hub.register(hello.instance.instanceId, (frame, signal) =>
-      this.clock.now() > frame.payload.deadline ? Promise.reject(new Error('deadline passed before the REQUEST ran')) : handle(frame, signal),
+    this.hub.register(hello.instance.instanceId, (frame, cancellation) =>
+      this.clock.now() > frame.payload.deadline ? Promise.reject(new Error('deadline passed before the REQUEST ran')) : handle(frame, cancellation),
     );
     this.hub.broadcast({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello });
   }

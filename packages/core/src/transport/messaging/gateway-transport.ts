@@ -19,7 +19,7 @@ import {
   type InstanceLink,
   type TransportDeps,
 } from '../types.js';
-import { cancelReasonOf } from './cancel-reason.js';
+import type { CancelListener } from '../cancellation.js';
 import { FrameQueues } from './frame-queues.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests } from './pending-requests.js';
@@ -128,19 +128,21 @@ export class MessagingGatewayTransport implements GatewayTransport {
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
     const id = options.requestId ?? newFrameId();
     if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${id}`));
-    const signal = options.signal;
-    if (signal.aborted) return Promise.reject(new RequestCancelledError(id, cancelReasonOf(signal)));
+    const { cancellation } = options;
+    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(id, cancellation.reason));
     const queue = this.requestQueue(target);
     const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
     return new Promise<ResponsePayload>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (this.pending.take(id) === undefined) return;
-        const reason = cancelReasonOf(signal);
-        this.sendCancel(target.service, id, reason);
-        reject(new RequestCancelledError(id, reason));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, signal, onAbort });
+      let onCancel: CancelListener | undefined;
+      if (cancellation !== undefined) {
+        onCancel = (reason) => {
+          if (this.pending.take(id) === undefined) return;
+          this.sendCancel(target.service, id, reason);
+          reject(new RequestCancelledError(id, reason));
+        };
+        cancellation.onCancel(onCancel);
+      }
+      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, cancellation, onCancel });
       this.counters.dispatched += 1;
       queue.enqueue(frame).catch((err: unknown) => {
         const waiting = this.pending.take(id);

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
@@ -52,7 +53,7 @@ export interface MessagingInstanceTransportInit {
 }
 
 interface Running {
-  readonly controller: AbortController;
+  readonly cancellation: Cancellation;
   readonly deadline: number;
 }
 
@@ -203,22 +204,22 @@ export class MessagingInstanceTransport implements InstanceTransport {
   }
 
   private async run(frame: RequestFrame): Promise<void> {
-    const controller = new AbortController();
-    const entry: Running = { controller, deadline: frame.payload.deadline };
+    const cancellation = new Cancellation();
+    const entry: Running = { cancellation, deadline: frame.payload.deadline };
     this.running.set(frame.id, entry);
     // delivery.signal (lease lost while running) is deliberately not watched: another instance may
     // then run the REQUEST too, which at-least-once allows, and watching it costs a controller and
     // two listener calls on every request.
     let answer: Awaited<ReturnType<InstanceRequestHandler>>;
     try {
-      answer = await (this.handle as InstanceRequestHandler)(frame, controller.signal);
+      answer = await (this.handle as InstanceRequestHandler)(frame, cancellation);
     } catch (err) {
-      if (!controller.signal.aborted) this.logger.error({ err, requestId: frame.id }, 'request handler threw');
+      if (!cancellation.cancelled) this.logger.error({ err, requestId: frame.id }, 'request handler threw');
       answer = { status: 500, headers: { 'content-type': 'application/json' }, body: HANDLER_FAILED };
     } finally {
       this.running.delete(frame.id);
     }
-    if (controller.signal.aborted) {
+    if (cancellation.cancelled) {
       // Cancelled or past its deadline: the gateway has already answered the client; a RESPONSE would only be dropped.
       this.counters.aborted += 1;
       this.executed.forget(frame.id);
@@ -252,7 +253,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
       case 'CANCEL': {
         this.counters.cancels += 1;
         const running = this.running.get(frame.id);
-        if (running !== undefined) running.controller.abort(frame.payload.reason);
+        if (running !== undefined) running.cancellation.cancel(frame.payload.reason);
         // Every instance of the service sees every CANCEL; remembering ids that are not running here
         // costs one Map entry each and stops a still-queued REQUEST from running for nobody.
         else if (this.executed.get(frame.id, this.clock.now()) === undefined) this.earlyCancels.add(frame.id, this.clock.now());
@@ -310,7 +311,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private abortOverdue(): void {
     const now = this.clock.now();
     for (const entry of this.running.values()) {
-      if (now > entry.deadline && !entry.controller.signal.aborted) entry.controller.abort('timeout');
+      if (now > entry.deadline) entry.cancellation.cancel('timeout');
     }
   }
 

@@ -4,6 +4,7 @@
  * process) is the caller's to drop and count (SPEC §4).
  */
 import type { ResponsePayload } from '../../protocol/frames.js';
+import type { CancelListener, Cancellation } from '../cancellation.js';
 import type { DispatchTarget } from '../types.js';
 
 export interface PendingRequest {
@@ -11,9 +12,9 @@ export interface PendingRequest {
   readonly deadline: number;
   readonly resolve: (response: ResponsePayload) => void;
   readonly reject: (err: Error) => void;
-  /** The caller's signal and the listener to detach from it once settled. */
-  readonly signal: AbortSignal;
-  readonly onAbort: () => void;
+  /** The caller's cancellation (if any) and the listener to detach from it once settled. */
+  readonly cancellation: Cancellation | undefined;
+  readonly onCancel: CancelListener | undefined;
 }
 
 export class PendingRequests {
@@ -32,7 +33,7 @@ export class PendingRequests {
     const pending = this.byId.get(id);
     if (pending === undefined) return undefined;
     this.byId.delete(id);
-    pending.signal.removeEventListener('abort', pending.onAbort);
+    if (pending.onCancel !== undefined) pending.cancellation?.offCancel(pending.onCancel);
     return pending;
   }
 

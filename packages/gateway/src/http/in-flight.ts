@@ -1,0 +1,70 @@
+/**
+ * The gateway's in-flight dispatches, and their deadlines, in one set. Shutdown waits for the set
+ * to empty (or answers what is left 503 when the grace period ends); one Clock tick every
+ * `resolutionMs` cancels entries past their deadline with reason `timeout`. A timer and an
+ * AbortController per request cost several allocations and listener calls on the hot path; this
+ * costs one Set entry. Deadlines fire up to `resolutionMs` late.
+ */
+import type { Cancellation, Clock } from '@switchyard/core';
+
+/** One dispatch the gateway waits on. */
+export interface InFlightEntry {
+  /** Epoch ms; past it the entry is cancelled with reason `timeout`. */
+  readonly deadline: number;
+  readonly cancellation: Cancellation;
+  /** Answers the client 503 SY_GATEWAY_SHUTTING_DOWN now, without waiting for the dispatch to settle. */
+  answerShuttingDown(): void;
+}
+
+export class InFlightRequests {
+  private readonly entries = new Set<InFlightEntry>();
+  private idleWaiters: Array<() => void> = [];
+  private stopTick: (() => void) | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolutionMs = 10,
+  ) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(entry: InFlightEntry): void {
+    this.entries.add(entry);
+    this.stopTick ??= this.clock.every(this.resolutionMs, () => this.tick());
+  }
+
+  delete(entry: InFlightEntry): void {
+    this.entries.delete(entry);
+    if (this.entries.size === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.entries.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Answers every in-flight client 503 SY_GATEWAY_SHUTTING_DOWN now. */
+  answerAllShuttingDown(): void {
+    for (const entry of this.entries) entry.answerShuttingDown();
+  }
+
+  /** Stops the deadline tick (idempotent); deadlines no longer fire. */
+  stop(): void {
+    this.stopTick?.();
+    this.stopTick = undefined;
+  }
+
+  private tick(): void {
+    if (this.entries.size === 0) return;
+    const now = this.clock.now();
+    // cancel() is a no-op on an entry already cancelled; the dispatch's settlement removes it.
+    for (const entry of this.entries) if (entry.deadline <= now) entry.cancellation.cancel('timeout');
+  }
+}

@@ -1,0 +1,67 @@
+import { Cancellation, ManualClock } from '@switchyard/core';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { InFlightRequests, type InFlightEntry } from '../src/http/in-flight.js';
+
+const inFlight = suite('in-flight requests and their deadlines');
+
+function entry(deadline: number): InFlightEntry & { shutDown: number } {
+  return {
+    deadline,
+    cancellation: new Cancellation(),
+    shutDown: 0,
+    answerShuttingDown() {
+      this.shutDown += 1;
+    },
+  };
+}
+
+inFlight('an expired deadline cancels its request with reason "timeout" on the next tick', async () => {
+  const clock = new ManualClock();
+  const requests = new InFlightRequests(clock, 10);
+  const soon = entry(clock.now() + 100);
+  const later = entry(clock.now() + 1_000);
+  requests.add(soon);
+  requests.add(later);
+  await clock.advance(90);
+  assert.not.ok(soon.cancellation.cancelled, 'not before the deadline');
+  await clock.advance(20);
+  assert.is(soon.cancellation.reason, 'timeout');
+  assert.not.ok(later.cancellation.cancelled);
+  assert.is(requests.size, 2, 'a cancelled entry stays until its dispatch settles and deletes it');
+  requests.stop();
+});
+
+inFlight('a request deleted before its deadline is never cancelled', async () => {
+  const clock = new ManualClock();
+  const requests = new InFlightRequests(clock, 10);
+  const e = entry(clock.now() + 50);
+  requests.add(e);
+  requests.delete(e);
+  await clock.advance(200);
+  assert.not.ok(e.cancellation.cancelled);
+  assert.is(requests.size, 0);
+  requests.stop();
+});
+
+inFlight('idle() resolves when the last entry is deleted; answerAllShuttingDown reaches every entry', async () => {
+  const clock = new ManualClock();
+  const requests = new InFlightRequests(clock, 10);
+  const a = entry(clock.now() + 5_000);
+  const b = entry(clock.now() + 5_000);
+  requests.add(a);
+  requests.add(b);
+  let idle = false;
+  const waiting = requests.idle().then(() => (idle = true));
+  requests.answerAllShuttingDown();
+  assert.equal([a.shutDown, b.shutDown], [1, 1]);
+  requests.delete(a);
+  await Promise.resolve();
+  assert.not.ok(idle, 'one still in flight');
+  requests.delete(b);
+  await waiting;
+  assert.ok(idle);
+  requests.stop();
+});
+
+inFlight.run();

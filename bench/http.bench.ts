@@ -10,7 +10,12 @@
  * the gateway's peak RSS sampled over the run. Results go to bench/results/http-<ts>.json and
  * http-latest.json; nothing is asserted.
  *
- *   npm run bench:http                          every cell, 10 s each
+ * Each cell measures direct, then the gateway, `--rounds` times in turn and reports the median of
+ * each (and every round in the JSON): on a shared or virtualised machine the speed of the same
+ * server drifts by tens of percent within a minute, and a single back-to-back pair can put the
+ * direct run in a fast moment and the gateway run in a slow one (or the other way round).
+ *
+ *   npm run bench:http                          every cell, 3 rounds of 5 s each
  *   npm run bench:http -- --duration 5          shorter cells
  *   npm run bench:http -- --concurrency 256 --size 256
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
@@ -34,7 +39,9 @@ import { createTestPki, type TestPki } from '../test/harness/certs.js';
 
 const { values } = parseArgs({
   options: {
-    duration: { type: 'string', default: '10' },
+    /** Seconds per measurement; each cell measures direct and gateway `rounds` times, interleaved. */
+    duration: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string' },
     size: { type: 'string' },
@@ -109,6 +116,7 @@ const TRANSPORTS: readonly TransportRow[] = [
 
 const soakSeconds = values.soak === undefined ? undefined : Number(values.soak);
 const DURATION_S = Number(values.duration);
+const ROUNDS = Math.max(1, Math.floor(Number(values.rounds)));
 const WARMUP_S = Number(values.warmup);
 const CONCURRENCY: readonly number[] = soakSeconds !== undefined ? [256] : values.concurrency === undefined ? [1, 16, 256] : values.concurrency.split(',').map(Number);
 const SIZES: readonly number[] = soakSeconds !== undefined ? [256] : values.size === undefined ? [256, 16 * 1024] : values.size.split(',').map(Number);
@@ -245,7 +253,9 @@ class RssSampler {
   readonly samplesMiB: number[] = [];
   private stop: (() => void) | undefined;
   constructor(private readonly pid: number) {}
-  start(): void {
+  /** Samples while the gateway is under load; paused while the direct server is measured. */
+  resume(): void {
+    if (this.stop !== undefined) return;
     const timer = setInterval(() => {
       try {
         const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'));
@@ -256,8 +266,12 @@ class RssSampler {
     }, 250);
     this.stop = () => clearInterval(timer);
   }
-  end(): { peakMiB: number; firstThirdPeakMiB: number; lastThirdPeakMiB: number; growthPct: number; flat: boolean } {
+  pause(): void {
     this.stop?.();
+    this.stop = undefined;
+  }
+  end(): { peakMiB: number; firstThirdPeakMiB: number; lastThirdPeakMiB: number; growthPct: number; flat: boolean } {
+    this.pause();
     const s = this.samplesMiB;
     const third = Math.max(1, Math.floor(s.length / 3));
     const first = Math.max(...s.slice(0, third));
@@ -266,6 +280,22 @@ class RssSampler {
     // "Flat": the last third's peak is within 10 % of the first third's.
     return { peakMiB: round(Math.max(...s), 1), firstThirdPeakMiB: round(first, 1), lastThirdPeakMiB: round(last, 1), growthPct: round(growthPct, 1), flat: growthPct < 10 };
   }
+}
+
+/** The median of each figure over rounds (each taken on its own: the median round for req/s need not be the one for p99); errors are summed. */
+function medianResult(rounds: readonly LoadResult[]): LoadResult {
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  };
+  return {
+    requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+    p50Ms: median(rounds.map((r) => r.p50Ms)),
+    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+  };
 }
 
 function startDirect(): Promise<{ child: ChildProcess; url: string }> {
@@ -337,20 +367,31 @@ try {
           await load(direct.url, c, size, WARMUP_S);
           await load(pair.url, c, size, WARMUP_S);
           const seconds = soakSeconds ?? DURATION_S;
-          const directResult = soakSeconds === undefined ? await load(direct.url, c, size, seconds) : undefined;
+          const rounds = soakSeconds === undefined ? ROUNDS : 1;
+          const directRounds: LoadResult[] = [];
+          const gatewayRounds: LoadResult[] = [];
           const rss = new RssSampler(pair.gateway.pid);
-          rss.start();
-          const viaGateway = await load(pair.url, c, size, seconds);
+          for (let round = 0; round < rounds; round++) {
+            if (soakSeconds === undefined) directRounds.push(await load(direct.url, c, size, seconds));
+            rss.resume();
+            gatewayRounds.push(await load(pair.url, c, size, seconds));
+            rss.pause();
+          }
           const memory = rss.end();
+          const directResult = directRounds.length === 0 ? undefined : medianResult(directRounds);
+          const viaGateway = medianResult(gatewayRounds);
           const directRps = directResult?.requestsPerSecond;
           const cell = {
             transport: row.name,
             concurrency: c,
             payloadBytes: size,
             seconds,
+            rounds,
             gateway: viaGateway,
             direct: directResult ?? null,
             ratioToDirect: directRps === undefined ? null : round(viaGateway.requestsPerSecond / directRps, 3),
+            roundRatios: directRounds.map((d, i) => round((gatewayRounds[i] as LoadResult).requestsPerSecond / d.requestsPerSecond, 3)),
+            roundsMeasured: { direct: directRounds, gateway: gatewayRounds },
             gatewayRss: memory,
             loadAverage1m: round(loadavg()[0] ?? 0, 2),
           };
@@ -373,11 +414,12 @@ const written = writeResults(
   {
     mode: soakSeconds === undefined ? 'matrix' : 'soak',
     durationSeconds: DURATION_S,
+    rounds: ROUNDS,
     warmupSeconds: WARMUP_S,
     logRequests: values['log-requests'],
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
-    note: 'the load generator, gateway, echo and the direct server share this machine; ratioToDirect compares the same run. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
+    note: 'the load generator, gateway, echo and the direct server share this machine; each cell measures direct then gateway `rounds` times in turn; figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
     cells,
     soaks,
   },
@@ -392,6 +434,7 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'gw req/s', value: (c) => round(c.gateway.requestsPerSecond, 0) },
   { title: 'direct req/s', value: (c) => (c.direct === null ? '-' : round(c.direct.requestsPerSecond, 0)) },
   { title: 'ratio', value: (c) => (c.ratioToDirect === null ? '-' : (c.ratioToDirect as number)) },
+  { title: 'round ratios', value: (c) => ((c.roundRatios as number[]).length === 0 ? '-' : (c.roundRatios as number[]).join(' ')) },
   { title: 'gw p50 ms', value: (c) => c.gateway.p50Ms },
   { title: 'gw p99 ms', value: (c) => c.gateway.p99Ms },
   { title: 'direct p99 ms', value: (c) => (c.direct === null ? '-' : c.direct.p99Ms) },

@@ -51,6 +51,9 @@ export interface RequestPathDeps {
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
+/** `Retry-After` for the 503s that a moment fixes (no instance yet, shutting down). */
+const RETRY_SOON: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': '1' });
+
 /** How long the rest of an oversized body is drained before the connection is cut. */
 const BODY_LINGER_MS = 5_000;
 
@@ -64,7 +67,6 @@ export class RequestPath {
   private readonly defaultTimeoutMs: number;
   private readonly region: string;
   private readonly logRequests: boolean;
-  private readonly retryAfter: string;
   /**
    * Route labels by endpoint descriptor. Building `${method} ${path}` per request made a fresh
    * string that each metrics lookup then had to flatten and hash again.
@@ -77,7 +79,6 @@ export class RequestPath {
     this.defaultTimeoutMs = deps.config.routing.defaultTimeoutMs;
     this.region = deps.config.node.region;
     this.logRequests = deps.config.log.requests;
-    this.retryAfter = '1';
     this.inFlight = new InFlightRequests(deps.clock);
   }
 
@@ -117,14 +118,14 @@ export class RequestPath {
     deps.metrics.requestStarted();
     if (this.draining) {
       res.shouldKeepAlive = false;
-      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, 'unmatched', '', started, { 'retry-after': this.retryAfter });
+      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, 'unmatched', '', started, RETRY_SOON);
       return;
     }
     const method = req.method ?? 'GET';
     const match = deps.routing.match(method, path);
     if (match.kind === 'not-found') {
       if (deps.departed.wasServed(method, path)) {
-        this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, 'departed', '', started, { 'retry-after': this.retryAfter });
+        this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, 'departed', '', started, RETRY_SOON);
       } else {
         this.fail(res, 'SY_GATEWAY_NOT_FOUND', requestId, 'unmatched', '', started);
       }
@@ -185,7 +186,7 @@ export class RequestPath {
     const instance = choice.kind === 'chosen' ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey) : undefined;
     const transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
     if (instance === undefined || transport === undefined) {
-      this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, route, '', started, { 'retry-after': this.retryAfter });
+      this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, route, '', started, RETRY_SOON);
       return;
     }
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
@@ -399,6 +400,6 @@ class Exchange implements InFlightEntry {
     if (this.answered) return;
     this.answered = true;
     this.res.shouldKeepAlive = false;
-    this.path.fail(this.res, 'SY_GATEWAY_SHUTTING_DOWN', this.requestId, this.route, this.transport, this.started, { 'retry-after': '1' });
+    this.path.fail(this.res, 'SY_GATEWAY_SHUTTING_DOWN', this.requestId, this.route, this.transport, this.started, RETRY_SOON);
   }
 }

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ManualClock } from '../src/clock.js';
+import { ManualClock, systemClock } from '../src/clock.js';
 import { rejectsMatching } from '../../../test/harness/wait.js';
 
 const clock = suite('ManualClock');
@@ -23,6 +23,31 @@ clock('an aborted sleep rejects with the signal reason', async () => {
   const p = c.sleep(100, ac.signal);
   ac.abort(new Error('stop'));
   await rejectsMatching(p, /stop/, 'an aborted sleep');
+});
+
+clock('after() calls its function once when due, and never once cancelled', async () => {
+  const c = new ManualClock(0);
+  const called: string[] = [];
+  c.after(20, () => called.push('due'));
+  const cancel = c.after(10, () => called.push('cancelled'));
+  cancel();
+  await c.advance(15);
+  assert.equal(called, [], 'nothing is due at 15 ms; the cancelled one never runs');
+  await c.advance(10);
+  assert.equal(called, ['due']);
+  await c.advance(100);
+  assert.equal(called, ['due'], 'once');
+});
+
+clock('systemClock.after fires after the delay and not at all once cancelled', async () => {
+  let fired = 0;
+  let cancelledFired = 0;
+  const cancel = systemClock.after(5, () => cancelledFired++);
+  cancel();
+  await new Promise<void>((resolve) => systemClock.after(20, () => { fired++; resolve(); }));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.is(fired, 1);
+  assert.is(cancelledFired, 0);
 });
 
 clock.run();

@@ -37,7 +37,12 @@ export class SubscriptionLoop<T> implements Subscription {
   private stopping = false;
   private done = false;
   private readonly stopController = new AbortController();
-  private readonly running = new Set<QueueLease<T>>();
+  /**
+   * Leases whose handler runs, in an array with swap-remove rather than a Set: on Node 20 a
+   * long-lived Set that gains and loses an entry per message promotes its live entries into the
+   * old generation on every scavenge.
+   */
+  private readonly running: QueueLease<T>[] = [];
   /** Handlers running plus settles (ack/release) not yet confirmed by the backend. */
   private outstanding = 0;
   private wakeLoop: (() => void) | undefined;
@@ -87,7 +92,7 @@ export class SubscriptionLoop<T> implements Subscription {
     let failures = 0;
     try {
       while (!this.stopping) {
-        const free = concurrency - this.running.size;
+        const free = concurrency - this.running.length;
         if (free <= 0) {
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
           this.wakeLoop = undefined;
@@ -127,7 +132,7 @@ export class SubscriptionLoop<T> implements Subscription {
   }
 
   private run(lease: QueueLease<T>): void {
-    this.running.add(lease);
+    lease.runningIndex = this.running.push(lease) - 1;
     this.outstanding++;
     let result: Promise<void>;
     try {
@@ -143,7 +148,7 @@ export class SubscriptionLoop<T> implements Subscription {
   }
 
   private finish(lease: QueueLease<T>, error: unknown): void {
-    this.running.delete(lease);
+    this.removeRunning(lease);
     this.wakeLoop?.();
     if (lease.isSettled()) {
       this.settled();
@@ -180,6 +185,17 @@ export class SubscriptionLoop<T> implements Subscription {
   private settled(): void {
     this.outstanding--;
     if (this.outstanding === 0) this.wakeDrain?.();
+  }
+
+  private removeRunning(lease: QueueLease<T>): void {
+    const index = lease.runningIndex;
+    if (index < 0 || this.running[index] !== lease) return;
+    const last = this.running.pop() as QueueLease<T>;
+    if (last !== lease) {
+      this.running[index] = last;
+      last.runningIndex = index;
+    }
+    lease.runningIndex = -1;
   }
 
   /** Renews every running lease that has used a third of its time or more. */

@@ -113,8 +113,7 @@ export class RequestPath {
 
     if (deps.operations(path, req, res)) return;
 
-    const clientRequestId = readRequestId(req.headers[this.requestIdHeader]);
-    const requestId = clientRequestId ?? newRequestId();
+    const requestId = readRequestId(req.headers[this.requestIdHeader]) ?? newRequestId();
     deps.metrics.requestStarted();
     if (this.draining) {
       res.shouldKeepAlive = false;
@@ -219,12 +218,9 @@ export class RequestPath {
     res.on('close', exchange.onClose);
     let response: ResponsePayload;
     try {
-      // An id the gateway made is a fresh frame id and serves as the REQUEST's correlation id
-      // too; a client's id may repeat, so its REQUEST gets a fresh one.
-      response = await transport.dispatch(target, payload, {
-        cancellation: exchange.cancellation,
-        requestId: clientRequestId === undefined ? requestId : undefined,
-      });
+      // The transport makes the REQUEST's correlation id: a pending table names its slot in it,
+      // and a client's request id may repeat.
+      response = await transport.dispatch(target, payload, { cancellation: exchange.cancellation });
     } catch (err) {
       if (!exchange.answered) this.dispatchFailed(err, exchange.cancellation, res, requestId, route, target.link.transport, started, target.instanceId);
       return;
@@ -380,6 +376,7 @@ class Exchange implements InFlightEntry {
   readonly cancellation = new Cancellation();
   /** True once the shutdown path answered the client; the dispatch's outcome is then ignored. */
   answered = false;
+  inFlightIndex = -1;
 
   constructor(
     private readonly path: RequestPath,

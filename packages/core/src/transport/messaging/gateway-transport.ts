@@ -126,13 +126,13 @@ export class MessagingGatewayTransport implements GatewayTransport {
   }
 
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
-    const id = options.requestId ?? newFrameId();
-    if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${id}`));
+    if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${options.requestId ?? '(new)'}`));
     const { cancellation } = options;
-    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(id, cancellation.reason));
+    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(options.requestId ?? '(new)', cancellation.reason));
     const queue = this.requestQueue(target);
-    const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
     return new Promise<ResponsePayload>((resolve, reject) => {
+      // The pending table makes the id (it names the entry's slot) unless the caller chose one.
+      let id = '';
       let onCancel: CancelListener | undefined;
       if (cancellation !== undefined) {
         onCancel = (reason) => {
@@ -142,7 +142,8 @@ export class MessagingGatewayTransport implements GatewayTransport {
         };
         cancellation.onCancel(onCancel);
       }
-      this.pending.add(id, { target, deadline: request.deadline, resolve, reject, cancellation, onCancel });
+      id = this.pending.add({ id, target, deadline: request.deadline, resolve, reject, cancellation, onCancel }, options.requestId);
+      const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
       this.counters.dispatched += 1;
       queue.enqueue(frame).catch((err: unknown) => {
         const waiting = this.pending.take(id);

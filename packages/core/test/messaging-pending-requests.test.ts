@@ -1,0 +1,87 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Cancellation, isFrameId, TransportType, type ResponsePayload } from '../src/index.js';
+import { PendingRequests, type PendingRequest } from '../src/transport/messaging/pending-requests.js';
+
+const pending = suite('PendingRequests (the Messaging gateway pending table)');
+
+const target = { instanceId: 'i-1', service: 'svc', version: '1.0.0', link: { transport: TransportType.Messaging, address: 'q' } };
+
+function entry(deadline = 1_000, cancellation?: Cancellation): PendingRequest & { settled: string[] } {
+  const settled: string[] = [];
+  const onCancel = cancellation === undefined ? undefined : (): void => void settled.push('cancel-listener');
+  cancellation?.onCancel(onCancel!);
+  return {
+    id: '',
+    target,
+    deadline,
+    resolve: (r: ResponsePayload) => void settled.push(`resolved ${r.status}`),
+    reject: (e: Error) => void settled.push(`rejected ${e.message}`),
+    cancellation,
+    onCancel,
+    settled,
+  };
+}
+
+pending('ids are frame ids, distinct, and each finds its own entry exactly once', () => {
+  const table = new PendingRequests();
+  const entries = Array.from({ length: 1_000 }, () => entry());
+  const ids = entries.map((e) => table.add(e));
+  assert.ok(ids.every(isFrameId), 'every id is 32 lower-case hex');
+  assert.is(new Set(ids).size, ids.length, 'no id repeats');
+  assert.is(table.size, 1_000);
+  for (let i = 0; i < ids.length; i += 2) assert.is(table.take(ids[i] as string), entries[i]);
+  assert.is(table.size, 500);
+  assert.is(table.take(ids[0] as string), undefined, 'a second take finds nothing');
+  for (let i = 1; i < ids.length; i += 2) assert.is(table.take(ids[i] as string), entries[i]);
+  assert.is(table.size, 0);
+});
+
+pending('a reused slot gets a new id; the old id (a late RESPONSE) no longer matches', () => {
+  const table = new PendingRequests();
+  const first = table.add(entry());
+  table.take(first);
+  const second = table.add(entry());
+  assert.is.not(second, first);
+  assert.is(second.slice(18, 24), first.slice(18, 24), 'the freed slot was reused');
+  assert.is(table.take(first), undefined, 'the earlier id does not take the new entry');
+  assert.ok(table.take(second) !== undefined);
+});
+
+pending('ids from another table, or not ids at all, find nothing', () => {
+  const a = new PendingRequests();
+  const b = new PendingRequests();
+  const id = a.add(entry());
+  assert.is(b.take(id), undefined, 'same slot number, other table prefix');
+  assert.is(a.take('not-an-id'), undefined);
+  assert.is(a.take(''), undefined);
+  assert.is(a.size, 1);
+});
+
+pending('a caller-chosen id is kept as given and taken by it', () => {
+  const table = new PendingRequests();
+  const chosen = '0123456789abcdef0123456789abcdef';
+  const e = entry();
+  assert.is(table.add(e, chosen), chosen);
+  assert.is(e.id, chosen);
+  assert.is(table.take(chosen), e);
+  assert.is(table.size, 0);
+});
+
+pending('take() detaches the cancellation listener; takeOverdue and takeAll empty what they return', () => {
+  const table = new PendingRequests();
+  const c = new Cancellation();
+  const early = entry(100, c);
+  const late = entry(5_000);
+  const earlyId = table.add(early);
+  table.add(late);
+  const overdue = table.takeOverdue(1_000);
+  assert.equal(overdue.map(([id]) => id), [earlyId]);
+  c.cancel('timeout');
+  assert.equal(early.settled, [], 'the listener was removed when the entry was taken');
+  assert.is(table.size, 1);
+  assert.is(table.takeAll().length, 1);
+  assert.is(table.size, 0);
+});
+
+pending.run();

@@ -2,7 +2,7 @@
  * Opens the transport's queues with one set of options per role, so the gateway side and the
  * instance side of one process (tests, embedding) ask the factory for identical queues.
  */
-import type { MessageQueue, MessageQueueFactory } from '../../queue/types.js';
+import type { MessageQueue, MessageQueueFactory, QueueStats } from '../../queue/types.js';
 import type { Frame } from '../../protocol/frames.js';
 import { frameCodec } from '../../protocol/frame-codec.js';
 import type { MessagingTransportOptions } from './options.js';
@@ -39,8 +39,10 @@ export class FrameQueues {
     return queue;
   }
 
-  /** Every queue opened so far, by name (for stats). */
-  entries(): IterableIterator<[string, MessageQueue<Frame>]> {
-    return this.open.entries();
+  /** Stats of every queue opened so far, by name. */
+  async stats(): Promise<Record<string, QueueStats>> {
+    const out: Record<string, QueueStats> = {};
+    for (const [name, queue] of this.open) out[name] = await queue.stats();
+    return out;
   }
 }

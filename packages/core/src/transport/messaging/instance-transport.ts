@@ -160,10 +160,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   }
 
   /** Stats of the queues this instance reads or writes. */
-  async queueStats(): Promise<Record<string, QueueStats>> {
-    const out: Record<string, QueueStats> = {};
-    for (const [name, queue] of this.queues.entries()) out[name] = await queue.stats();
-    return out;
+  queueStats(): Promise<Record<string, QueueStats>> {
+    return this.queues.stats();
   }
 
   private async doClose(): Promise<void> {

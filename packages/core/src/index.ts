@@ -138,6 +138,7 @@ export {
   type RouterTransportPlugin,
 } from './transport/types.js';
 export { Cancellation, type CancelListener } from './transport/cancellation.js';
+export { PendingRequests, type PendingEntry } from './transport/pending-requests.js';
 export {
   createGatewayTransports,
   createInstanceTransport,

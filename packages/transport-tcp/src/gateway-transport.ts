@@ -10,13 +10,13 @@ import {
   hasCode,
   makeFrame,
   withReplyTo,
-  newFrameId,
   RequestCancelledError,
   TransportClosedError,
   TransportFailureError,
   TransportType,
+  PendingRequests,
   type CancelListener,
-  type Cancellation,
+  type PendingEntry,
   type DispatchOptions,
   type DispatchTarget,
   type Frame,
@@ -66,17 +66,14 @@ interface Link {
   readonly link: InstanceLink;
   /** Instances whose current connection this is. */
   readonly instanceIds: Set<string>;
-  readonly requests: Set<string>;
 }
 
-interface Pending {
-  readonly id: string;
+/** A REQUEST waiting for its RESPONSE on the connection it went out on. */
+interface Pending extends PendingEntry {
   readonly link: Link;
   readonly instanceId: string;
   readonly resolve: (response: ResponsePayload) => void;
   readonly reject: (err: Error) => void;
-  readonly cancellation: Cancellation | undefined;
-  readonly onCancel: CancelListener | undefined;
 }
 
 export class TcpGatewayTransport implements GatewayTransport {
@@ -86,7 +83,7 @@ export class TcpGatewayTransport implements GatewayTransport {
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   private readonly links = new Map<string, Link>();
   private readonly instances = new Map<string, Link>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly pending = new PendingRequests<Pending>();
   /** Every accepted socket, including TLS ones still in their handshake (not yet links). */
   private readonly sockets = new Set<Socket>();
   private readonly connectionPrefix = randomBytes(3).toString('hex');
@@ -159,18 +156,20 @@ export class TcpGatewayTransport implements GatewayTransport {
 
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload> {
     if (this.state === 'stopped') return Promise.reject(new TransportClosedError(this.type, 'dispatch'));
-    const id = options.requestId ?? newFrameId();
     const { cancellation } = options;
-    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(id, cancellation.reason));
+    if (cancellation?.reason !== undefined) return Promise.reject(new RequestCancelledError(options.requestId ?? '(new)', cancellation.reason));
     const link = this.links.get(target.link.address);
     if (link === undefined || !link.connection.isOpen()) {
       return Promise.reject(
         new TransportFailureError(this.type, `instance ${target.instanceId} is not connected (connection ${target.link.address} is closed)`),
       );
     }
-    if (this.pending.has(id)) return Promise.reject(new TransportFailureError(this.type, `request id ${id} is already in flight`));
-    const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
+    if (options.requestId !== undefined && this.pending.has(options.requestId)) {
+      return Promise.reject(new TransportFailureError(this.type, `request id ${options.requestId} is already in flight`));
+    }
     return new Promise<ResponsePayload>((resolve, reject) => {
+      // The pending table makes the id (it names the entry's slot) unless the caller chose one.
+      let id = '';
       let onCancel: CancelListener | undefined;
       if (cancellation !== undefined) {
         onCancel = (reason) => {
@@ -181,9 +180,8 @@ export class TcpGatewayTransport implements GatewayTransport {
         };
         cancellation.onCancel(onCancel);
       }
-      const entry: Pending = { id, link, instanceId: target.instanceId, resolve, reject, cancellation, onCancel };
-      this.pending.set(id, entry);
-      link.requests.add(id);
+      id = this.pending.add({ id, link, instanceId: target.instanceId, resolve, reject, cancellation, onCancel }, options.requestId);
+      const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
       this.counters.dispatched += 1;
       link.connection.send(frame).catch((err: unknown) => {
         if (!this.finish(id)) return;
@@ -226,8 +224,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     this.state = 'stopped';
     this.stopHelloSweep?.();
     await this.certReloader?.stop();
-    for (const entry of [...this.pending.values()]) {
-      this.finish(entry.id);
+    for (const entry of this.pending.takeAll()) {
       entry.reject(new TransportClosedError(this.type, `wait for the RESPONSE to ${entry.id}`));
     }
     const server = this.server;
@@ -285,7 +282,6 @@ export class TcpGatewayTransport implements GatewayTransport {
       identified: false,
       link: Object.freeze({ transport: this.type, address: id }),
       instanceIds: new Set(),
-      requests: new Set(),
     };
     this.links.set(id, link);
     this.deps.logger.debug({ transport: this.type, connection: id, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}` }, 'instance connected');
@@ -334,11 +330,11 @@ export class TcpGatewayTransport implements GatewayTransport {
 
   private onClosed(link: Link, reason: string): void {
     this.links.delete(link.connection.id);
-    for (const requestId of [...link.requests]) {
-      const entry = this.pending.get(requestId);
-      if (entry === undefined || !this.finish(requestId)) continue;
+    // A connection closing is rare: a scan of the pending table is cheaper than a per-connection
+    // set touched on every request.
+    for (const entry of this.pending.takeWhere((p) => p.link === link)) {
       this.counters.failedByConnectionLoss += 1;
-      entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${requestId} was in flight: ${reason}`));
+      entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${entry.id} was in flight: ${reason}`));
     }
     for (const instanceId of link.instanceIds) {
       if (this.instances.get(instanceId) !== link) continue;
@@ -359,11 +355,6 @@ export class TcpGatewayTransport implements GatewayTransport {
 
   /** Forgets a pending request; false when it already finished (answered, cancelled or failed). */
   private finish(id: string): boolean {
-    const entry = this.pending.get(id);
-    if (entry === undefined) return false;
-    this.pending.delete(id);
-    entry.link.requests.delete(id);
-    if (entry.onCancel !== undefined) entry.cancellation?.offCancel(entry.onCancel);
-    return true;
+    return this.pending.take(id) !== undefined;
   }
 }

@@ -22,7 +22,7 @@ import {
 import type { CancelListener } from '../cancellation.js';
 import { FrameQueues } from './frame-queues.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
-import { PendingRequests } from './pending-requests.js';
+import { PendingRequests, type PendingEntry } from '../pending-requests.js';
 import {
   GATEWAY_CONTROL_QUEUE,
   HEADER_SERVICE,
@@ -66,6 +66,14 @@ interface KnownInstance {
 
 const DONE: Promise<void> = Promise.resolve();
 
+/** A dispatched REQUEST waiting for its RESPONSE. */
+interface Waiting extends PendingEntry {
+  readonly target: DispatchTarget;
+  readonly deadline: number;
+  readonly resolve: (response: ResponsePayload) => void;
+  readonly reject: (err: Error) => void;
+}
+
 /** The gateway side of `TransportType.Messaging` over any MessageQueueFactory. */
 export class MessagingGatewayTransport implements GatewayTransport {
   readonly type = TransportType.Messaging;
@@ -75,7 +83,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private readonly logger: Logger;
   private readonly nodeId: string;
   private readonly responsesName: string;
-  private readonly pending = new PendingRequests();
+  private readonly pending = new PendingRequests<Waiting>();
   private readonly known = new Map<string, KnownInstance>();
   private readonly lastResyncAt = new Map<string, number>();
   private readonly requestQueues = new Map<string, MessageQueue<Frame>>();
@@ -185,9 +193,9 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.state = 'stopped';
     this.stopSweep?.();
     const cancels: Promise<void>[] = [];
-    for (const [id, waiting] of this.pending.takeAll()) {
-      if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, id, 'shutdown'));
-      waiting.reject(new TransportClosedError('messaging', `wait for the RESPONSE to ${id}`));
+    for (const waiting of this.pending.takeAll()) {
+      if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, waiting.id, 'shutdown'));
+      waiting.reject(new TransportClosedError('messaging', `wait for the RESPONSE to ${waiting.id}`));
     }
     await Promise.all(cancels);
     this.stopping.abort();
@@ -335,9 +343,10 @@ export class MessagingGatewayTransport implements GatewayTransport {
 
   /** Safety net: a request nobody aborted is failed `pendingGraceMs` after its deadline, with a CANCEL. */
   private failOverdue(): void {
-    for (const [id, waiting] of this.pending.takeOverdue(this.clock.now() - this.options.pendingGraceMs)) {
-      this.sendCancel(waiting.target.service, id, 'timeout');
-      waiting.reject(new RequestCancelledError(id, 'timeout'));
+    const cutoff = this.clock.now() - this.options.pendingGraceMs;
+    for (const waiting of this.pending.takeWhere((p) => p.deadline < cutoff)) {
+      this.sendCancel(waiting.target.service, waiting.id, 'timeout');
+      waiting.reject(new RequestCancelledError(waiting.id, 'timeout'));
     }
   }
 

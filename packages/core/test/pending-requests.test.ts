@@ -1,30 +1,23 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Cancellation, isFrameId, TransportType, type ResponsePayload } from '../src/index.js';
-import { PendingRequests, type PendingRequest } from '../src/transport/messaging/pending-requests.js';
+import { Cancellation, isFrameId, PendingRequests, type PendingEntry } from '../src/index.js';
 
-const pending = suite('PendingRequests (the Messaging gateway pending table)');
+const pending = suite('PendingRequests (the gateway transports\' pending table)');
 
-const target = { instanceId: 'i-1', service: 'svc', version: '1.0.0', link: { transport: TransportType.Messaging, address: 'q' } };
+interface Entry extends PendingEntry {
+  readonly deadline: number;
+  readonly settled: string[];
+}
 
-function entry(deadline = 1_000, cancellation?: Cancellation): PendingRequest & { settled: string[] } {
+function entry(deadline = 1_000, cancellation?: Cancellation): Entry {
   const settled: string[] = [];
   const onCancel = cancellation === undefined ? undefined : (): void => void settled.push('cancel-listener');
-  cancellation?.onCancel(onCancel!);
-  return {
-    id: '',
-    target,
-    deadline,
-    resolve: (r: ResponsePayload) => void settled.push(`resolved ${r.status}`),
-    reject: (e: Error) => void settled.push(`rejected ${e.message}`),
-    cancellation,
-    onCancel,
-    settled,
-  };
+  if (onCancel !== undefined) cancellation?.onCancel(onCancel);
+  return { id: '', deadline, cancellation, onCancel, settled };
 }
 
 pending('ids are frame ids, distinct, and each finds its own entry exactly once', () => {
-  const table = new PendingRequests();
+  const table = new PendingRequests<Entry>();
   const entries = Array.from({ length: 1_000 }, () => entry());
   const ids = entries.map((e) => table.add(e));
   assert.ok(ids.every(isFrameId), 'every id is 32 lower-case hex');
@@ -33,12 +26,15 @@ pending('ids are frame ids, distinct, and each finds its own entry exactly once'
   for (let i = 0; i < ids.length; i += 2) assert.is(table.take(ids[i] as string), entries[i]);
   assert.is(table.size, 500);
   assert.is(table.take(ids[0] as string), undefined, 'a second take finds nothing');
+  assert.not.ok(table.has(ids[0] as string));
+  assert.is(table.get(ids[1] as string), entries[1], 'get() finds a waiting entry and leaves it');
+  assert.ok(table.has(ids[1] as string));
   for (let i = 1; i < ids.length; i += 2) assert.is(table.take(ids[i] as string), entries[i]);
   assert.is(table.size, 0);
 });
 
 pending('a reused slot gets a new id; the old id (a late RESPONSE) no longer matches', () => {
-  const table = new PendingRequests();
+  const table = new PendingRequests<Entry>();
   const first = table.add(entry());
   table.take(first);
   const second = table.add(entry());
@@ -49,8 +45,8 @@ pending('a reused slot gets a new id; the old id (a late RESPONSE) no longer mat
 });
 
 pending('ids from another table, or not ids at all, find nothing', () => {
-  const a = new PendingRequests();
-  const b = new PendingRequests();
+  const a = new PendingRequests<Entry>();
+  const b = new PendingRequests<Entry>();
   const id = a.add(entry());
   assert.is(b.take(id), undefined, 'same slot number, other table prefix');
   assert.is(a.take('not-an-id'), undefined);
@@ -59,24 +55,25 @@ pending('ids from another table, or not ids at all, find nothing', () => {
 });
 
 pending('a caller-chosen id is kept as given and taken by it', () => {
-  const table = new PendingRequests();
+  const table = new PendingRequests<Entry>();
   const chosen = '0123456789abcdef0123456789abcdef';
   const e = entry();
   assert.is(table.add(e, chosen), chosen);
   assert.is(e.id, chosen);
+  assert.ok(table.has(chosen));
   assert.is(table.take(chosen), e);
   assert.is(table.size, 0);
 });
 
-pending('take() detaches the cancellation listener; takeOverdue and takeAll empty what they return', () => {
-  const table = new PendingRequests();
+pending('take() detaches the cancellation listener; takeWhere and takeAll empty what they return', () => {
+  const table = new PendingRequests<Entry>();
   const c = new Cancellation();
   const early = entry(100, c);
   const late = entry(5_000);
   const earlyId = table.add(early);
   table.add(late);
-  const overdue = table.takeOverdue(1_000);
-  assert.equal(overdue.map(([id]) => id), [earlyId]);
+  const overdue = table.takeWhere((e) => e.deadline < 1_000);
+  assert.equal(overdue.map((e) => e.id), [earlyId]);
   c.cancel('timeout');
   assert.equal(early.settled, [], 'the listener was removed when the entry was taken');
   assert.is(table.size, 1);

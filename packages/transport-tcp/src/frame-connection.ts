@@ -5,9 +5,10 @@
  * - A frame over `maxFrameBytes`, or one the codec rejects, closes THIS connection with a logged
  *   reason; nothing throws out of the read path.
  * - Frames sent during one event-loop turn go out as one `write()` (fewer syscalls and TLS
- *   records under load, no per-frame timer). When the socket's buffer plus the batch exceeds
- *   `maxWriteBufferBytes`, `send()` resolves only after 'drain', so a slow peer makes its senders
- *   wait instead of growing memory without bound.
+ *   records under load, no per-frame timer), up to FLUSH_FRAMES frames or FLUSH_BYTES bytes: a
+ *   batch that full is written at once, so the peer starts on it while this side is still busy.
+ *   When the socket's buffer plus the batch exceeds `maxWriteBufferBytes`, `send()` resolves only
+ *   after 'drain', so a slow peer makes its senders wait instead of growing memory without bound.
  */
 import type { Socket } from 'node:net';
 import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
@@ -36,6 +37,17 @@ export interface FrameConnectionHandlers {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * A batch with this many frames, or this many bytes, is written at once instead of at the end of
+ * the turn. Holding every frame to the end of a long turn (a gateway reading 200 HTTP requests
+ * in one poll) leaves the peer idle until then, and the two sides take turns instead of working
+ * at the same time: at 256 concurrent HTTP requests over TCP, flushing every 16 frames took the
+ * gateway from 5.9–6.3k to 8.4–8.5k req/s on a 2-core machine. 4 frames cost more than they
+ * gained (more writes, and the echo's CPU per request rose by a quarter); 64 gained less.
+ */
+export const FLUSH_FRAMES = 16;
+const FLUSH_BYTES = 64 * 1024;
 const END_GRACE_MS = 2_000;
 
 export class FrameConnection {
@@ -97,13 +109,15 @@ export class FrameConnection {
       return Promise.reject(err as Error);
     }
     if (bytes.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(bytes.byteLength, this.options.maxFrameBytes));
-    // Frames are queued as encoded; flush() writes each length prefix while copying the batch
+    // Frames are queued as encoded; writePending() writes each length prefix while copying the batch
     // together, so a frame is copied once and no prefix buffer is allocated per frame.
     this.pending.push(bytes);
     this.pendingBytes += LENGTH_PREFIX_BYTES + bytes.byteLength;
-    if (!this.flushScheduled) {
+    if (this.pending.length >= FLUSH_FRAMES || this.pendingBytes >= FLUSH_BYTES) {
+      this.writePending();
+    } else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.flushTurn);
     }
     if (this.pendingBytes + this.socket.writableLength <= this.options.maxWriteBufferBytes) return RESOLVED;
     return new Promise((resolve, reject) => this.drainWaiters.push({ resolve, reject }));
@@ -121,7 +135,7 @@ export class FrameConnection {
   /** Sends what is queued, half-closes, and waits (bounded) for the socket to close. */
   async end(): Promise<void> {
     if (this.closedFlag) return;
-    this.flush();
+    this.writePending();
     this.closeReason ??= 'closed locally';
     this.socket.end();
     const grace = new AbortController();
@@ -133,8 +147,14 @@ export class FrameConnection {
     await this.closedPromise;
   }
 
-  private flush(): void {
+  /** The end-of-turn flush (setImmediate). */
+  private readonly flushTurn = (): void => {
     this.flushScheduled = false;
+    this.writePending();
+  };
+
+  /** Writes every queued frame as one batch. */
+  private writePending(): void {
     if (this.pending.length === 0) return;
     const batch = Buffer.allocUnsafe(this.pendingBytes);
     let at = 0;

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { makeFrame, silentLogger, systemClock, type Frame } from '@switchyard/core';
-import { FrameConnection } from '../src/frame-connection.js';
+import { FLUSH_FRAMES, FrameConnection, type WriteStats } from '../src/frame-connection.js';
 import { eventually } from '../../../test/harness/wait.js';
 
 const MAX_WRITE_BUFFER = 256 * 1024;
@@ -67,3 +67,42 @@ backpressure('a sender waits for drain once the connection holds maxWriteBufferB
 });
 
 backpressure.run();
+
+const batching = suite('frame connection batching');
+
+batching('frames of one turn are written together, but a full batch goes out at once, and the peer gets every frame in order', async () => {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const socket = connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const [peerSocket] = await accepted;
+  const received: Frame[] = [];
+  const options = { maxFrameBytes: 1 << 20, maxWriteBufferBytes: MAX_WRITE_BUFFER, transport: 'tcp' };
+  const peer = new FrameConnection('c-peer', peerSocket, options, { frame: (f) => received.push(f), closed: () => undefined }, silentLogger, systemClock);
+  const stats: WriteStats = { framesWritten: 0, writes: 0 };
+  const connection = new FrameConnection('c-test', socket, { ...options, stats }, { frame: () => undefined, closed: () => undefined }, silentLogger, systemClock);
+  try {
+    const total = FLUSH_FRAMES * 2 + 3;
+    for (let i = 0; i < total; i++) {
+      void connection.send(makeFrame('CANCEL', { reason: 'timeout' }, { clock: systemClock, id: i.toString(16).padStart(32, '0') }));
+    }
+    // Still in the same turn: the two full batches are already written, the rest waits for the turn's end.
+    assert.equal(stats, { framesWritten: FLUSH_FRAMES * 2, writes: 2 });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    assert.equal(stats, { framesWritten: total, writes: 3 });
+    await eventually(() => received.length === total, { within: 5_000, what: 'the peer to read every frame' });
+    assert.equal(
+      received.map((f) => parseInt(f.id, 16)),
+      Array.from({ length: total }, (_, i) => i),
+    );
+  } finally {
+    connection.close('test over');
+    peer.close('test over');
+    server.close();
+  }
+});
+
+batching.run();

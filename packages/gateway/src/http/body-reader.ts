@@ -17,11 +17,12 @@ const TOO_LARGE: BodyResult = Object.freeze({ kind: 'too-large' });
 const ABORTED: BodyResult = Object.freeze({ kind: 'aborted' });
 
 /**
- * Returns the result directly when the whole body is already buffered (the common case of a small
- * request: by the time the request path has awaited authentication, Node's parser has pushed the
- * body into the stream's buffer), else a promise. The direct path takes the buffered bytes with
- * one `read()` instead of attaching and removing four listeners and allocating a promise and
- * closures per request.
+ * Returns the result directly when the whole body is already buffered, else a promise. The
+ * request path calls this from the 'request' event, and there Node's parser has not pushed the
+ * body yet: it does so after the listener returns, in the same socket read. So a body that is not
+ * buffered yet is looked for again one microtask later, which for a small request finds all of
+ * it; only then are listeners attached. Taking the buffered bytes with one `read()` saves
+ * attaching and removing four listeners and allocating closures per request.
  */
 export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult | Promise<BodyResult> {
   const declared = req.headers['content-length'];
@@ -34,6 +35,16 @@ export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult
     // No Content-Length and not chunked: HTTP/1.1 says there is no body.
     return OK_EMPTY;
   }
+  return takeBuffered(req, length, maxBodyBytes) ?? afterParse(req, length, maxBodyBytes);
+}
+
+async function afterParse(req: IncomingMessage, length: number, maxBodyBytes: number): Promise<BodyResult> {
+  await undefined;
+  return takeBuffered(req, length, maxBodyBytes) ?? readStreaming(req, maxBodyBytes);
+}
+
+/** The whole body when it is buffered and nobody has started reading the stream, else undefined. */
+function takeBuffered(req: IncomingMessage, length: number, maxBodyBytes: number): BodyResult | undefined {
   if (req.readableEnded) return OK_EMPTY;
   // All of it is buffered when the parser has seen the message end (complete) or, with a
   // Content-Length, once that many bytes are buffered (the parser never delivers more). The
@@ -44,6 +55,11 @@ export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult
     const chunk = req.read() as Buffer | null;
     return chunk === null || chunk.length === 0 ? OK_EMPTY : { kind: 'ok', body: chunk };
   }
+  return undefined;
+}
+
+/** Reads a body that is still arriving, stopping at the first byte past the limit. */
+function readStreaming(req: IncomingMessage, maxBodyBytes: number): Promise<BodyResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

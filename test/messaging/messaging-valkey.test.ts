@@ -26,6 +26,8 @@ import { RecordingEvents } from './recording-events.js';
 import { registerMessagingScenarios } from './scenarios.js';
 
 const server = await requireValkeyOrSkip('messaging transport over Valkey');
+/** How long the REQUEST of the crash test runs: instance A must still hold it after B has started. */
+const SLOW_MS = 5_000;
 
 if (server === null) {
   const skipped = suite('messaging transport over valkey (SKIPPED: no server)');
@@ -78,9 +80,11 @@ if (server === null) {
     await events.waitForHello('echo-a', 15_000);
 
     const deadline = Date.now() + 30_000;
+    // Long enough that A is still running it after B has started (a loaded CI machine takes
+    // seconds to start a process); B then runs it in full once A's lease lapses.
     const call = gateway.dispatch(
       { instanceId: 'echo-a', service: 'echo', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('echo', '1.0.0') } },
-      { method: 'GET', path: '/echo/slow', query: 'ms=1500', headers: {}, body: new Uint8Array(0), deadline, identity: null },
+      { method: 'GET', path: '/echo/slow', query: `ms=${SLOW_MS}`, headers: {}, body: new Uint8Array(0), deadline, identity: null },
       {},
     );
     const requests = factory.queue(serviceRequestsQueue('echo', '1.0.0'));
@@ -90,13 +94,20 @@ if (server === null) {
     ctx.procs.push(b);
     await b.waitFor(/echo listening instance=echo-b/, 30_000);
     await events.waitForHello('echo-b', 15_000);
+    let settled = false;
+    call.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    await Promise.resolve();
+    assert.not.ok(settled, `A answered before B had started: raise SLOW_MS (${SLOW_MS} ms) for this machine`);
     await a.kill();
 
     const res = await within(call, 25_000, 'the redelivered REQUEST to be answered by instance B');
     assert.ok(Date.now() < deadline, 'answered before the deadline');
     assert.is(res.status, 200);
     assert.is(res.instanceId, 'echo-b');
-    assert.equal(JSON.parse(new TextDecoder().decode(res.body)), { waitedMs: 1500, instanceId: 'echo-b' });
+    assert.equal(JSON.parse(new TextDecoder().decode(res.body)), { waitedMs: SLOW_MS, instanceId: 'echo-b' });
     assert.is(await b.stop('SIGTERM'), 0, 'echo exits 0 after a graceful stop');
     assert.match(b.output(), /echo stopping \(SIGTERM\)/);
   });

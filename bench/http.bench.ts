@@ -144,7 +144,7 @@ server.listen(0, '127.0.0.1', () => console.log('direct listening on http://127.
 /** The slice of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
   requests: { average: number };
-  latency: { p50: number; p99: number };
+  latency: { average: number; p50: number; p99: number };
   errors: number;
   timeouts: number;
   non2xx: number;
@@ -160,6 +160,15 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
 
 interface LoadResult {
   readonly requestsPerSecond: number;
+  readonly meanMs: number;
+  /**
+   * Whether the latency figures pass a Little's-law check: with N connections each waiting for
+   * its answer, mean latency × req/s cannot exceed N. On the 2-core bench machine wrk now and
+   * then reports latencies up to ~2 s for a bare Node server serving 12k req/s over 256
+   * connections (mean × req/s ≈ 1000 outstanding); such a round's req/s stands, its latencies
+   * do not. Medians of p50/p99 use only the rounds that pass.
+   */
+  readonly latencyConsistent: boolean;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly errors: number;
@@ -204,17 +213,25 @@ async function loadWrk(wrk: string, url: string, connections: number, size: numb
   child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`wrk exited ${String(code)}: ${out.slice(-2000)}`);
-  return parseWrk(out);
+  return withLatencyCheck(parseWrk(out), connections);
+}
+
+/** Allowed excess of mean latency × req/s over the connection count (window edges, sampling). */
+const LITTLE_SLACK = 1.25;
+
+function withLatencyCheck(r: Omit<LoadResult, 'latencyConsistent'>, connections: number): LoadResult {
+  return { ...r, latencyConsistent: (r.meanMs / 1000) * r.requestsPerSecond <= connections * LITTLE_SLACK };
 }
 
 /** Parses `wrk --latency` output: Requests/sec, the 50 % and 99 % latency lines, errors, non-2xx. */
-function parseWrk(out: string): LoadResult {
+function parseWrk(out: string): Omit<LoadResult, 'latencyConsistent'> {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
   if (rps === null) throw new Error(`cannot read wrk output: ${out.slice(-2000)}`);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   return {
     requestsPerSecond: Number(rps[1]),
+    meanMs: wrkMeanLatencyMs(out),
     p50Ms: wrkLatencyMs(out, '50'),
     p99Ms: wrkLatencyMs(out, '99'),
     errors: socketErrors === null ? 0 : socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0),
@@ -223,6 +240,13 @@ function parseWrk(out: string): LoadResult {
 }
 
 const WRK_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000, m: 60_000 };
+
+/** The mean of wrk's "Latency" thread-stats line (Avg, Stdev, Max, +/- Stdev). */
+function wrkMeanLatencyMs(out: string): number {
+  const m = /^\s*Latency\s+([\d.]+)(us|ms|s|m)\s/m.exec(out);
+  if (m === null) throw new Error(`wrk output has no Latency line: ${out.slice(-2000)}`);
+  return round(Number(m[1]) * (WRK_UNIT_MS[m[2] as string] as number), 3);
+}
 
 function wrkLatencyMs(out: string, percentile: string): number {
   const m = new RegExp(`^\\s*${percentile}(?:\\.0+)?%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(out);
@@ -239,13 +263,14 @@ async function loadAutocannon(url: string, connections: number, size: number, se
     headers: { 'content-type': 'application/octet-stream' },
     body: Buffer.alloc(size, 0x61),
   });
-  return {
+  return withLatencyCheck({
     requestsPerSecond: result.requests.average,
+    meanMs: result.latency.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-  };
+  }, connections);
 }
 
 /** Samples a process's resident set size every 250 ms (Linux /proc). */
@@ -282,19 +307,36 @@ class RssSampler {
   }
 }
 
-/** The median of each figure over rounds (each taken on its own: the median round for req/s need not be the one for p99); errors are summed. */
-function medianResult(rounds: readonly LoadResult[]): LoadResult {
+/** Per-figure medians over rounds, with how many rounds the latency medians rest on. */
+interface MedianResult extends LoadResult {
+  /** Rounds whose latencies passed the Little's-law check (the latency medians use these). */
+  readonly latencyRounds: number;
+  readonly rounds: number;
+}
+
+/**
+ * The median of each figure over rounds (each taken on its own: the median round for req/s need
+ * not be the one for p99); errors are summed. Latency medians use only the rounds whose latencies
+ * pass the Little's-law check; when none does, all rounds, and `latencyConsistent` is false.
+ */
+function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const median = (values: number[]): number => {
     const sorted = [...values].sort((a, b) => a - b);
     const mid = Math.floor(sorted.length / 2);
     return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
   };
+  const consistent = rounds.filter((r) => r.latencyConsistent);
+  const forLatency = consistent.length > 0 ? consistent : rounds;
   return {
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
+    meanMs: median(forLatency.map((r) => r.meanMs)),
+    latencyConsistent: consistent.length > 0,
+    p50Ms: median(forLatency.map((r) => r.p50Ms)),
+    p99Ms: median(forLatency.map((r) => r.p99Ms)),
     errors: rounds.reduce((sum, r) => sum + r.errors, 0),
     non2xx: rounds.reduce((sum, r) => sum + r.non2xx, 0),
+    latencyRounds: consistent.length,
+    rounds: rounds.length,
   };
 }
 
@@ -419,14 +461,17 @@ const written = writeResults(
     logRequests: values['log-requests'],
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
-    note: 'the load generator, gateway, echo and the direct server share this machine; each cell measures direct then gateway `rounds` times in turn; figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak.',
+    note: 'the load generator, gateway, echo and the direct server share this machine; each cell measures direct then gateway `rounds` times in turn; figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
     cells,
     soaks,
   },
   startedAt,
 );
 
-type Cell = Record<string, unknown> & { gateway: LoadResult; direct: LoadResult | null; gatewayRss: { peakMiB: number; flat: boolean } };
+type Cell = Record<string, unknown> & { gateway: MedianResult; direct: MedianResult | null; gatewayRss: { peakMiB: number; flat: boolean } };
+/** A latency figure, marked when some rounds' latencies failed the Little's-law check ("p99 (2/3)"), or all did ("p99 !"). */
+const latency = (r: MedianResult, ms: number): string | number =>
+  !r.latencyConsistent ? `${ms} !` : r.latencyRounds < r.rounds ? `${ms} (${r.latencyRounds}/${r.rounds})` : ms;
 printTable([...cells, ...soaks] as Cell[], [
   { title: 'transport', value: (c) => c.transport as string },
   { title: 'c', value: (c) => c.concurrency as number },
@@ -435,9 +480,9 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'direct req/s', value: (c) => (c.direct === null ? '-' : round(c.direct.requestsPerSecond, 0)) },
   { title: 'ratio', value: (c) => (c.ratioToDirect === null ? '-' : (c.ratioToDirect as number)) },
   { title: 'round ratios', value: (c) => ((c.roundRatios as number[]).length === 0 ? '-' : (c.roundRatios as number[]).join(' ')) },
-  { title: 'gw p50 ms', value: (c) => c.gateway.p50Ms },
-  { title: 'gw p99 ms', value: (c) => c.gateway.p99Ms },
-  { title: 'direct p99 ms', value: (c) => (c.direct === null ? '-' : c.direct.p99Ms) },
+  { title: 'gw p50 ms', value: (c) => latency(c.gateway, c.gateway.p50Ms) },
+  { title: 'gw p99 ms', value: (c) => latency(c.gateway, c.gateway.p99Ms) },
+  { title: 'direct p99 ms', value: (c) => (c.direct === null ? '-' : latency(c.direct, c.direct.p99Ms)) },
   { title: 'gw errors', value: (c) => c.gateway.errors + c.gateway.non2xx },
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },

@@ -471,7 +471,7 @@ const written = writeResults(
 type Cell = Record<string, unknown> & { gateway: MedianResult; direct: MedianResult | null; gatewayRss: { peakMiB: number; flat: boolean } };
 /** A latency figure, marked when some rounds' latencies failed the Little's-law check ("p99 (2/3)"), or all did ("p99 !"). */
 const latency = (r: MedianResult, ms: number): string | number =>
-  !r.latencyConsistent ? `${ms} !` : r.latencyRounds < r.rounds ? `${ms} (${r.latencyRounds}/${r.rounds})` : ms;
+  !r.latencyConsistent ? `${round(ms, 2)} !` : r.latencyRounds < r.rounds ? `${round(ms, 2)} (${r.latencyRounds}/${r.rounds})` : ms;
 printTable([...cells, ...soaks] as Cell[], [
   { title: 'transport', value: (c) => c.transport as string },
   { title: 'c', value: (c) => c.concurrency as number },

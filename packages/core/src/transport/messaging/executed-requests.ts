@@ -1,12 +1,14 @@
 /**
  * The instance's memory of REQUESTs it has taken, so a redelivered REQUEST runs at most once per
  * instance (SPEC §4): while it runs, a redelivery waits for the same run; once answered, a
- * redelivery replays the stored RESPONSE. Answered entries are bounded by count and age; the
- * answered Map's insertion order is answer order, so pruning only ever looks at its front.
+ * redelivery replays the stored RESPONSE. Answered entries are bounded by count, bytes and age,
+ * and are evicted oldest first through an InsertionOrder (not by iterating the Map: see there).
  */
 import type { ResponseFrame } from '../../protocol/frames.js';
+import { InsertionOrder } from './insertion-order.js';
 
 interface Answered {
+  readonly id: string;
   readonly response: ResponseFrame;
   readonly answeredAt: number;
 }
@@ -21,6 +23,8 @@ export interface Executed {
 export class ExecutedRequests {
   private readonly running = new Map<string, Promise<void>>();
   private readonly answered = new Map<string, Answered>();
+  /** `answered`'s entries, oldest first (plus entries already dropped, skipped when met). */
+  private readonly order = new InsertionOrder<Answered>();
   /** Body bytes held by `answered`. */
   private bytes = 0;
 
@@ -42,7 +46,7 @@ export class ExecutedRequests {
     const answered = this.answered.get(id);
     if (answered === undefined) return undefined;
     if (now - answered.answeredAt > this.ttlMs) {
-      this.drop(id, answered);
+      this.drop(answered);
       return undefined;
     }
     return { done: DONE, response: answered.response };
@@ -57,11 +61,17 @@ export class ExecutedRequests {
   answer(id: string, response: ResponseFrame, now: number): void {
     this.running.delete(id);
     if (this.maxEntries === 0) return;
-    this.answered.set(id, { response, answeredAt: now });
+    const previous = this.answered.get(id);
+    if (previous !== undefined) this.drop(previous);
+    const entry: Answered = { id, response, answeredAt: now };
+    this.answered.set(id, entry);
+    this.order.push(entry);
     this.bytes += response.payload.body.byteLength;
-    for (const [oldest, entry] of this.answered) {
-      if (this.answered.size <= this.maxEntries && this.bytes <= this.maxBytes && now - entry.answeredAt <= this.ttlMs) break;
-      this.drop(oldest, entry);
+    for (let oldest = this.order.peek(); oldest !== undefined; oldest = this.order.peek()) {
+      const live = this.answered.get(oldest.id) === oldest;
+      if (live && this.answered.size <= this.maxEntries && this.bytes <= this.maxBytes && now - oldest.answeredAt <= this.ttlMs) break;
+      this.order.shift();
+      if (live) this.drop(oldest);
     }
   }
 
@@ -69,11 +79,11 @@ export class ExecutedRequests {
   forget(id: string): void {
     this.running.delete(id);
     const answered = this.answered.get(id);
-    if (answered !== undefined) this.drop(id, answered);
+    if (answered !== undefined) this.drop(answered);
   }
 
-  private drop(id: string, entry: Answered): void {
-    this.answered.delete(id);
+  private drop(entry: Answered): void {
+    this.answered.delete(entry.id);
     this.bytes -= entry.response.payload.body.byteLength;
   }
 }

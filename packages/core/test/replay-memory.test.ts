@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ResponseFrame } from '../src/protocol/frames.js';
 import { ExecutedRequests } from '../src/transport/messaging/executed-requests.js';
-import { InsertionOrder } from '../src/transport/messaging/insertion-order.js';
+import { InsertionOrder } from '../src/insertion-order.js';
 import { RecentIds } from '../src/transport/messaging/recent-ids.js';
 
 function response(id: string, bodyBytes = 10): ResponseFrame {
@@ -26,6 +26,16 @@ order('hands entries back oldest first, across its compaction', () => {
   assert.equal(out, Array.from({ length: 5_000 }, (_, i) => i));
   assert.is(q.length, 0);
   assert.is(q.peek(), undefined);
+});
+
+order('retain keeps the accepted entries in order', () => {
+  const q = new InsertionOrder<number>();
+  for (let i = 0; i < 2_000; i++) q.push(i);
+  for (let i = 0; i < 1_500; i++) q.shift();
+  q.retain((n) => n % 2 === 0);
+  assert.is(q.length, 250);
+  assert.is(q.shift(), 1_500);
+  assert.is(q.shift(), 1_502);
 });
 
 order.run();

@@ -35,4 +35,20 @@ limiter('the number of keys is bounded and full buckets are swept', async () => 
   assert.is(rl.size(), 0);
 });
 
+limiter('at maxKeys the oldest bucket goes first, also after a sweep removed others', async () => {
+  const clock = new ManualClock();
+  const rl = new RateLimiter(clock, { requestsPerSecond: 1, burst: 1, maxKeys: 3 });
+  rl.take('a');
+  await clock.advance(2_000);
+  rl.take('b');
+  rl.take('c');
+  rl.sweep(); // 'a' has refilled: dropped; 'b' and 'c' are empty and kept
+  assert.is(rl.size(), 2);
+  rl.take('d');
+  rl.take('e'); // full: evicts 'b', the oldest left
+  assert.is(rl.size(), 3);
+  assert.is(rl.take('b'), 0, "'b' was evicted, so it starts with a full bucket");
+  assert.ok(rl.take('e') > 0, "'e' was kept and is empty");
+});
+
 limiter.run();

@@ -4,7 +4,7 @@
  * `sweep()`, and past `maxKeys` the oldest bucket is evicted, so a flood of distinct clients
  * cannot grow memory without bound.
  */
-import type { Clock } from '@switchyard/core';
+import { InsertionOrder, type Clock } from '@switchyard/core';
 
 export interface BucketOptions {
   /** Sustained rate. */
@@ -16,12 +16,19 @@ export interface BucketOptions {
 }
 
 interface Bucket {
+  readonly key: string;
   tokens: number;
   updatedAt: number;
 }
 
 export class RateLimiter {
   private readonly buckets = new Map<string, Bucket>();
+  /**
+   * Buckets in creation order, for evicting the oldest at `maxKeys`: taking the Map's first key
+   * instead walks every entry deleted since the Map was last rebuilt, ~23 µs per new client at
+   * 100,000 keys, which a flood of distinct clients would pay on every request.
+   */
+  private readonly order = new InsertionOrder<Bucket>();
   private readonly capacity: number;
   private readonly perMs: number;
   private readonly maxKeys: number;
@@ -37,12 +44,14 @@ export class RateLimiter {
     const now = this.clock.now();
     let bucket = this.buckets.get(key);
     if (bucket === undefined) {
-      if (this.buckets.size >= this.maxKeys) {
-        const oldest = this.buckets.keys().next();
-        if (oldest.done !== true) this.buckets.delete(oldest.value);
+      while (this.buckets.size >= this.maxKeys) {
+        const oldest = this.order.shift();
+        if (oldest === undefined) break;
+        if (this.buckets.get(oldest.key) === oldest) this.buckets.delete(oldest.key);
       }
-      bucket = { tokens: this.capacity, updatedAt: now };
+      bucket = { key, tokens: this.capacity, updatedAt: now };
       this.buckets.set(key, bucket);
+      this.order.push(bucket);
     } else {
       bucket.tokens = Math.min(this.capacity, bucket.tokens + (now - bucket.updatedAt) * this.perMs);
       bucket.updatedAt = now;
@@ -60,6 +69,7 @@ export class RateLimiter {
     for (const [key, b] of this.buckets) {
       if (b.tokens + (now - b.updatedAt) * this.perMs >= this.capacity) this.buckets.delete(key);
     }
+    this.order.retain((b) => this.buckets.get(b.key) === b);
   }
 
   /** Number of keys tracked (for tests and metrics). */

@@ -5,7 +5,7 @@
  * and are evicted oldest first through an InsertionOrder (not by iterating the Map: see there).
  */
 import type { ResponseFrame } from '../../protocol/frames.js';
-import { InsertionOrder } from './insertion-order.js';
+import { InsertionOrder } from '../../insertion-order.js';
 
 interface Answered {
   readonly id: string;

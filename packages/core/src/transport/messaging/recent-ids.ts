@@ -3,7 +3,7 @@
  * InsertionOrder (not by iterating the Map: see there). Used for CANCELs that arrive before their
  * REQUEST.
  */
-import { InsertionOrder } from './insertion-order.js';
+import { InsertionOrder } from '../../insertion-order.js';
 
 interface Seen {
   readonly id: string;

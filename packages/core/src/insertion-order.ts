@@ -7,7 +7,8 @@
  *
  * Owners keep the entry objects themselves in their Map. An entry removed from the Map out of
  * order (replaced, taken, expired) stays here until it reaches the front, where the owner sees it
- * is no longer the Map's value for its key and skips it.
+ * is no longer the Map's value for its key and skips it; an owner that removes many entries at
+ * once (a sweep) calls `retain` so they do not pile up.
  */
 export class InsertionOrder<T> {
   private items: Array<T | undefined> = [];
@@ -24,6 +25,17 @@ export class InsertionOrder<T> {
   /** The oldest entry still queued. */
   peek(): T | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined;
+  }
+
+  /** Keeps only the entries `keep` accepts, in order (for owners that also delete in bulk). */
+  retain(keep: (item: T) => boolean): void {
+    const kept: T[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i] as T;
+      if (keep(item)) kept.push(item);
+    }
+    this.items = kept;
+    this.head = 0;
   }
 
   /** Removes and returns the oldest entry. */

@@ -7,13 +7,17 @@ import {
   TransportType,
   createGatewayTransports,
   createInstanceTransport,
+  createQueueFactoryFromConfig,
+  frameCodec,
+  gatewayResponsesQueue,
   newFrameId,
   serviceRequestsQueue,
   silentLogger,
   systemClock,
+  type Frame,
   type TransportConfigEntry,
 } from '@switchyard/core';
-import { rejectsWithCode, within } from '../harness/wait.js';
+import { eventually, rejectsWithCode, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
 
 const deps = { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } };
@@ -50,6 +54,45 @@ test('a messaging entry on the memory backend builds a gateway and an instance s
   assert.not.ok(gateway.isReady());
 });
 
+test('queues.replayCacheSize from config reaches the instance: at 0 a duplicated REQUEST runs again, by default it replays', async () => {
+  for (const [replayCacheSize, expectedRuns] of [[undefined, 1], [0, 2]] as const) {
+    const namespace = `t-${randomUUID()}`;
+    const queues = replayCacheSize === undefined ? {} : { replayCacheSize };
+    const entry: TransportConfigEntry = { type: 'messaging', backend: 'memory', memory: { namespace }, queues };
+    const instance = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
+    let runs = 0;
+    await instance.start({ instance: { service: 'svc', version: '1.0.0', region: 'local', instanceId: 'i-1', address: '' }, endpoints: [], endpointsHash: 'h' }, async () => {
+      runs += 1;
+      return { status: 200, headers: {}, body: new TextEncoder().encode(String(runs)) };
+    });
+    const factory = await createQueueFactoryFromConfig('memory', { namespace }, { clock: systemClock });
+    const requests = factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec });
+    const responses = factory.queue<Frame>(gatewayResponsesQueue('gw-replay'), { codec: frameCodec });
+    const frame: Frame = {
+      v: 1,
+      type: 'REQUEST',
+      id: newFrameId(),
+      sentAt: Date.now(),
+      payload: { method: 'GET', path: '/p', query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, replyTo: gatewayResponsesQueue('gw-replay'), identity: null },
+    };
+    let answers = 0;
+    const take = async (): Promise<number> => {
+      for (const lease of await responses.lease({ max: 10, blockMs: 50 })) {
+        answers += 1;
+        await lease.ack();
+      }
+      return answers;
+    };
+    await requests.enqueue(frame);
+    await eventually(async () => (await take()) >= 1, { within: 10_000, what: 'the first RESPONSE' });
+    await requests.enqueue(frame);
+    await eventually(async () => (await take()) >= 2, { within: 10_000, what: 'the second RESPONSE' });
+    assert.is(runs, expectedRuns, `runs with replayCacheSize ${String(replayCacheSize)}`);
+    await instance.close();
+    await factory.close();
+  }
+});
+
 test('invalid entries fail with an error naming the key', async () => {
   const cases: Array<[unknown[], RegExp]> = [
     [[{ type: 'carrier-pigeon' }], /^transports\[0\]\.type /],
@@ -57,6 +100,7 @@ test('invalid entries fail with an error naming the key', async () => {
     [[{ type: 'messaging', backend: 'memory', queues: { lease: 1 } }], /^transports\[0\]\.queues\.lease /],
     [[{ type: 'messaging', backend: 'memory', concurrency: 0 }], /^transports\[0\]\.concurrency /],
     [[{ type: 'messaging', backend: 'memory', queues: { maxDeliveries: 'x' } }], /^transports\[0\]\.queues\.maxDeliveries /],
+    [[{ type: 'messaging', backend: 'memory', queues: { replayCacheSize: -1 } }], /^transports\[0\]\.queues\.replayCacheSize /],
     [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
   ];
   for (const [entries, pattern] of cases) {

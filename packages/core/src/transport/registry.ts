@@ -29,11 +29,17 @@ export interface MessagingQueuesConfig {
   readonly maxDeliveries?: number;
   /** @default ':dlq' */
   readonly deadLetterSuffix?: string;
+  /** Instance: how long an answered REQUEST's RESPONSE is kept for replay. @default 30000 */
+  readonly replayTtlMs?: number;
+  /** Instance: most answered REQUESTs kept for replay. @default 10000 */
+  readonly replayCacheSize?: number;
+  /** Instance: most RESPONSE body bytes kept for replay. @default 16777216 */
+  readonly replayCacheBytes?: number;
 }
 
 const TCP_PACKAGE = '@switchyard/transport-tcp';
 const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency']);
-const QUEUES_KEYS = new Set(['prefix', 'leaseMs', 'requestLeaseMs', 'maxDeliveries', 'deadLetterSuffix']);
+const QUEUES_KEYS = new Set(['prefix', 'leaseMs', 'requestLeaseMs', 'maxDeliveries', 'deadLetterSuffix', 'replayTtlMs', 'replayCacheSize', 'replayCacheBytes']);
 
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
@@ -104,6 +110,9 @@ async function messagingParts(
   if (queues.requestLeaseMs !== undefined) options.requestLeaseMs = queues.requestLeaseMs;
   if (queues.maxDeliveries !== undefined) options.maxDeliveries = queues.maxDeliveries;
   if (queues.deadLetterSuffix !== undefined) options.deadLetterSuffix = queues.deadLetterSuffix;
+  if (queues.replayTtlMs !== undefined) options.replayTtlMs = queues.replayTtlMs;
+  if (queues.replayCacheSize !== undefined) options.replayCacheSize = queues.replayCacheSize;
+  if (queues.replayCacheBytes !== undefined) options.replayCacheBytes = queues.replayCacheBytes;
   // Validate the transport options now, so the error names the config key.
   resolveMessagingOptions(options, `${path}.queues`);
   if (entry.concurrency !== undefined) {

@@ -21,7 +21,7 @@ export {
   TransportClosedError,
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';
-export { InsertionOrder } from './insertion-order.js';
+export { OldestFirstMap } from './oldest-first-map.js';
 export { type Logger, silentLogger } from './logger.js';
 
 // --- queue contract ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ResponseFrame } from '../src/protocol/frames.js';
 import { ExecutedRequests } from '../src/transport/messaging/executed-requests.js';
-import { InsertionOrder } from '../src/insertion-order.js';
+import { OldestFirstMap } from '../src/oldest-first-map.js';
 import { RecentIds } from '../src/transport/messaging/recent-ids.js';
 
 function response(id: string, bodyBytes = 10): ResponseFrame {
@@ -11,31 +11,61 @@ function response(id: string, bodyBytes = 10): ResponseFrame {
 
 const id = (n: number): string => n.toString(16).padStart(32, '0');
 
-const order = suite('InsertionOrder');
+const order = suite('OldestFirstMap');
+
+const entry = (n: number): { key: string; n: number } => ({ key: String(n), n });
 
 order('hands entries back oldest first, across its compaction', () => {
-  const q = new InsertionOrder<number>();
+  const map = new OldestFirstMap<{ key: string; n: number }>();
   const out: number[] = [];
+  const removeOldest = (): number | undefined => {
+    const oldest = map.oldest();
+    if (oldest !== undefined) map.delete(oldest.key);
+    return oldest?.n;
+  };
   for (let i = 0; i < 5_000; i++) {
-    q.push(i);
-    if (i % 3 === 2) out.push(q.shift() as number);
+    map.set(entry(i));
+    if (i % 3 === 2) out.push(removeOldest() as number);
   }
-  assert.is(q.length, 5_000 - out.length);
-  assert.is(q.peek(), out.length);
-  for (let item = q.shift(); item !== undefined; item = q.shift()) out.push(item);
+  assert.is(map.size, 5_000 - out.length);
+  assert.is(map.oldest()?.n, out.length);
+  for (let n = removeOldest(); n !== undefined; n = removeOldest()) out.push(n);
   assert.equal(out, Array.from({ length: 5_000 }, (_, i) => i));
-  assert.is(q.length, 0);
-  assert.is(q.peek(), undefined);
+  assert.is(map.size, 0);
+  assert.is(map.oldest(), undefined);
 });
 
-order('retain keeps the accepted entries in order', () => {
-  const q = new InsertionOrder<number>();
-  for (let i = 0; i < 2_000; i++) q.push(i);
-  for (let i = 0; i < 1_500; i++) q.shift();
-  q.retain((n) => n % 2 === 0);
-  assert.is(q.length, 250);
-  assert.is(q.shift(), 1_500);
-  assert.is(q.shift(), 1_502);
+order('entries deleted or replaced out of order are skipped; a replaced key counts as new', () => {
+  const map = new OldestFirstMap<{ key: string; n: number }>();
+  for (let i = 0; i < 5; i++) map.set(entry(i));
+  assert.is(map.delete('0')?.n, 0);
+  assert.is(map.delete('0'), undefined);
+  map.set({ key: '1', n: 10 });
+  assert.is(map.oldest()?.n, 2, "'0' deleted and '1' replaced: '2' is now the oldest");
+  assert.is(map.get('1')?.n, 10);
+  assert.is(map.size, 4);
+});
+
+order('deleteWhere keeps the other entries in order', () => {
+  const map = new OldestFirstMap<{ key: string; n: number }>();
+  for (let i = 0; i < 2_000; i++) map.set(entry(i));
+  for (let i = 0; i < 1_500; i++) map.delete((map.oldest() as { key: string }).key);
+  map.deleteWhere((e) => e.n % 2 === 1);
+  assert.is(map.size, 250);
+  assert.is(map.delete((map.oldest() as { key: string }).key)?.n, 1_500);
+  assert.is(map.oldest()?.n, 1_502);
+});
+
+order('a queue of deleted entries does not outgrow the live ones (many out-of-order deletes)', () => {
+  const map = new OldestFirstMap<{ key: string; n: number }>();
+  map.set(entry(-1)); // stays oldest throughout
+  for (let i = 0; i < 100_000; i++) {
+    map.set(entry(i));
+    map.delete(String(i));
+  }
+  assert.is(map.size, 1);
+  assert.is(map.oldest()?.n, -1);
+  assert.ok((map as unknown as { order: unknown[] }).order.length <= 2 * map.size + 1025, 'the order queue was rebuilt');
 });
 
 order.run();

@@ -2,13 +2,14 @@
  * The instance's memory of REQUESTs it has taken, so a redelivered REQUEST runs at most once per
  * instance (SPEC §4): while it runs, a redelivery waits for the same run; once answered, a
  * redelivery replays the stored RESPONSE. Answered entries are bounded by count, bytes and age,
- * and are evicted oldest first through an InsertionOrder (not by iterating the Map: see there).
+ * and are evicted oldest first (an OldestFirstMap: see there why not by iterating a Map).
  */
 import type { ResponseFrame } from '../../protocol/frames.js';
-import { InsertionOrder } from '../../insertion-order.js';
+import { OldestFirstMap } from '../../oldest-first-map.js';
 
 interface Answered {
-  readonly id: string;
+  /** The REQUEST id. */
+  readonly key: string;
   readonly response: ResponseFrame;
   readonly answeredAt: number;
 }
@@ -22,9 +23,7 @@ export interface Executed {
 
 export class ExecutedRequests {
   private readonly running = new Map<string, Promise<void>>();
-  private readonly answered = new Map<string, Answered>();
-  /** `answered`'s entries, oldest first (plus entries already dropped, skipped when met). */
-  private readonly order = new InsertionOrder<Answered>();
+  private readonly answered = new OldestFirstMap<Answered>();
   /** Body bytes held by `answered`. */
   private bytes = 0;
 
@@ -63,15 +62,11 @@ export class ExecutedRequests {
     if (this.maxEntries === 0) return;
     const previous = this.answered.get(id);
     if (previous !== undefined) this.drop(previous);
-    const entry: Answered = { id, response, answeredAt: now };
-    this.answered.set(id, entry);
-    this.order.push(entry);
+    this.answered.set({ key: id, response, answeredAt: now });
     this.bytes += response.payload.body.byteLength;
-    for (let oldest = this.order.peek(); oldest !== undefined; oldest = this.order.peek()) {
-      const live = this.answered.get(oldest.id) === oldest;
-      if (live && this.answered.size <= this.maxEntries && this.bytes <= this.maxBytes && now - oldest.answeredAt <= this.ttlMs) break;
-      this.order.shift();
-      if (live) this.drop(oldest);
+    for (let oldest = this.answered.oldest(); oldest !== undefined; oldest = this.answered.oldest()) {
+      if (this.answered.size <= this.maxEntries && this.bytes <= this.maxBytes && now - oldest.answeredAt <= this.ttlMs) break;
+      this.drop(oldest);
     }
   }
 
@@ -83,7 +78,7 @@ export class ExecutedRequests {
   }
 
   private drop(entry: Answered): void {
-    this.answered.delete(entry.id);
+    this.answered.delete(entry.key);
     this.bytes -= entry.response.payload.body.byteLength;
   }
 }

@@ -1,19 +1,17 @@
 /**
- * A bounded set of recently seen ids with an age limit, pruned oldest first through an
- * InsertionOrder (not by iterating the Map: see there). Used for CANCELs that arrive before their
- * REQUEST.
+ * A bounded set of recently seen ids with an age limit, pruned oldest first (an OldestFirstMap:
+ * see there why not by iterating a Map). Used for CANCELs that arrive before their REQUEST.
  */
-import { InsertionOrder } from '../../insertion-order.js';
+import { OldestFirstMap } from '../../oldest-first-map.js';
 
 interface Seen {
-  readonly id: string;
+  /** The id. */
+  readonly key: string;
   readonly at: number;
 }
 
 export class RecentIds {
-  private readonly seen = new Map<string, Seen>();
-  /** `seen`'s entries, oldest first (plus entries already taken or replaced, skipped when met). */
-  private readonly order = new InsertionOrder<Seen>();
+  private readonly seen = new OldestFirstMap<Seen>();
 
   constructor(
     private readonly maxEntries: number,
@@ -22,22 +20,16 @@ export class RecentIds {
 
   add(id: string, now: number): void {
     if (this.maxEntries === 0) return;
-    const entry: Seen = { id, at: now };
-    this.seen.set(id, entry);
-    this.order.push(entry);
-    for (let oldest = this.order.peek(); oldest !== undefined; oldest = this.order.peek()) {
-      const live = this.seen.get(oldest.id) === oldest;
-      if (live && this.seen.size <= this.maxEntries && now - oldest.at <= this.ttlMs) break;
-      this.order.shift();
-      if (live) this.seen.delete(oldest.id);
+    this.seen.set({ key: id, at: now });
+    for (let oldest = this.seen.oldest(); oldest !== undefined; oldest = this.seen.oldest()) {
+      if (this.seen.size <= this.maxEntries && now - oldest.at <= this.ttlMs) break;
+      this.seen.delete(oldest.key);
     }
   }
 
   /** True (once) when `id` was added less than ttlMs ago; the id is forgotten either way. */
   take(id: string, now: number): boolean {
-    const entry = this.seen.get(id);
-    if (entry === undefined) return false;
-    this.seen.delete(id);
-    return now - entry.at <= this.ttlMs;
+    const entry = this.seen.delete(id);
+    return entry !== undefined && now - entry.at <= this.ttlMs;
   }
 }

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Cancellation, isFrameId, PendingRequests, type PendingEntry } from '../src/index.js';
+import { Cancellation, isFrameId, PendingRequests, type CancelListener, type PendingEntry } from '../src/index.js';
 
 const pending = suite('PendingRequests (the gateway transports\' pending table)');
 
@@ -10,14 +10,14 @@ interface Entry extends PendingEntry {
 }
 
 function entry(deadline = 1_000, cancellation?: Cancellation): Entry {
-  const settled: string[] = [];
-  const onCancel = cancellation === undefined ? undefined : (): void => void settled.push('cancel-listener');
-  if (onCancel !== undefined) cancellation?.onCancel(onCancel);
-  return { id: '', deadline, cancellation, onCancel, settled };
+  return { id: '', deadline, cancellation, settled: [] };
 }
 
+/** A table that records, on the entry, each cancellation it reports. */
+const newTable = (): PendingRequests<Entry> => new PendingRequests<Entry>((e, reason) => e.settled.push(`cancelled:${reason}`));
+
 pending('ids are frame ids, distinct, and each finds its own entry exactly once', () => {
-  const table = new PendingRequests<Entry>();
+  const table = newTable();
   const entries = Array.from({ length: 1_000 }, () => entry());
   const ids = entries.map((e) => table.add(e));
   assert.ok(ids.every(isFrameId), 'every id is 32 lower-case hex');
@@ -34,7 +34,7 @@ pending('ids are frame ids, distinct, and each finds its own entry exactly once'
 });
 
 pending('a reused slot gets a new id; the old id (a late RESPONSE) no longer matches', () => {
-  const table = new PendingRequests<Entry>();
+  const table = newTable();
   const first = table.add(entry());
   table.take(first);
   const second = table.add(entry());
@@ -45,8 +45,8 @@ pending('a reused slot gets a new id; the old id (a late RESPONSE) no longer mat
 });
 
 pending('ids from another table, or not ids at all, find nothing', () => {
-  const a = new PendingRequests<Entry>();
-  const b = new PendingRequests<Entry>();
+  const a = newTable();
+  const b = newTable();
   const id = a.add(entry());
   assert.is(b.take(id), undefined, 'same slot number, other table prefix');
   assert.is(a.take('not-an-id'), undefined);
@@ -55,7 +55,7 @@ pending('ids from another table, or not ids at all, find nothing', () => {
 });
 
 pending('a caller-chosen id is kept as given and taken by it', () => {
-  const table = new PendingRequests<Entry>();
+  const table = newTable();
   const chosen = '0123456789abcdef0123456789abcdef';
   const e = entry();
   assert.is(table.add(e, chosen), chosen);
@@ -66,19 +66,39 @@ pending('a caller-chosen id is kept as given and taken by it', () => {
 });
 
 pending('take() detaches the cancellation listener; takeWhere and takeAll empty what they return', () => {
-  const table = new PendingRequests<Entry>();
-  const c = new Cancellation();
+  const table = newTable();
+  const detached: CancelListener[] = [];
+  const c = new (class extends Cancellation {
+    override offCancel(listener: CancelListener): void {
+      detached.push(listener);
+      super.offCancel(listener);
+    }
+  })();
   const early = entry(100, c);
   const late = entry(5_000);
   const earlyId = table.add(early);
   table.add(late);
   const overdue = table.takeWhere((e) => e.deadline < 1_000);
   assert.equal(overdue.map((e) => e.id), [earlyId]);
+  assert.equal(detached, [early.onCancel], "the table's listener was detached from the cancellation");
   c.cancel('timeout');
   assert.equal(early.settled, [], 'the listener was removed when the entry was taken');
   assert.is(table.size, 1);
   assert.is(table.takeAll().length, 1);
   assert.is(table.size, 0);
+});
+
+pending('cancelling a waiting entry takes it and reports it once; a taken entry is not reported', () => {
+  const table = newTable();
+  const c = new Cancellation();
+  const waiting = entry(1_000, c);
+  const id = table.add(waiting);
+  c.cancel('client-disconnected');
+  assert.equal(waiting.settled, ['cancelled:client-disconnected']);
+  assert.not.ok(table.has(id), 'the cancelled entry was taken');
+  assert.is(table.size, 0);
+  assert.is(c.cancel('timeout'), false);
+  assert.equal(waiting.settled, ['cancelled:client-disconnected'], 'reported once');
 });
 
 pending.run();

@@ -15,7 +15,6 @@ import {
   TransportFailureError,
   TransportType,
   PendingRequests,
-  type CancelListener,
   type PendingEntry,
   type DispatchOptions,
   type DispatchTarget,
@@ -83,7 +82,11 @@ export class TcpGatewayTransport implements GatewayTransport {
   private state: 'new' | 'starting' | 'started' | 'stopped' = 'new';
   private readonly links = new Map<string, Link>();
   private readonly instances = new Map<string, Link>();
-  private readonly pending = new PendingRequests<Pending>();
+  private readonly pending = new PendingRequests<Pending>((entry, reason) => {
+    this.counters.cancels += 1;
+    entry.link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id: entry.id })).catch(() => undefined);
+    entry.reject(new RequestCancelledError(entry.id, reason));
+  });
   /** Every accepted socket, including TLS ones still in their handshake (not yet links). */
   private readonly sockets = new Set<Socket>();
   private readonly connectionPrefix = randomBytes(3).toString('hex');
@@ -169,18 +172,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     }
     return new Promise<ResponsePayload>((resolve, reject) => {
       // The pending table makes the id (it names the entry's slot) unless the caller chose one.
-      let id = '';
-      let onCancel: CancelListener | undefined;
-      if (cancellation !== undefined) {
-        onCancel = (reason) => {
-          if (!this.finish(id)) return;
-          this.counters.cancels += 1;
-          link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
-          reject(new RequestCancelledError(id, reason));
-        };
-        cancellation.onCancel(onCancel);
-      }
-      id = this.pending.add({ id, link, instanceId: target.instanceId, resolve, reject, cancellation, onCancel }, options.requestId);
+      const id = this.pending.add({ id: '', link, instanceId: target.instanceId, resolve, reject, cancellation }, options.requestId);
       const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
       this.counters.dispatched += 1;
       link.connection.send(frame).catch((err: unknown) => {

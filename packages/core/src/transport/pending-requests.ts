@@ -12,15 +12,17 @@
  * with a Map against ~0.06 MB with an array.
  */
 import { randomBytes } from 'node:crypto';
+import type { CancelReason } from '../protocol/frames.js';
 import type { CancelListener, Cancellation } from './cancellation.js';
 
 /** What every entry carries; a transport adds its own fields (resolve, reject, target, ...). */
 export interface PendingEntry {
   /** Set by add(): the REQUEST's correlation id. */
   id: string;
-  /** The caller's cancellation (if any) and the listener to detach from it once settled. */
+  /** The caller's cancellation, if any: cancelling it takes the entry and reports it to the table's `cancelled`. */
   readonly cancellation: Cancellation | undefined;
-  readonly onCancel: CancelListener | undefined;
+  /** Set by add() when there is a cancellation: the table's listener, detached once the entry is taken. */
+  onCancel?: CancelListener;
 }
 
 /** Id layout (32 lower-case hex, the frame id format): table prefix (18) + slot (6) + sequence (8). */
@@ -39,23 +41,41 @@ export class PendingRequests<E extends PendingEntry> {
   private readonly chosen = new Map<string, E>();
   private count = 0;
 
+  /**
+   * @param cancelled called once for an entry whose cancellation fired while it was still
+   *   waiting; the entry is already taken (the transport sends CANCEL and rejects its promise).
+   */
+  constructor(private readonly cancelled: (entry: E, reason: CancelReason) => void) {}
+
   get size(): number {
     return this.count;
   }
 
-  /** Stores `entry` and returns its id: `requestId` when given, else a fresh id naming its slot. */
+  /**
+   * Stores `entry` and returns its id: `requestId` when given, else a fresh id naming its slot.
+   * When the entry has a cancellation, cancelling it while the entry waits takes the entry and
+   * calls `cancelled`. The caller checks that the cancellation has not fired yet.
+   */
   add(entry: E, requestId?: string): string {
     this.count++;
+    let id: string;
     if (requestId !== undefined || (this.free.length === 0 && this.slots.length >= MAX_SLOTS)) {
-      const id = requestId ?? `${this.prefix}${'f'.repeat(SLOT_HEX)}${this.nextSequence()}`;
+      id = requestId ?? `${this.prefix}${'f'.repeat(SLOT_HEX)}${this.nextSequence()}`;
       entry.id = id;
       this.chosen.set(id, entry);
-      return id;
+    } else {
+      const slot = this.free.length > 0 ? (this.free.pop() as number) : this.slots.push(undefined) - 1;
+      id = `${this.prefix}${slot.toString(16).padStart(SLOT_HEX, '0')}${this.nextSequence()}`;
+      entry.id = id;
+      this.slots[slot] = entry;
     }
-    const slot = this.free.length > 0 ? (this.free.pop() as number) : this.slots.push(undefined) - 1;
-    const id = `${this.prefix}${slot.toString(16).padStart(SLOT_HEX, '0')}${this.nextSequence()}`;
-    entry.id = id;
-    this.slots[slot] = entry;
+    if (entry.cancellation !== undefined) {
+      const onCancel: CancelListener = (reason) => {
+        if (this.take(id) !== undefined) this.cancelled(entry, reason);
+      };
+      entry.onCancel = onCancel;
+      entry.cancellation.onCancel(onCancel);
+    }
     return id;
   }
 

@@ -19,7 +19,6 @@ import {
   type InstanceLink,
   type TransportDeps,
 } from '../types.js';
-import type { CancelListener } from '../cancellation.js';
 import { FrameQueues } from './frame-queues.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
@@ -83,7 +82,10 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private readonly logger: Logger;
   private readonly nodeId: string;
   private readonly responsesName: string;
-  private readonly pending = new PendingRequests<Waiting>();
+  private readonly pending = new PendingRequests<Waiting>((waiting, reason) => {
+    this.sendCancel(waiting.target.service, waiting.id, reason);
+    waiting.reject(new RequestCancelledError(waiting.id, reason));
+  });
   private readonly known = new Map<string, KnownInstance>();
   private readonly lastResyncAt = new Map<string, number>();
   private readonly requestQueues = new Map<string, MessageQueue<Frame>>();
@@ -140,17 +142,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     const queue = this.requestQueue(target);
     return new Promise<ResponsePayload>((resolve, reject) => {
       // The pending table makes the id (it names the entry's slot) unless the caller chose one.
-      let id = '';
-      let onCancel: CancelListener | undefined;
-      if (cancellation !== undefined) {
-        onCancel = (reason) => {
-          if (this.pending.take(id) === undefined) return;
-          this.sendCancel(target.service, id, reason);
-          reject(new RequestCancelledError(id, reason));
-        };
-        cancellation.onCancel(onCancel);
-      }
-      id = this.pending.add({ id, target, deadline: request.deadline, resolve, reject, cancellation, onCancel }, options.requestId);
+      const id = this.pending.add({ id: '', target, deadline: request.deadline, resolve, reject, cancellation }, options.requestId);
       const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
       this.counters.dispatched += 1;
       queue.enqueue(frame).catch((err: unknown) => {

@@ -22,6 +22,7 @@ export {
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';
 export { OldestFirstMap } from './oldest-first-map.js';
+export { IndexedList, type Indexed } from './indexed-list.js';
 export { type Logger, silentLogger } from './logger.js';
 
 // --- queue contract ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ function entry(deadline: number): InFlightEntry & { shutDown: number } {
     deadline,
     cancellation: new Cancellation(),
     shutDown: 0,
-    inFlightIndex: -1,
+    listIndex: -1,
     answerShuttingDown() {
       this.shutDown += 1;
     },

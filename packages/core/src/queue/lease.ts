@@ -33,8 +33,8 @@ export class QueueLease<T> implements Delivery<T> {
   private aborted = false;
   /** True while subscribe()'s renewer has a renew in flight for this lease. */
   renewing = false;
-  /** Position in subscribe()'s running list while its handler runs; -1 otherwise. */
-  runningIndex = -1;
+  /** Position in subscribe()'s running list (an IndexedList) while its handler runs; -1 otherwise. */
+  listIndex = -1;
 
   constructor(
     private readonly owner: LeaseOwner,

@@ -8,6 +8,7 @@
  */
 import type { Clock } from '../clock.js';
 import { ERROR_CODES, hasCode } from '../errors.js';
+import { IndexedList } from '../indexed-list.js';
 import type { Logger } from '../logger.js';
 import { backoffMs } from './backoff.js';
 import type { QueueLease } from './lease.js';
@@ -37,12 +38,8 @@ export class SubscriptionLoop<T> implements Subscription {
   private stopping = false;
   private done = false;
   private readonly stopController = new AbortController();
-  /**
-   * Leases whose handler runs, in an array with swap-remove rather than a Set: on Node 20 a
-   * long-lived Set that gains and loses an entry per message promotes its live entries into the
-   * old generation on every scavenge.
-   */
-  private readonly running: QueueLease<T>[] = [];
+  /** Leases whose handler runs (an IndexedList, not a Set: see there). */
+  private readonly running = new IndexedList<QueueLease<T>>();
   /** Handlers running plus settles (ack/release) not yet confirmed by the backend. */
   private outstanding = 0;
   private wakeLoop: (() => void) | undefined;
@@ -132,7 +129,7 @@ export class SubscriptionLoop<T> implements Subscription {
   }
 
   private run(lease: QueueLease<T>): void {
-    lease.runningIndex = this.running.push(lease) - 1;
+    this.running.add(lease);
     this.outstanding++;
     let result: Promise<void>;
     try {
@@ -148,7 +145,7 @@ export class SubscriptionLoop<T> implements Subscription {
   }
 
   private finish(lease: QueueLease<T>, error: unknown): void {
-    this.removeRunning(lease);
+    this.running.remove(lease);
     this.wakeLoop?.();
     if (lease.isSettled()) {
       this.settled();
@@ -185,17 +182,6 @@ export class SubscriptionLoop<T> implements Subscription {
   private settled(): void {
     this.outstanding--;
     if (this.outstanding === 0) this.wakeDrain?.();
-  }
-
-  private removeRunning(lease: QueueLease<T>): void {
-    const index = lease.runningIndex;
-    if (index < 0 || this.running[index] !== lease) return;
-    const last = this.running.pop() as QueueLease<T>;
-    if (last !== lease) {
-      this.running[index] = last;
-      last.runningIndex = index;
-    }
-    lease.runningIndex = -1;
   }
 
   /** Renews every running lease that has used a third of its time or more. */

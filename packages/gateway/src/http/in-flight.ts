@@ -3,18 +3,13 @@
  * to empty (or answers what is left 503 when the grace period ends); one Clock tick every
  * `resolutionMs` cancels entries past their deadline with reason `timeout`. A timer and an
  * AbortController per request cost several allocations and listener calls on the hot path; this
- * costs one array slot. Deadlines fire up to `resolutionMs` late.
- *
- * An array with swap-remove, not a Set: on Node 20 a long-lived Set that gains and loses an entry
- * per request promotes its live entries (each holding a whole HTTP exchange) into the old
- * generation on every scavenge, and the same live set in an array does not.
+ * costs one slot of an IndexedList (not a Set: each entry holds a whole HTTP exchange, see there).
+ * Deadlines fire up to `resolutionMs` late.
  */
-import type { Cancellation, Clock } from '@switchyard/core';
+import { IndexedList, type Cancellation, type Clock, type Indexed } from '@switchyard/core';
 
 /** One dispatch the gateway waits on. */
-export interface InFlightEntry {
-  /** This entry's position in the tracker; managed by InFlightRequests (-1 when not tracked). */
-  inFlightIndex: number;
+export interface InFlightEntry extends Indexed {
   /** Epoch ms; past it the entry is cancelled with reason `timeout`. */
   readonly deadline: number;
   readonly cancellation: Cancellation;
@@ -23,7 +18,7 @@ export interface InFlightEntry {
 }
 
 export class InFlightRequests {
-  private readonly entries: InFlightEntry[] = [];
+  private readonly entries = new IndexedList<InFlightEntry>();
   private idleWaiters: Array<() => void> = [];
   private stopTick: (() => void) | undefined;
 
@@ -37,19 +32,12 @@ export class InFlightRequests {
   }
 
   add(entry: InFlightEntry): void {
-    entry.inFlightIndex = this.entries.push(entry) - 1;
+    this.entries.add(entry);
     this.stopTick ??= this.clock.every(this.resolutionMs, () => this.tick());
   }
 
   delete(entry: InFlightEntry): void {
-    const index = entry.inFlightIndex;
-    if (index < 0 || this.entries[index] !== entry) return;
-    const last = this.entries.pop() as InFlightEntry;
-    if (last !== entry) {
-      this.entries[index] = last;
-      last.inFlightIndex = index;
-    }
-    entry.inFlightIndex = -1;
+    if (!this.entries.remove(entry)) return;
     if (this.entries.length === 0 && this.idleWaiters.length > 0) {
       const waiters = this.idleWaiters;
       this.idleWaiters = [];
@@ -65,7 +53,7 @@ export class InFlightRequests {
 
   /** Answers every in-flight client 503 SY_GATEWAY_SHUTTING_DOWN now. */
   answerAllShuttingDown(): void {
-    for (const entry of [...this.entries]) entry.answerShuttingDown();
+    for (const entry of this.entries.toArray()) entry.answerShuttingDown();
   }
 
   /** Stops the deadline tick (idempotent); deadlines no longer fire. */

@@ -376,7 +376,7 @@ class Exchange implements InFlightEntry {
   readonly cancellation = new Cancellation();
   /** True once the shutdown path answered the client; the dispatch's outcome is then ignored. */
   answered = false;
-  inFlightIndex = -1;
+  listIndex = -1;
 
   constructor(
     private readonly path: RequestPath,

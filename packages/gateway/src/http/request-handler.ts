@@ -222,7 +222,7 @@ export class RequestPath {
       // and a client's request id may repeat.
       response = await transport.dispatch(target, payload, { cancellation: exchange.cancellation });
     } catch (err) {
-      if (!exchange.answered) this.dispatchFailed(err, exchange.cancellation, res, requestId, route, target.link.transport, started, target.instanceId);
+      if (!exchange.answered) this.dispatchFailed(err, exchange, target.instanceId);
       return;
     } finally {
       dispatched();
@@ -271,16 +271,8 @@ export class RequestPath {
     });
   }
 
-  private dispatchFailed(
-    err: unknown,
-    cancellation: Cancellation,
-    res: ServerResponse,
-    requestId: string,
-    route: string,
-    transport: string,
-    started: number,
-    instanceId: string,
-  ): void {
+  private dispatchFailed(err: unknown, exchange: Exchange, instanceId: string): void {
+    const { cancellation, res, requestId, route, transport, started } = exchange;
     if (cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
       const reason = cancellation.reason ?? 'cancelled';
       if (reason === 'timeout') {
@@ -380,11 +372,11 @@ class Exchange implements InFlightEntry {
 
   constructor(
     private readonly path: RequestPath,
-    private readonly res: ServerResponse,
-    private readonly requestId: string,
-    private readonly route: string,
-    private readonly transport: string,
-    private readonly started: number,
+    readonly res: ServerResponse,
+    readonly requestId: string,
+    readonly route: string,
+    readonly transport: string,
+    readonly started: number,
     readonly deadline: number,
   ) {}
 

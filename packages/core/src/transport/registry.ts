@@ -39,7 +39,17 @@ export interface MessagingQueuesConfig {
 
 const TCP_PACKAGE = '@switchyard/transport-tcp';
 const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency']);
-const QUEUES_KEYS = new Set(['prefix', 'leaseMs', 'requestLeaseMs', 'maxDeliveries', 'deadLetterSuffix', 'replayTtlMs', 'replayCacheSize', 'replayCacheBytes']);
+/** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
+const QUEUES_OPTION_KEYS = [
+  'leaseMs',
+  'requestLeaseMs',
+  'maxDeliveries',
+  'deadLetterSuffix',
+  'replayTtlMs',
+  'replayCacheSize',
+  'replayCacheBytes',
+] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
+const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
 
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
@@ -105,14 +115,9 @@ async function messagingParts(
   if (queues.prefix !== undefined && (typeof queues.prefix !== 'string' || queues.prefix.length === 0)) {
     throw InvalidArgumentError.format(`${path}.queues.prefix`, 'a non-empty string', queues.prefix);
   }
-  const options: MessagingTransportOptionsInput = {};
-  if (queues.leaseMs !== undefined) options.leaseMs = queues.leaseMs;
-  if (queues.requestLeaseMs !== undefined) options.requestLeaseMs = queues.requestLeaseMs;
-  if (queues.maxDeliveries !== undefined) options.maxDeliveries = queues.maxDeliveries;
-  if (queues.deadLetterSuffix !== undefined) options.deadLetterSuffix = queues.deadLetterSuffix;
-  if (queues.replayTtlMs !== undefined) options.replayTtlMs = queues.replayTtlMs;
-  if (queues.replayCacheSize !== undefined) options.replayCacheSize = queues.replayCacheSize;
-  if (queues.replayCacheBytes !== undefined) options.replayCacheBytes = queues.replayCacheBytes;
+  const given: Record<string, unknown> = {};
+  for (const key of QUEUES_OPTION_KEYS) if (queues[key] !== undefined) given[key] = queues[key];
+  const options = given as MessagingTransportOptionsInput;
   // Validate the transport options now, so the error names the config key.
   resolveMessagingOptions(options, `${path}.queues`);
   if (entry.concurrency !== undefined) {

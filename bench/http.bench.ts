@@ -20,6 +20,7 @@
  *   npm run bench:http -- --concurrency 256 --size 256
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
  *   npm run bench:http -- --transport messaging/valkey
+ *   npm run bench:http -- --reference           also the minimal reference gateways (bench/reference/)
  *
  * Transports are rows of TRANSPORTS: add one by giving the gateway's and echo's `transports`
  * entries (the tcp and tls rows come from @switchyard/transport-tcp; tls uses mutual TLS with
@@ -46,6 +47,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     size: { type: 'string' },
     transport: { type: 'string' },
+    /** Also measure the minimal reference gateways of bench/reference/ (rows reference/valkey, reference/tcp). */
+    reference: { type: 'boolean', default: false },
     soak: { type: 'string' },
     'log-requests': { type: 'boolean', default: false },
     /** Use autocannon even when wrk is installed (to compare with older results). */
@@ -73,7 +76,13 @@ interface TransportRow {
   readonly needsValkey: boolean;
   /** Needs test certificates (ctx.pki). */
   readonly needsPki?: boolean;
-  entries(ctx: BenchContext): TransportEntries | Promise<TransportEntries>;
+  /** Switchyard rows: the `transports` entries of the gateway's and the echo's config. */
+  entries?(ctx: BenchContext): TransportEntries | Promise<TransportEntries>;
+  /**
+   * Reference rows (`--reference`): a minimal hand-written gateway and worker of the same shape
+   * (bench/reference/), started with these arguments, instead of Switchyard's.
+   */
+  reference?: { readonly gateway: string; readonly worker: string; args(ctx: BenchContext): string[] | Promise<string[]> };
 }
 
 /** The transport table: one row per way the gateway reaches the echo service. */
@@ -111,6 +120,24 @@ const TRANSPORTS: readonly TransportRow[] = [
         echo: [{ type: 'tls', host: '127.0.0.1', port, cert: pki.client.cert, key: pki.client.key, ca: pki.ca.cert }],
       };
     },
+  },
+];
+
+/**
+ * `--reference` adds these rows: the least code of each shape, with none of Switchyard's routing,
+ * policy, deadlines, cancellation, fencing or redelivery. They show what this machine allows for
+ * the shape, measured against the same direct server in the same run.
+ */
+const REFERENCES: readonly TransportRow[] = [
+  {
+    name: 'reference/valkey',
+    needsValkey: true,
+    reference: { gateway: 'valkey-gateway.mjs', worker: 'valkey-worker.mjs', args: (ctx) => [ctx.valkey?.url ?? '', `ref-${randomUUID().slice(0, 8)}`] },
+  },
+  {
+    name: 'reference/tcp',
+    needsValkey: false,
+    reference: { gateway: 'tcp-gateway.mjs', worker: 'tcp-worker.mjs', args: async () => [String(await freePort())] },
   },
 ];
 
@@ -353,8 +380,15 @@ function startDirect(): Promise<{ child: ChildProcess; url: string }> {
   });
 }
 
-async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
-  const entries = await row.entries(ctx);
+/** The two processes of a row: entry file and arguments of its gateway and of its echo. */
+interface PairCommands {
+  readonly gateway: readonly [string, string[]];
+  readonly echo: readonly [string, string[]];
+}
+
+/** A Switchyard row: the gateway CLI and the echo example, each with a config file made for the run. */
+async function switchyardCommands(row: TransportRow, ctx: BenchContext, dir: string): Promise<PairCommands> {
+  const entries = await (row.entries as NonNullable<TransportRow['entries']>)(ctx);
   const gwFile = join(dir, `gateway-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(
     gwFile,
@@ -369,9 +403,19 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
   );
   const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(echoFile, JSON.stringify({ service: { name: 'echo', version: '1.0.0', region: 'bench' }, transports: entries.echo }));
-  const gateway = spawnNode(NODE_ARGS, 'packages/gateway/dist/cli.js', ['--config', gwFile]);
+  return { gateway: ['packages/gateway/dist/cli.js', ['--config', gwFile]], echo: ['examples/echo/dist/main.js', ['--config', echoFile]] };
+}
+
+async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
+  let commands: PairCommands;
+  if (row.reference === undefined) commands = await switchyardCommands(row, ctx, dir);
+  else {
+    const args = await row.reference.args(ctx);
+    commands = { gateway: [join('bench/reference', row.reference.gateway), args], echo: [join('bench/reference', row.reference.worker), args] };
+  }
+  const gateway = spawnNode(NODE_ARGS, ...commands.gateway);
   const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
-  const echo = spawnNode(NODE_ARGS, 'examples/echo/dist/main.js', ['--config', echoFile]);
+  const echo = spawnNode(NODE_ARGS, ...commands.echo);
   await echo.waitFor(/echo listening/, 30_000);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -384,7 +428,7 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
 // The gateway and echo run from dist/: build first so the numbers are for the current source.
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
-const rows = TRANSPORTS.filter((t) => values.transport === undefined || t.name === values.transport);
+const rows = [...TRANSPORTS, ...(values.reference ? REFERENCES : [])].filter((t) => values.transport === undefined || t.name === values.transport || (values.reference && t.reference !== undefined));
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;

@@ -93,6 +93,23 @@ test('queues.replayCacheSize from config reaches the instance: at 0 a duplicated
   }
 });
 
+test('queues.deadlineCheckMs from config sets the period of the instance\'s deadline sweep', async () => {
+  const periods: number[] = [];
+  const clock = { ...systemClock, every: (ms: number, fn: () => void) => (periods.push(ms), systemClock.every(ms, fn)) };
+  for (const [queues, expected] of [[{}, 100], [{ deadlineCheckMs: 250 }, 250]] as const) {
+    periods.length = 0;
+    const entry: TransportConfigEntry = { type: 'messaging', backend: 'memory', memory: { namespace: `t-${randomUUID()}` }, queues };
+    const instance = await createInstanceTransport(entry, { clock, logger: silentLogger });
+    await instance.start({ instance: { service: 'svc', version: '1.0.0', region: 'local', instanceId: 'i-1', address: '' }, endpoints: [], endpointsHash: 'h' }, async () => ({
+      status: 200,
+      headers: {},
+      body: new Uint8Array(0),
+    }));
+    assert.ok(periods.includes(expected), `a sweep every ${expected} ms among ${JSON.stringify(periods)}`);
+    await instance.close();
+  }
+});
+
 test('invalid entries fail with an error naming the key', async () => {
   const cases: Array<[unknown[], RegExp]> = [
     [[{ type: 'carrier-pigeon' }], /^transports\[0\]\.type /],
@@ -101,6 +118,10 @@ test('invalid entries fail with an error naming the key', async () => {
     [[{ type: 'messaging', backend: 'memory', concurrency: 0 }], /^transports\[0\]\.concurrency /],
     [[{ type: 'messaging', backend: 'memory', queues: { maxDeliveries: 'x' } }], /^transports\[0\]\.queues\.maxDeliveries /],
     [[{ type: 'messaging', backend: 'memory', queues: { replayCacheSize: -1 } }], /^transports\[0\]\.queues\.replayCacheSize /],
+    ...['blockMs', 'deadlineCheckMs', 'resyncMinIntervalMs', 'pendingGraceMs'].map((key): [unknown[], RegExp] => [
+      [{ type: 'messaging', backend: 'memory', queues: { [key]: -1 } }],
+      new RegExp(`^transports\\[0\\]\\.queues\\.${key} `),
+    ]),
     [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
   ];
   for (const [entries, pattern] of cases) {

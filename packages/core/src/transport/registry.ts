@@ -35,6 +35,14 @@ export interface MessagingQueuesConfig {
   readonly replayCacheSize?: number;
   /** Instance: most RESPONSE body bytes kept for replay. @default 16777216 */
   readonly replayCacheBytes?: number;
+  /** Long-poll length of each queue read. @default 1000 */
+  readonly blockMs?: number;
+  /** Instance: period of the running-request deadline sweep. @default 100 */
+  readonly deadlineCheckMs?: number;
+  /** Gateway: minimum gap between RESYNCs to one instance. @default 1000 */
+  readonly resyncMinIntervalMs?: number;
+  /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
+  readonly pendingGraceMs?: number;
 }
 
 const TCP_PACKAGE = '@switchyard/transport-tcp';
@@ -48,6 +56,10 @@ const QUEUES_OPTION_KEYS = [
   'replayTtlMs',
   'replayCacheSize',
   'replayCacheBytes',
+  'blockMs',
+  'deadlineCheckMs',
+  'resyncMinIntervalMs',
+  'pendingGraceMs',
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
 

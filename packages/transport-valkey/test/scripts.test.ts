@@ -133,6 +133,30 @@ if (redis !== null) {
     assert.is(await pendingCount(redis, c!), 2);
   });
 
+  ack('ids in any order are answered in that order, each fenced on its own', async () => {
+    const [a, b, c] = await leased(redis, 3);
+    await redis.xclaim(k.stream, G, 'c2', 0, b!);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', c!, b!, a!), [1, -1, 1]);
+    assert.equal((await redis.xrange(k.stream, '-', '+')).map(([id]) => id), [b]);
+  });
+
+  ack('acking a few of many held entries acks exactly those named, each fenced on its own', async () => {
+    const ids = await leased(redis, 60);
+    const [first, middle, last] = [ids[0]!, ids[40]!, ids[59]!];
+    await redis.xclaim(k.stream, G, 'c2', 0, middle);
+    const codes = await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', first, middle, last);
+    assert.equal(codes, [1, -1, 1], 'the two held by c1 are acked; the one c2 holds is refused');
+    assert.is(await redis.xlen(k.stream), 58);
+    assert.is(await pendingCount(redis, middle), 2, 'c2 still holds it, unchanged');
+    assert.is(await pendingCount(redis, ids[30]!), 1, 'entries not named stay pending');
+  });
+
+  ack('an id that is not an entry id is refused and the others are still acked', async () => {
+    const [a, b] = await leased(redis, 2);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!, 'not-an-id', b!), [1, -1, 1]);
+    assert.is(await redis.xlen(k.stream), 0);
+  });
+
   ack('a refused ack changes no key at all', async () => {
     const [a] = await leased(redis, 1);
     const before = await snapshot(redis);

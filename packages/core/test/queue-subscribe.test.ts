@@ -128,6 +128,50 @@ sub('a lease lost while its handler runs aborts the delivery signal', async () =
   await factory.close();
 });
 
+sub('stopping waits for running handlers up to drainTimeoutMs, then releases their messages for redelivery', async () => {
+  const { clock, factory } = world();
+  const q = factory.queue<string>('drain', { leaseMs: 3_000 });
+  await q.enqueueBatch([{ message: 'quick' }, { message: 'stuck' }]);
+  const quickGate = new Gate();
+  const started = new Latch(2, 'both handlers started');
+  let stuckSignal: AbortSignal | undefined;
+  const handled: string[] = [];
+  const s = q.subscribe(
+    async (m, d) => {
+      started.count();
+      if (m === 'stuck') {
+        stuckSignal = d.signal;
+        await new Promise<never>(() => undefined); // ignores its stop for good
+      }
+      await quickGate.opened;
+      handled.push(m);
+    },
+    { concurrency: 2, drainTimeoutMs: 5_000 },
+  );
+  await started.wait();
+  let closed = false;
+  const closing = s.close().then(() => (closed = true));
+  quickGate.open();
+  await eventually(() => handled.length === 1, { what: 'the quick handler to finish' });
+  await clock.advance(4_000);
+  assert.not.ok(closed, 'still draining before drainTimeoutMs: the stuck handler keeps its lease (renewed)');
+  assert.equal(await q.consumer().lease({ max: 2 }), [], 'nothing to lease: quick was acked, stuck is still held');
+  await clock.advance(1_100);
+  await within(closing, 5_000, 'closed after the drain timeout');
+  assert.ok(stuckSignal?.aborted, "the stuck handler's delivery signal is aborted");
+  const again = await q.consumer().lease({ max: 2 });
+  assert.equal(again.map((l) => [l.message, l.attempt]), [['stuck', 2]], 'the stuck message is redelivered at once, and only it');
+  await again[0]!.ack();
+  await factory.close();
+});
+
+sub('drainTimeoutMs must be an integer ≥ 0', async () => {
+  const { factory } = world();
+  const q = factory.queue<string>('drain-arg');
+  assert.throws(() => q.subscribe(async () => undefined, { drainTimeoutMs: -1 }), /subscribe drainTimeoutMs/);
+  await factory.close();
+});
+
 sub('a backend failure while leasing is retried with backoff and the loop keeps going', async () => {
   const { clock, rec, factory } = world();
   rec.failLeases = 3;

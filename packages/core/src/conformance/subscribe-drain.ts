@@ -1,4 +1,4 @@
-/** Stopping a subscription (SPEC §3): in-flight handlers finish or are released; none is lost; `closed` never rejects. */
+/** Stopping a subscription (SPEC §3): in-flight handlers finish or are released (at drainTimeoutMs at the latest); none is lost; `closed` never rejects. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 import { deliveryReport, eventually, Gate, within } from './wait.js';
@@ -60,6 +60,30 @@ export function register(ctx: KitContext): void {
     assert.is(await sub.closed, undefined);
     const [again] = await ctx.leaseExactly(q.consumer(), 1, 'the released message');
     assert.is(again!.attempt, 2);
+    await again!.ack();
+  });
+
+  test('a handler still running at drainTimeoutMs loses its message to an immediate redelivery, and closed resolves', async () => {
+    const q = (await ctx.factory()).queue<string>(ctx.queueName());
+    await q.enqueue('stuck');
+    let signal: AbortSignal | undefined;
+    const sub = q.subscribe(
+      async (_m, d) => {
+        signal = d.signal;
+        await new Promise<never>(() => undefined); // ignores its stop
+      },
+      { blockMs, drainTimeoutMs: 300 },
+    );
+    await eventually(() => signal !== undefined, 'the handler to start', { within: ctx.deadlineMs() });
+    let closed = false;
+    const closing = sub.close().then(() => (closed = true));
+    await ctx.expectNothing(q.consumer(), 'the message is still held while draining');
+    assert.not.ok(closed, 'closed waits up to drainTimeoutMs');
+    await ctx.passTime(400);
+    await within(closing, ctx.deadlineMs(), 'close() to finish at the drain timeout');
+    assert.ok(signal?.aborted, "the handler's delivery signal is aborted");
+    const [again] = await ctx.leaseExactly(q.consumer(), 1, 'the released message');
+    assert.is(again!.attempt, 2, 'redelivered at once, not after its lease expired');
     await again!.ack();
   });
 

@@ -62,6 +62,9 @@ export function checkSubscribeOptions(options: SubscribeOptions): void {
   if (options.blockMs !== undefined && !isNonNegativeInt(options.blockMs)) {
     throw InvalidArgumentError.format('subscribe blockMs', 'an integer ≥ 0', options.blockMs);
   }
+  if (options.drainTimeoutMs !== undefined && !isNonNegativeInt(options.drainTimeoutMs)) {
+    throw InvalidArgumentError.format('subscribe drainTimeoutMs', 'an integer ≥ 0', options.drainTimeoutMs);
+  }
   const backoff = options.retryBackoff;
   if (backoff !== undefined) {
     if (backoff.baseMs !== undefined && !isNonNegativeInt(backoff.baseMs)) {

@@ -117,6 +117,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
         blockMs: options.blockMs ?? 1_000,
         retryBaseMs: options.retryBackoff?.baseMs ?? 100,
         retryMaxMs: options.retryBackoff?.maxMs ?? 30_000,
+        drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
       },
       this.ctx.clock,
       this.ctx.logger,

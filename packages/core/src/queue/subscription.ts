@@ -3,7 +3,8 @@
  * lease's clock starts near its handler's start (LESSONS: Dapr buffered leased work and redelivered
  * it while it still ran). Running leases are renewed from the Clock at a third of leaseMs; a handler
  * that returns is acked (acks of one turn go to the backend together); one that throws is released
- * with exponential backoff. Stopping stops leasing, lets running handlers finish and settle,
+ * with exponential backoff. Stopping stops leasing, lets running handlers finish and settle (for
+ * up to drainTimeoutMs; then their leases are released so another consumer runs them now),
  * releases anything leased but not started, then resolves `closed` (never rejects).
  */
 import type { Clock } from '../clock.js';
@@ -27,6 +28,8 @@ export interface LoopSettings {
   readonly blockMs: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** How long stopping waits for running handlers before releasing their leases. */
+  readonly drainTimeoutMs: number;
 }
 
 /** Backoff after a failed lease (backend down): retried, never fatal. */
@@ -118,7 +121,7 @@ export class SubscriptionLoop<T> implements Subscription {
           else this.run(lease);
         }
       }
-      if (this.outstanding > 0) await new Promise<void>((resolve) => (this.wakeDrain = resolve));
+      if (this.outstanding > 0) await this.drain();
       if (this.afterDrain !== undefined) await this.afterDrain();
       return undefined;
     } finally {
@@ -126,6 +129,39 @@ export class SubscriptionLoop<T> implements Subscription {
       this.detachSignal();
       this.done = true;
     }
+  }
+
+  /**
+   * Waits for running handlers and unconfirmed settles, up to drainTimeoutMs. Past it, every lease
+   * whose handler still runs has its delivery signal aborted and is released for immediate
+   * redelivery (a handler that ignores its stop must not hold its message, renewed, forever); the
+   * drain ends once those releases are answered.
+   */
+  private async drain(): Promise<void> {
+    const drained = new Promise<void>((resolve) => (this.wakeDrain = resolve));
+    const timer = new AbortController();
+    const timedOut = await Promise.race([
+      drained.then(() => false),
+      this.clock.sleep(this.settings.drainTimeoutMs, timer.signal).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    timer.abort();
+    if (!timedOut) return;
+    const stuck = [...this.running].filter((lease) => !lease.isSettled());
+    this.logger.warn(
+      { queue: this.source.queueName, running: stuck.length, drainTimeoutMs: this.settings.drainTimeoutMs },
+      'handlers still running at the drain timeout; releasing their messages for redelivery',
+    );
+    await Promise.all(
+      stuck.map((lease) => {
+        lease.abortDelivery(new Error(`drain timeout: message ${lease.id} was released for redelivery`));
+        return lease.release({ delayMs: 0 }).catch((err: unknown) => {
+          this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, 'release at the drain timeout failed; the lease will expire');
+        });
+      }),
+    );
   }
 
   private run(lease: QueueLease<T>): void {

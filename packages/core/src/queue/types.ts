@@ -106,10 +106,17 @@ export interface SubscribeOptions extends ConsumerOptions {
   retryBackoff?: { baseMs?: number; maxMs?: number };
   /** Long-poll length of each read. @default 1000 */
   blockMs?: number;
+  /**
+   * After the loop stops, how long running handlers may take to finish. Past it their leases are
+   * released (redelivered at once, attempt + 1) and `closed` resolves: a handler that ignores its
+   * stop keeps running, but it no longer holds the message and its result is not acked. 0 releases
+   * at once. @default 30000
+   */
+  drainTimeoutMs?: number;
 }
 
 export interface Subscription {
-  /** Resolves (never rejects) when the loop has stopped and every in-flight handler has settled: void, or the Error that stopped it. */
+  /** Resolves (never rejects) when the loop has stopped and every in-flight handler has settled or, past drainTimeoutMs, been released: void, or the Error that stopped it. */
   readonly closed: Promise<void | Error>;
   /** Stops the loop and waits for in-flight handlers. Idempotent. */
   close(): Promise<void>;

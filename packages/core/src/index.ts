@@ -95,7 +95,7 @@ export {
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
-export { encodeFrame, decodeFrame, tryDecodeFrame, frameCodec } from './protocol/frame-codec.js';
+export { encodeFrame, decodeFrame, tryDecodeFrame, frameCodec, frameParts, writeFrameParts, type FrameParts } from './protocol/frame-codec.js';
 export {
   validateFrame,
   FRAME_TYPES,

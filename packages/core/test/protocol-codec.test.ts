@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomBytes } from 'node:crypto';
-import { decodeFrame, encodeFrame, frameCodec, tryDecodeFrame } from '../src/protocol/frame-codec.js';
+import { decodeFrame, encodeFrame, frameCodec, frameParts, tryDecodeFrame, writeFrameParts } from '../src/protocol/frame-codec.js';
 import type { Frame, RequestFrame, ResponseFrame } from '../src/protocol/frames.js';
 import { FRAME_PREFIX_BYTES, PROTOCOL_LIMITS } from '../src/protocol/limits.js';
 import { makeFrame } from '../src/protocol/make-frame.js';
@@ -107,6 +107,26 @@ roundTrip('a header with non-ASCII text (UTF-8) round-trips', () => {
   const request = frames()[4] as RequestFrame;
   const frame = { ...request, payload: { ...request.payload, headers: { 'x-name': 'Zoë – 東京 🚂' } } };
   assert.equal((decodeFrame(encodeFrame(frame)) as RequestFrame).payload.headers, { 'x-name': 'Zoë – 东京 🚂'.replace('东', '東') });
+});
+
+roundTrip('frameParts + writeFrameParts write exactly encodeFrame\'s bytes, at any offset of a shared buffer', () => {
+  const all = frames();
+  const parts = all.map(frameParts);
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const shared = Buffer.alloc(total + 3, 0xee);
+  let at = 3;
+  for (const p of parts) {
+    writeFrameParts(p, shared, at);
+    at += p.byteLength;
+  }
+  assert.is(shared[0], 0xee, 'nothing written before the offset');
+  at = 3;
+  all.forEach((frame, i) => {
+    const expected = encodeFrame(frame);
+    assert.is(parts[i]!.byteLength, expected.byteLength, `${frame.type}: measured size`);
+    assert.equal([...shared.subarray(at, at + expected.byteLength)], [...expected], `${frame.type}: same bytes`);
+    at += expected.byteLength;
+  });
 });
 
 const rejects = suite('frame codec rejections');

@@ -11,7 +11,7 @@
  *   after 'drain', so a slow peer makes its senders wait instead of growing memory without bound.
  */
 import type { Socket } from 'node:net';
-import { decodeFrame, encodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
+import { decodeFrame, frameParts, hasCode, TransportFailureError, writeFrameParts, type Clock, type Frame, type FrameParts, type Logger } from '@switchyard/core';
 import { FrameTooLargeError } from './errors.js';
 import { FrameDecoder, LENGTH_PREFIX_BYTES } from './framing.js';
 
@@ -52,7 +52,7 @@ const END_GRACE_MS = 2_000;
 
 export class FrameConnection {
   private readonly decoder: FrameDecoder;
-  private pending: Uint8Array[] = [];
+  private pending: FrameParts[] = [];
   private pendingBytes = 0;
   private flushScheduled = false;
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
@@ -102,17 +102,17 @@ export class FrameConnection {
     if (!this.isOpen()) {
       return Promise.reject(new TransportFailureError(this.options.transport, `connection ${this.id} is closed (${this.closeReason ?? 'closed'})`));
     }
-    let bytes: Uint8Array;
+    let parts: FrameParts;
     try {
-      bytes = encodeFrame(frame);
+      parts = frameParts(frame);
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    if (bytes.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(bytes.byteLength, this.options.maxFrameBytes));
-    // Frames are queued as encoded; writePending() writes each length prefix while copying the batch
-    // together, so a frame is copied once and no prefix buffer is allocated per frame.
-    this.pending.push(bytes);
-    this.pendingBytes += LENGTH_PREFIX_BYTES + bytes.byteLength;
+    if (parts.byteLength > this.options.maxFrameBytes) return Promise.reject(new FrameTooLargeError(parts.byteLength, this.options.maxFrameBytes));
+    // Frames are queued measured, not encoded: writePending() writes each one, with its length
+    // prefix, straight into the batch, so a body is copied once and no buffer is made per frame.
+    this.pending.push(parts);
+    this.pendingBytes += LENGTH_PREFIX_BYTES + parts.byteLength;
     if (this.pending.length >= FLUSH_FRAMES || this.pendingBytes >= FLUSH_BYTES) {
       this.writePending();
     } else if (!this.flushScheduled) {
@@ -158,10 +158,10 @@ export class FrameConnection {
     if (this.pending.length === 0) return;
     const batch = Buffer.allocUnsafe(this.pendingBytes);
     let at = 0;
-    for (const frame of this.pending) {
-      batch.writeUInt32BE(frame.byteLength, at);
-      batch.set(frame, at + LENGTH_PREFIX_BYTES);
-      at += LENGTH_PREFIX_BYTES + frame.byteLength;
+    for (const parts of this.pending) {
+      batch.writeUInt32BE(parts.byteLength, at);
+      writeFrameParts(parts, batch, at + LENGTH_PREFIX_BYTES);
+      at += LENGTH_PREFIX_BYTES + parts.byteLength;
     }
     const stats = this.options.stats;
     if (stats !== undefined) {

@@ -20,11 +20,24 @@ const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Encodes a frame. It does not validate (the receiver does, and a sender builds frames with
- * makeFrame); it only refuses what it cannot encode: a REQUEST or RESPONSE whose body is not a
- * Uint8Array, or a header over the size limit.
+ * A frame measured for writing: its JSON header, the header's UTF-8 length and the body, so a
+ * writer that batches frames (the TCP link) can size its buffer and write each frame straight
+ * into it, without an intermediate buffer per frame.
  */
-export function encodeFrame(frame: Frame): Uint8Array {
+export interface FrameParts {
+  readonly header: string;
+  readonly headerBytes: number;
+  readonly body: Uint8Array;
+  /** Encoded size: prefix + header + body. */
+  readonly byteLength: number;
+}
+
+/**
+ * Measures a frame for writeFrameParts. It does not validate (the receiver does, and a sender
+ * builds frames with makeFrame); it only refuses what it cannot encode: a REQUEST or RESPONSE
+ * whose body is not a Uint8Array, or a header over the size limit.
+ */
+export function frameParts(frame: Frame): FrameParts {
   let body: Uint8Array = EMPTY;
   let header: string;
   if (hasBody(frame.type)) {
@@ -45,12 +58,23 @@ export function encodeFrame(frame: Frame): Uint8Array {
       `cannot encode ${frame.type} ${frame.id}: its header is ${headerBytes} bytes, over the limit of ${PROTOCOL_LIMITS.maxHeaderBytes}`,
     );
   }
-  const out = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + headerBytes + body.length);
-  out[0] = FRAME_MAGIC;
-  out[1] = WIRE_FORMAT_VERSION;
-  out.writeUInt32BE(headerBytes, 2);
-  out.write(header, FRAME_PREFIX_BYTES, headerBytes, 'utf8');
-  if (body.length > 0) out.set(body, FRAME_PREFIX_BYTES + headerBytes);
+  return { header, headerBytes, body, byteLength: FRAME_PREFIX_BYTES + headerBytes + body.length };
+}
+
+/** Writes `parts` (from frameParts) into `target` at `offset`; `parts.byteLength` bytes must fit. */
+export function writeFrameParts(parts: FrameParts, target: Buffer, offset: number): void {
+  target[offset] = FRAME_MAGIC;
+  target[offset + 1] = WIRE_FORMAT_VERSION;
+  target.writeUInt32BE(parts.headerBytes, offset + 2);
+  target.write(parts.header, offset + FRAME_PREFIX_BYTES, parts.headerBytes, 'utf8');
+  if (parts.body.length > 0) target.set(parts.body, offset + FRAME_PREFIX_BYTES + parts.headerBytes);
+}
+
+/** Encodes a frame into a new buffer (frameParts, then writeFrameParts; the same refusals). */
+export function encodeFrame(frame: Frame): Uint8Array {
+  const parts = frameParts(frame);
+  const out = Buffer.allocUnsafe(parts.byteLength);
+  writeFrameParts(parts, out, 0);
   return out;
 }
 

@@ -73,7 +73,7 @@ async function service(
   w: World,
   instanceId: string,
   handlers: Record<string, Handler> = {},
-  extra: { heartbeatIntervalMs?: number; concurrency?: number } = {},
+  extra: { heartbeatIntervalMs?: number; concurrency?: number; drainTimeoutMs?: number } = {},
 ): Promise<{ svc: Microservice; transport: MessagingInstanceTransport }> {
   const factory = await env.factory(w.space, w.clock);
   const transport = new MessagingInstanceTransport(
@@ -87,6 +87,7 @@ async function service(
     transport,
     clock: w.clock,
     heartbeatIntervalMs: extra.heartbeatIntervalMs ?? 60_000,
+    ...(extra.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: extra.drainTimeoutMs }),
   });
   svc.get('/hello/{name}', async (req, ctx) => ({ status: 200, json: { hello: req.params.name, instanceId: ctx.instanceId } }));
   for (const [path, handler] of Object.entries(handlers)) svc.get(path, handler);
@@ -459,6 +460,41 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       await clock.advance(1_000);
       await transport.resync(target('echo-a'));
       assert.is(transport.metrics().resyncs, 3, 'after the interval the next RESYNC goes out');
+    });
+
+    test('a REQUEST still running through a long service drain stays with its instance: no second run elsewhere', async (w) => {
+      const clock = new ManualClock();
+      (w as { clock: Clock }).clock = clock;
+      const gw = await gateway(env, w);
+      const runs: string[] = [];
+      let finish!: () => void;
+      const gate = new Promise<void>((resolve) => (finish = resolve));
+      const running = new Latch(1, 'the handler running');
+      const hold: Handler = async (_req, ctx) => {
+        runs.push(ctx.instanceId);
+        running.count();
+        await gate;
+        return { status: 200, text: 'done' };
+      };
+      const a = await service(env, w, 'echo-a', { '/hold': hold }, { drainTimeoutMs: 120_000 });
+      await gw.events.waitForHello('echo-a');
+      const call = gw.transport.dispatch(target('echo-a'), req(clock, '/hold', 600_000), {});
+      await running.wait(10_000);
+      await service(env, w, 'echo-b', { '/hold': hold });
+      await gw.events.waitForHello('echo-b');
+      const stopped = a.svc.stop();
+      try {
+        await gw.events.until(() => gw.events.count('GOODBYE', 'echo-a') === 1, 'GOODBYE');
+        // 60 s of drain, past a queue subscription's default drainTimeoutMs (30 s), renewing as it goes.
+        for (let i = 0; i < 60; i++) await clock.advance(1_000);
+        assert.equal(runs, ['echo-a'], 'the REQUEST was not handed to echo-b while echo-a still ran it');
+      } finally {
+        finish(); // also on failure, so the services can stop
+      }
+      const res = await within(call, 10_000, 'the RESPONSE from the draining instance');
+      assert.is(text(res.body), 'done');
+      await within(stopped, 10_000, 'stop() to finish');
+      assert.equal(runs, ['echo-a']);
     });
 
     test('the deadline aborts a running handler and no RESPONSE is sent', async (w) => {

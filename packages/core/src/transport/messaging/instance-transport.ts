@@ -57,6 +57,9 @@ interface Running {
   readonly deadline: number;
 }
 
+/** The longest timer Node accepts (~24.8 days): no drain limit of the subscription's own. */
+const NO_DRAIN_LIMIT_MS = 2_147_483_647;
+
 const DONE: Promise<void> = Promise.resolve();
 const HANDLER_FAILED = new TextEncoder().encode(
   JSON.stringify({ error: { code: 'SY_HANDLER_FAILED', message: 'the handler failed before answering' } }),
@@ -125,6 +128,10 @@ export class MessagingInstanceTransport implements InstanceTransport {
       leaseMs: this.options.requestLeaseMs,
       blockMs: this.options.blockMs,
       signal: this.intake.signal,
+      // This subscription stops at GOODBYE, when the SDK's own drain starts (its drainTimeoutMs,
+      // then it aborts the handlers): releasing REQUESTs that are still draining would hand them
+      // to another instance while they run here.
+      drainTimeoutMs: NO_DRAIN_LIMIT_MS,
     });
     this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
     this.backendWatch = this.watchBackend();

@@ -148,25 +148,6 @@ const WARMUP_S = Number(values.warmup);
 const CONCURRENCY: readonly number[] = soakSeconds !== undefined ? [256] : values.concurrency === undefined ? [1, 16, 256] : values.concurrency.split(',').map(Number);
 const SIZES: readonly number[] = soakSeconds !== undefined ? [256] : values.size === undefined ? [256, 16 * 1024] : values.size.split(',').map(Number);
 
-// The direct server does what the echo service does: JSON of method, path, query, headers, body.
-const DIRECT_ECHO = `
-const http = require('node:http');
-const server = http.createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (c) => chunks.push(c));
-  req.on('end', () => {
-    const url = req.url; const q = url.indexOf('?');
-    const body = JSON.stringify({
-      method: req.method, path: q === -1 ? url : url.slice(0, q),
-      query: Object.fromEntries(new URLSearchParams(q === -1 ? '' : url.slice(q + 1))),
-      headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), identity: null, instanceId: 'direct',
-    });
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
-  });
-});
-server.listen(0, '127.0.0.1', () => console.log('direct listening on http://127.0.0.1:' + server.address().port));
-`;
 
 /** The slice of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
@@ -368,7 +349,8 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
 }
 
 function startDirect(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['-e', DIRECT_ECHO], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The same echo body as the echo service and the reference workers (bench/reference/echo-body.mjs).
+  const child = spawn(process.execPath, [join(repoRoot, 'bench/reference/direct-echo.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -428,7 +410,8 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
 // The gateway and echo run from dist/: build first so the numbers are for the current source.
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
-const rows = [...TRANSPORTS, ...(values.reference ? REFERENCES : [])].filter((t) => values.transport === undefined || t.name === values.transport || (values.reference && t.reference !== undefined));
+// --reference rows are measured whatever --transport names.
+const rows = [...TRANSPORTS, ...(values.reference ? REFERENCES : [])].filter((t) => values.transport === undefined || t.name === values.transport || t.reference !== undefined);
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;

@@ -149,7 +149,7 @@ export class SubscriptionLoop<T> implements Subscription {
     ]);
     timer.abort();
     if (!timedOut) return;
-    const stuck = [...this.running].filter((lease) => !lease.isSettled());
+    const stuck = this.running.toArray().filter((lease) => !lease.isSettled());
     this.logger.warn(
       { queue: this.source.queueName, running: stuck.length, drainTimeoutMs: this.settings.drainTimeoutMs },
       'handlers still running at the drain timeout; releasing their messages for redelivery',

@@ -33,7 +33,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { printTable, round, writeResults } from './lib/index.js';
+import { CpuWindow, printTable, processCpuMicros, round, writeResults } from './lib/index.js';
+import { Redis } from 'ioredis';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { createTestPki, type TestPki } from '../test/harness/certs.js';
@@ -151,7 +152,7 @@ const SIZES: readonly number[] = soakSeconds !== undefined ? [256] : values.size
 
 /** The slice of autocannon's API used here (the package ships no types). */
 interface AutocannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { average: number; p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -168,6 +169,13 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: {
 
 interface LoadResult {
   readonly requestsPerSecond: number;
+  /** Requests completed in the measured window. */
+  readonly requests: number;
+  /**
+   * CPU-µs per request of each process of the path over the measured window (from /proc), and
+   * their sum as `total`; the load generator is not counted.
+   */
+  readonly cpuUsPerRequest: Readonly<Record<string, number>>;
   readonly meanMs: number;
   /**
    * Whether the latency figures pass a Little's-law check: with N connections each waiting for
@@ -196,9 +204,15 @@ const WRK = findWrk();
 const GENERATOR = WRK === undefined ? 'autocannon' : 'wrk';
 const NODE_ARGS: readonly string[] = values['node-args'].split(' ').filter((a) => a !== '');
 
-function load(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
-  return WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds);
+/** Loads `url` and reads the CPU that each process in `pids` spent over the same window. */
+async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}): Promise<LoadResult> {
+  const cpu = new CpuWindow(pids);
+  const r = await (WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds));
+  return withLatencyCheck({ ...r, cpuUsPerRequest: cpu.perRequest(r.requests) }, connections);
 }
+
+/** What a load generator reports, before CPU and the latency check are added. */
+type GeneratorResult = Omit<LoadResult, 'latencyConsistent' | 'cpuUsPerRequest'>;
 
 /** wrk's POST body and headers come from a Lua script; one per body size, written once. */
 const wrkScripts = new Map<number, string>();
@@ -212,7 +226,7 @@ function wrkScript(size: number): string {
   return file;
 }
 
-async function loadWrk(wrk: string, url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+async function loadWrk(wrk: string, url: string, connections: number, size: number, seconds: number): Promise<GeneratorResult> {
   // One thread: a second wrk thread would take CPU from the processes being measured.
   const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', '-s', wrkScript(size), `${url}/echo/bench`];
   const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -221,7 +235,7 @@ async function loadWrk(wrk: string, url: string, connections: number, size: numb
   child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
   const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   if (code !== 0) throw new Error(`wrk exited ${String(code)}: ${out.slice(-2000)}`);
-  return withLatencyCheck(parseWrk(out), connections);
+  return parseWrk(out);
 }
 
 /** Allowed excess of mean latency × req/s over the connection count (window edges, sampling). */
@@ -232,13 +246,15 @@ function withLatencyCheck(r: Omit<LoadResult, 'latencyConsistent'>, connections:
 }
 
 /** Parses `wrk --latency` output: Requests/sec, the 50 % and 99 % latency lines, errors, non-2xx. */
-function parseWrk(out: string): Omit<LoadResult, 'latencyConsistent'> {
+function parseWrk(out: string): GeneratorResult {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-  if (rps === null) throw new Error(`cannot read wrk output: ${out.slice(-2000)}`);
+  const total = /(\d+) requests in /.exec(out);
+  if (rps === null || total === null) throw new Error(`cannot read wrk output: ${out.slice(-2000)}`);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
   return {
     requestsPerSecond: Number(rps[1]),
+    requests: Number(total[1]),
     meanMs: wrkMeanLatencyMs(out),
     p50Ms: wrkLatencyMs(out, '50'),
     p99Ms: wrkLatencyMs(out, '99'),
@@ -262,7 +278,7 @@ function wrkLatencyMs(out: string, percentile: string): number {
   return round(Number(m[1]) * (WRK_UNIT_MS[m[2] as string] as number), 3);
 }
 
-async function loadAutocannon(url: string, connections: number, size: number, seconds: number): Promise<LoadResult> {
+async function loadAutocannon(url: string, connections: number, size: number, seconds: number): Promise<GeneratorResult> {
   const result = await autocannon({
     url: `${url}/echo/bench`,
     connections,
@@ -271,14 +287,15 @@ async function loadAutocannon(url: string, connections: number, size: number, se
     headers: { 'content-type': 'application/octet-stream' },
     body: Buffer.alloc(size, 0x61),
   });
-  return withLatencyCheck({
+  return {
     requestsPerSecond: result.requests.average,
+    requests: result.requests.total,
     meanMs: result.latency.average,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-  }, connections);
+  };
 }
 
 /** Samples a process's resident set size every 250 ms (Linux /proc). */
@@ -315,6 +332,13 @@ class RssSampler {
   }
 }
 
+/** A row's CPU-µs per request, process by process and summed: "41.2+30.1+25.0 = 96.3". */
+function cpuText(r: LoadResult): string {
+  const cpu = r.cpuUsPerRequest;
+  const parts = ['gateway', 'service', 'valkey'].filter((p) => cpu[p] !== undefined).map((p) => round(cpu[p] as number, 1));
+  return `${parts.join('+')} = ${round(cpu.total ?? 0, 1)}`;
+}
+
 /** Per-figure medians over rounds, with how many rounds the latency medians rest on. */
 interface MedianResult extends LoadResult {
   /** Rounds whose latencies passed the Little's-law check (the latency medians use these). */
@@ -335,8 +359,14 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
   };
   const consistent = rounds.filter((r) => r.latencyConsistent);
   const forLatency = consistent.length > 0 ? consistent : rounds;
+  const processes = [...new Set(rounds.flatMap((r) => Object.keys(r.cpuUsPerRequest)))];
+  const cpuUsPerRequest = Object.fromEntries(
+    processes.map((p) => [p, round(median(rounds.map((r) => r.cpuUsPerRequest[p]).filter((v): v is number => v !== undefined)), 1)]),
+  );
   return {
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
+    requests: median(rounds.map((r) => r.requests)),
+    cpuUsPerRequest,
     meanMs: median(forLatency.map((r) => r.meanMs)),
     latencyConsistent: consistent.length > 0,
     p50Ms: median(forLatency.map((r) => r.p50Ms)),
@@ -346,6 +376,21 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
     latencyRounds: consistent.length,
     rounds: rounds.length,
   };
+}
+
+/** The pid of the Valkey server at `url` (INFO server), when it runs on this machine; undefined otherwise. */
+async function serverPid(url: string): Promise<number | undefined> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const m = /process_id:(\d+)/.exec(await client.info('server'));
+    const pid = m === null ? undefined : Number(m[1]);
+    return pid !== undefined && processCpuMicros(pid) !== undefined ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    client.disconnect();
+  }
 }
 
 function startDirect(): Promise<{ child: ChildProcess; url: string }> {
@@ -419,6 +464,8 @@ const ctx: BenchContext = { valkey, pki };
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-http-'));
 const startedAt = new Date();
 const direct = await startDirect();
+const directPids = { direct: direct.child.pid ?? -1 };
+const valkeyPid = valkey === null ? undefined : await serverPid(valkey.url);
 const cells: Array<Record<string, unknown>> = [];
 const soaks: Array<Record<string, unknown>> = [];
 
@@ -429,6 +476,8 @@ try {
       continue;
     }
     const pair = await startPair(row, ctx, dir);
+    const pairPids: Record<string, number> = { gateway: pair.gateway.pid, service: pair.echo.pid };
+    if (row.needsValkey && valkeyPid !== undefined) pairPids.valkey = valkeyPid;
     try {
       for (const size of SIZES) {
         for (const c of CONCURRENCY) {
@@ -441,9 +490,9 @@ try {
           const gatewayRounds: LoadResult[] = [];
           const rss = new RssSampler(pair.gateway.pid);
           for (let round = 0; round < rounds; round++) {
-            if (soakSeconds === undefined) directRounds.push(await load(direct.url, c, size, seconds));
+            if (soakSeconds === undefined) directRounds.push(await load(direct.url, c, size, seconds, directPids));
             rss.resume();
-            gatewayRounds.push(await load(pair.url, c, size, seconds));
+            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids));
             rss.pause();
           }
           const memory = rss.end();
@@ -465,7 +514,7 @@ try {
             loadAverage1m: round(loadavg()[0] ?? 0, 2),
           };
           (soakSeconds === undefined ? cells : soaks).push(cell);
-          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p99 ${viaGateway.p99Ms} ms, RSS peak ${memory.peakMiB} MiB\n`);
+          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB\n`);
         }
       }
     } finally {
@@ -510,6 +559,8 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'gw p50 ms', value: (c) => latency(c.gateway, c.gateway.p50Ms) },
   { title: 'gw p99 ms', value: (c) => latency(c.gateway, c.gateway.p99Ms) },
   { title: 'direct p99 ms', value: (c) => (c.direct === null ? '-' : latency(c.direct, c.direct.p99Ms)) },
+  { title: 'CPU-µs/req gw+svc+valkey = sum', value: (c) => cpuText(c.gateway) },
+  { title: 'direct CPU-µs/req', value: (c) => (c.direct === null ? '-' : (c.direct.cpuUsPerRequest.total ?? '-')) },
   { title: 'gw errors', value: (c) => c.gateway.errors + c.gateway.non2xx },
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },

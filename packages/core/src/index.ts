@@ -106,6 +106,16 @@ export {
 export { newFrameId, isFrameId } from './protocol/ids.js';
 export { makeFrame, withReplyTo, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
 export { computeEndpointsHash } from './protocol/endpoints-hash.js';
+export {
+  computeDescriptionHash,
+  canonicalJson,
+  DESCRIPTION_PATH,
+  type JsonSchema,
+  type OperationDescription,
+  type ResponseDescription,
+  type ServiceDescription,
+} from './protocol/description.js';
+export { parseServiceDescription } from './protocol/description-validate.js';
 export { parsePathTemplate, type TemplateSegment } from './protocol/path-template.js';
 export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';
 

@@ -7,6 +7,7 @@ import { SwitchyardError } from '@switchyard/core';
 /** What a client can get from the gateway itself (not from a service). */
 export const GATEWAY_HTTP_ERRORS = Object.freeze({
   SY_GATEWAY_BAD_REQUEST: { status: 400, message: 'the request could not be read (bad URL, method or header)' },
+  SY_GATEWAY_INVALID_REQUEST: { status: 400, message: "the request does not match the endpoint's schemas; `errors` lists every mismatch" },
   SY_GATEWAY_UNAUTHENTICATED: { status: 401, message: 'credentials are missing or invalid: send a valid bearer token' },
   SY_GATEWAY_FORBIDDEN: { status: 403, message: 'the verified caller lacks a claim this endpoint requires' },
   SY_GATEWAY_NOT_FOUND: { status: 404, message: 'no endpoint matches this path' },

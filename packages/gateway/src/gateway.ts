@@ -25,6 +25,7 @@ import { createAuthenticator, type Authenticator } from './policy/authenticator.
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
+import { createOpenApiFeature } from './openapi/openapi-feature.js';
 import { TransportSet } from './transport-set.js';
 
 /** What `createGateway` can be given instead of building it from config (tests, embedding). */
@@ -125,6 +126,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       routing: routing.snapshot(),
     }),
   });
+  // OpenAPI: descriptions fetched on HELLO, documents and /docs ahead of the routes, validation before dispatch.
+  const openapi = createOpenApiFeature({ config, clock, logger, routing, metrics, transports: () => transports.byType });
+  transports.onHello(openapi.announced);
+
   const requestPath = new RequestPath({
     config,
     clock,
@@ -137,7 +142,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     metrics,
     clientLimiter,
     routeLimiter,
-    operations,
+    operations: (path, req, res) => openapi.serve(path, req, res) || operations(path, req, res),
+    validation: openapi.validation,
   });
 
   const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);

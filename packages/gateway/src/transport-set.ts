@@ -10,6 +10,7 @@ import {
   type ControlFrame,
   type DispatchTarget,
   type GatewayTransport,
+  type HelloFrame,
   type InstanceLink,
   type Logger,
   type QueueStats,
@@ -29,6 +30,7 @@ interface QueueStatsTransport {
 export class TransportSet {
   readonly byType: ReadonlyMap<TransportType, GatewayTransport>;
   private started: GatewayTransport[] = [];
+  private readonly helloListeners: Array<(frame: HelloFrame, link: InstanceLink) => void> = [];
 
   constructor(
     readonly transports: readonly GatewayTransport[],
@@ -40,6 +42,11 @@ export class TransportSet {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
     this.byType = map;
+  }
+
+  /** Calls `listener` with every HELLO the routing state accepted (the OpenAPI description store). */
+  onHello(listener: (frame: HelloFrame, link: InstanceLink) => void): void {
+    this.helloListeners.push(listener);
   }
 
   /** Starts every transport in order; if one fails, the ones already started are stopped and the error is rethrown. */
@@ -73,6 +80,7 @@ export class TransportSet {
       this.departed.registered(frame, link);
       const i = frame.payload.instance;
       this.logger.info({ service: i.service, version: i.version, instanceId: i.instanceId, transport: t.type }, 'instance registered');
+      for (const listener of this.helloListeners) listener(frame, link);
     } else if (frame.type === 'GOODBYE') {
       if (outcome.kind === 'removed') this.departed.departed(outcome.instanceId);
       this.logger.info({ instanceId: frame.payload.instanceId, transport: t.type }, 'instance said goodbye');

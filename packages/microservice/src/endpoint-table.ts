@@ -5,7 +5,16 @@
  * sides agree on precedence (a literal segment beats a parameter, which beats a catch-all) and on
  * normalisation (trailing and doubled slashes, decoding).
  */
-import { InvalidArgumentError, RouteTable, parsePathTemplate, type EndpointDescriptor, type HttpMethod } from '@switchyard/core';
+import {
+  DESCRIPTION_PATH,
+  InvalidArgumentError,
+  RouteTable,
+  parsePathTemplate,
+  type EndpointDescriptor,
+  type HttpMethod,
+  type OperationDescription,
+} from '@switchyard/core';
+import { describeOperation } from './description/endpoint-description.js';
 import { DuplicateEndpointError } from './errors.js';
 import type { EndpointOptions, Handler } from './types.js';
 
@@ -19,6 +28,7 @@ const SELF = { service: 'self', version: '0.0.0' } as const;
 
 export class EndpointTable {
   private readonly handlers = new Map<EndpointDescriptor, Handler>();
+  private readonly operations: OperationDescription[] = [];
   /** Built on the first match after an add(): endpoints are normally all added before start(). */
   private table: RouteTable | undefined;
 
@@ -30,7 +40,10 @@ export class EndpointTable {
     if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1)) {
       throw InvalidArgumentError.format(`timeoutMs of ${method} ${path}`, 'a positive integer', timeoutMs);
     }
+    if (path === DESCRIPTION_PATH) throw new InvalidArgumentError(`path template "${path}"`, 'is reserved: the SDK answers it with the service description');
     for (const d of this.handlers.keys()) if (d.method === method && d.path === path) throw new DuplicateEndpointError(method, path);
+    // Converted now, so a schema that cannot become JSON Schema fails where it was declared.
+    const operation = describeOperation(method, path, options);
     const descriptor: EndpointDescriptor = {
       method,
       path,
@@ -39,7 +52,13 @@ export class EndpointTable {
       streaming: false,
     };
     this.handlers.set(descriptor, handler);
+    this.operations.push(operation);
     this.table = undefined;
+  }
+
+  /** Each endpoint's documentation and schemas, in declaration order. */
+  operationDescriptions(): OperationDescription[] {
+    return [...this.operations];
   }
 
   descriptors(): EndpointDescriptor[] {

@@ -9,6 +9,7 @@ export type {
   ServiceContext,
   ServiceResponse,
   Handler,
+  HandlerFor,
   EndpointOptions,
   MicroserviceState,
   MicroserviceStatus,
@@ -20,4 +21,13 @@ export {
   InvalidServiceConfigError,
   InvalidJsonBodyError,
 } from './errors.js';
+export type {
+  EndpointDescriptionOptions,
+  ContentSchemas,
+  ResponseOption,
+  TypedServiceRequest,
+  RequestFor,
+} from './description/endpoint-description.js';
+export type { SchemaInput } from './description/schema-input.js';
+export type { StandardSchemaV1, StandardJsonSchemaConverter, InferInput, InferOutput } from './description/standard-schema.js';
 export { microserviceModule, instanceTransportModule } from './module.js';

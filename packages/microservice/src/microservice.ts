@@ -3,7 +3,9 @@
  * heartbeats, and the shutdown order GOODBYE → drain in-flight → close (STYLE §6).
  */
 import {
+  computeDescriptionHash,
   computeEndpointsHash,
+  DESCRIPTION_PATH,
   hasCode,
   type Cancellation,
   type HelloPayload,
@@ -17,7 +19,8 @@ import type { ResolvedMicroserviceOptions } from './options.js';
 import { RequestContext } from './context.js';
 import { FrameRequest } from './request.js';
 import { encodeResponse, errorAnswer, type Answer } from './response.js';
-import type { EndpointOptions, Handler, MicroserviceState, MicroserviceStatus, ServiceResponse } from './types.js';
+import { descriptionAnswer, type DescribedService } from './description/service-description.js';
+import type { EndpointOptions, Handler, HandlerFor, MicroserviceState, MicroserviceStatus, ServiceResponse } from './types.js';
 
 export class Microservice {
   private readonly endpoints = new EndpointTable();
@@ -26,6 +29,7 @@ export class Microservice {
   private handled = 0;
   private seq = 0;
   private endpointsHash = '';
+  private described: DescribedService | undefined;
   private stopHeartbeats: (() => void) | undefined;
   private drained: (() => void) | undefined;
   /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
@@ -51,30 +55,31 @@ export class Microservice {
     return this.options.transport.type;
   }
 
-  get(path: string, handler: Handler, options?: EndpointOptions): this {
+  get<O extends EndpointOptions>(path: string, handler: HandlerFor<O>, options?: O): this {
     return this.route('GET', path, handler, options);
   }
 
-  post(path: string, handler: Handler, options?: EndpointOptions): this {
+  post<O extends EndpointOptions>(path: string, handler: HandlerFor<O>, options?: O): this {
     return this.route('POST', path, handler, options);
   }
 
-  put(path: string, handler: Handler, options?: EndpointOptions): this {
+  put<O extends EndpointOptions>(path: string, handler: HandlerFor<O>, options?: O): this {
     return this.route('PUT', path, handler, options);
   }
 
-  patch(path: string, handler: Handler, options?: EndpointOptions): this {
+  patch<O extends EndpointOptions>(path: string, handler: HandlerFor<O>, options?: O): this {
     return this.route('PATCH', path, handler, options);
   }
 
-  delete(path: string, handler: Handler, options?: EndpointOptions): this {
+  delete<O extends EndpointOptions>(path: string, handler: HandlerFor<O>, options?: O): this {
     return this.route('DELETE', path, handler, options);
   }
 
   /** Registers an endpoint for any method; all endpoints are declared before start() (HELLO carries them). */
-  route(method: HttpMethod, path: string, handler: Handler, options?: EndpointOptions): this {
+  route<O extends EndpointOptions>(method: HttpMethod, path: string, handler: HandlerFor<O>, options?: O): this {
     if (this.state !== 'new') throw new MicroserviceStateError(`add endpoint ${method} ${path}`, this.state);
-    this.endpoints.add(method, path, handler, options);
+    // The request is a FrameRequest at run time whatever the options; the type only narrows what the handler sees.
+    this.endpoints.add(method, path, handler as Handler, options);
     return this;
   }
 
@@ -85,10 +90,13 @@ export class Microservice {
     const { name, version, region, instanceId, transport, clock, logger } = this.options;
     const endpoints = this.endpoints.descriptors();
     this.endpointsHash = computeEndpointsHash(endpoints);
+    const description = { service: name, version, operations: this.endpoints.operationDescriptions() };
+    this.described = { description, hash: computeDescriptionHash(description) };
     const hello: HelloPayload = {
       instance: { service: name, version, region, instanceId, address: '' },
       endpoints,
       endpointsHash: this.endpointsHash,
+      descriptionHash: this.described.hash,
     };
     try {
       await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation));
@@ -157,6 +165,7 @@ export class Microservice {
 
   private async handle(frame: RequestFrame, cancellation: Cancellation): Promise<Answer> {
     const { method, path } = frame.payload;
+    if (path === DESCRIPTION_PATH && this.described !== undefined) return descriptionAnswer(this.described, method, frame.id);
     const match = this.endpoints.match(method, path);
     if (match.kind === 'not-found') return errorAnswer(404, 'SY_SERVICE_NO_ENDPOINT', `no endpoint matches ${method} ${path}`, frame.id);
     if (match.kind === 'method-not-allowed') {

@@ -1,5 +1,6 @@
 /** What a handler sees and returns (SPEC §8). */
 import type { ClaimRequirement, HttpMethod, Identity } from '@switchyard/core';
+import type { EndpointDescriptionOptions, RequestFor } from './description/endpoint-description.js';
 
 /** One HTTP request as the gateway forwarded it. */
 export interface ServiceRequest {
@@ -48,9 +49,13 @@ export interface ServiceResponse {
   readonly body?: Uint8Array;
 }
 
-export type Handler = (req: ServiceRequest, ctx: ServiceContext) => Promise<ServiceResponse>;
+export type Handler<Req extends ServiceRequest = ServiceRequest> = (req: Req, ctx: ServiceContext) => Promise<ServiceResponse>;
 
-export interface EndpointOptions {
+/** A handler whose request is typed by the endpoint's schemas (see EndpointDescriptionOptions). */
+export type HandlerFor<O extends EndpointOptions> = Handler<RequestFor<O>>;
+
+/** Routing options, and the documentation and schemas the gateway publishes and validates with (docs in the package README). */
+export interface EndpointOptions extends EndpointDescriptionOptions {
   /** Announced in HELLO; the gateway uses it as the request deadline. @default the gateway's route default */
   readonly timeoutMs?: number;
   /** Claims the gateway requires of the caller before dispatching (SPEC §6). @default [] */

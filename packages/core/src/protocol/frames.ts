@@ -44,6 +44,12 @@ export interface HelloPayload {
   readonly endpoints: readonly EndpointDescriptor[];
   /** Stable hash of `endpoints`; lets a gateway notice a changed endpoint set from a HEARTBEAT. */
   readonly endpointsHash: string;
+  /**
+   * Hash of the instance's service description (see `protocol/description.ts`), when it has one.
+   * A gateway fetches the description once per hash. Absent from instances that describe nothing
+   * and from older SDKs.
+   */
+  readonly descriptionHash?: string;
 }
 
 export interface HeartbeatPayload {

@@ -126,11 +126,12 @@ function hello(p: Json): HelloPayload {
     seen.add(key);
     endpoints.push(e);
   }
-  return {
+  const out: HelloPayload = {
     instance: instance(p.instance),
     endpoints,
     endpointsHash: shortString(p.endpointsHash, 'payload.endpointsHash', 1),
   };
+  return p.descriptionHash === undefined ? out : { ...out, descriptionHash: shortString(p.descriptionHash, 'payload.descriptionHash', 1) };
 }
 
 function instance(value: unknown): InstanceDescriptor {

@@ -161,6 +161,9 @@ const logSchema = z
   })
   .prefault({});
 
+/** What the gateway validates against the endpoints' schemas (docs/configuration.md, `validation`). */
+const validationSchema = z.enum(['off', 'requests', 'requests-and-responses']).default('requests');
+
 export const gatewayConfigSchema = z.strictObject({
   node: nodeSchema,
   http: httpSchema,
@@ -181,6 +184,7 @@ export const gatewayConfigSchema = z.strictObject({
   auth: authSchema,
   rateLimit: rateLimitSchema,
   log: logSchema,
+  validation: validationSchema,
 });
 
 /** The validated, fully defaulted, frozen gateway config. */

@@ -32,6 +32,7 @@ import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
 import { InFlightRequests, type InFlightEntry } from './in-flight.js';
+import type { RequestValidation } from '../openapi/openapi-feature.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
 export interface RequestPathDeps {
@@ -49,6 +50,8 @@ export interface RequestPathDeps {
   readonly routeLimiter: RateLimiter | undefined;
   /** Operations endpoints (health, metrics, routes); returns true when it answered. */
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Schema validation before dispatch (and of responses, when configured); undefined when `validation: off`. */
+  readonly validation?: RequestValidation | undefined;
 }
 
 /** `Retry-After` for the 503s that a moment fixes (no instance yet, shutting down). */
@@ -202,6 +205,15 @@ export class RequestPath {
       return;
     }
 
+    if (deps.validation !== undefined) {
+      const invalid = deps.validation.validateRequest(target.instanceId, endpoint, { params: candidate.params, query, headers: req.headers, body: body.body });
+      if (invalid.length > 0) {
+        deps.validation.reject(res, this.requestIdHeader, requestId, invalid);
+        this.finished(route, 400, '', started, requestId, method, path, undefined, 'SY_GATEWAY_INVALID_REQUEST');
+        return;
+      }
+    }
+
     const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
     const payload: Omit<RequestPayload, 'replyTo'> = {
       method: method as HttpMethod,
@@ -246,6 +258,7 @@ export class RequestPath {
     }
     out[this.requestIdHeader] = requestId;
     out['content-length'] = String(response.body.byteLength);
+    deps.validation?.checkResponse(target.instanceId, endpoint, response, requestId, out);
     if (this.draining) res.shouldKeepAlive = false;
     res.writeHead(response.status, out);
     res.end(response.body);

@@ -13,7 +13,11 @@ export interface EchoStats {
 export function registerEcho(svc: Microservice): EchoStats {
   const stats: EchoStats = { handled: 0, cancelled: 0 };
 
-  svc.get('/echo/stats', async () => ({ status: 200, json: stats }));
+  svc.get('/echo/stats', async () => ({ status: 200, json: stats }), {
+    summary: 'Counters of this instance',
+    tags: ['echo'],
+    responses: { 200: { description: 'requests answered and cancelled since start', body: STATS_SCHEMA } },
+  });
 
   svc.get('/echo/slow', async (req, ctx) => {
     const ms = Number(req.query.get('ms') ?? '0');
@@ -26,6 +30,15 @@ export function registerEcho(svc: Microservice): EchoStats {
     }
     stats.handled += 1;
     return { status: 200, json: { waitedMs: ms, instanceId: ctx.instanceId } };
+  }, {
+    summary: 'Answers after a delay',
+    description: 'Waits `ms` milliseconds, or until the request is cancelled (client gone, deadline, shutdown), then answers.',
+    tags: ['echo'],
+    query: { type: 'object', properties: { ms: { type: 'number', minimum: 0, description: 'how long to wait', default: 0 } } },
+    responses: {
+      200: { description: 'waited the whole time', body: { type: 'object', required: ['waitedMs', 'instanceId'], properties: { waitedMs: { type: 'number' }, instanceId: { type: 'string' } } } },
+      499: { description: 'cancelled while waiting', body: { type: 'object', required: ['cancelled', 'reason'], properties: { cancelled: { const: true }, reason: { type: 'string' } } } },
+    },
   });
 
   const echo = async (req: ServiceRequest, ctx: ServiceContext): Promise<ServiceResponse> => {
@@ -43,12 +56,40 @@ export function registerEcho(svc: Microservice): EchoStats {
       },
     };
   };
-  svc.get('/echo/{path...}', echo);
-  svc.post('/echo/{path...}', echo);
-  svc.put('/echo/{path...}', echo);
-  svc.delete('/echo/{path...}', echo);
+  // No body schema: echo takes any body of any type, and an empty one.
+  const echoDocs = (method: string) => ({
+    summary: `Echoes a ${method} request`,
+    description: 'Answers with what the service received: method, path, query, headers (identity headers included), body as text and the verified identity.',
+    tags: ['echo'],
+    params: { type: 'object', properties: { path: { type: 'string', description: 'any path below /echo/' } } },
+    responses: { 200: { description: 'the request as the service saw it', body: ECHO_SCHEMA } },
+  });
+  svc.get('/echo/{path...}', echo, echoDocs('GET'));
+  svc.post('/echo/{path...}', echo, echoDocs('POST'));
+  svc.put('/echo/{path...}', echo, echoDocs('PUT'));
+  svc.delete('/echo/{path...}', echo, echoDocs('DELETE'));
   return stats;
 }
+
+const STATS_SCHEMA = {
+  type: 'object',
+  required: ['handled', 'cancelled'],
+  properties: { handled: { type: 'integer', minimum: 0 }, cancelled: { type: 'integer', minimum: 0 } },
+} as const;
+
+const ECHO_SCHEMA = {
+  type: 'object',
+  required: ['method', 'path', 'query', 'headers', 'body', 'identity', 'instanceId'],
+  properties: {
+    method: { type: 'string' },
+    path: { type: 'string' },
+    query: { type: 'object', additionalProperties: { type: 'string' } },
+    headers: { type: 'object', additionalProperties: { type: 'string' } },
+    body: { type: 'string' },
+    identity: { type: ['object', 'null'] },
+    instanceId: { type: 'string' },
+  },
+} as const;
 
 /** Real time on purpose: this is the service's work, not Switchyard's scheduling. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {

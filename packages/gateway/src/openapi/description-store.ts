@@ -117,6 +117,11 @@ export class DescriptionStore {
     for (const hash of this.failedAt.keys()) if (!used.has(hash)) this.failedAt.delete(hash);
   }
 
+  private isAnnounced(hash: string): boolean {
+    for (const a of this.byInstance.values()) if (a.hash === hash) return true;
+    return false;
+  }
+
   private async fetch(instanceId: string, a: Announcement): Promise<void> {
     const { clock, logger } = this.deps;
     const transport = this.deps.transports().get(a.link.transport);
@@ -145,7 +150,13 @@ export class DescriptionStore {
       const description = parseServiceDescription(JSON.parse(Buffer.from(response.body).toString('utf8')));
       const hash = computeDescriptionHash(description);
       if (hash !== a.hash) {
-        // The instance restarted with another description under the same id; its next HELLO names the new hash.
+        // Another instance of the version took the REQUEST (Messaging queues are competing), or
+        // the instance restarted with another description. What arrived is still the description
+        // of its own hash: keep it if an instance announced that hash, and fetch this one again later.
+        if (this.isAnnounced(hash) && !this.byHash.has(hash)) {
+          this.byHash.set(hash, description);
+          this.changes++;
+        }
         this.failedAt.set(a.hash, clock.now());
         this.deps.fetched?.('invalid');
         logger.warn({ instanceId, announced: a.hash, received: hash }, 'service description does not match the announced hash; not cached');

@@ -114,7 +114,11 @@ export class RequestValidator {
     let ops = this.compiled.get(hash);
     if (ops === undefined) {
       const description = this.store.byDescriptionHash(hash);
-      if (description === undefined) return undefined;
+      if (description === undefined) {
+        // Not fetched yet, or the fetch failed: ask again (a no-op while one runs or soon after a failure); never awaited here.
+        void this.store.ensure(instanceId);
+        return undefined;
+      }
       ops = this.compile(hash, description.operations);
       for (const known of this.compiled.keys()) if (this.store.byDescriptionHash(known) === undefined) this.compiled.delete(known);
       this.compiled.set(hash, ops);

@@ -21,6 +21,9 @@
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
  *   npm run bench:http -- --transport messaging/valkey
  *   npm run bench:http -- --reference           also the minimal reference gateways (bench/reference/)
+ *   npm run bench:http -- --validation          each row twice, schema validation off and on (row
+ *                                               `<transport>+validation`), both posting a JSON body
+ *                                               to echo's POST /echo/validated, which declares its schema
  *
  * Transports are rows of TRANSPORTS: add one by giving the gateway's and echo's `transports`
  * entries (the tcp and tls rows come from @switchyard/transport-tcp; tls uses mutual TLS with
@@ -56,6 +59,8 @@ const { values } = parseArgs({
     autocannon: { type: 'boolean', default: false },
     /** Extra node flags for the gateway and echo processes, e.g. "--max-semi-space-size=16". */
     'node-args': { type: 'string', default: '' },
+    /** Every Switchyard row also as `<transport>+validation` (gateway `validation: requests`); all rows then post JSON to /echo/validated. */
+    validation: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -77,6 +82,8 @@ interface TransportRow {
   readonly needsValkey: boolean;
   /** Needs test certificates (ctx.pki). */
   readonly needsPki?: boolean;
+  /** The gateway validates requests against echo's schemas (`validation: requests`); otherwise `validation: off`. */
+  readonly validation?: boolean;
   /** Switchyard rows: the `transports` entries of the gateway's and the echo's config. */
   entries?(ctx: BenchContext): TransportEntries | Promise<TransportEntries>;
   /**
@@ -204,6 +211,16 @@ const WRK = findWrk();
 const GENERATOR = WRK === undefined ? 'autocannon' : 'wrk';
 const NODE_ARGS: readonly string[] = values['node-args'].split(' ').filter((a) => a !== '');
 
+/**
+ * What the load posts. With --validation: a JSON body `{"data":"aaa…"}` of the cell's size to
+ * POST /echo/validated, whose body schema the gateway checks on the +validation rows.
+ */
+const TARGET_PATH = values.validation ? '/echo/validated' : '/echo/bench';
+const CONTENT_TYPE = values.validation ? 'application/json' : 'application/octet-stream';
+const JSON_OVERHEAD = '{"data":""}'.length;
+const requestBody = (size: number): Buffer =>
+  values.validation ? Buffer.from(`{"data":"${'a'.repeat(Math.max(0, size - JSON_OVERHEAD))}"}`) : Buffer.alloc(size, 0x61);
+
 /** Loads `url` and reads the CPU that each process in `pids` spent over the same window. */
 async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}): Promise<LoadResult> {
   const cpu = new CpuWindow(pids);
@@ -220,7 +237,7 @@ function wrkScript(size: number): string {
   let file = wrkScripts.get(size);
   if (file === undefined) {
     file = join(dir, `post-${size}.lua`);
-    writeFileSync(file, `wrk.method = "POST"\nwrk.body = string.rep("a", ${size})\nwrk.headers["Content-Type"] = "application/octet-stream"\n`);
+    writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(requestBody(size).toString('utf8'))}\nwrk.headers["Content-Type"] = "${CONTENT_TYPE}"\n`);
     wrkScripts.set(size, file);
   }
   return file;
@@ -228,7 +245,7 @@ function wrkScript(size: number): string {
 
 async function loadWrk(wrk: string, url: string, connections: number, size: number, seconds: number): Promise<GeneratorResult> {
   // One thread: a second wrk thread would take CPU from the processes being measured.
-  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', '-s', wrkScript(size), `${url}/echo/bench`];
+  const args = ['-t1', `-c${connections}`, `-d${Math.max(1, Math.round(seconds))}s`, '--latency', '-s', wrkScript(size), `${url}${TARGET_PATH}`];
   const child = spawn(wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
@@ -280,12 +297,12 @@ function wrkLatencyMs(out: string, percentile: string): number {
 
 async function loadAutocannon(url: string, connections: number, size: number, seconds: number): Promise<GeneratorResult> {
   const result = await autocannon({
-    url: `${url}/echo/bench`,
+    url: `${url}${TARGET_PATH}`,
     connections,
     duration: seconds,
     method: 'POST',
-    headers: { 'content-type': 'application/octet-stream' },
-    body: Buffer.alloc(size, 0x61),
+    headers: { 'content-type': CONTENT_TYPE },
+    body: requestBody(size),
   });
   return {
     requestsPerSecond: result.requests.average,
@@ -426,6 +443,7 @@ async function switchyardCommands(row: TransportRow, ctx: BenchContext, dir: str
       health: { requiredServices: ['echo'] },
       auth: { anonymous: { subject: 'anonymous' } },
       log: { level: 'info', requests: values['log-requests'] },
+      validation: row.validation === true ? 'requests' : 'off',
     }),
   );
   const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
@@ -456,7 +474,10 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
 // --reference rows are measured whatever --transport names.
-const rows = [...TRANSPORTS, ...(values.reference ? REFERENCES : [])].filter((t) => values.transport === undefined || t.name === values.transport || t.reference !== undefined);
+const switchyardRows = values.validation ? TRANSPORTS.flatMap((t) => [t, { ...t, name: `${t.name}+validation`, validation: true }]) : TRANSPORTS;
+const rows = [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter(
+  (t) => values.transport === undefined || t.name === values.transport || t.name === `${values.transport}+validation` || t.reference !== undefined,
+);
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;
@@ -535,6 +556,7 @@ const written = writeResults(
     rounds: ROUNDS,
     warmupSeconds: WARMUP_S,
     logRequests: values['log-requests'],
+    validationRows: values.validation,
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
     note: 'the load generator, gateway, echo and the direct server share this machine; each cell measures direct then gateway `rounds` times in turn; figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',

@@ -37,6 +37,7 @@ process.stdout.write(
     `  try:     curl ${url}/echo/hello\n` +
     `           curl -X POST ${url}/echo/items -H 'content-type: application/json' -d '{"hello":"world"}'\n` +
     `  routes:  curl ${url}/_switchyard/routes\n` +
+    `  api:     curl ${url}/openapi.json   docs: open ${url}/docs\n` +
     `  health:  curl ${url}/health/ready   metrics: curl ${url}/metrics\n` +
     `  Ctrl-C stops it.\n\n`,
 );

@@ -37,6 +37,8 @@ export interface DescriptionStoreDeps {
   readonly logger: Logger;
   /** The gateway's transports by type; the fetch goes over the one the instance registered on. */
   readonly transports: () => ReadonlyMap<TransportType, GatewayTransport>;
+  /** Whether the routing state still holds `instanceId`; departed instances are forgotten at the next HELLO. */
+  readonly isLive?: (instanceId: string) => boolean;
   /** Counts each fetch by outcome (`ok`, `failed`, `invalid`). */
   readonly fetched?: (outcome: 'ok' | 'failed' | 'invalid') => void;
 }
@@ -68,6 +70,9 @@ export class DescriptionStore {
     }
     if (before?.hash !== descriptionHash) this.changes++;
     this.byInstance.set(instance.instanceId, { service: instance.service, version: instance.version, hash: descriptionHash, link });
+    // HELLOs are rare, so this is where departed instances are forgotten when nobody reads the documents.
+    const isLive = this.deps.isLive;
+    if (isLive !== undefined) this.prune(new Set([...this.byInstance.keys()].filter((id) => id === instance.instanceId || isLive(id))));
     void this.ensure(instance.instanceId);
   }
 

@@ -47,7 +47,13 @@ export interface OpenApiFeatureDeps {
 export function createOpenApiFeature(deps: OpenApiFeatureDeps): OpenApiFeature {
   const { config, clock, logger, routing } = deps;
   const metrics = new OpenApiMetrics(deps.metrics.registry);
-  const store = new DescriptionStore({ clock, logger, transports: deps.transports, fetched: (o) => metrics.fetched(o) });
+  const store = new DescriptionStore({
+    clock,
+    logger,
+    transports: deps.transports,
+    isLive: (id) => routing.instance(id) !== undefined,
+    fetched: (o) => metrics.fetched(o),
+  });
   const documents = new OpenApiDocumentSet({
     routing,
     store,

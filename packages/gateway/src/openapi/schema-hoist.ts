@@ -11,7 +11,8 @@ export function hoistDefs(schema: JsonSchema, prefix: string, components: Record
   if (typeof schema === 'boolean' || schema.$defs === undefined || typeof schema.$defs !== 'object' || schema.$defs === null) return schema;
   const defs = schema.$defs as Record<string, unknown>;
   const names = new Map<string, string>();
-  for (const name of Object.keys(defs)) names.set(name, `${prefix}${name.replace(/[^A-Za-z0-9._-]/g, '_')}`);
+  // Component names may hold only [A-Za-z0-9._-]; the prefix carries content types ("application/json").
+  for (const name of Object.keys(defs)) names.set(name, `${prefix}${name}`.replace(/[^A-Za-z0-9._-]/g, '_'));
   const rewrite = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(rewrite);
     if (value === null || typeof value !== 'object') return value;

@@ -108,7 +108,6 @@ export { makeFrame, withReplyTo, type MakeFrameOptions, type FrameOfType, type P
 export { computeEndpointsHash } from './protocol/endpoints-hash.js';
 export {
   computeDescriptionHash,
-  canonicalJson,
   DESCRIPTION_PATH,
   type JsonSchema,
   type OperationDescription,

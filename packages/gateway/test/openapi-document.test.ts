@@ -81,6 +81,10 @@ test('the main document takes the configured default version, else the highest r
   assert.equal(Object.keys(paths(docs.main)).sort(), ['/a/one', '/b/one']);
   assert.equal([...docs.versions.keys()].sort(), ['a/1.0.0', 'a/2.0.0', 'b/1.0.0', 'b/1.1.0-rc.1']);
   assert.is(defaultVersion(['1.1.0-rc.1'], undefined), '1.1.0-rc.1', 'a pre-release when nothing else is registered');
+  const pinned = paths(docs.versions.get('a/2.0.0') as Record<string, unknown>)['/a/two']?.get?.parameters?.find((p) => p.name === 'x-switchyard-version');
+  assert.equal(pinned?.schema, { type: 'string', default: '2.0.0' }, "a version's document sends requests to that version");
+  assert.is(paths(docs.main)['/a/one']?.get?.parameters, undefined, 'the main document does not pin versions');
+  await assertValid(docs.versions.get('a/2.0.0'), 'a/2.0.0');
   await assertValid(docs.main, 'main');
 });
 

@@ -57,10 +57,10 @@ export function buildDocuments(s: DocumentSources): OpenApiDocuments {
       mainSources.push(src);
     }
   }
-  const main = document('Switchyard gateway', 'Every service behind this gateway, at its default version.', mainSources, s.jwt, conflicts);
+  const main = document('Switchyard gateway', 'Every service behind this gateway, at its default version.', mainSources, s.jwt, conflicts, false);
   const byVersion = new Map<string, Record<string, unknown>>();
   for (const v of all) {
-    byVersion.set(`${v.service}/${v.version}`, document(`${v.service} ${v.version}`, `Version ${v.version} of ${v.service}, as routed by this gateway.`, v.sources, s.jwt, []));
+    byVersion.set(`${v.service}/${v.version}`, document(`${v.service} ${v.version}`, `Version ${v.version} of ${v.service}, as routed by this gateway.`, v.sources, s.jwt, [], true));
   }
   return { main, versions: byVersion, conflicts };
 }
@@ -115,7 +115,14 @@ function shapeOf(template: string): string {
   return template.replace(/\{[^}]+?\.\.\.\}/g, '{...}').replace(/\{[^}]+\}/g, '{}');
 }
 
-function document(title: string, description: string, sources: readonly OperationSource[], jwt: boolean, conflicts: Conflict[]): Record<string, unknown> {
+function document(
+  title: string,
+  description: string,
+  sources: readonly OperationSource[],
+  jwt: boolean,
+  conflicts: Conflict[],
+  pinVersion: boolean,
+): Record<string, unknown> {
   const components: Record<string, unknown> = { SwitchyardError: ERROR_SCHEMA };
   const paths: Record<string, Record<string, unknown>> = {};
   /** Shape → the template the document uses for it (the first seen), so one shape is one path item. */
@@ -135,7 +142,7 @@ function document(title: string, description: string, sources: readonly Operatio
     }
     operationIds.set(operationId, src.service);
     const names = templateParams(template).map((p) => p.name);
-    const op = buildOperation(src, operationId, names, components);
+    const op = buildOperation(src, operationId, names, components, pinVersion);
     if (src.endpoint.requiringClaims.length > 0) needsBearer = true;
     const key = openApiPath(template);
     paths[key] ??= {};

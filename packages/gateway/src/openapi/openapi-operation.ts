@@ -50,6 +50,7 @@ export function buildOperation(
   operationId: string,
   paramNames: readonly string[],
   components: Record<string, unknown>,
+  pinVersion = false,
 ): Record<string, unknown> {
   const { service, version, endpoint, description: d } = source;
   const hoist = (schema: JsonSchema, part: string): JsonSchema => hoistDefs(schema, `${operationId}.${part}.`, components);
@@ -73,6 +74,16 @@ export function buildOperation(
       const doc = typeof property === 'object' && typeof property.description === 'string' ? { description: property.description } : {};
       parameters.push({ name, in: location, required: required.has(name), ...doc, schema: hoist(property, `${location}.${name}`) });
     }
+  }
+  if (pinVersion) {
+    // A version's own document: "try it out" should reach this version, not the gateway's default.
+    parameters.push({
+      name: 'x-switchyard-version',
+      in: 'header',
+      required: false,
+      description: `the version to route to; ${version} reaches this one, without it the gateway picks its default`,
+      schema: { type: 'string', default: version },
+    });
   }
   const needsAuth = endpoint.requiringClaims.length > 0;
   const responses: Record<string, unknown> = {};

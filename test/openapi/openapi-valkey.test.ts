@@ -26,6 +26,7 @@ type Doc = {
 };
 
 interface Ctx {
+  config: ReturnType<typeof parseGatewayConfig>;
   gateway: Gateway;
   url: string;
   entry: { type: string } & Record<string, unknown>;
@@ -33,7 +34,8 @@ interface Ctx {
 }
 
 async function service(ctx: Ctx, name: string, version: string, setup: (svc: Microservice) => void): Promise<Microservice> {
-  const svc = await createMicroserviceFromConfig({ service: { name, version }, transports: [ctx.entry] }, { logger: silentLogger });
+  // Heartbeats every 500 ms: a restarted gateway re-learns instances from them (RESYNC → HELLO).
+  const svc = await createMicroserviceFromConfig({ service: { name, version, heartbeatIntervalMs: 500 }, transports: [ctx.entry] }, { logger: silentLogger });
   setup(svc);
   await svc.start();
   ctx.services.push(svc);
@@ -113,6 +115,7 @@ if (server === null) {
       transports: [ctx.entry],
       auth: { jwt: { secret: 'openapi-test-secret-with-32-bytes-or-more' } },
     });
+    ctx.config = config;
     ctx.gateway = await createGateway(config, { logger: silentLogger });
     ctx.url = await ctx.gateway.start();
     await service(ctx, 'catalog', '1.0.0', catalog('1.0.0'));
@@ -204,6 +207,19 @@ if (server === null) {
     await getDoc(ctx.url);
     assert.is(await metric(ctx.url, fetched), 3, 'a second instance with the same description is not fetched again');
     assert.is((await fetch(`${ctx.url}/_switchyard/description?hash=x`)).status, 404);
+  });
+
+  openapi('a restarted gateway rebuilds the same document from heartbeats, RESYNC and one fetch per description', async (ctx) => {
+    const before = await getDoc(ctx.url);
+    await ctx.gateway.stop();
+    ctx.gateway = await createGateway(ctx.config, { logger: silentLogger });
+    ctx.url = await ctx.gateway.start();
+    const after = await eventually(async () => {
+      const doc = await getDoc(ctx.url);
+      return JSON.stringify(doc) === JSON.stringify(before) ? doc : undefined;
+    }, { within: 10_000, what: 'the restarted gateway to publish the same document' });
+    await assertValidOpenApi(after, '/openapi.json after a gateway restart');
+    assert.is(await metric(ctx.url, 'switchyard_gateway_description_fetches_total{outcome="ok"}'), 3);
   });
 
   openapi.run();

@@ -39,3 +39,8 @@ export { RateLimiter, type BucketOptions } from './policy/rate-limiter.js';
 // --- operations -------------------------------------------------------------------------------
 export { METRIC_NAMES, GatewayMetrics, type MetricsSources } from './operations/metrics.js';
 export { OPERATIONS_PATHS, type Readiness } from './operations/endpoints.js';
+
+// --- OpenAPI and validation -------------------------------------------------------------------
+export { OPENAPI_PATHS } from './openapi/openapi-endpoints.js';
+export { OPENAPI_METRIC_NAMES } from './openapi/openapi-metrics.js';
+export type { ValidationError } from './openapi/request-validator.js';

@@ -10,6 +10,7 @@ import { DESCRIPTION_PATH, type Logger } from '@switchyard/core';
 import type { DocsPage } from './docs-page.js';
 import type { OpenApiDocumentSet, ServedDocument } from './openapi-documents.js';
 
+/** The paths the gateway serves its OpenAPI documents and docs page on (ahead of service routes). */
 export const OPENAPI_PATHS = Object.freeze({
   json: '/openapi.json',
   yaml: '/openapi.yaml',

@@ -1,6 +1,7 @@
 /** The OpenAPI feature's metrics, on the gateway's registry (docs/operations.md, "Metrics"). */
 import { Counter, type Registry } from 'prom-client';
 
+/** Names of the OpenAPI and validation metrics, for docs and tests. */
 export const OPENAPI_METRIC_NAMES = Object.freeze({
   rebuilds: 'switchyard_gateway_openapi_rebuilds_total',
   descriptionFetches: 'switchyard_gateway_description_fetches_total',
@@ -8,6 +9,7 @@ export const OPENAPI_METRIC_NAMES = Object.freeze({
   invalidResponses: 'switchyard_gateway_invalid_responses_total',
 });
 
+/** The counters, registered on the gateway's registry. */
 export class OpenApiMetrics {
   private readonly rebuildCounter: Counter;
   private readonly fetchCounter: Counter<'outcome'>;

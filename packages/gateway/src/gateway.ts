@@ -208,6 +208,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     await closed;
     stopSweep?.();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
+    await openapi.close();
     requestPath.close();
     logger.info({}, 'gateway stopped');
     pino?.flushSync();

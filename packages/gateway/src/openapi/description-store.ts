@@ -49,6 +49,7 @@ export class DescriptionStore {
   private readonly fetching = new Map<string, Promise<void>>();
   private readonly failedAt = new Map<string, number>();
   private changes = 0;
+  private closed = false;
 
   constructor(private readonly deps: DescriptionStoreDeps) {}
 
@@ -98,7 +99,7 @@ export class DescriptionStore {
    */
   ensure(instanceId: string): Promise<void> {
     const a = this.byInstance.get(instanceId);
-    if (a === undefined || this.byHash.has(a.hash)) return Promise.resolve();
+    if (this.closed || a === undefined || this.byHash.has(a.hash)) return Promise.resolve();
     const running = this.fetching.get(a.hash);
     if (running !== undefined) return running;
     const failed = this.failedAt.get(a.hash);
@@ -106,6 +107,12 @@ export class DescriptionStore {
     const fetch = this.fetch(instanceId, a).finally(() => this.fetching.delete(a.hash));
     this.fetching.set(a.hash, fetch);
     return fetch;
+  }
+
+  /** Starts no more fetches and waits for the running ones (they end when the transports stop). Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.fetching.values()]);
   }
 
   /** Forgets instances not in `liveInstanceIds` (departed) and descriptions no remaining instance announces. */

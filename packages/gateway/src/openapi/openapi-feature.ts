@@ -33,6 +33,8 @@ export interface OpenApiFeature {
   /** The path hook: true when it answered `/openapi*`, `/docs*` or the reserved description path. */
   serve(path: string, req: IncomingMessage, res: ServerResponse): boolean;
   readonly validation: RequestValidation | undefined;
+  /** After the transports stopped: waits for description fetches still settling. */
+  close(): Promise<void>;
 }
 
 export interface OpenApiFeatureDeps {
@@ -93,5 +95,6 @@ export function createOpenApiFeature(deps: OpenApiFeatureDeps): OpenApiFeature {
     announced: (frame, link) => store.announced(frame, link),
     serve,
     validation,
+    close: () => store.close(),
   };
 }

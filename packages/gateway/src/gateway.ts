@@ -70,6 +70,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
         logger,
         degradedAfterMs: config.health.degradedAfterMs,
         staleAfterMs: config.health.staleAfterMs,
+        resyncMinIntervalMs: config.routing.resyncMinIntervalMs,
         defaultVersions: config.routing.defaultVersions,
       });
   } catch (err) {

@@ -1,5 +1,5 @@
 /**
- * Builds router transports from `transports:` config entries (SPEC §6 "Config"), so the gateway
+ * Builds router transports from `transports:` config entries (docs/configuration.md, `transports`), so the gateway
  * and the SDK read the same shape: `messaging` loads its queue backend by name through the plugin
  * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`; `inmemory`
  * links both sides in one process through a named hub.
@@ -39,8 +39,6 @@ export interface MessagingQueuesConfig {
   readonly blockMs?: number;
   /** Instance: period of the running-request deadline sweep. @default 100 */
   readonly deadlineCheckMs?: number;
-  /** Gateway: minimum gap between RESYNCs to one instance. @default 1000 */
-  readonly resyncMinIntervalMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
   readonly pendingGraceMs?: number;
 }
@@ -58,7 +56,6 @@ const QUEUES_OPTION_KEYS = [
   'replayCacheBytes',
   'blockMs',
   'deadlineCheckMs',
-  'resyncMinIntervalMs',
   'pendingGraceMs',
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
@@ -121,6 +118,9 @@ async function messagingParts(
     }
   }
   const queues = objectAt(entry.queues, `${path}.queues`) as MessagingQueuesConfig;
+  if ('resyncMinIntervalMs' in queues) {
+    throw new InvalidArgumentError(`${path}.queues.resyncMinIntervalMs`, 'has moved to routing.resyncMinIntervalMs in the gateway config: the routing state decides when an instance is asked for its HELLO');
+  }
   for (const key of Object.keys(queues)) {
     if (!QUEUES_KEYS.has(key)) throw new InvalidArgumentError(`${path}.queues.${key}`, `is not a queues option (known: ${[...QUEUES_KEYS].join(', ')})`);
   }

@@ -188,3 +188,6 @@ export { coreModule, queueModule, queueBackendModule, type CoreModuleOptions } f
 // --- added by the issue-20 assembly/ownership work (h20-structure); the lead merges this block
 // into the public/internal entry split -------------------------------------------------------
 export { TransportFeed, type TransportFeedHooks } from './routing/transport-feed.js';
+export { pluginLoaderModule, routingModule, gatewayTransportsModule } from './ioc/modules.js';
+export type { QueueBackendPluginLoader } from './ioc/plugin-loader.js';
+export type { RegistryDeps } from './transport/registry.js';

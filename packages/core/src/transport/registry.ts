@@ -5,7 +5,7 @@
  * links both sides in one process through a named hub.
  */
 import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
-import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
+import { loadQueueBackendPlugin, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
 import { inMemoryHub } from './in-memory/hub.js';
@@ -60,10 +60,16 @@ const QUEUES_OPTION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
 
+/** What the registry builds transports with: the transports' deps, and where queue backend plugins come from. */
+export interface RegistryDeps extends TransportDeps {
+  /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin */
+  readonly loadBackendPlugin?: QueueBackendPluginLoader;
+}
+
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
   entries: readonly TransportConfigEntry[],
-  deps: TransportDeps & { readonly node: { readonly id: string; readonly region: string } },
+  deps: RegistryDeps & { readonly node: { readonly id: string; readonly region: string } },
 ): Promise<GatewayTransport[]> {
   if (!Array.isArray(entries)) throw InvalidArgumentError.format('transports', 'a list of transport entries', entries);
   const built: GatewayTransport[] = [];
@@ -83,7 +89,7 @@ export async function createGatewayTransports(
 }
 
 /** Builds the instance-side transport of one entry (a service uses the first entry of its config). Nothing is started. */
-export async function createInstanceTransport(entry: TransportConfigEntry, deps: TransportDeps, path = 'transports[0]'): Promise<InstanceTransport> {
+export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
   const checked = checkEntry(entry, path);
   if (checked.type === 'messaging') {
     const { factory, options } = await messagingParts(checked, path, deps);
@@ -106,7 +112,7 @@ function checkEntry(entry: unknown, path: string): TransportConfigEntry {
 async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
-  deps: TransportDeps,
+  deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
   const backend = entry.backend;
   if (typeof backend !== 'string' || backend.length === 0) {
@@ -140,7 +146,7 @@ async function messagingParts(
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
-  const plugin = await loadQueueBackendPlugin(backend);
+  const plugin = await (deps.loadBackendPlugin ?? loadQueueBackendPlugin)(backend);
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };

@@ -205,7 +205,7 @@ export class RequestPath implements ExchangeAnswers {
     }
 
     const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
-    ex.deadline = deps.clock.now() + timeoutMs;
+    ex.deadline = this.inFlight.deadlineAfter(timeoutMs);
     const payload: Omit<RequestPayload, 'replyTo'> = {
       method: method as HttpMethod,
       path,
@@ -233,9 +233,7 @@ export class RequestPath implements ExchangeAnswers {
       ex.unwatchClient();
     }
     if (ex.answered) return;
-    // The instance also stops at the deadline and may answer (e.g. 499) a moment before our tick
-    // fires: past the deadline the answer is 504, whatever arrived.
-    if (deps.clock.now() >= ex.deadline) {
+    if (this.inFlight.timedOut(ex)) {
       this.fail(ex, 'SY_GATEWAY_TIMEOUT');
       return;
     }
@@ -276,9 +274,8 @@ export class RequestPath implements ExchangeAnswers {
   }
 
   private dispatchFailed(err: unknown, ex: Exchange): void {
-    const { cancellation } = ex;
-    if (cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
-      if ((cancellation.reason ?? 'cancelled') === 'timeout') this.fail(ex, 'SY_GATEWAY_TIMEOUT');
+    if (ex.cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
+      if (this.inFlight.timedOut(ex)) this.fail(ex, 'SY_GATEWAY_TIMEOUT');
       else this.finished(ex, 499);
       return;
     }

@@ -11,6 +11,7 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
 import {
   TransportType,
@@ -298,7 +299,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private reject(frame: Frame, delivery: Delivery<Frame>, queue: string): Promise<void> {
     this.counters.rejectedFrames += 1;
     this.logger.warn({ queue, frame: frame.type, id: frame.id }, 'frame of the wrong type for its queue dead-lettered');
-    return delivery.deadLetter(`unexpected-frame-type: ${frame.type} on ${queue}`);
+    return delivery.deadLetter(unexpectedFrameTypeReason(frame.type, queue));
   }
 }
 

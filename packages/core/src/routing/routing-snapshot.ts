@@ -2,7 +2,7 @@
 import semver from 'semver';
 import type { HttpMethod } from '../protocol/frames.js';
 import type { InstanceRegistry, Registered } from './instance-registry.js';
-import type { InstanceHealth, InstanceSnapshot, RoutingSnapshot } from './types.js';
+import type { InstanceHealth, InstanceSnapshot, InstanceView, RoutingSnapshot } from './types.js';
 
 /** Registered instances by health (for the `instances by health` metric). */
 export function healthCounts(registry: InstanceRegistry, now: number): Record<InstanceHealth, number> {
@@ -36,7 +36,7 @@ export function routingSnapshot(registry: InstanceRegistry, now: number, default
             endpoints: endpointsOf(recs),
             instances: recs
               .sort((a, b) => compareText(a.descriptor.instanceId, b.descriptor.instanceId))
-              .map((r) => instanceSnapshot(r, registry.healthOf(r, now), registry.localInFlightOf(r.descriptor.instanceId))),
+              .map((r) => instanceSnapshot(registry.view(r, now))),
           })),
       })),
     routes: registry.routeTable().routes.map(({ method, path, service, versions, shadowed }) => ({ method, path, service, versions, shadowed })),
@@ -49,21 +49,10 @@ function endpointsOf(recs: readonly Registered[]): { method: HttpMethod; path: s
   return [...seen.values()].sort((a, b) => compareText(a.path, b.path) || compareText(a.method, b.method));
 }
 
-function instanceSnapshot(rec: Registered, health: InstanceHealth, localInFlight: number): InstanceSnapshot {
-  return {
-    instanceId: rec.descriptor.instanceId,
-    region: rec.descriptor.region,
-    address: rec.descriptor.address,
-    transport: rec.link.transport,
-    health,
-    reportedStatus: rec.reportedStatus,
-    reportedInFlight: rec.reportedInFlight,
-    localInFlight,
-    lastSeq: rec.lastSeq,
-    lastSeenAt: rec.lastSeenAt,
-    registeredAt: rec.registeredAt,
-    endpointsHash: rec.endpointsHash,
-  };
+/** An instance in the view: what routing sees of it, its transport in place of its link and endpoints. */
+function instanceSnapshot(view: InstanceView): InstanceSnapshot {
+  const { service: _service, version: _version, link, endpoints: _endpoints, ...rest } = view;
+  return { ...rest, transport: link.transport };
 }
 
 function compareText(a: string, b: string): number {

@@ -5,8 +5,8 @@
  * a deadline (504 + CANCEL; client gone → CANCEL) → response (502 on transport failure). The
  * order and each answer are in packages/gateway/README.md and docs/operations.md.
  * This is the throughput-critical path: no schema validation, one Exchange per request (see
- * exchange.ts) and no other per-request closure than its client-disconnect hook, one writeHead +
- * end per answer.
+ * exchange.ts), no per-request closures beyond its client-disconnect hook and the routing
+ * state's dispatch counter, one writeHead + end per answer (answers.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -25,14 +25,14 @@ import {
   type TransportType,
 } from '@switchyard/core';
 import type { GatewayConfig } from '../config/schema.js';
-import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../errors.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
-import { Exchange, RETRY_SOON, type ExchangeAnswers } from './exchange.js';
+import { Answers } from './answers.js';
+import { Exchange, RETRY_SOON } from './exchange.js';
 import { InFlightRequests } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
@@ -56,16 +56,14 @@ export interface RequestPathDeps {
 /** How long the rest of an oversized body is drained before the connection is cut. */
 const BODY_LINGER_MS = 5_000;
 
-const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
-
-export class RequestPath implements ExchangeAnswers {
+export class RequestPath {
   readonly inFlight: InFlightRequests;
   private draining = false;
   private readonly requestIdHeader: string;
   private readonly maxBodyBytes: number;
   private readonly defaultTimeoutMs: number;
   private readonly region: string;
-  private readonly logRequests: boolean;
+  private readonly answers: Answers;
   /**
    * Route labels by endpoint descriptor. Building `${method} ${path}` per request made a fresh
    * string that each metrics lookup then had to flatten and hash again.
@@ -77,7 +75,7 @@ export class RequestPath implements ExchangeAnswers {
     this.maxBodyBytes = deps.config.http.maxBodyBytes;
     this.defaultTimeoutMs = deps.config.routing.defaultTimeoutMs;
     this.region = deps.config.node.region;
-    this.logRequests = deps.config.log.requests;
+    this.answers = new Answers(deps.metrics, deps.logger, this.requestIdHeader, deps.config.log.requests);
     this.inFlight = new InFlightRequests(deps.clock);
   }
 
@@ -95,7 +93,7 @@ export class RequestPath implements ExchangeAnswers {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.run(req, res).catch((err: unknown) => {
       this.deps.logger.error({ err: errorFields(err), url: req.url }, 'gateway request path failed');
-      if (!res.headersSent) this.fail(new Exchange(this, req, res, 'unknown', req.method ?? '', req.url ?? '', performance.now()), 'SY_GATEWAY_INTERNAL');
+      if (!res.headersSent) this.answers.fail(new Exchange(this.answers, req, res, 'unknown', req.method ?? '', req.url ?? '', performance.now()), 'SY_GATEWAY_INTERNAL');
       else res.destroy();
     });
   };
@@ -114,30 +112,30 @@ export class RequestPath implements ExchangeAnswers {
 
     const requestId = readRequestId(req.headers[this.requestIdHeader]) ?? newRequestId();
     const method = req.method ?? 'GET';
-    const ex = new Exchange(this, req, res, requestId, method, path, started);
+    const ex = new Exchange(this.answers, req, res, requestId, method, path, started);
     deps.metrics.requestStarted();
     if (this.draining) {
       res.shouldKeepAlive = false;
-      this.fail(ex, 'SY_GATEWAY_SHUTTING_DOWN', RETRY_SOON);
+      this.answers.fail(ex, 'SY_GATEWAY_SHUTTING_DOWN', RETRY_SOON);
       return;
     }
     const match = deps.routing.match(method, path);
     if (match.kind === 'not-found') {
       if (deps.departed.wasServed(method, path)) {
         ex.route = 'departed';
-        this.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
+        this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       } else {
-        this.fail(ex, 'SY_GATEWAY_NOT_FOUND');
+        this.answers.fail(ex, 'SY_GATEWAY_NOT_FOUND');
       }
       return;
     }
     if (match.kind === 'method-not-allowed') {
-      this.fail(ex, 'SY_GATEWAY_METHOD_NOT_ALLOWED', { allow: match.allow.join(', ') });
+      this.answers.fail(ex, 'SY_GATEWAY_METHOD_NOT_ALLOWED', { allow: match.allow.join(', ') });
       return;
     }
     const choice = deps.routing.chooseVersion(match, headerValue(req.headers['x-switchyard-version']));
     if (choice.kind === 'version-not-found') {
-      this.fail(ex, 'SY_GATEWAY_VERSION_NOT_FOUND');
+      this.answers.fail(ex, 'SY_GATEWAY_VERSION_NOT_FOUND');
       return;
     }
     // With no eligible version, authenticate against the highest candidate's endpoint; the 503
@@ -150,13 +148,13 @@ export class RequestPath implements ExchangeAnswers {
     const authenticating = deps.authenticator.authenticate(headerValue(req.headers.authorization));
     const auth = authenticating instanceof Promise ? await authenticating : authenticating;
     if (auth.kind === 'invalid') {
-      this.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer error="invalid_token"' });
+      this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
     }
     const identity: Identity | null = auth.kind === 'none' ? null : auth.identity;
     if (endpoint.requiringClaims.length > 0 && !meetsClaims(identity, endpoint.requiringClaims)) {
-      if (identity === null || identity.anonymous) this.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
-      else this.fail(ex, 'SY_GATEWAY_FORBIDDEN');
+      if (identity === null || identity.anonymous) this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
+      else this.answers.fail(ex, 'SY_GATEWAY_FORBIDDEN');
       return;
     }
 
@@ -171,14 +169,14 @@ export class RequestPath implements ExchangeAnswers {
           : `ip:${this.clientIp(req)}`;
       const waitMs = deps.clientLimiter.take(key);
       if (waitMs > 0) {
-        this.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
     if (deps.routeLimiter !== undefined) {
       const waitMs = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
       if (waitMs > 0) {
-        this.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
@@ -186,7 +184,7 @@ export class RequestPath implements ExchangeAnswers {
     const instance = choice.kind === 'chosen' ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey) : undefined;
     const transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
     if (instance === undefined || transport === undefined) {
-      this.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
+      this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       return;
     }
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
@@ -195,12 +193,12 @@ export class RequestPath implements ExchangeAnswers {
     const reading = readBody(req, this.maxBodyBytes);
     const body = reading instanceof Promise ? await reading : reading;
     if (body.kind === 'too-large') {
-      this.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
+      this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
       this.discardRest(req, res);
       return;
     }
     if (body.kind === 'aborted' || res.destroyed) {
-      this.finished(ex, 499);
+      this.answers.finished(ex, 499);
       return;
     }
 
@@ -234,24 +232,15 @@ export class RequestPath implements ExchangeAnswers {
     }
     if (ex.answered) return;
     if (this.inFlight.timedOut(ex)) {
-      this.fail(ex, 'SY_GATEWAY_TIMEOUT');
+      this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
       return;
     }
     if (res.destroyed) {
-      this.finished(ex, 499);
+      this.answers.finished(ex, 499);
       return;
     }
-    const out: Record<string, string> = {};
-    for (const name in response.headers) {
-      if (!SKIP_RESPONSE_HEADERS.has(name)) out[name] = response.headers[name] as string;
-    }
-    out[this.requestIdHeader] = requestId;
-    out['content-length'] = String(response.body.byteLength);
     if (this.draining) res.shouldKeepAlive = false;
-    res.writeHead(response.status, out);
-    res.end(response.body);
-    ex.instanceId = response.instanceId;
-    this.finished(ex, response.status);
+    this.answers.respond(ex, response);
   }
 
   /**
@@ -275,51 +264,12 @@ export class RequestPath implements ExchangeAnswers {
 
   private dispatchFailed(err: unknown, ex: Exchange): void {
     if (ex.cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
-      if (this.inFlight.timedOut(ex)) this.fail(ex, 'SY_GATEWAY_TIMEOUT');
-      else this.finished(ex, 499);
+      if (this.inFlight.timedOut(ex)) this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
+      else this.answers.finished(ex, 499);
       return;
     }
     this.deps.logger.warn({ requestId: ex.requestId, route: ex.route, instanceId: ex.instanceId, transport: ex.transport, err: errorFields(err) }, 'dispatch failed');
-    this.fail(ex, 'SY_GATEWAY_BAD_GATEWAY');
-  }
-
-  /** Answers with the gateway error `code` (its status and JSON body), unless an answer already went out. */
-  fail(ex: Exchange, code: GatewayHttpErrorCode, extra?: Readonly<Record<string, string>>): void {
-    const status = GATEWAY_HTTP_ERRORS[code].status;
-    const res = ex.res;
-    if (!res.headersSent && !res.destroyed) {
-      const body = errorBody(code, ex.requestId);
-      res.writeHead(status, {
-        ...extra,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': String(Buffer.byteLength(body)),
-        [this.requestIdHeader]: ex.requestId,
-      });
-      res.end(body);
-    }
-    this.finished(ex, status, code);
-  }
-
-  /** Counts the answer in the metrics and, with `log.requests`, logs it. */
-  private finished(ex: Exchange, status: number, code?: string): void {
-    const ms = performance.now() - ex.started;
-    this.deps.metrics.requestFinished(ex.route, status, ex.transport === '' ? 'none' : ex.transport, ms / 1000);
-    if (this.logRequests) {
-      this.deps.logger.info(
-        {
-          requestId: ex.requestId,
-          method: ex.method,
-          path: ex.path,
-          route: ex.route,
-          status,
-          durationMs: Math.round(ms * 100) / 100,
-          transport: ex.transport,
-          instanceId: ex.instanceId === '' ? undefined : ex.instanceId,
-          code,
-        },
-        'request',
-      );
-    }
+    this.answers.fail(ex, 'SY_GATEWAY_BAD_GATEWAY');
   }
 
   private routeOf(endpoint: EndpointDescriptor): string {

@@ -11,6 +11,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   MessagingGatewayTransport,
+  RoutingState,
+  TransportFeed,
   TransportType,
   createInstanceTransport,
   createQueueFactoryFromConfig,
@@ -124,7 +126,8 @@ if (server === null) {
       { factory, options: { blockMs: 200 }, ownsFactory: true },
       { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
     );
-    const events = new RecordingEvents();
+    // As a gateway wires it: the routing state decides the RESYNCs, the feed sends them.
+    const events = new RecordingEvents(new TransportFeed(new RoutingState({ clock: systemClock }), gateway, silentLogger));
     await gateway.start(events);
     ctx.stops.push(() => gateway.stop());
     const transport = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
@@ -136,6 +139,7 @@ if (server === null) {
 
     await server.restart({ keepData: false });
     await events.until(() => events.count('HELLO', 'echo-r') >= 2, 'a second HELLO after the restart', 30_000);
+    await eventually(() => events.recoveries.length > 0, { within: 30_000, what: 'the gateway transport to report its backend recovered' });
     const target = { instanceId: 'echo-r', service: 'echo', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('echo', '1.0.0') } };
     const res = await eventually(
       async () =>

@@ -123,6 +123,7 @@ test('invalid entries fail with an error naming the key', async () => {
       new RegExp(`^transports\\[0\\]\\.queues\\.${key} `),
     ]),
     [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
+    [[{ type: 'messaging', backend: 'memory', queues: { resyncMinIntervalMs: 500 } }], /^transports\[0\]\.queues\.resyncMinIntervalMs has moved to routing\.resyncMinIntervalMs/],
   ];
   for (const [entries, pattern] of cases) {
     const err = await rejectsWithCode(createGatewayTransports(entries as TransportConfigEntry[], deps), ERROR_CODES.InvalidArgument, JSON.stringify(entries));

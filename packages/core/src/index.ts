@@ -184,3 +184,10 @@ export {
 } from './ioc/plugin-loader.js';
 export { CORE_VERSION } from './version.js';
 export { coreModule, queueModule, queueBackendModule, type CoreModuleOptions } from './ioc/modules.js';
+
+// --- added by the issue-20 assembly/ownership work (h20-structure); the lead merges this block
+// into the public/internal entry split -------------------------------------------------------
+export { TransportFeed, type TransportFeedHooks } from './routing/transport-feed.js';
+export { pluginLoaderModule, routingModule, gatewayTransportsModule } from './ioc/modules.js';
+export type { QueueBackendPluginLoader } from './ioc/plugin-loader.js';
+export type { RegistryDeps } from './transport/registry.js';

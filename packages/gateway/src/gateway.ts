@@ -6,22 +6,25 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Container } from 'inversify';
 import {
-  createGatewayTransports,
-  RoutingState,
-  systemClock,
+  TOKENS,
+  gatewayTransportsModule,
+  pluginLoaderModule,
+  routingModule,
   type Clock,
   type GatewayTransport,
   type Logger,
+  type RoutingState,
   type TransportConfigEntry,
 } from '@switchyard/core';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { RequestPath } from './http/request-handler.js';
-import { createGatewayLogger } from './logger.js';
 import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
 import { GatewayMetrics } from './operations/metrics.js';
-import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
+import { gatewayModule, type GatewayLog } from './module.js';
+import type { Authenticator } from './policy/authenticator.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
@@ -50,49 +53,59 @@ export interface Gateway {
   start(): Promise<string>;
   /** The base URL (`http://host:port`) once started. */
   url(): string;
-  /** Ready per SPEC §6: every transport up and every required service has an eligible instance. */
+  /** Ready (docs/operations.md, "Health endpoints"): every transport up and every required service has an eligible instance. */
   readiness(): Readiness;
   /** Graceful shutdown; idempotent. */
   stop(): Promise<void>;
 }
 
-/** Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or connects until `start()`. */
+/**
+ * Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or
+ * connects until `start()`. The composition root: the container holds the abstractions (clock,
+ * logger, routing state, router transports, plugin loader, authenticator), each a GatewayDeps
+ * override away; the HTTP side is assembled from them here.
+ */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps = {}): Promise<Gateway> {
-  const clock = deps.clock ?? systemClock;
-  const pino = deps.logger === undefined ? createGatewayLogger(config) : undefined;
-  const logger: Logger = deps.logger ?? (pino?.logger as Logger);
+  const container = new Container();
+  container.loadSync(
+    gatewayModule(config),
+    pluginLoaderModule(),
+    routingModule({
+      degradedAfterMs: config.health.degradedAfterMs,
+      staleAfterMs: config.health.staleAfterMs,
+      resyncMinIntervalMs: config.routing.resyncMinIntervalMs,
+      defaultVersions: config.routing.defaultVersions,
+    }),
+    gatewayTransportsModule(config.transports as readonly TransportConfigEntry[], { id: config.node.id, region: config.node.region }),
+  );
+  const overrides: ReadonlyArray<readonly [symbol, unknown]> = [
+    [TOKENS.Clock, deps.clock],
+    [TOKENS.Logger, deps.logger],
+    [TOKENS.GatewayTransports, deps.transports],
+    [TOKENS.RoutingState, deps.routing],
+    [TOKENS.Authenticator, deps.authenticator],
+  ];
+  for (const [token, value] of overrides) if (value !== undefined) container.rebindSync(token).toConstantValue(value);
+
+  const clock = container.get<Clock>(TOKENS.Clock);
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const log = deps.logger === undefined ? container.get<GatewayLog>(TOKENS.GatewayLog) : undefined;
   let routing: RoutingState;
   try {
-    routing =
-      deps.routing ??
-      new RoutingState({
-        clock,
-        logger,
-        degradedAfterMs: config.health.degradedAfterMs,
-        staleAfterMs: config.health.staleAfterMs,
-        defaultVersions: config.routing.defaultVersions,
-      });
+    routing = container.get<RoutingState>(TOKENS.RoutingState);
   } catch (err) {
     throw new GatewayConfigError([(err as Error).message], 'routing config');
   }
   let transportList: readonly GatewayTransport[];
-  if (deps.transports !== undefined) {
-    transportList = deps.transports;
-  } else {
-    try {
-      transportList = await createGatewayTransports(config.transports as readonly TransportConfigEntry[], {
-        clock,
-        logger,
-        node: { id: config.node.id, region: config.node.region },
-      });
-    } catch (err) {
-      // The factory names the key (`transports[0].backend`); report it like every other config problem.
-      throw new GatewayConfigError([(err as Error).message], 'transports config');
-    }
+  try {
+    transportList = await container.getAsync<readonly GatewayTransport[]>(TOKENS.GatewayTransports);
+  } catch (err) {
+    // The registry names the key (`transports[0].backend`); report it like every other config problem.
+    throw new GatewayConfigError([(err as Error).message], 'transports config');
   }
+  const authenticator = await container.getAsync<Authenticator>(TOKENS.Authenticator);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   const transports = new TransportSet(transportList, routing, departed, logger, clock);
-  const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
   const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
@@ -204,7 +217,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
-    pino?.flushSync();
+    log?.flushSync();
   };
 
   return {

@@ -1,14 +1,14 @@
-/** The SDK's composition roots: the only places that call `container.get` (STYLE §8). */
+/** The SDK's composition roots: the only places that call `container.get` (docs/architecture.md, "Dependency injection"). */
 import { readFile } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { parse as parseYaml } from 'yaml';
-import { TOKENS, type Clock, type InstanceTransport, type Logger, type TransportConfigEntry } from '@switchyard/core';
+import { TOKENS, pluginLoaderModule, type Clock, type InstanceTransport, type Logger, type TransportConfigEntry } from '@switchyard/core';
 import { InvalidServiceConfigError } from './errors.js';
 import type { Microservice } from './microservice.js';
 import { instanceTransportModule, microserviceModule } from './module.js';
 import type { MicroserviceOptions } from './options.js';
 
-/** A service built in code with a transport (SPEC §8). Validates options; throws SY_INVALID_ARGUMENT naming the option. */
+/** A service built in code with a transport. Validates options; throws SY_INVALID_ARGUMENT naming the option. */
 export function createMicroservice(options: MicroserviceOptions): Microservice {
   const container = new Container();
   container.loadSync(microserviceModule(options));
@@ -35,7 +35,7 @@ const SERVICE_KEYS = new Set(['name', 'version', 'region', 'instanceId', 'heartb
 
 /**
  * A service whose transport comes from configuration, so moving from TCP to Valkey is a config
- * change (SPEC §8). `config` is the parsed object or a path to a YAML or JSON file.
+ * change (the entries are the gateway's `transports:` entries, docs/configuration.md). `config` is the parsed object or a path to a YAML or JSON file.
  */
 export async function createMicroserviceFromConfig(
   config: ServiceConfig | string,
@@ -45,7 +45,7 @@ export async function createMicroserviceFromConfig(
   const parsed = typeof config === 'string' ? await readConfigFile(config) : config;
   const { service, entry } = checkConfig(parsed, source);
   const container = new Container();
-  container.loadSync(instanceTransportModule(entry, deps));
+  container.loadSync(pluginLoaderModule(), instanceTransportModule(entry, deps));
   const transport = await container.getAsync<InstanceTransport>(TOKENS.InstanceTransport);
   try {
     return createMicroservice({

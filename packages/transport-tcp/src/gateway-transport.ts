@@ -31,7 +31,8 @@ import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
 /** Counters for metrics; monotonic except `connections`, `instances` and `inFlight`. */
-export interface TcpGatewayMetrics {
+// A type, not an interface, so it is a Readonly<Record<string, number>> as GatewayTransport.metrics() promises.
+export type TcpGatewayMetrics = {
   /** Open instance connections. */
   readonly connections: number;
   /** Instances bound to an open connection (sent HELLO or HEARTBEAT on it). */
@@ -55,7 +56,7 @@ export interface TcpGatewayMetrics {
   /** Frames written to instances, and the socket writes that carried them (batched per event-loop turn). */
   readonly framesWritten: number;
   readonly writes: number;
-}
+};
 
 interface Link {
   readonly connection: FrameConnection;

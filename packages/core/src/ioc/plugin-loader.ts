@@ -1,5 +1,5 @@
 /**
- * Loads a queue backend plugin by the name config gives (SPEC §6 "Config"): `memory` and `valkey`
+ * Loads a queue backend plugin by the name config gives (docs/configuration.md, `transports`): `memory` and `valkey`
  * are the built-in packages; anything else is an npm package name, resolved from the working
  * directory first (where the operator installed it), then by normal import resolution. The package
  * must export `plugin` (or a default export) with a name, a coreVersion range that includes this
@@ -34,6 +34,9 @@ export interface LoadPluginOptions {
 export function backendPackageName(name: string): string {
   return BUILT_IN_BACKENDS[name] ?? name;
 }
+
+/** What the gateway's container binds as TOKENS.QueueBackendPluginLoader: a backend name → its checked plugin. */
+export type QueueBackendPluginLoader = (name: string) => Promise<QueueBackendPlugin>;
 
 /** Imports and checks the plugin for backend `name`. Throws SY_PLUGIN_UNKNOWN_BACKEND, SY_PLUGIN_INVALID or SY_PLUGIN_VERSION_MISMATCH. */
 export async function loadQueueBackendPlugin(name: string, options: LoadPluginOptions = {}): Promise<QueueBackendPlugin> {

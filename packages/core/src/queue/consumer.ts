@@ -8,6 +8,7 @@ import type { Clock } from '../clock.js';
 import { ERROR_CODES, hasCode, QueueClosedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkLeaseRequest, checkSubscribeOptions } from './arguments.js';
+import { DEAD_LETTER_REASONS } from './dead-letter-reasons.js';
 import type { BackendConsumer, RawLease, SettleOutcome } from './backend.js';
 import { LeaseLostError } from '../errors.js';
 import { QueueLease, type LeaseOwner } from './lease.js';
@@ -15,8 +16,8 @@ import { SubscriptionLoop } from './subscription.js';
 import { TickBatcher } from './tick-batcher.js';
 import type { ConsumptionMode, Lease, LeaseRequest, MessageHandler, QueueConsumer, QueueOptions, SubscribeOptions, Subscription } from './types.js';
 
-/** Reasons core writes on dead letters it makes itself. */
-export const DEAD_LETTER_REASONS = Object.freeze({ maxDeliveries: 'max-deliveries', decodeError: 'decode-error' } as const);
+// Re-exported where it always was; the table of reasons is dead-letter-reasons.ts.
+export { DEAD_LETTER_REASONS };
 
 export interface ConsumerContext<T> {
   readonly queueName: string;

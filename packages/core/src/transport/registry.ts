@@ -1,11 +1,11 @@
 /**
- * Builds router transports from `transports:` config entries (SPEC §6 "Config"), so the gateway
+ * Builds router transports from `transports:` config entries (docs/configuration.md, `transports`), so the gateway
  * and the SDK read the same shape: `messaging` loads its queue backend by name through the plugin
  * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`; `inmemory`
  * links both sides in one process through a named hub.
  */
 import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
-import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
+import { loadQueueBackendPlugin, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
 import { inMemoryHub } from './in-memory/hub.js';
@@ -39,8 +39,6 @@ export interface MessagingQueuesConfig {
   readonly blockMs?: number;
   /** Instance: period of the running-request deadline sweep. @default 100 */
   readonly deadlineCheckMs?: number;
-  /** Gateway: minimum gap between RESYNCs to one instance. @default 1000 */
-  readonly resyncMinIntervalMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
   readonly pendingGraceMs?: number;
 }
@@ -58,15 +56,20 @@ const QUEUES_OPTION_KEYS = [
   'replayCacheBytes',
   'blockMs',
   'deadlineCheckMs',
-  'resyncMinIntervalMs',
   'pendingGraceMs',
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
 
+/** What the registry builds transports with: the transports' deps, and where queue backend plugins come from. */
+export interface RegistryDeps extends TransportDeps {
+  /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin */
+  readonly loadBackendPlugin?: QueueBackendPluginLoader;
+}
+
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
   entries: readonly TransportConfigEntry[],
-  deps: TransportDeps & { readonly node: { readonly id: string; readonly region: string } },
+  deps: RegistryDeps & { readonly node: { readonly id: string; readonly region: string } },
 ): Promise<GatewayTransport[]> {
   if (!Array.isArray(entries)) throw InvalidArgumentError.format('transports', 'a list of transport entries', entries);
   const built: GatewayTransport[] = [];
@@ -86,7 +89,7 @@ export async function createGatewayTransports(
 }
 
 /** Builds the instance-side transport of one entry (a service uses the first entry of its config). Nothing is started. */
-export async function createInstanceTransport(entry: TransportConfigEntry, deps: TransportDeps, path = 'transports[0]'): Promise<InstanceTransport> {
+export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
   const checked = checkEntry(entry, path);
   if (checked.type === 'messaging') {
     const { factory, options } = await messagingParts(checked, path, deps);
@@ -109,7 +112,7 @@ function checkEntry(entry: unknown, path: string): TransportConfigEntry {
 async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
-  deps: TransportDeps,
+  deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
   const backend = entry.backend;
   if (typeof backend !== 'string' || backend.length === 0) {
@@ -121,6 +124,9 @@ async function messagingParts(
     }
   }
   const queues = objectAt(entry.queues, `${path}.queues`) as MessagingQueuesConfig;
+  if ('resyncMinIntervalMs' in queues) {
+    throw new InvalidArgumentError(`${path}.queues.resyncMinIntervalMs`, 'has moved to routing.resyncMinIntervalMs in the gateway config: the routing state decides when an instance is asked for its HELLO');
+  }
   for (const key of Object.keys(queues)) {
     if (!QUEUES_KEYS.has(key)) throw new InvalidArgumentError(`${path}.queues.${key}`, `is not a queues option (known: ${[...QUEUES_KEYS].join(', ')})`);
   }
@@ -140,7 +146,7 @@ async function messagingParts(
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
-  const plugin = await loadQueueBackendPlugin(backend);
+  const plugin = await (deps.loadBackendPlugin ?? loadQueueBackendPlugin)(backend);
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };

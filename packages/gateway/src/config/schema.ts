@@ -29,6 +29,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   defaultTimeoutMs: 30_000,
   sweepIntervalMs: 1_000,
   rememberDepartedMs: 300_000,
+  resyncMinIntervalMs: 1_000,
   degradedAfterMs: 15_000,
   staleAfterMs: 30_000,
   retryAfterSeconds: 1,
@@ -81,6 +82,7 @@ const routingSchema = z
       .default({}),
     sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
     rememberDepartedMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.rememberDepartedMs),
+    resyncMinIntervalMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.resyncMinIntervalMs),
   })
   .prefault({});
 

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
@@ -183,9 +184,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
   }
 
   private onRequest(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
-    if (frame.type !== 'REQUEST') return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a requests queue`);
+    if (frame.type !== 'REQUEST') return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a requests queue'));
     const { deadline, replyTo } = frame.payload;
-    if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, `invalid-reply-to: ${replyTo.slice(0, 200)}`);
+    if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, invalidReplyToReason(replyTo));
     const now = this.clock.now();
     // SPEC §4: a REQUEST past its deadline is acked and dropped, never executed.
     if (now > deadline) {
@@ -268,7 +269,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
         if (frame.payload.instanceId !== instanceId || this.state !== 'started') return DONE;
         return this.sendHello();
       default:
-        return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a service control queue`);
+        return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a service control queue'));
     }
   }
 

@@ -25,8 +25,6 @@ export interface MessagingTransportOptionsInput {
   replayCacheBytes?: number;
   /** Instance: how often running REQUESTs are checked against their deadline (one sweep, no timer per request). @default 100 */
   deadlineCheckMs?: number;
-  /** Gateway: a RESYNC to one instance is sent at most this often. @default 1000 */
-  resyncMinIntervalMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
   pendingGraceMs?: number;
 }
@@ -45,7 +43,6 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   replayCacheSize: 10_000,
   replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
-  resyncMinIntervalMs: 1_000,
   pendingGraceMs: 5_000,
 });
 
@@ -59,7 +56,6 @@ const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransport
   ['replayCacheSize', 0],
   ['replayCacheBytes', 0],
   ['deadlineCheckMs', 1],
-  ['resyncMinIntervalMs', 0],
   ['pendingGraceMs', 0],
 ];
 

@@ -9,15 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { TransportType, createQueueFactoryFromConfig, silentLogger, systemClock } from '@switchyard/core';
 import {
   MessagingGatewayTransport,
-  TransportType,
   createInstanceTransport,
-  createQueueFactoryFromConfig,
   serviceRequestsQueue,
-  silentLogger,
-  systemClock,
-} from '@switchyard/core';
+} from '@switchyard/core/internal';
 import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';

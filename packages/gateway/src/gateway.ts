@@ -6,15 +6,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createGatewayTransports,
-  RoutingState,
-  systemClock,
-  type Clock,
-  type GatewayTransport,
-  type Logger,
-  type TransportConfigEntry,
-} from '@switchyard/core';
+import { systemClock, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
+import { createGatewayTransports, RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { RequestPath } from './http/request-handler.js';

@@ -5,7 +5,6 @@
  */
 import {
   TransportType,
-  parseServiceRequestsQueue,
   type Clock,
   type ControlFrame,
   type DispatchTarget,
@@ -13,8 +12,8 @@ import {
   type InstanceLink,
   type Logger,
   type QueueStats,
-  type RoutingState,
 } from '@switchyard/core';
+import { parseServiceRequestsQueue, type RoutingState } from '@switchyard/core/internal';
 
 import type { DepartedRoutes } from './departed-routes.js';
 

@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { parse as parseYaml } from 'yaml';
-import { TOKENS, type Clock, type InstanceTransport, type Logger, type TransportConfigEntry } from '@switchyard/core';
+import { TOKENS, type Clock, type InstanceTransport, type Logger } from '@switchyard/core';
+import { type TransportConfigEntry } from '@switchyard/core/internal';
 import { InvalidServiceConfigError } from './errors.js';
 import type { Microservice } from './microservice.js';
 import { instanceTransportModule, microserviceModule } from './module.js';

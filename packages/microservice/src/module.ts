@@ -5,14 +5,13 @@
 import { ContainerModule } from 'inversify';
 import {
   TOKENS,
-  createInstanceTransport,
   silentLogger,
   systemClock,
   type Clock,
   type InstanceTransport,
   type Logger,
-  type TransportConfigEntry,
 } from '@switchyard/core';
+import { createInstanceTransport, type TransportConfigEntry } from '@switchyard/core/internal';
 import { Microservice } from './microservice.js';
 import { resolveMicroserviceOptions, type MicroserviceOptions } from './options.js';
 

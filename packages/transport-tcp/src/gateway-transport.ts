@@ -14,8 +14,6 @@ import {
   TransportClosedError,
   TransportFailureError,
   TransportType,
-  PendingRequests,
-  type PendingEntry,
   type DispatchOptions,
   type DispatchTarget,
   type Frame,
@@ -26,6 +24,7 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
+import { PendingRequests, type PendingEntry } from '@switchyard/core/internal';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
 import type { TcpTransportOptions } from './options.js';

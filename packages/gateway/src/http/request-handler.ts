@@ -20,9 +20,9 @@ import {
   type Logger,
   type RequestPayload,
   type ResponsePayload,
-  type RoutingState,
   type TransportType,
 } from '@switchyard/core';
+import { type RoutingState } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
 import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../errors.js';
 import type { GatewayMetrics } from '../operations/metrics.js';

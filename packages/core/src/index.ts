@@ -24,6 +24,7 @@ export {
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';
 export { type Logger, silentLogger } from './logger.js';
+export type { OptionProblem } from './options/problems.js';
 
 // --- queue contract ---------------------------------------------------------------------------
 export type {

@@ -9,6 +9,11 @@
 export { OldestFirstMap } from './oldest-first-map.js';
 export { IndexedList, type Indexed } from './indexed-list.js';
 
+// --- option checking --------------------------------------------------------------------------
+export { OptionProblems, renderProblem, joinPath, type UnknownKeyOptions } from './options/problems.js';
+export { formatValue } from './options/format-value.js';
+export { closestKey } from './options/closest-key.js';
+
 // --- queue helpers ---------------------------------------------------------------------------
 export { backoffMs } from './queue/backoff.js';
 
@@ -54,6 +59,7 @@ export {
 export {
   MESSAGING_TRANSPORT_DEFAULTS,
   resolveMessagingOptions,
+  checkMessagingOptions,
   type MessagingTransportOptionsInput,
   type MessagingTransportOptions,
 } from './transport/messaging/options.js';
@@ -65,3 +71,4 @@ export {
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';
 export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
+export { checkTransportEntries, type TransportSide } from './transport/entry-check.js';

@@ -9,6 +9,7 @@
  */
 import type { BackendStatus, ConsumptionMode, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
+import type { OptionProblem } from '../options/problems.js';
 
 /** What core passes when it opens a queue: validated, resolved, frozen. */
 export interface BackendQueueSpec {
@@ -118,4 +119,10 @@ export interface QueueBackendPlugin {
   readonly coreVersion: string;
   /** Validates `options` (the config section named after the backend) and builds the backend. Throws naming the bad key. */
   createBackend(options: Readonly<Record<string, unknown>>, deps: BackendDeps): QueueBackend;
+  /**
+   * Every problem of `options`, with paths relative to the section, without building or connecting
+   * anything; a config loader reports them with the rest of the config. Optional: without it the
+   * problems surface when `createBackend` runs.
+   */
+  checkOptions?(options: Readonly<Record<string, unknown>>): readonly OptionProblem[];
 }

@@ -1,5 +1,5 @@
 /**
- * The Messaging router transport against a real Valkey-compatible server (SPEC §10): the shared
+ * The Messaging router transport against a real Valkey-compatible server: the shared
  * scenarios, plus an instance process killed mid-request whose REQUEST is redelivered to the other
  * instance. Skips loudly without a server (fails under SWITCHYARD_REQUIRE_VALKEY=1).
  */

@@ -30,7 +30,7 @@ export const ERROR_CODES = Object.freeze({
   TransportClosed: 'SY_TRANSPORT_CLOSED',
 } as const);
 
-/** An ack, renew, release or dead-letter on a lease that expired and was taken by another delivery. SPEC §3, fencing. */
+/** An ack, renew, release or dead-letter on a lease that expired and was taken by another delivery (fencing). */
 export class LeaseLostError extends SwitchyardError {
   readonly code = ERROR_CODES.LeaseLost;
   constructor(readonly queue: string, readonly messageId: string, options?: ErrorOptions) {
@@ -120,7 +120,7 @@ export class PluginVersionMismatchError extends SwitchyardError {
   }
 }
 
-/** A frame that failed decoding or validation; `reason` says what was wrong. SPEC §4. */
+/** A frame that failed decoding or validation; `reason` says what was wrong (docs/protocol.md). */
 export class InvalidFrameError extends SwitchyardError {
   readonly code = ERROR_CODES.InvalidFrame;
   constructor(readonly reason: string, options?: ErrorOptions) {

@@ -20,7 +20,7 @@ async function problemsOf(fn: () => Promise<unknown>): Promise<string[]> {
 
 const defaults = suite('gateway config defaults');
 
-defaults('a minimal config gets every default of SPEC §6 and §9', async () => {
+defaults('a minimal config gets every default of docs/configuration.md', async () => {
   const c = await parseGatewayConfig(minimal, {});
   assert.is(c.http.port, GATEWAY_DEFAULTS.port);
   assert.is(c.http.maxBodyBytes, 10 * 1024 * 1024);

@@ -1,4 +1,4 @@
-/** Options of createMicroservice: defaults in one frozen object, validated once (STYLE §5). */
+/** Options of createMicroservice: defaults in one frozen object, validated once, every problem reported together. */
 import { randomBytes } from 'node:crypto';
 import semver from 'semver';
 import { InvalidArgumentError, silentLogger, systemClock, type Clock, type InstanceTransport, type Logger } from '@switchyard/core';
@@ -15,7 +15,7 @@ export interface MicroserviceOptions {
   readonly instanceId?: string;
   /** How REQUESTs reach this instance (see createInstanceTransport for config-built transports). */
   readonly transport: InstanceTransport;
-  /** @default 5000 (SPEC §9) */
+  /** How often HEARTBEAT is sent; the gateway marks an instance degraded after 15 s without one. @default 5000 */
   readonly heartbeatIntervalMs?: number;
   /** stop() waits this long for in-flight handlers, then aborts their signals with `shutdown`. @default 30000 */
   readonly drainTimeoutMs?: number;

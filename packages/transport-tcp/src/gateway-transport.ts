@@ -1,7 +1,7 @@
 /**
  * The gateway side of the TCP and TLS transports: a server instances connect to. Each connection
  * is one link (its address is the connection id); the instance sends HELLO and HEARTBEATs on it
- * and the gateway sends REQUEST, CANCEL and RESYNC back on it. SPEC §7.
+ * and the gateway sends REQUEST, CANCEL and RESYNC back on it. See packages/transport-tcp/README.md.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';

@@ -28,7 +28,7 @@ export function createValkeyBackend(options: ValkeyBackendOptions, deps: ValkeyD
 }
 
 /**
- * `createQueueFactory` over the Valkey backend: the public MessageQueue API (SPEC §3).
+ * `createQueueFactory` over the Valkey backend: the public MessageQueue API (packages/core/README.md, "Queue layer").
  *
  * ```ts
  * const factory = createValkeyQueueFactory({ url: 'redis://127.0.0.1:6379/0' });

@@ -1,6 +1,6 @@
 /**
  * Connection and tuning options of the Valkey backend: defaults in one frozen object, validation
- * once at creation, every problem collected and named by its key (STYLE §5). A password never
+ * once at creation, every problem collected and named by its key. A password never
  * appears in a problem, a log line or an error message.
  */
 import { readFileSync } from 'node:fs';
@@ -68,7 +68,7 @@ export interface ValkeyBackendOptions {
   staleGroupMs?: number;
 }
 
-/** Defaults of every option (SPEC §9: prefix `switchyard`). */
+/** Defaults of every option (the key prefix `switchyard` is shared with the gateway's `queues.prefix` default). */
 export const VALKEY_DEFAULTS = Object.freeze({
   url: 'redis://127.0.0.1:6379',
   db: 0,

@@ -1,5 +1,5 @@
 /**
- * Hand-written frame validators (SPEC §4). They run for every frame a transport receives, several
+ * Hand-written frame validators (docs/protocol.md, "Validation limits"). They run for every frame a transport receives, several
  * times per request, so there is no schema library here: plain type checks, one pass, and a
  * freshly built frame holding exactly the documented fields. A failure throws InvalidFrameError
  * whose `reason` names the field, the rule and the value received.

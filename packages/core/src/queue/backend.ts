@@ -1,5 +1,5 @@
 /**
- * The primitives a queue backend implements (SPEC §3). Everything above them — option
+ * The primitives a queue backend implements (packages/core/README.md, "Queue layer"). Everything above them — option
  * validation, codecs, decode-error dead-lettering, maxDeliveries, the subscribe loop — core does
  * once in `createQueueFactory`. A third-party backend implements these and runs the conformance kit.
  *

@@ -1,13 +1,13 @@
 /**
  * Queue option defaults and validation. Options are validated once, when a queue is opened;
- * every problem is collected and each names the option and the value received (STYLE §5).
+ * every problem is collected and each names the option and the value received.
  */
 import { InvalidQueueOptionsError } from '../errors.js';
 import { OptionProblems } from '../options/problems.js';
 import { jsonCodec } from './codecs.js';
 import type { QueueOptions, QueueOptionsInput } from './types.js';
 
-/** Defaults for every queue option (SPEC §9). */
+/** Defaults for every queue option (packages/core/README.md, "Queue options"). */
 export const QUEUE_DEFAULTS = Object.freeze({
   leaseMs: 30_000,
   maxDeliveries: 3,

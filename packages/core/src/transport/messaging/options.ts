@@ -1,16 +1,16 @@
 /**
  * Options of the Messaging router transport: defaults in one frozen object, validated once where
- * a transport is created, returned frozen (STYLE §5).
+ * a transport is created, returned frozen (docs/messaging-transport.md, "Options").
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { OptionProblems } from '../../options/problems.js';
 
 export interface MessagingTransportOptionsInput {
-  /** Lease of the control and responses queues (SPEC §9, generic queue lease). @default 30000 */
+  /** Lease of the control and responses queues (the queue default lease). @default 30000 */
   leaseMs?: number;
-  /** Lease of a REQUEST, renewed while its handler runs, so a dead instance's work is reclaimed quickly (SPEC §9). @default 5000 */
+  /** Lease of a REQUEST, renewed while its handler runs, so a dead instance's work is reclaimed quickly. @default 5000 */
   requestLeaseMs?: number;
-  /** Deliveries of one frame before it is dead-lettered (SPEC §9). @default 3 */
+  /** Deliveries of one frame before it is dead-lettered. @default 3 */
   maxDeliveries?: number;
   /** Dead-letter queue = queue name + this. @default ':dlq' */
   deadLetterSuffix?: string;

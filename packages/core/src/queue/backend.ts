@@ -7,7 +7,7 @@
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
  * LeaseLostError and change nothing.
  */
-import type { BackendStatus, ConsumptionMode, QueueCapabilities, QueueStats } from './types.js';
+import type { BackendStatus, ConsumptionMode, DeadLetter, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
 import type { OptionProblem } from '../options/problems.js';
 
@@ -69,17 +69,8 @@ export interface BackendConsumer {
   close(): Promise<void>;
 }
 
-export interface RawDeadLetter {
-  readonly id: string;
-  readonly originalId: string;
-  readonly sourceQueue: string;
-  readonly payload: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempts: number;
-  readonly reason: string;
-  readonly enqueuedAt: number;
-  readonly deadLetteredAt: number;
-}
+/** A dead letter as the backend stores it: every DeadLetter field but the decoded `message`, which core adds. */
+export type RawDeadLetter = Omit<DeadLetter<never>, 'message'>;
 
 export interface BackendQueue {
   /** Ids in order. With an idempotency key seen inside the window, returns the first id and stores nothing. */

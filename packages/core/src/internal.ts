@@ -10,9 +10,8 @@ export { OldestFirstMap } from './oldest-first-map.js';
 export { IndexedList, type Indexed } from './indexed-list.js';
 
 // --- option checking --------------------------------------------------------------------------
-export { OptionProblems, renderProblem, joinPath, type UnknownKeyOptions } from './options/problems.js';
+export { OptionProblems } from './options/problems.js';
 export { formatValue } from './options/format-value.js';
-export { closestKey } from './options/closest-key.js';
 
 // --- queue helpers ---------------------------------------------------------------------------
 export { backoffMs } from './queue/backoff.js';

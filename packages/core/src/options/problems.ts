@@ -95,10 +95,6 @@ export function renderProblem(problem: OptionProblem): string {
 }
 
 /** Joins key paths: `a` + `b` → `a.b`, `a` + `[0]` → `a[0]`, '' + `b` → `b`. */
-export function joinPath(base: string, key: string): string {
-  return join(base, key);
-}
-
 function join(base: string, key: string): string {
   if (base === '') return key;
   if (key === '') return base;

@@ -11,7 +11,7 @@ import { registerEcho } from '../examples/echo/echo-service.js';
 const transport = { type: 'messaging', backend: 'memory', memory: { namespace: 'switchyard-demo' } };
 const port = Number(process.env.PORT ?? 8080);
 
-const config = parseGatewayConfig(
+const config = await parseGatewayConfig(
   {
     node: { id: 'demo-gateway', region: 'local' },
     http: { host: process.env.HOST ?? '127.0.0.1', port },

@@ -104,9 +104,9 @@ structure('the gateway and echo configs use the Messaging transport with the val
   assert.is(semver.valid(echoFile.service.version), echoFile.service.version);
 });
 
-structure('the gateway config passes the gateway config parser with each replica environment', () => {
+structure('the gateway config passes the gateway config parser with each replica environment', async () => {
   for (const [name, s] of gateways) {
-    const config = parseGatewayConfig(read('gateway.yaml'), s.environment ?? {});
+    const config = await parseGatewayConfig(read('gateway.yaml'), s.environment ?? {});
     assert.is(config.node.id, s.environment?.SWITCHYARD_NODE__ID, `${name} node id`);
     assert.is(config.http.port, 8080);
     assert.equal(config.health.requiredServices, ['echo']);

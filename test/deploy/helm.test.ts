@@ -46,14 +46,14 @@ staticChecks('Chart.yaml is an application chart with semver versions', () => {
   assert.ok(semver.valid(chart.version as string));
 });
 
-staticChecks('values hold a gateway config that the gateway parser accepts once transports are added', () => {
+staticChecks('values hold a gateway config that the gateway parser accepts once transports are added', async () => {
   const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Obj;
   const config = {
     node: { region: at(values, 'gateway.region') },
     transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: 'redis://x:6379/0' }, queues: at(values, 'messaging.queues') }],
     ...(at(values, 'gateway.config') as Obj),
   };
-  const parsed = parseGatewayConfig(config, { SWITCHYARD_NODE__ID: 'demo-switchyard-gateway-5d9c7-abcde' });
+  const parsed = await parseGatewayConfig(config, { SWITCHYARD_NODE__ID: 'demo-switchyard-gateway-5d9c7-abcde' });
   assert.is(parsed.node.id, 'demo-switchyard-gateway-5d9c7-abcde', 'a pod name is a valid node id');
   assert.ok((at(values, 'gateway.replicaCount') as number) >= 2, 'two gateway replicas by default');
 });
@@ -117,10 +117,10 @@ if (helm === undefined) {
     assert.equal(container.command, ['node', 'packages/gateway/dist/cli.js', '--config', '/etc/switchyard/gateway.yaml']);
   });
 
-  rendered('the rendered gateway config passes the gateway config parser and points at the in-chart Valkey', () => {
+  rendered('the rendered gateway config passes the gateway config parser and points at the in-chart Valkey', async () => {
     const objs = template();
     const cm = find(objs, 'ConfigMap', '-gateway') as Obj;
-    const config = parseGatewayConfig(parse(dataFile(cm, 'gateway.yaml')), { SWITCHYARD_NODE__ID: 'demo-switchyard-gateway-abc' });
+    const config = await parseGatewayConfig(parse(dataFile(cm, 'gateway.yaml')), { SWITCHYARD_NODE__ID: 'demo-switchyard-gateway-abc' });
     const transport = config.transports[0] as Obj;
     assert.is(transport.type, 'messaging');
     assert.is(transport.backend, 'valkey');

@@ -1,5 +1,5 @@
 /**
- * A real Valkey-compatible server for tests and benchmarks (SPEC §10). In order:
+ * A real Valkey-compatible server for tests and benchmarks, so no test needs a mock. In order:
  *   1. SWITCHYARD_TEST_VALKEY_URL, if set (external: cannot be restarted);
  *   2. `valkey-server`, else `redis-server`, on PATH: started on a free loopback port in a temp
  *      dir with `--save ''` and AOF per option, stopped and cleaned up on exit;

@@ -1,5 +1,5 @@
 /**
- * The Messaging router transport against a real Valkey-compatible server (SPEC §10): the shared
+ * The Messaging router transport against a real Valkey-compatible server: the shared
  * scenarios, plus an instance process killed mid-request whose REQUEST is redelivered to the other
  * instance. Skips loudly without a server (fails under SWITCHYARD_REQUIRE_VALKEY=1).
  */
@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { TransportType, createQueueFactoryFromConfig, silentLogger, systemClock } from '@switchyard/core';
 import {
   MessagingGatewayTransport,
   RoutingState,
   TransportFeed,
-  TransportType,
   createInstanceTransport,
-  createQueueFactoryFromConfig,
   serviceRequestsQueue,
-  silentLogger,
-  systemClock,
-} from '@switchyard/core';
+} from '@switchyard/core/internal';
 import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';

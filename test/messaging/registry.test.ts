@@ -5,18 +5,20 @@ import * as assert from 'uvu/assert';
 import {
   ERROR_CODES,
   TransportType,
-  createGatewayTransports,
-  createInstanceTransport,
   createQueueFactoryFromConfig,
   frameCodec,
-  gatewayResponsesQueue,
   newFrameId,
-  serviceRequestsQueue,
   silentLogger,
   systemClock,
   type Frame,
-  type TransportConfigEntry,
 } from '@switchyard/core';
+import {
+  createGatewayTransports,
+  createInstanceTransport,
+  gatewayResponsesQueue,
+  serviceRequestsQueue,
+  type TransportConfigEntry,
+} from '@switchyard/core/internal';
 import { eventually, rejectsWithCode, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
 

@@ -10,28 +10,30 @@ import * as assert from 'uvu/assert';
 import {
   Cancellation,
   ERROR_CODES,
-  RoutingState,
-  TransportFeed,
   ManualClock,
-  MessagingGatewayTransport,
-  MessagingInstanceTransport,
   TransportType,
   bytesCodec,
-  gatewayResponsesQueue,
   newFrameId,
-  serviceControlQueue,
-  serviceRequestsQueue,
   systemClock,
-  GATEWAY_CONTROL_QUEUE,
   frameCodec,
   type Clock,
   type DispatchTarget,
   type Frame,
   type MessageQueueFactory,
-  type MessagingTransportOptionsInput,
   type RequestFrame,
   type RequestPayload,
 } from '@switchyard/core';
+import {
+  RoutingState,
+  TransportFeed,
+  MessagingGatewayTransport,
+  MessagingInstanceTransport,
+  gatewayResponsesQueue,
+  serviceControlQueue,
+  serviceRequestsQueue,
+  GATEWAY_CONTROL_QUEUE,
+  type MessagingTransportOptionsInput,
+} from '@switchyard/core/internal';
 import { createMicroservice, type Handler, type Microservice } from '@switchyard/microservice';
 import { Latch, eventually, rejectsWithCode, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';

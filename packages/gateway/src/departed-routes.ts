@@ -6,7 +6,7 @@
  * last HELLO of each departed instance; it expires them by its own sweep.
  */
 import type { Clock, HelloFrame, InstanceLink } from '@switchyard/core';
-import { RoutingState } from '@switchyard/core';
+import { RoutingState } from '@switchyard/core/internal';
 
 export class DepartedRoutes {
   private readonly hellos = new Map<string, { frame: HelloFrame; link: InstanceLink }>();

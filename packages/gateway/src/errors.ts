@@ -1,5 +1,5 @@
 /**
- * The gateway's one table of error code → HTTP status → message (SPEC §6 status table), the
+ * The gateway's one table of error code → HTTP status → message (packages/gateway/README.md, "Errors"), the
  * JSON error body every non-2xx gateway answer carries, and the gateway's own typed errors.
  */
 import { SwitchyardError } from '@switchyard/core';
@@ -28,7 +28,7 @@ export function statusOf(code: GatewayHttpErrorCode): number {
   return GATEWAY_HTTP_ERRORS[code].status;
 }
 
-/** The JSON error body of SPEC §6: `{"error":{"code","message","requestId"}}`. */
+/** The JSON error body of every gateway error answer: `{"error":{"code","message","requestId"}}`. */
 export function errorBody(code: GatewayHttpErrorCode, requestId: string, message?: string): string {
   return JSON.stringify({ error: { code, message: message ?? GATEWAY_HTTP_ERRORS[code].message, requestId } });
 }

@@ -7,17 +7,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
-import {
-  TOKENS,
-  gatewayTransportsModule,
-  pluginLoaderModule,
-  routingModule,
-  type Clock,
-  type GatewayTransport,
-  type Logger,
-  type RoutingState,
-  type TransportConfigEntry,
-} from '@switchyard/core';
+import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
+import { gatewayTransportsModule, routingModule, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { RequestPath } from './http/request-handler.js';

@@ -4,16 +4,14 @@
  * Also reads what `/metrics` shows about them (readiness, counters, queue stats).
  */
 import {
-  TransportFeed,
   type Clock,
   type ControlFrame,
-  type ControlOutcome,
   type GatewayTransport,
   type InstanceLink,
   type Logger,
-  type RoutingState,
   type TransportType,
 } from '@switchyard/core';
+import { TransportFeed, type ControlOutcome, type RoutingState } from '@switchyard/core/internal';
 
 import type { DepartedRoutes } from './departed-routes.js';
 

@@ -4,7 +4,7 @@ import { errorBody, GATEWAY_HTTP_ERRORS, statusOf, type GatewayHttpErrorCode } f
 
 const table = suite('gateway error table');
 
-table('each situation of SPEC §6 maps to its status', () => {
+table('each situation in the README error table maps to its status', () => {
   const expected: Record<string, number> = {
     SY_GATEWAY_NOT_FOUND: 404,
     SY_GATEWAY_METHOD_NOT_ALLOWED: 405,

@@ -22,7 +22,7 @@ interface World {
 async function world(extra: Record<string, unknown>, register: (ns: string) => Promise<Microservice[]>): Promise<World> {
   const ns = `gw-test-${randomUUID()}`;
   const transport = { type: 'messaging', backend: 'memory', memory: { namespace: ns } };
-  const config = parseGatewayConfig({
+  const config = await parseGatewayConfig({
     node: { id: `gw-${randomUUID().slice(0, 8)}` },
     http: { host: '127.0.0.1', port: 0 },
     transports: [transport],
@@ -250,7 +250,7 @@ class FailingTransport implements GatewayTransport {
 }
 
 failures('a transport failure answers 502 SY_GATEWAY_BAD_GATEWAY', async () => {
-  const config = parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [{ type: 'tcp' }] });
+  const config = await parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [{ type: 'tcp' }] });
   const gateway = await createGateway(config, { logger: silentLogger, transports: [new FailingTransport()] });
   const url = await gateway.start();
   try {
@@ -263,7 +263,9 @@ failures('a transport failure answers 502 SY_GATEWAY_BAD_GATEWAY', async () => {
 });
 
 failures('a transport entry the factory rejects fails createGateway naming the key', async () => {
-  const config = parseGatewayConfig({ transports: [{ type: 'messaging', backend: 'no-such-backend-package' }] });
+  // parseGatewayConfig already refuses this entry; createGateway must too when handed a config built another way.
+  const valid = await parseGatewayConfig({ transports: [{ type: 'messaging', backend: 'memory' }] });
+  const config = { ...valid, transports: [{ type: 'messaging' as const, backend: 'no-such-backend-package' }] };
   try {
     await createGateway(config, { logger: silentLogger });
     assert.unreachable('createGateway should fail');

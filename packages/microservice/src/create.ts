@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { parse as parseYaml } from 'yaml';
-import { TOKENS, pluginLoaderModule, type Clock, type InstanceTransport, type Logger, type TransportConfigEntry } from '@switchyard/core';
+import { TOKENS, pluginLoaderModule, type Clock, type InstanceTransport, type Logger } from '@switchyard/core';
+import { OptionProblems, type TransportConfigEntry } from '@switchyard/core/internal';
 import { InvalidServiceConfigError } from './errors.js';
 import type { Microservice } from './microservice.js';
 import { instanceTransportModule, microserviceModule } from './module.js';
@@ -31,7 +32,7 @@ export interface ServiceConfig {
   readonly transports: readonly TransportConfigEntry[];
 }
 
-const SERVICE_KEYS = new Set(['name', 'version', 'region', 'instanceId', 'heartbeatIntervalMs', 'drainTimeoutMs']);
+const SERVICE_KEYS = ['name', 'version', 'region', 'instanceId', 'heartbeatIntervalMs', 'drainTimeoutMs'];
 
 /**
  * A service whose transport comes from configuration, so moving from TCP to Valkey is a config
@@ -78,21 +79,18 @@ async function readConfigFile(path: string): Promise<unknown> {
 }
 
 function checkConfig(value: unknown, source: string): { service: ServiceConfigSection; entry: TransportConfigEntry } {
-  const problems: string[] = [];
+  const problems = new OptionProblems();
   if (typeof value !== 'object' || value === null) throw new InvalidServiceConfigError(source, ['the config must be an object with service and transports']);
   const { service, transports } = value as { service?: unknown; transports?: unknown };
-  for (const key of Object.keys(value)) {
-    if (key !== 'service' && key !== 'transports') problems.push(`${key} is not a key of a service config (known: service, transports)`);
-  }
-  if (typeof service !== 'object' || service === null) problems.push('service must be an object with name and version');
-  else {
-    for (const key of Object.keys(service)) if (!SERVICE_KEYS.has(key)) problems.push(`service.${key} is not a key (known: ${[...SERVICE_KEYS].join(', ')})`);
+  problems.unknownKeys(value, ['service', 'transports'], '', { noun: 'a key of a service config' });
+  if (problems.object('service', service, 'an object with name and version')) {
     const s = service as Record<string, unknown>;
-    if (typeof s.name !== 'string') problems.push('service.name must be a string');
-    if (typeof s.version !== 'string') problems.push('service.version must be a string (strict semver)');
+    problems.unknownKeys(s, SERVICE_KEYS, 'service', { noun: 'a key' });
+    if (typeof s.name !== 'string') problems.expected('service.name', 'a string', s.name);
+    if (typeof s.version !== 'string') problems.expected('service.version', 'a string (strict semver)', s.version);
   }
-  if (!Array.isArray(transports) || transports.length === 0) problems.push('transports must be a non-empty list; the first entry is used');
-  else if (typeof transports[0] !== 'object' || transports[0] === null) problems.push('transports[0] must be an object with a type');
-  if (problems.length > 0) throw new InvalidServiceConfigError(source, problems);
+  if (!Array.isArray(transports) || transports.length === 0) problems.add('transports', 'must be a non-empty list; the first entry is used');
+  else problems.object('transports[0]', transports[0], 'an object with a type');
+  if (!problems.isEmpty) throw new InvalidServiceConfigError(source, problems.messages());
   return { service: service as ServiceConfigSection, entry: (transports as TransportConfigEntry[])[0] as TransportConfigEntry };
 }

@@ -6,15 +6,14 @@
 import { ContainerModule } from 'inversify';
 import {
   TOKENS,
-  createInstanceTransport,
   silentLogger,
   systemClock,
   type Clock,
   type InstanceTransport,
   type Logger,
   type QueueBackendPluginLoader,
-  type TransportConfigEntry,
 } from '@switchyard/core';
+import { createInstanceTransport, type TransportConfigEntry } from '@switchyard/core/internal';
 import { Microservice } from './microservice.js';
 import { resolveMicroserviceOptions, type MicroserviceOptions } from './options.js';
 

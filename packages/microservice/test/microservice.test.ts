@@ -304,7 +304,8 @@ test('the README example runs: config file, a path parameter, a 202 for long wor
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { createGatewayTransports, silentLogger, systemClock } = await import('@switchyard/core');
+  const { silentLogger, systemClock } = await import('@switchyard/core');
+  const { createGatewayTransports } = await import('@switchyard/core/internal');
   const dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
   const entry = { type: 'messaging', backend: 'memory', memory: { namespace: `readme-${Date.now()}` } };
   writeFileSync(join(dir, 'service.yaml'), `service: { name: billing, version: 1.4.2, region: eu-west-1 }\ntransports:\n  - ${JSON.stringify(entry)}\n`);

@@ -1,5 +1,5 @@
 /**
- * Turns what the server and ioredis say into typed errors (STYLE §4): fenced-script refusals,
+ * Turns what the server and ioredis say into typed errors, in this one file: fenced-script refusals,
  * NOGROUP, lost connections. Every Valkey-specific error class lives here.
  */
 import { BackendUnavailableError, ERROR_CODES, LeaseLostError, SwitchyardError } from '@switchyard/core';

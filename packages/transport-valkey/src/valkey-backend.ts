@@ -1,6 +1,6 @@
 /**
  * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
- * connection per consumer, lifecycle events from the command connection (SPEC §3 self-healing).
+ * connection per consumer, lifecycle events from the command connection (packages/transport-valkey/README.md, "Design decisions").
  */
 import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
@@ -8,7 +8,7 @@ import type { ResolvedValkeyOptions } from './options.js';
 import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
 
-/** What the Valkey backend can do (SPEC §3): survives a restart with AOF, shared across processes, real time only. */
+/** What the Valkey backend can do: survives a restart with AOF, shared across processes, real time only. */
 export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false });
 
 export class ValkeyBackend implements QueueBackend {

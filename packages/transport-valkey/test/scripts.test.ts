@@ -1,5 +1,5 @@
 /**
- * Every Lua script on its own against the harness server (STYLE §7): state built with plain
+ * Every Lua script on its own against the harness server: state built with plain
  * commands, the script called, then its return value and every key it could touch asserted.
  * A refusal must change nothing.
  */

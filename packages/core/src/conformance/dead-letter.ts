@@ -1,4 +1,4 @@
-/** The dead-letter queue (SPEC §3): maxDeliveries, deadLetter(reason), list, count, replay, purge. */
+/** The dead-letter queue: maxDeliveries, deadLetter(reason), list, count, replay, purge. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 

@@ -1,5 +1,5 @@
 /**
- * The one frame codec every transport uses (SPEC §4). Wire layout:
+ * The one frame codec every transport uses (docs/protocol.md, "Wire format"). Wire layout:
  *
  *   byte 0      0x53 ('S')                 FRAME_MAGIC
  *   byte 1      0x01                       WIRE_FORMAT_VERSION

@@ -1,5 +1,5 @@
 /**
- * Router protocol frames (SPEC §4). Every frame is `{ v: 1, type, id, sentAt, payload }`. `id` is
+ * Router protocol frames (docs/protocol.md). Every frame is `{ v: 1, type, id, sentAt, payload }`. `id` is
  * a 128-bit random correlation id (32 hex chars): a RESPONSE and a CANCEL carry the id of the
  * REQUEST they answer or cancel. Bodies are raw bytes end to end.
  */

@@ -1,6 +1,6 @@
 /**
  * One consumer identity over a backend consumer: leases are decoded here, and deliveries that
- * cannot be handed out are dead-lettered here, once for every backend (SPEC §3): attempt beyond
+ * cannot be handed out are dead-lettered here, once for every backend: attempt beyond
  * maxDeliveries → `max-deliveries`; a payload the codec cannot decode → `decode-error`. Neither
  * reaches a handler, neither stops the consumer.
  */

@@ -1,6 +1,6 @@
 /**
  * A delivered message under a consumer's claim: the RawLease a backend returned, decoded, with the
- * lease verbs. Settling happens once (SPEC §3): the first ack/release/deadLetter decides; the
+ * lease verbs. Settling happens once: the first ack/release/deadLetter decides; the
  * same verb again returns the same promise, a different verb (or renew) afterwards fails with
  * SY_QUEUE_LEASE_LOST because this consumer no longer holds the message.
  */

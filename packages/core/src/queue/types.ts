@@ -1,5 +1,5 @@
 /**
- * The queue contract every Switchyard component uses (SPEC §3). Backends do not implement these
+ * The queue contract every Switchyard component uses (packages/core/README.md, "Queue layer"). Backends do not implement these
  * interfaces directly: they implement the primitives in `backend.ts`, and core's
  * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).

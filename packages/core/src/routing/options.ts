@@ -5,6 +5,7 @@ import semver from 'semver';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { OptionProblems } from '../options/problems.js';
 
 export const ROUTING_DEFAULTS = Object.freeze({
   degradedAfterMs: 15_000,
@@ -40,20 +41,20 @@ export function resolveRoutingOptions(input: RoutingStateOptions): ResolvedRouti
   const degradedAfterMs = input.degradedAfterMs ?? ROUTING_DEFAULTS.degradedAfterMs;
   const staleAfterMs = input.staleAfterMs ?? ROUTING_DEFAULTS.staleAfterMs;
   const resyncMinIntervalMs = input.resyncMinIntervalMs ?? ROUTING_DEFAULTS.resyncMinIntervalMs;
-  const problems: string[] = [];
-  if (!Number.isInteger(degradedAfterMs) || degradedAfterMs < 1) problems.push(`degradedAfterMs must be an integer ≥ 1 (got ${String(degradedAfterMs)})`);
+  const problems = new OptionProblems();
+  problems.integer('degradedAfterMs', degradedAfterMs, 1);
   if (!Number.isInteger(staleAfterMs) || staleAfterMs <= degradedAfterMs) {
-    problems.push(`staleAfterMs must be an integer greater than degradedAfterMs ${String(degradedAfterMs)} (got ${String(staleAfterMs)})`);
+    problems.expected('staleAfterMs', `an integer greater than degradedAfterMs ${String(degradedAfterMs)}`, staleAfterMs);
   }
-  if (!Number.isInteger(resyncMinIntervalMs) || resyncMinIntervalMs < 0) problems.push(`resyncMinIntervalMs must be an integer ≥ 0 (got ${String(resyncMinIntervalMs)})`);
+  problems.integer('resyncMinIntervalMs', resyncMinIntervalMs, 0);
   const defaultVersions = new Map<string, string>();
   for (const [service, selector] of Object.entries(input.defaultVersions ?? {})) {
     if (typeof selector !== 'string' || semver.validRange(selector) === null) {
-      problems.push(`defaultVersions.${service} must be a semver version or range (got ${JSON.stringify(selector)})`);
+      problems.expected(`defaultVersions.${service}`, 'a semver version or range', selector);
     } else {
       defaultVersions.set(service, selector);
     }
   }
-  if (problems.length > 0) throw new InvalidArgumentError('RoutingState options', `are invalid: ${problems.join('; ')}`);
+  if (!problems.isEmpty) throw new InvalidArgumentError('RoutingState options', `are invalid: ${problems.messages().join('; ')}`, problems.list);
   return Object.freeze({ clock: input.clock, degradedAfterMs, staleAfterMs, resyncMinIntervalMs, defaultVersions, logger: input.logger ?? silentLogger });
 }

@@ -4,15 +4,18 @@
  * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`; `inmemory`
  * links both sides in one process through a named hub.
  */
-import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import { loadQueueBackendPlugin, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
+import { OptionProblems } from '../options/problems.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
+import { backendOptionsOf, checkEntryShape, messagingOptionsOf } from './entry-check.js';
 import { inMemoryHub } from './in-memory/hub.js';
 import { MessagingGatewayTransport } from './messaging/gateway-transport.js';
 import { MessagingInstanceTransport } from './messaging/instance-transport.js';
-import { resolveMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
-import type { GatewayTransport, InstanceTransport, RouterTransportPlugin, TransportDeps } from './types.js';
+import type { MessagingTransportOptionsInput } from './messaging/options.js';
+import { tcpPlugin } from './tcp-plugin.js';
+import type { GatewayTransport, InstanceTransport, TransportDeps } from './types.js';
 
 /** One `transports:` entry as read from config (validated here). */
 export type TransportConfigEntry = Readonly<Record<string, unknown>> & { readonly type: string };
@@ -43,23 +46,6 @@ export interface MessagingQueuesConfig {
   readonly pendingGraceMs?: number;
 }
 
-const TCP_PACKAGE = '@switchyard/transport-tcp';
-const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency']);
-/** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
-const QUEUES_OPTION_KEYS = [
-  'leaseMs',
-  'requestLeaseMs',
-  'maxDeliveries',
-  'deadLetterSuffix',
-  'replayTtlMs',
-  'replayCacheSize',
-  'replayCacheBytes',
-  'blockMs',
-  'deadlineCheckMs',
-  'pendingGraceMs',
-] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
-const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
-
 /** What the registry builds transports with: the transports' deps, and where queue backend plugins come from. */
 export interface RegistryDeps extends TransportDeps {
   /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin */
@@ -72,14 +58,15 @@ export async function createGatewayTransports(
   deps: RegistryDeps & { readonly node: { readonly id: string; readonly region: string } },
 ): Promise<GatewayTransport[]> {
   if (!Array.isArray(entries)) throw InvalidArgumentError.format('transports', 'a list of transport entries', entries);
+  checkEntries(entries, (i) => `transports[${i}]`);
   const built: GatewayTransport[] = [];
   for (let i = 0; i < entries.length; i++) {
-    const entry = checkEntry(entries[i], `transports[${i}]`);
+    const entry = entries[i] as TransportConfigEntry;
     if (entry.type === 'messaging') {
       const { factory, options } = await messagingParts(entry, `transports[${i}]`, deps);
       built.push(new MessagingGatewayTransport({ factory, options, ownsFactory: true }, deps));
     } else if (entry.type === 'inmemory') {
-      built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
+      built.push(inMemoryHub(hubName(entry)).gatewayTransport(deps));
     } else {
       const plugin = await tcpPlugin(`transports[${i}].type`);
       built.push(naming(`transports[${i}]`, () => plugin.createGatewayTransport(entry, deps)));
@@ -90,23 +77,21 @@ export async function createGatewayTransports(
 
 /** Builds the instance-side transport of one entry (a service uses the first entry of its config). Nothing is started. */
 export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
-  const checked = checkEntry(entry, path);
-  if (checked.type === 'messaging') {
-    const { factory, options } = await messagingParts(checked, path, deps);
+  checkEntries([entry], () => path);
+  if (entry.type === 'messaging') {
+    const { factory, options } = await messagingParts(entry, path, deps);
     return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
   }
-  if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
+  if (entry.type === 'inmemory') return inMemoryHub(hubName(entry)).instanceTransport(deps);
   const plugin = await tcpPlugin(`${path}.type`);
-  return naming(path, () => plugin.createInstanceTransport(checked, deps));
+  return naming(path, () => plugin.createInstanceTransport(entry, deps));
 }
 
-function checkEntry(entry: unknown, path: string): TransportConfigEntry {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw InvalidArgumentError.format(path, 'an object', entry);
-  const type = (entry as { type?: unknown }).type;
-  if (type !== 'messaging' && type !== 'tcp' && type !== 'tls' && type !== 'inmemory') {
-    throw InvalidArgumentError.format(`${path}.type`, 'one of "messaging", "tcp", "tls", "inmemory"', type);
-  }
-  return entry as TransportConfigEntry;
+/** Core's checks of every entry, before anything is built; throws SY_INVALID_ARGUMENT listing every problem. */
+function checkEntries(entries: readonly unknown[], pathOf: (index: number) => string): void {
+  const problems = new OptionProblems();
+  entries.forEach((entry, i) => checkEntryShape(entry, pathOf(i), problems));
+  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
 }
 
 async function messagingParts(
@@ -114,52 +99,16 @@ async function messagingParts(
   path: string,
   deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
-  const backend = entry.backend;
-  if (typeof backend !== 'string' || backend.length === 0) {
-    throw InvalidArgumentError.format(`${path}.backend`, 'a backend name ("memory", "valkey" or a package exporting a queue backend plugin)', backend);
-  }
-  for (const key of Object.keys(entry)) {
-    if (!MESSAGING_KEYS.has(key) && key !== backend) {
-      throw new InvalidArgumentError(`${path}.${key}`, `is not a key of a messaging transport (known: ${[...MESSAGING_KEYS].join(', ')}, and "${backend}" for the backend's options)`);
-    }
-  }
-  const queues = objectAt(entry.queues, `${path}.queues`) as MessagingQueuesConfig;
-  if ('resyncMinIntervalMs' in queues) {
-    throw new InvalidArgumentError(`${path}.queues.resyncMinIntervalMs`, 'has moved to routing.resyncMinIntervalMs in the gateway config: the routing state decides when an instance is asked for its HELLO');
-  }
-  for (const key of Object.keys(queues)) {
-    if (!QUEUES_KEYS.has(key)) throw new InvalidArgumentError(`${path}.queues.${key}`, `is not a queues option (known: ${[...QUEUES_KEYS].join(', ')})`);
-  }
-  if (queues.prefix !== undefined && (typeof queues.prefix !== 'string' || queues.prefix.length === 0)) {
-    throw InvalidArgumentError.format(`${path}.queues.prefix`, 'a non-empty string', queues.prefix);
-  }
-  const given: Record<string, unknown> = {};
-  for (const key of QUEUES_OPTION_KEYS) if (queues[key] !== undefined) given[key] = queues[key];
-  const options = given as MessagingTransportOptionsInput;
-  // Validate the transport options now, so the error names the config key.
-  resolveMessagingOptions(options, `${path}.queues`);
-  if (entry.concurrency !== undefined) {
-    options.concurrency = entry.concurrency as number;
-    resolveMessagingOptions({ concurrency: options.concurrency }, path);
-  }
-
-  const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
-  // The key prefix belongs to the backend's key space; only backends with keys take it.
-  if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
+  const backend = entry.backend as string;
   const plugin = await (deps.loadBackendPlugin ?? loadQueueBackendPlugin)(backend);
-  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
+  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
-  return { factory, options };
+  return { factory, options: messagingOptionsOf(entry) };
 }
 
 /** `{ type: inmemory, hub?: name }`: both sides name the same hub (default 'default'). */
-function hubName(entry: TransportConfigEntry, path: string): string {
-  for (const key of Object.keys(entry)) {
-    if (key !== 'type' && key !== 'hub') throw new InvalidArgumentError(`${path}.${key}`, 'is not a key of an inmemory transport (known: type, hub)');
-  }
-  const hub = entry.hub ?? 'default';
-  if (typeof hub !== 'string' || hub.length === 0) throw InvalidArgumentError.format(`${path}.hub`, 'a non-empty string', hub);
-  return hub;
+function hubName(entry: TransportConfigEntry): string {
+  return (entry.hub as string | undefined) ?? 'default';
 }
 
 /**
@@ -180,26 +129,4 @@ function naming<T>(path: string, build: () => T): T {
     }
     throw err;
   }
-}
-
-function objectAt(value: unknown, path: string): Readonly<Record<string, unknown>> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw InvalidArgumentError.format(path, 'an object', value);
-  return value as Readonly<Record<string, unknown>>;
-}
-
-/** Loaded lazily: core does not depend on the TCP package; a deployment without it only fails when it names tcp/tls. */
-async function tcpPlugin(path: string): Promise<RouterTransportPlugin> {
-  let mod: { routerTransportPlugin?: unknown };
-  try {
-    const specifier: string = TCP_PACKAGE;
-    mod = (await import(specifier)) as { routerTransportPlugin?: unknown };
-  } catch (err) {
-    throw new InvalidArgumentError(path, `needs ${TCP_PACKAGE}, which could not be loaded: ${(err as Error).message}`);
-  }
-  const plugin = mod.routerTransportPlugin as Partial<RouterTransportPlugin> | undefined;
-  if (plugin === undefined || typeof plugin.createGatewayTransport !== 'function' || typeof plugin.createInstanceTransport !== 'function') {
-    throw new InvalidPluginError(TCP_PACKAGE, 'it does not export routerTransportPlugin with createGatewayTransport and createInstanceTransport');
-  }
-  return plugin as RouterTransportPlugin;
 }

@@ -12,6 +12,7 @@ import type {
   RequestPayload,
   ResponsePayload,
 } from '../protocol/frames.js';
+import type { OptionProblem } from '../options/problems.js';
 import type { QueueStats } from '../queue/types.js';
 import type { Cancellation } from './cancellation.js';
 
@@ -146,4 +147,6 @@ export interface RouterTransportPlugin {
   readonly coreVersion: string;
   createGatewayTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): GatewayTransport;
   createInstanceTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): InstanceTransport;
+  /** Every problem of `entry` for `side`, paths relative to the entry, without building anything. Optional. */
+  checkEntry?(entry: Readonly<Record<string, unknown>>, side: 'gateway' | 'instance'): readonly OptionProblem[];
 }

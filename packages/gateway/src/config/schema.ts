@@ -1,12 +1,12 @@
 /**
- * The gateway config schema (SPEC §6 "Config"), with every default in one place. Parsed once at
+ * The gateway config schema (docs/configuration.md), with every default in one place. Parsed once at
  * start by `parseGatewayConfig`; nothing downstream checks or defaults again.
  */
 import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
 
-/** Identity headers stripped from every client request by default (SPEC §6). A trailing `*` is a prefix match. */
+/** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
   'x-switchyard-identity-*',
   'x-tenant-id',

@@ -8,7 +8,8 @@
  * costs one slot of an IndexedList (not a Set: each entry holds a whole HTTP exchange, see there).
  * Deadlines fire up to `resolutionMs` late.
  */
-import { IndexedList, type Cancellation, type Clock, type Indexed } from '@switchyard/core';
+import { type Cancellation, type Clock } from '@switchyard/core';
+import { IndexedList, type Indexed } from '@switchyard/core/internal';
 
 /** One dispatch the gateway waits on. */
 export interface InFlightEntry extends Indexed {

@@ -21,9 +21,9 @@ import {
   type Logger,
   type RequestPayload,
   type ResponsePayload,
-  type RoutingState,
   type TransportType,
 } from '@switchyard/core';
+import { type RoutingState } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';

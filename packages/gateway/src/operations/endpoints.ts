@@ -1,5 +1,5 @@
 /**
- * Operations endpoints served by the gateway itself (SPEC §6 Health): `/health/live`,
+ * Operations endpoints served by the gateway itself (docs/operations.md, "Health endpoints"): `/health/live`,
  * `/health/ready`, `/metrics`, and the read-only routing view `/_switchyard/routes`. These paths
  * take precedence over service endpoints; they answer GET (and HEAD) only.
  */

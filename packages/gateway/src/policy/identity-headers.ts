@@ -1,8 +1,8 @@
 /**
- * The identity header policy (SPEC §6): every reserved identity header a client sent is removed,
- * in any letter case, before anything reads headers; identity headers are then written only from
- * the verified principal or the configured anonymous identity. Services trust these headers
- * because nothing else can set them.
+ * The identity header policy (packages/gateway/README.md, "Design decisions", identity headers):
+ * every reserved identity header a client sent is removed, in any letter case, before anything
+ * reads headers; identity headers are then written only from the verified principal or the
+ * configured anonymous identity. Services trust these headers because nothing else can set them.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '@switchyard/core';
@@ -58,7 +58,7 @@ export class ReservedHeaders {
 
 /**
  * The headers forwarded to the instance: the client's (already stripped) minus hop-by-hop
- * ones, lower-case names, multiple values joined with ', ' (SPEC §4 REQUEST headers).
+ * ones, lower-case names, multiple values joined with ', ' (docs/protocol.md, REQUEST).
  */
 export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};

@@ -13,7 +13,7 @@ local group, consumer, id = ARGV[1], ARGV[2], ARGV[3]
 if not is_held(KEYS[1], KEYS[3], group, consumer, id, tonumber(ARGV[4])) then return -1 end
 local entry = redis.call('XRANGE', KEYS[1], id, id)
 if #entry == 0 then
-  -- Trimmed or deleted under us: a dangling pending id, acked away (LESSONS, retention).
+  -- Trimmed or deleted under us: a dangling pending id. Ack it away, or reclaim would return it forever.
   redis.call('XACK', KEYS[1], group, id)
   return -1
 end

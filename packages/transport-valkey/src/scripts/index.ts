@@ -1,5 +1,5 @@
 /**
- * The single registry of Lua scripts (STYLE §7): name, key count, typed signature. Each script is
+ * The single registry of Lua scripts: name, key count, typed signature. Each script is
  * one atomic operation in its own .lua file beside this one, loaded at runtime relative to this
  * module (from src, or from dist with a fallback to the shipped src), with `-- @include <lib>`
  * lines replaced by the named fragment. Registered on a client with ioredis `defineCommand`

@@ -20,7 +20,7 @@ export class FrameQueues {
     return this.get(name, this.options.leaseMs);
   }
 
-  /** A `service.<name>.<version>.requests` queue (REQUEST lease, SPEC §9). */
+  /** A `service.<name>.<version>.requests` queue (REQUEST lease, `requestLeaseMs`). */
   requests(name: string): MessageQueue<Frame> {
     return this.get(name, this.options.requestLeaseMs);
   }

@@ -1,5 +1,5 @@
 /**
- * The instance side of the Messaging router transport (SPEC §5). Pulls REQUESTs from
+ * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
  * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
  * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
@@ -188,7 +188,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     const { deadline, replyTo } = frame.payload;
     if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, invalidReplyToReason(replyTo));
     const now = this.clock.now();
-    // SPEC §4: a REQUEST past its deadline is acked and dropped, never executed.
+    // A REQUEST past its deadline is acked and dropped, never executed (docs/protocol.md, REQUEST).
     if (now > deadline) {
       this.counters.expired += 1;
       return DONE;

@@ -25,6 +25,17 @@ export { OldestFirstMap } from './oldest-first-map.js';
 export { IndexedList, type Indexed } from './indexed-list.js';
 export { type Logger, silentLogger } from './logger.js';
 
+// --- config files -----------------------------------------------------------------------------
+export {
+  ENV_PREFIX,
+  readEnvOverrides,
+  applyEnvOverrides,
+  formatConfigPath,
+  type EnvVars,
+  type EnvOverride,
+  type EnvOverrideShape,
+} from './config/env-overrides.js';
+
 // --- queue contract ---------------------------------------------------------------------------
 export type {
   QueueCodec,

@@ -19,7 +19,11 @@ function isPlain(m: RawMessage): boolean {
   return true;
 }
 
-export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly prefix: string };
+export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & {
+  readonly prefix: string;
+  /** The server as connection errors name it (URL without password, config key, last error). */
+  describeServer(): string;
+};
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
@@ -40,7 +44,7 @@ export class ValkeyQueue implements BackendQueue {
     try {
       return await run();
     } catch (err) {
-      throw toBackendError(err, this.spec.name, operation);
+      throw toBackendError(err, this.spec.name, operation, this.ctx.describeServer);
     }
   }
 

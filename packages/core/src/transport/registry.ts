@@ -141,7 +141,7 @@ async function messagingParts(
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
   const plugin = await loadQueueBackendPlugin(backend);
-  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
+  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };
 }

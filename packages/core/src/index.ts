@@ -155,6 +155,7 @@ export { PendingRequests, type PendingEntry } from './transport/pending-requests
 export {
   createGatewayTransports,
   createInstanceTransport,
+  type RegistryDeps,
   type TransportConfigEntry,
   type MessagingQueuesConfig,
 } from './transport/registry.js';
@@ -190,6 +191,7 @@ export {
   createQueueFactoryFromConfig,
   backendPackageName,
   BUILT_IN_BACKENDS,
+  type PackageImporter,
   type LoadPluginOptions,
   type FactoryFromConfigDeps,
 } from './ioc/plugin-loader.js';

@@ -4,6 +4,7 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
+import { importFromGateway } from './import-package.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -84,6 +85,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
         clock,
         logger,
         node: { id: config.node.id, region: config.node.region },
+        importPackage: importFromGateway,
       });
     } catch (err) {
       // The factory names the key (`transports[0].backend`); report it like every other config problem.

@@ -5,7 +5,7 @@
  * links both sides in one process through a named hub.
  */
 import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
-import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
+import { importFromHost, loadQueueBackendPlugin, type PackageImporter } from '../ioc/plugin-loader.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
 import { inMemoryHub } from './in-memory/hub.js';
@@ -63,10 +63,19 @@ const QUEUES_OPTION_KEYS = [
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
 
+/**
+ * What the registry needs from its host beside the transport deps. `importPackage` is the host's
+ * own `import`, so transport and backend packages resolve from the host's folder (npm's isolated
+ * layout hides them from core's): see loadQueueBackendPlugin.
+ */
+export interface RegistryDeps extends TransportDeps {
+  readonly importPackage?: PackageImporter;
+}
+
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
   entries: readonly TransportConfigEntry[],
-  deps: TransportDeps & { readonly node: { readonly id: string; readonly region: string } },
+  deps: RegistryDeps & { readonly node: { readonly id: string; readonly region: string } },
 ): Promise<GatewayTransport[]> {
   if (!Array.isArray(entries)) throw InvalidArgumentError.format('transports', 'a list of transport entries', entries);
   const built: GatewayTransport[] = [];
@@ -78,7 +87,7 @@ export async function createGatewayTransports(
     } else if (entry.type === 'inmemory') {
       built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
     } else {
-      const plugin = await tcpPlugin(`transports[${i}].type`);
+      const plugin = await tcpPlugin(`transports[${i}].type`, deps.importPackage);
       built.push(naming(`transports[${i}]`, () => plugin.createGatewayTransport(entry, deps)));
     }
   }
@@ -86,14 +95,14 @@ export async function createGatewayTransports(
 }
 
 /** Builds the instance-side transport of one entry (a service uses the first entry of its config). Nothing is started. */
-export async function createInstanceTransport(entry: TransportConfigEntry, deps: TransportDeps, path = 'transports[0]'): Promise<InstanceTransport> {
+export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
   const checked = checkEntry(entry, path);
   if (checked.type === 'messaging') {
     const { factory, options } = await messagingParts(checked, path, deps);
     return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
   }
   if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
-  const plugin = await tcpPlugin(`${path}.type`);
+  const plugin = await tcpPlugin(`${path}.type`, deps.importPackage);
   return naming(path, () => plugin.createInstanceTransport(checked, deps));
 }
 
@@ -109,7 +118,7 @@ function checkEntry(entry: unknown, path: string): TransportConfigEntry {
 async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
-  deps: TransportDeps,
+  deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
   const backend = entry.backend;
   if (typeof backend !== 'string' || backend.length === 0) {
@@ -140,7 +149,7 @@ async function messagingParts(
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
-  const plugin = await loadQueueBackendPlugin(backend);
+  const plugin = await loadQueueBackendPlugin(backend, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage });
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options };
@@ -183,11 +192,11 @@ function objectAt(value: unknown, path: string): Readonly<Record<string, unknown
 }
 
 /** Loaded lazily: core does not depend on the TCP package; a deployment without it only fails when it names tcp/tls. */
-async function tcpPlugin(path: string): Promise<RouterTransportPlugin> {
+async function tcpPlugin(path: string, importPackage: PackageImporter | undefined): Promise<RouterTransportPlugin> {
   let mod: { routerTransportPlugin?: unknown };
   try {
-    const specifier: string = TCP_PACKAGE;
-    mod = (await import(specifier)) as { routerTransportPlugin?: unknown };
+    // Found like a built-in backend: through the host's import first (see loadQueueBackendPlugin).
+    mod = await importFromHost(TCP_PACKAGE, { isBuiltIn: true, ...(importPackage === undefined ? {} : { importPackage }) });
   } catch (err) {
     throw new InvalidArgumentError(path, `needs ${TCP_PACKAGE}, which could not be loaded: ${(err as Error).message}`);
   }

@@ -108,6 +108,15 @@ test('query, headers, body text and JSON, and identity are given to the handler'
   await svc.stop();
 });
 
+test('a repeated query parameter reaches the handler with every value, in order', async () => {
+  const { svc, t } = make();
+  svc.get('/search', async (req) => ({ status: 200, json: { tags: req.query.getAll('tag'), q: req.query.get('q') } }));
+  await svc.start();
+  const res = await t.send({ path: '/search', query: 'tag=a&q=x&tag=b%20c&tag=a' });
+  assert.equal(json(res.body), { tags: ['a', 'b c', 'a'], q: 'x' });
+  await svc.stop();
+});
+
 test('ctx.accepted answers 202 with the job id and a status location', async () => {
   const { svc, t } = make();
   svc.post('/reports', async (_req, ctx) => ctx.accepted('job-42'));

@@ -309,6 +309,19 @@ test('a config file gives the service its name and its transport (memory backend
   assert.match(err.message, /extra is not a key/);
 });
 
+test("SWITCHYARD_* variables override a config file's keys, and a bad value is named by key", async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-env-')), 'service.yaml');
+  writeFileSync(file, 'service: { name: billing, version: 1.4.2 }\ntransports: [{ type: inmemory }]\n');
+  const svc = await createMicroserviceFromConfig(file, { env: { SWITCHYARD_SERVICE__INSTANCE_ID: 'billing-from-env', SWITCHYARD_REQUIRE_VALKEY: '1' } });
+  assert.is(svc.instanceId, 'billing-from-env');
+  await svc.stop();
+  const err = await rejectsWithCode(createMicroserviceFromConfig(file, { env: { SWITCHYARD_SERVICE__VERSION: '2' } }), SERVICE_ERROR_CODES.InvalidConfig, 'a number for service.version');
+  assert.match(err.message, /service\.version must be a string/);
+});
+
 test('the README example runs: config file, a path parameter, a 202 for long work', async () => {
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');

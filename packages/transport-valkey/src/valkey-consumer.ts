@@ -23,6 +23,8 @@ export interface ConsumerContext {
   /** 0 = no sweep of stale groups and consumers. */
   readonly staleGroupMs: number;
   createReader(consumerName: string): ValkeyClient;
+  /** The server as connection errors name it (URL without password, config key, last error). */
+  describeServer(): string;
   groupRecreated(group: string): void;
   /** The read loop is reading again (first read, or first after its connection dropped). */
   consuming(group: string, consumer: string): void;
@@ -133,7 +135,7 @@ export class ValkeyConsumer implements BackendConsumer {
   private ensureGroup(): Promise<void> {
     this.groupReady ??= this.createGroup().catch((err: unknown) => {
       this.groupReady = undefined;
-      throw toBackendError(err, this.queue, 'create consumer group');
+      throw toBackendError(err, this.queue, 'create consumer group', this.ctx.describeServer);
     });
     return this.groupReady;
   }
@@ -200,7 +202,7 @@ export class ValkeyConsumer implements BackendConsumer {
         await this.recreateGroup();
         return [];
       }
-      throw toBackendError(err, this.queue, 'XREADGROUP');
+      throw toBackendError(err, this.queue, 'XREADGROUP', this.ctx.describeServer);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.stopping.signal.removeEventListener('abort', onAbort);
@@ -262,7 +264,7 @@ export class ValkeyConsumer implements BackendConsumer {
         await this.recreateGroup();
         return [];
       }
-      throw toBackendError(err, this.queue, 'reclaim');
+      throw toBackendError(err, this.queue, 'reclaim', this.ctx.describeServer);
     }
     const [cursor, claimed, dangling] = reply;
     this.reclaimCursor = cursor.toString('latin1');
@@ -332,7 +334,7 @@ export class ValkeyConsumer implements BackendConsumer {
     try {
       return await run();
     } catch (err) {
-      throw toBackendError(err, this.queue, operation);
+      throw toBackendError(err, this.queue, operation, this.ctx.describeServer);
     }
   }
 

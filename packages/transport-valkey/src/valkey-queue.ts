@@ -19,11 +19,7 @@ function isPlain(m: RawMessage): boolean {
   return true;
 }
 
-export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & {
-  readonly prefix: string;
-  /** The server as connection errors name it (URL without password, config key, last error). */
-  describeServer(): string;
-};
+export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly prefix: string };
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;

@@ -82,7 +82,7 @@ schema('docker-compose.yml is valid against the Compose specification JSON schem
 
 schema('the schema check rejects a misspelt service key (the check can fail)', () => {
   const validate = composeSchemaValidator();
-  const broken = structuredClone(compose) as { services: Record<string, Record<string, unknown>> };
+  const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
   (broken.services.valkey as Record<string, unknown>).helthcheck = { test: ['CMD', 'true'] };
   delete (broken as { name?: unknown }).name;
   assert.not.ok(validate(broken), 'a service with "helthcheck" must fail the schema');

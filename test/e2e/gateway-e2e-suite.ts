@@ -189,6 +189,13 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     assert.ok(body.instanceId.length > 0);
   });
 
+  main('a repeated query parameter reaches the instance with every value, in order', async () => {
+    const res = await fetch(`${pair.url}/echo/search?tag=a&q=x&tag=b%20c&tag=a`);
+    assert.is(res.status, 200);
+    const body = (await res.json()) as EchoBody;
+    assert.equal(body.query, { tag: ['a', 'b c', 'a'], q: 'x' });
+  });
+
   main('an unknown path answers 404 with the JSON error body', async () => {
     const res = await fetch(`${pair.url}/nothing/here`);
     assert.is(res.status, 404);

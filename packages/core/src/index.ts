@@ -26,6 +26,17 @@ export { type Clock, systemClock, ManualClock } from './clock.js';
 export { type Logger, silentLogger } from './logger.js';
 export type { OptionProblem } from './options/problems.js';
 
+// --- config files -----------------------------------------------------------------------------
+export {
+  ENV_PREFIX,
+  readEnvOverrides,
+  applyEnvOverrides,
+  formatConfigPath,
+  type EnvVars,
+  type EnvOverride,
+  type EnvOverrideShape,
+} from './config/env-overrides.js';
+
 // --- queue contract ---------------------------------------------------------------------------
 export type {
   QueueCodec,
@@ -75,6 +86,7 @@ export {
   BUILT_IN_BACKENDS,
   type LoadPluginOptions,
   type FactoryFromConfigDeps,
+  type PackageImporter,
   type QueueBackendPluginLoader,
 } from './ioc/plugin-loader.js';
 export { CORE_VERSION } from './version.js';

@@ -11,6 +11,7 @@ import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Log
 import { gatewayTransportsModule, routingModule, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
+import { importFromGateway } from './import-package.js';
 import { RequestPath } from './http/request-handler.js';
 import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
 import { GatewayMetrics } from './operations/metrics.js';
@@ -60,7 +61,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const container = new Container();
   container.loadSync(
     gatewayModule(config),
-    pluginLoaderModule(),
+    pluginLoaderModule({ importPackage: importFromGateway }),
     routingModule({
       degradedAfterMs: config.health.degradedAfterMs,
       staleAfterMs: config.health.staleAfterMs,

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { Container } from 'inversify';
 import { parse as parseYaml } from 'yaml';
-import { TOKENS, pluginLoaderModule, type Clock, type InstanceTransport, type Logger } from '@switchyard/core';
+import { TOKENS, applyEnvOverrides, pluginLoaderModule, readEnvOverrides, type Clock, type EnvVars, type InstanceTransport, type Logger } from '@switchyard/core';
 import { OptionProblems, type TransportConfigEntry } from '@switchyard/core/internal';
 import { InvalidServiceConfigError } from './errors.js';
 import type { Microservice } from './microservice.js';
@@ -34,16 +34,24 @@ export interface ServiceConfig {
 
 const SERVICE_KEYS = ['name', 'version', 'region', 'instanceId', 'heartbeatIntervalMs', 'drainTimeoutMs'];
 
+/** The config keys `SWITCHYARD_*` variables may override in a service config (the gateway's rules). */
+const SERVICE_CONFIG_SHAPE = Object.freeze({ topLevelKeys: ['service', 'transports'] });
+
 /**
  * A service whose transport comes from configuration, so moving from TCP to Valkey is a config
- * change (the entries are the gateway's `transports:` entries, docs/configuration.md). `config` is the parsed object or a path to a YAML or JSON file.
+ * change (the entries are the gateway's `transports:` entries, docs/configuration.md). `config`
+ * is the parsed object or a path to a YAML or JSON file; `SWITCHYARD_*` variables in `deps.env`
+ * (default `process.env`) override its keys exactly as they do the gateway's, e.g.
+ * `SWITCHYARD_TRANSPORTS__0__VALKEY__URL`.
  */
 export async function createMicroserviceFromConfig(
   config: ServiceConfig | string,
-  deps: { readonly clock?: Clock; readonly logger?: Logger; readonly instanceId?: string } = {},
+  deps: { readonly clock?: Clock; readonly logger?: Logger; readonly instanceId?: string; readonly env?: EnvVars } = {},
 ): Promise<Microservice> {
   const source = typeof config === 'string' ? config : 'object';
-  const parsed = typeof config === 'string' ? await readConfigFile(config) : config;
+  const file = typeof config === 'string' ? await readConfigFile(config) : config;
+  const overrides = readEnvOverrides(deps.env ?? process.env, SERVICE_CONFIG_SHAPE);
+  const parsed = overrides.length === 0 ? file : applyEnvOverrides(file, overrides).value;
   const { service, entry } = checkConfig(parsed, source);
   const container = new Container();
   container.loadSync(pluginLoaderModule(), instanceTransportModule(entry, deps));

@@ -13,6 +13,8 @@ export interface ConsumerContext {
   /** 0 = no sweep of stale groups and consumers. */
   readonly staleGroupMs: number;
   createReader(consumerName: string): ValkeyClient;
+  /** The server as connection errors name it (URL without password, config key, last error). */
+  describeServer(): string;
   groupRecreated(group: string): void;
   /** The read loop is reading again (first read, or first after its connection dropped). */
   consuming(group: string, consumer: string): void;

@@ -13,7 +13,7 @@ export class ConsumerGroup {
   ensure(): Promise<void> {
     this.ready ??= this.create().catch((err: unknown) => {
       this.ready = undefined;
-      throw toBackendError(err, this.who.ctx.spec.name, 'create consumer group');
+      throw toBackendError(err, this.who.ctx.spec.name, 'create consumer group', this.who.ctx.describeServer);
     });
     return this.ready;
   }

@@ -17,6 +17,8 @@ export interface ValkeyDeps {
   clock?: Clock;
   /** @default silentLogger */
   logger?: Logger;
+  /** Where these options sit in a config file (e.g. `transports[0].valkey`), named by connection errors. */
+  configKey?: string;
 }
 
 /**
@@ -59,7 +61,7 @@ export const plugin: QueueBackendPlugin = Object.freeze({
   name: 'valkey',
   coreVersion: '^0.1.0',
   createBackend(options: Readonly<Record<string, unknown>>, deps: BackendDeps): QueueBackend {
-    return new ValkeyBackend(resolveValkeyOptions(options), { clock: deps.clock });
+    return new ValkeyBackend(resolveValkeyOptions(options), { clock: deps.clock, ...(deps.configKey === undefined ? {} : { configKey: deps.configKey }) });
   },
   checkOptions(options: Readonly<Record<string, unknown>>) {
     const problems = new OptionProblems();

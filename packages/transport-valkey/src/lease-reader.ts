@@ -133,7 +133,7 @@ export class LeaseReader {
         await this.group.recreate();
         return [];
       }
-      throw toBackendError(err, ctx.spec.name, 'XREADGROUP');
+      throw toBackendError(err, ctx.spec.name, 'XREADGROUP', ctx.describeServer);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       this.stopping.removeEventListener('abort', onAbort);
@@ -157,7 +157,7 @@ export class LeaseReader {
     try {
       await client.syParkScheduled(...args);
     } catch (err) {
-      throw toBackendError(err, ctx.spec.name, 'park delayed enqueues');
+      throw toBackendError(err, ctx.spec.name, 'park delayed enqueues', ctx.describeServer);
     }
     this.reclaimer.requestSoon();
   }
@@ -168,7 +168,7 @@ export class LeaseReader {
     try {
       await client.syAdjustLeases(keys.stream, keys.leaseExtensions, group, consumerName, spec.leaseMs, leaseMs, ...ids);
     } catch (err) {
-      throw toBackendError(err, spec.name, 'adjust lease length');
+      throw toBackendError(err, spec.name, 'adjust lease length', ctx.describeServer);
     }
   }
 }

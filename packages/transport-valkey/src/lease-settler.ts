@@ -96,7 +96,7 @@ export class LeaseSettler {
     try {
       return await run();
     } catch (err) {
-      throw toBackendError(err, this.who.ctx.spec.name, operation);
+      throw toBackendError(err, this.who.ctx.spec.name, operation, this.who.ctx.describeServer);
     }
   }
 }

@@ -60,7 +60,7 @@ export class Reclaimer {
         await this.group.recreate();
         return [];
       }
-      throw toBackendError(err, spec.name, 'reclaim');
+      throw toBackendError(err, spec.name, 'reclaim', ctx.describeServer);
     }
     const [cursor, claimed, dangling] = reply;
     if (this.cursorGeneration === this.group.generation) this.cursor = cursor.toString('latin1');

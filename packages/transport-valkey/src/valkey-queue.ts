@@ -40,7 +40,7 @@ export class ValkeyQueue implements BackendQueue {
     try {
       return await run();
     } catch (err) {
-      throw toBackendError(err, this.spec.name, operation);
+      throw toBackendError(err, this.spec.name, operation, this.ctx.describeServer);
     }
   }
 

@@ -14,7 +14,7 @@ import type { RoutingStateOptions } from '../routing/options.js';
 import { RoutingState } from '../routing/routing-state.js';
 import { createGatewayTransports, type TransportConfigEntry } from '../transport/registry.js';
 import type { GatewayTransport } from '../transport/types.js';
-import { loadQueueBackendPlugin, type QueueBackendPluginLoader } from './plugin-loader.js';
+import { loadQueueBackendPlugin, type PackageImporter, type QueueBackendPluginLoader } from './plugin-loader.js';
 import { TOKENS } from './tokens.js';
 
 /** What coreModule binds. */
@@ -60,10 +60,17 @@ export const queueBackendModule = (create: (deps: BackendDeps) => QueueBackend):
       .inSingletonScope();
   });
 
-/** Binds TOKENS.QueueBackendPluginLoader to loadQueueBackendPlugin (packages resolved from the working directory). */
-export const pluginLoaderModule = (): ContainerModule =>
+/**
+ * Binds where packages are found: TOKENS.PackageImporter to the host's `importPackage` (or core's
+ * own import when none is given), and TOKENS.QueueBackendPluginLoader to loadQueueBackendPlugin
+ * through it (the order of places is in plugin-loader.ts). The gateway passes its own import, so
+ * every transport package it depends on resolves under npm's isolated layout too.
+ */
+export const pluginLoaderModule = (options: { readonly importPackage?: PackageImporter } = {}): ContainerModule =>
   new ContainerModule((o) => {
-    o.bind<QueueBackendPluginLoader>(TOKENS.QueueBackendPluginLoader).toConstantValue((name) => loadQueueBackendPlugin(name));
+    const importPackage: PackageImporter = options.importPackage ?? ((specifier) => import(specifier));
+    o.bind<PackageImporter>(TOKENS.PackageImporter).toConstantValue(importPackage);
+    o.bind<QueueBackendPluginLoader>(TOKENS.QueueBackendPluginLoader).toConstantValue((name) => loadQueueBackendPlugin(name, { importPackage }));
   });
 
 /** Binds TOKENS.RoutingState to one RoutingState (singleton) with the container's Clock and Logger. Load coreModule() too. */
@@ -86,8 +93,9 @@ export const gatewayTransportsModule = (
   new ContainerModule((o) => {
     o.bind<readonly GatewayTransport[]>(TOKENS.GatewayTransports)
       .toResolvedValue(
-        (clock: Clock, logger: Logger, loadBackendPlugin: QueueBackendPluginLoader) => createGatewayTransports(entries, { clock, logger, node, loadBackendPlugin }),
-        [TOKENS.Clock, TOKENS.Logger, TOKENS.QueueBackendPluginLoader],
+        (clock: Clock, logger: Logger, loadBackendPlugin: QueueBackendPluginLoader, importPackage: PackageImporter) =>
+          createGatewayTransports(entries, { clock, logger, node, loadBackendPlugin, importPackage }),
+        [TOKENS.Clock, TOKENS.Logger, TOKENS.QueueBackendPluginLoader, TOKENS.PackageImporter],
       )
       .inSingletonScope();
   });

@@ -13,6 +13,8 @@ export const TOKENS = Object.freeze({
   Logger: Symbol.for('switchyard.Logger'),
   /** `(name) => Promise<QueueBackendPlugin>`: how a messaging entry's backend is loaded. */
   QueueBackendPluginLoader: Symbol.for('switchyard.QueueBackendPluginLoader'),
+  /** `(specifier) => import(specifier)` written in the host package: where transport and backend packages are found. */
+  PackageImporter: Symbol.for('switchyard.PackageImporter'),
   /** The validated gateway config a `@switchyard/gateway` composition root is built from. */
   GatewayConfig: Symbol.for('switchyard.GatewayConfig'),
   /** The gateway's default log: `{ logger, flushSync }` (pino on stdout), when no Logger is given. */

@@ -76,7 +76,10 @@ export interface Identity {
 export interface RequestPayload {
   readonly method: HttpMethod;
   readonly path: string;
-  /** Raw query string without the leading `?` ('' when none). */
+  /**
+   * Raw query string without the leading `?` ('' when none), exactly as the client sent it: a
+   * repeated parameter (`tag=a&tag=b`) keeps every value, in order (the SDK's `req.query.getAll`).
+   */
   readonly query: string;
   /** Lower-case names; multiple values joined with ', '. */
   readonly headers: Readonly<Record<string, string>>;

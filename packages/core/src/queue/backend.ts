@@ -97,6 +97,11 @@ export interface QueueBackend {
 /** What a backend gets from its host when it is created. */
 export interface BackendDeps {
   readonly clock: Clock;
+  /**
+   * Where the backend's options sit in a config file (e.g. `transports[0].valkey`), when it was
+   * built from one: connection errors name it so the operator knows which key to fix.
+   */
+  readonly configKey?: string;
 }
 
 /**

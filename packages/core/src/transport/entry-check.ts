@@ -3,7 +3,7 @@
  * them) and by a config loader that reports every problem of every entry before anything is built.
  * Each check adds to an OptionProblems; paths are full config paths (`transports[0].queues.leaseMs`).
  */
-import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
+import { loadQueueBackendPlugin, type PackageImporter } from '../ioc/plugin-loader.js';
 import { OptionProblems, type OptionProblem } from '../options/problems.js';
 import { checkMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
 import type { MessagingQueuesConfig, TransportConfigEntry } from './registry.js';
@@ -102,7 +102,12 @@ export function backendOptionsOf(entry: TransportConfigEntry): Record<string, un
  * each named plugin's (a backend's `checkOptions`, the TCP plugin's `checkEntry`). A plugin that
  * cannot be loaded is a problem at the key that names it.
  */
-export async function checkTransportEntries(entries: unknown, side: TransportSide, path = 'transports'): Promise<OptionProblem[]> {
+export async function checkTransportEntries(
+  entries: unknown,
+  side: TransportSide,
+  path = 'transports',
+  where: { readonly importPackage?: PackageImporter } = {},
+): Promise<OptionProblem[]> {
   const problems = new OptionProblems();
   if (!Array.isArray(entries)) {
     problems.expected(path, 'a list of transport entries', entries);
@@ -115,12 +120,12 @@ export async function checkTransportEntries(entries: unknown, side: TransportSid
     try {
       if (entry.type === 'messaging') {
         const backend = entry.backend as string;
-        const plugin = await loadQueueBackendPlugin(backend);
+        const plugin = await loadQueueBackendPlugin(backend, where);
         const scoped = new OptionProblems(`${at}.${backend}`);
         scoped.addAll(plugin.checkOptions?.(backendOptionsOf(entry)) ?? []);
         problems.addAll(scoped.list);
       } else if (entry.type === 'tcp' || entry.type === 'tls') {
-        const plugin = await tcpPlugin(`${at}.type`);
+        const plugin = await tcpPlugin(`${at}.type`, where.importPackage);
         const scoped = new OptionProblems(at);
         scoped.addAll(plugin.checkEntry?.(entry, side) ?? []);
         problems.addAll(scoped.list);

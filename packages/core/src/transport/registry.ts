@@ -5,7 +5,7 @@
  * links both sides in one process through a named hub.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { loadQueueBackendPlugin, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
+import { loadQueueBackendPlugin, type PackageImporter, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
 import { OptionProblems } from '../options/problems.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
@@ -46,10 +46,16 @@ export interface MessagingQueuesConfig {
   readonly pendingGraceMs?: number;
 }
 
-/** What the registry builds transports with: the transports' deps, and where queue backend plugins come from. */
+/**
+ * What the registry builds transports with: the transports' deps, and where packages come from.
+ * `importPackage` is the host's own `import`, so transport and backend packages resolve from the
+ * host's folder (npm's isolated layout hides them from core's): see loadQueueBackendPlugin.
+ */
 export interface RegistryDeps extends TransportDeps {
-  /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin */
+  /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin through `importPackage` */
   readonly loadBackendPlugin?: QueueBackendPluginLoader;
+  /** The host package's import; also finds `@switchyard/transport-tcp`. */
+  readonly importPackage?: PackageImporter;
 }
 
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
@@ -68,7 +74,7 @@ export async function createGatewayTransports(
     } else if (entry.type === 'inmemory') {
       built.push(inMemoryHub(hubName(entry)).gatewayTransport(deps));
     } else {
-      const plugin = await tcpPlugin(`transports[${i}].type`);
+      const plugin = await tcpPlugin(`transports[${i}].type`, deps.importPackage);
       built.push(naming(`transports[${i}]`, () => plugin.createGatewayTransport(entry, deps)));
     }
   }
@@ -83,7 +89,7 @@ export async function createInstanceTransport(entry: TransportConfigEntry, deps:
     return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
   }
   if (entry.type === 'inmemory') return inMemoryHub(hubName(entry)).instanceTransport(deps);
-  const plugin = await tcpPlugin(`${path}.type`);
+  const plugin = await tcpPlugin(`${path}.type`, deps.importPackage);
   return naming(path, () => plugin.createInstanceTransport(entry, deps));
 }
 
@@ -100,8 +106,9 @@ async function messagingParts(
   deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
   const backend = entry.backend as string;
-  const plugin = await (deps.loadBackendPlugin ?? loadQueueBackendPlugin)(backend);
-  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock }));
+  const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
+  const plugin = await load(backend);
+  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options: messagingOptionsOf(entry) };
 }

@@ -3,16 +3,17 @@
  * TCP package, so a deployment without it fails only when a config names tcp or tls.
  */
 import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
+import { importFromHost, type PackageImporter } from '../ioc/plugin-loader.js';
 import type { RouterTransportPlugin } from './types.js';
 
 export const TCP_PACKAGE = '@switchyard/transport-tcp';
 
 /** The plugin, or an error naming `path` (the entry's `type` key) when the package cannot be loaded. */
-export async function tcpPlugin(path: string): Promise<RouterTransportPlugin> {
+export async function tcpPlugin(path: string, importPackage?: PackageImporter): Promise<RouterTransportPlugin> {
   let mod: { routerTransportPlugin?: unknown };
   try {
-    const specifier: string = TCP_PACKAGE;
-    mod = (await import(specifier)) as { routerTransportPlugin?: unknown };
+    // Found like a built-in backend: through the host's import first (see loadQueueBackendPlugin).
+    mod = await importFromHost(TCP_PACKAGE, { isBuiltIn: true, ...(importPackage === undefined ? {} : { importPackage }) });
   } catch (err) {
     throw new InvalidArgumentError(path, `needs ${TCP_PACKAGE}, which could not be loaded: ${(err as Error).message}`);
   }

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { checkTransportEntries, formatValue, OptionProblems } from '@switchyard/core/internal';
+import { importFromGateway } from '../import-package.js';
 import { GatewayConfigError, GatewayConfigFileError } from '../errors.js';
 import { applyEnvOverrides, formatPath, readEnvOverrides } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
@@ -32,7 +33,7 @@ export async function parseGatewayConfig(raw: unknown, env: Env = {}): Promise<R
   const reported = new Set(issues.map((i) => formatPath(i.path)));
   const transports = (value as { transports?: unknown }).transports;
   if (Array.isArray(transports)) {
-    for (const p of await checkTransportEntries(transports, 'gateway')) {
+    for (const p of await checkTransportEntries(transports, 'gateway', 'transports', { importPackage: importFromGateway })) {
       if (!reported.has(p.path)) problems.push(`${p.path}: ${p.message}${fromVariable(p.path, sources)}`);
     }
   }

@@ -19,6 +19,9 @@ export const METRIC_NAMES = Object.freeze({
   transportCounter: 'switchyard_gateway_transport_events_total',
 });
 
+/** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */
+const UNCONVENTIONAL_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
+
 /** What the scrape-time collectors read. */
 export interface MetricsSources {
   /** Instance count by health (`healthy`, `degraded`, `draining`, ...). */
@@ -51,6 +54,10 @@ export class GatewayMetrics {
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_gateway_' });
+    // prom-client's defaults include three gauges named `*_total`, which Prometheus reserves for
+    // counters (`promtool check metrics` rejects them). Each is the sum of the labelled gauge
+    // beside it (e.g. `nodejs_active_handles{type}`), so dropping them loses nothing.
+    for (const name of UNCONVENTIONAL_DEFAULT_METRICS) this.registry.removeSingleMetric(`switchyard_gateway_${name}`);
     const requestCounts = this.requestCounts;
     new Counter({
       name: METRIC_NAMES.requests,

@@ -55,7 +55,9 @@ const token = (claims: Record<string, unknown>): Promise<string> =>
   new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 
 async function registered(url: string, service: string, instances: number): Promise<boolean> {
-  const view = (await (await fetch(`${url}/_switchyard/routes`)).json()) as { routing: { services: Array<{ name: string; versions: Array<{ instances: unknown[] }> }> } };
+  // The routing view needs an administrator on the client listener.
+  const admin = { authorization: `Bearer ${await token({ scope: 'switchyard:admin' })}` };
+  const view = (await (await fetch(`${url}/_switchyard/routes`, { headers: admin })).json()) as { routing: { services: Array<{ name: string; versions: Array<{ instances: unknown[] }> }> } };
   const s = view.routing.services.find((x) => x.name === service);
   return (s?.versions.reduce((n, v) => n + v.instances.length, 0) ?? 0) >= instances;
 }

@@ -31,8 +31,10 @@ import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
+import { watchBodyIdle } from './body-idle.js';
 import { InFlightRequests, type InFlightEntry } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
+import { readRequestTarget } from './request-target.js';
 
 export interface RequestPathDeps {
   readonly config: Readonly<GatewayConfig>;
@@ -106,10 +108,14 @@ export class RequestPath {
     const deps = this.deps;
     // SPEC §6: reserved identity headers go before anything reads headers.
     deps.reserved.strip(req.headers);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
+    // Edge: protocol limits and path normalisation before anything matches (request-target.ts).
+    const requestTarget = readRequestTarget(req.url, deps.config.http);
+    if (requestTarget.kind !== 'ok') {
+      deps.metrics.requestStarted();
+      this.fail(res, requestTarget.kind === 'too-long' ? 'SY_GATEWAY_URI_TOO_LONG' : 'SY_GATEWAY_BAD_REQUEST', newRequestId(), 'unmatched', '', started);
+      return;
+    }
+    const { path, query } = requestTarget;
 
     if (deps.operations(path, req, res)) return;
 
@@ -191,6 +197,7 @@ export class RequestPath {
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
 
     const reading = readBody(req, this.maxBodyBytes);
+    if (reading instanceof Promise) watchBodyIdle(req, deps.config.http.bodyIdleTimeoutMs); // Edge: a stalled body is cut.
     const body = reading instanceof Promise ? await reading : reading;
     if (body.kind === 'too-large') {
       this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);

@@ -22,7 +22,7 @@ export function connectionNamedHeaders(connection: string | string[] | undefined
   let names: Set<string> | undefined;
   for (const token of text.split(',')) {
     const name = token.trim().toLowerCase();
-    if (name === '' || HOP_BY_HOP.has(name)) continue;
+    if (name === '' || name === 'close' || HOP_BY_HOP.has(name)) continue;
     (names ??= new Set()).add(name);
   }
   return names;

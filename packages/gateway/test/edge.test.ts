@@ -75,6 +75,11 @@ async function world(extra: Record<string, unknown> = {}): Promise<World> {
       };
       s.get('/echo/{path...}', echo);
       s.post('/echo/{path...}', echo);
+      // Answers after longer than the body idle timeout: waiting for an answer is not an idle body.
+      s.post('/late/answer', async (req) => {
+        await new Promise((resolve) => setTimeout(resolve, TIMEOUTS.bodyIdleTimeoutMs * 3));
+        return { status: 200, text: req.text() };
+      });
     }),
     await service('vault', (s) => {
       s.get(
@@ -328,6 +333,14 @@ slow('a client whose body stops arriving is cut after http.bodyIdleTimeoutMs', a
   const head = 'POST /echo/stalled HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000\r\n\r\nsome of it';
   const { closedAfterMs } = await slowClient(w.url, head, '', 100);
   assert.ok(closedAfterMs < TIMEOUTS.requestTimeoutMs, `cut after ${Math.round(closedAfterMs)} ms: the idle timeout (${TIMEOUTS.bodyIdleTimeoutMs} ms) should fire before the request deadline`);
+});
+
+slow('a request with a body whose answer takes longer than the body idle timeout is answered', async () => {
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${(sw as World).url}/late/answer`, { method: 'POST', body: `payload ${i}` });
+    assert.is(res.status, 200);
+    assert.is(await res.text(), `payload ${i}`);
+  }
 });
 
 slow.run();

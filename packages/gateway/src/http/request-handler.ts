@@ -31,7 +31,7 @@ import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
-import { watchBodyIdle } from './body-idle.js';
+import { bodyWithinIdleLimit } from './body-idle.js';
 import { InFlightRequests, type InFlightEntry } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 import { readRequestTarget } from './request-target.js';
@@ -197,8 +197,8 @@ export class RequestPath {
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
 
     const reading = readBody(req, this.maxBodyBytes);
-    if (reading instanceof Promise) watchBodyIdle(req, deps.config.http.bodyIdleTimeoutMs); // Edge: a stalled body is cut.
-    const body = reading instanceof Promise ? await reading : reading;
+    // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
+    const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
     if (body.kind === 'too-large') {
       this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);
       this.discardRest(req, res);

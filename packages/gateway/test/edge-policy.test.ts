@@ -7,7 +7,7 @@ import { isSecretParam, REDACTED_LOG_PATHS, scrubUrl } from '../src/log-redactio
 import { claimMatches } from '../src/policy/claim-match.js';
 import { isSafeHeaderValue } from '../src/policy/header-value.js';
 import { connectionNamedHeaders, isHopByHop } from '../src/policy/hop-by-hop.js';
-import { forwardableHeaders, meetsClaims, ReservedHeaders, DEFAULT_RESERVED_HEADERS } from '../src/index.js';
+import { forwardableHeaders, meetsClaims, parseGatewayConfig, ReservedHeaders, DEFAULT_RESERVED_HEADERS, type GatewayConfigError } from '../src/index.js';
 
 const claims = suite('edge policy: claims');
 
@@ -99,3 +99,37 @@ logs('parser errors map to 431, 408, 413 or 400, and deadlines are checked often
 });
 
 logs.run();
+
+const config = suite('edge policy: config');
+const transports = [{ type: 'messaging', backend: 'memory' }];
+
+config('the edge limits and ops access have production defaults', () => {
+  const c = parseGatewayConfig({ transports });
+  assert.equal(
+    [c.http.maxRequestTargetBytes, c.http.maxHeaderBytes, c.http.headersTimeoutMs, c.http.requestTimeoutMs, c.http.bodyIdleTimeoutMs, c.http.maxConnectionsPerClient],
+    [8_192, 16_384, 10_000, 60_000, 10_000, 1_024],
+  );
+  assert.equal(c.ops, { host: '0.0.0.0', metrics: 'public', adminClaim: { claim: 'scope', value: 'switchyard:admin' } });
+  assert.is(parseGatewayConfig({ transports, auth: { jwt: { secret: 'x'.repeat(32) } } }).auth.jwt?.requireExp, true);
+});
+
+config('a headers timeout longer than the request timeout is refused, naming the key', () => {
+  const err = (() => {
+    try {
+      parseGatewayConfig({ transports, http: { headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 } });
+    } catch (e) {
+      return e as GatewayConfigError;
+    }
+    return undefined;
+  })();
+  assert.is(err?.code, 'SY_GATEWAY_INVALID_CONFIG');
+  assert.match(err?.message ?? '', /http\.headersTimeoutMs/);
+});
+
+config('ops keys are read from the environment like every other key', () => {
+  const c = parseGatewayConfig({ transports }, { SWITCHYARD_OPS__PORT: '9090', SWITCHYARD_OPS__METRICS: 'admin' });
+  assert.is(c.ops.port, 9_090);
+  assert.is(c.ops.metrics, 'admin');
+});
+
+config.run();

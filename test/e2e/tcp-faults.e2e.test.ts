@@ -77,7 +77,7 @@ faults('an instance killed mid-request gives 502 for that request at once, and t
   await eventually(async () => (await healthyInstances(gateway.opsUrl)).includes('echo-doomed'), { within: 20_000, what: 'echo-doomed to register' });
 
   const slow = fetch(`${gateway.url}/echo/slow?ms=25000`).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
-  await eventually(async () => (await inFlight(gateway.url)) >= 1, { within: 10_000, what: 'the slow request to be in flight on echo-doomed' });
+  await eventually(async () => (await inFlight(gateway.opsUrl)) >= 1, { within: 10_000, what: 'the slow request to be in flight on echo-doomed' });
 
   await startEcho(tcpPort, 'echo-survivor');
   await eventually(async () => (await healthyInstances(gateway.opsUrl)).length === 2, { within: 20_000, what: 'both instances to be healthy' });

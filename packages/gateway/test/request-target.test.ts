@@ -30,6 +30,7 @@ target('dot segments, encoded dots and duplicate slashes are normalised', () => 
   assert.is(pathOf('/a/b/..'), '/a/');
   assert.is(pathOf('/a/..'), '/');
   assert.is(pathOf('/a/%2e%2ex'), '/a/%2e%2ex');
+  assert.is(pathOf('/a.b/c..d/.hidden/...'), '/a.b/c..d/.hidden/...');
 });
 
 target('absolute-form targets are reduced to their path and query', () => {

@@ -26,8 +26,11 @@ export type RequestTarget =
   | { readonly kind: 'too-long'; readonly length: number }
   | { readonly kind: 'malformed'; readonly reason: string };
 
-/** What makes a path need more than the fast path: `%`, `.`, `\`, `//`. */
-const NEEDS_CARE = /[%.\\]|\/\//;
+/**
+ * What makes a path need more than the fast path: `%` (maybe `%2e`, `%2f`), `\`, `//`, or a
+ * segment starting with `.`; a dot inside a segment (`a.txt`) needs nothing.
+ */
+const NEEDS_CARE = /[%\\]|\/\/|\/\./;
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
 const ENCODED_SLASH_OR_NUL = /%(?:2f|5c|00)/i;
 const BAD_PERCENT = /%(?![0-9a-f]{2})/i;

@@ -47,11 +47,14 @@ if (server === null) {
       http: { host: '127.0.0.1', port: 0 },
       transports: [messaging, tcp, { ...tls, cert: pki.server.cert, key: pki.server.key, requireClientCert: true }],
       auth: { anonymous: { subject: 'anonymous' } },
+      // The routing view is read from the operations listener (no admin tokens here).
+      ops: { host: '127.0.0.1', port: 0 },
       log: { level: 'info', requests: false },
     });
     const gateway = spawnTs('packages/gateway/src/cli.ts', ['--config', gatewayConfig]);
     running.push(gateway);
     const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+    const opsUrl = (await gateway.waitFor(/operations endpoints listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
 
     const echoes: Array<[string, Record<string, unknown>]> = [
       ['echo-messaging', messaging],
@@ -67,7 +70,7 @@ if (server === null) {
 
     const byTransport = await eventually(
       async () => {
-        const view = (await (await fetch(`${url}/_switchyard/routes`)).json()) as {
+        const view = (await (await fetch(`${opsUrl}/_switchyard/routes`)).json()) as {
           routing?: { services?: Array<{ name: string; versions: Array<{ instances: Array<{ instanceId: string; transport: string; health: string }> }> }> };
         };
         const instances = view.routing?.services?.find((s) => s.name === 'echo')?.versions.flatMap((v) => v.instances) ?? [];

@@ -12,8 +12,13 @@ import { gatewayTransportsModule, routingModule, type RoutingState, type Transpo
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { importFromGateway } from './import-package.js';
+import { answerClientError } from './http/client-error.js';
+import { capConnectionsPerClient } from './http/connection-cap.js';
 import { RequestPath } from './http/request-handler.js';
-import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
+import { httpServerOptions } from './http/server-options.js';
+import { adminCheck } from './operations/admin-access.js';
+import { operationsEndpoints, PUBLIC_OPERATIONS, type Readiness } from './operations/endpoints.js';
+import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
 import { gatewayModule, type GatewayLog } from './module.js';
 import type { Authenticator } from './policy/authenticator.js';
@@ -45,6 +50,8 @@ export interface Gateway {
   start(): Promise<string>;
   /** The base URL (`http://host:port`) once started. */
   url(): string;
+  /** The base URL of the separate operations listener once started; undefined without `ops.port`. */
+  opsUrl(): string | undefined;
   /** Ready (docs/operations.md, "Health endpoints"): every transport up and every required service has an eligible instance. */
   readiness(): Readiness;
   /** Graceful shutdown; idempotent. */
@@ -120,16 +127,20 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     queueStats: () => transports.queueStats(),
     transportCounters: () => transports.counters(),
   });
-  const operations = operationsEndpoints({
+  const operationSources = {
     readiness,
     metrics,
     logger,
+    admin: adminCheck(authenticator, config.ops.adminClaim),
     routesView: () => ({
       node: config.node,
       transports: transports.readiness(),
       routing: routing.snapshot(),
     }),
-  });
+  };
+  // Edge: with an ops listener the views live there; otherwise the routing view needs admin (docs/operations.md).
+  const ops = config.ops.port === undefined ? undefined : new OpsListener(config.ops.host, config.ops.port, operationsEndpoints(operationSources), httpServerOptions(config.http));
+  const operations = operationsEndpoints(operationSources, ops !== undefined ? { routes: 'absent', metrics: 'absent' } : { ...PUBLIC_OPERATIONS, routes: 'admin', metrics: config.ops.metrics });
   const requestPath = new RequestPath({
     config,
     clock,
@@ -145,7 +156,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     operations,
   });
 
-  const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);
+  const server: Server = createServer(httpServerOptions(config.http), requestPath.handle);
+  // Edge: parser refusals (431, 408, 400) get the JSON error body; one client holds a bounded number of connections.
+  server.on('clientError', answerClientError);
+  capConnectionsPerClient(server, config.http.maxConnectionsPerClient);
   // `Expect: 100-continue` with a declared body over the limit gets its 413 without "100 Continue",
   // so the client need not send the body at all.
   server.on('checkContinue', (req, res) => {
@@ -178,6 +192,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
     logger.info({ url: baseUrl, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
+    if (ops !== undefined) {
+      const opsUrl = await ops.start();
+      logger.info({ url: opsUrl }, `operations endpoints listening on ${opsUrl}`);
+    }
     return baseUrl;
   };
 
@@ -206,6 +224,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
+    await ops?.stop();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
@@ -219,6 +238,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     start,
     url: () => baseUrl,
+    opsUrl: () => (ops === undefined ? undefined : ops.url()),
     readiness,
     stop: () => (stopping ??= doStop()),
   };

@@ -15,6 +15,10 @@ table('each situation in the README error table maps to its status', () => {
     SY_GATEWAY_PAYLOAD_TOO_LARGE: 413,
     SY_GATEWAY_RATE_LIMITED: 429,
     SY_GATEWAY_BAD_GATEWAY: 502,
+    SY_GATEWAY_BAD_REQUEST: 400,
+    SY_GATEWAY_REQUEST_TIMEOUT: 408,
+    SY_GATEWAY_URI_TOO_LONG: 414,
+    SY_GATEWAY_HEADERS_TOO_LARGE: 431,
   };
   for (const [code, status] of Object.entries(expected)) assert.is(statusOf(code as GatewayHttpErrorCode), status, code);
 });

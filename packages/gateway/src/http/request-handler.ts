@@ -32,9 +32,11 @@ import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
 import { Answers } from './answers.js';
+import { bodyWithinIdleLimit } from './body-idle.js';
 import { Exchange, RETRY_SOON } from './exchange.js';
 import { InFlightRequests } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
+import { readRequestTarget } from './request-target.js';
 
 export interface RequestPathDeps {
   readonly config: Readonly<GatewayConfig>;
@@ -103,10 +105,16 @@ export class RequestPath {
     const deps = this.deps;
     // Reserved identity headers go before anything reads headers: only the gateway writes them.
     deps.reserved.strip(req.headers);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
+    // Edge: protocol limits and path normalisation before anything matches (request-target.ts).
+    const requestTarget = readRequestTarget(req.url, deps.config.http);
+    if (requestTarget.kind !== 'ok') {
+      deps.metrics.requestStarted();
+      // The refused target is not logged as the path: it may be kilobytes long or carry secrets.
+      const refused = new Exchange(this.answers, req, res, newRequestId(), req.method ?? 'GET', '', started);
+      this.answers.fail(refused, requestTarget.kind === 'too-long' ? 'SY_GATEWAY_URI_TOO_LONG' : 'SY_GATEWAY_BAD_REQUEST');
+      return;
+    }
+    const { path, query } = requestTarget;
 
     if (deps.operations(path, req, res)) return;
 
@@ -191,7 +199,8 @@ export class RequestPath {
     ex.transport = target.link.transport;
 
     const reading = readBody(req, this.maxBodyBytes);
-    const body = reading instanceof Promise ? await reading : reading;
+    // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
+    const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
     if (body.kind === 'too-large') {
       this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
       this.discardRest(req, res);

@@ -22,6 +22,7 @@ export const ERROR_CODES = Object.freeze({
   InvalidPlugin: 'SY_PLUGIN_INVALID',
   PluginVersionMismatch: 'SY_PLUGIN_VERSION_MISMATCH',
   InvalidFrame: 'SY_PROTOCOL_INVALID_FRAME',
+  UnauthenticatedFrame: 'SY_PROTOCOL_UNAUTHENTICATED_FRAME',
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
@@ -112,6 +113,20 @@ export class InvalidFrameError extends SwitchyardError {
   constructor(readonly reason: string, options?: ErrorOptions) {
     super(`invalid frame: ${reason}`, options);
     this.name = 'InvalidFrameError';
+  }
+}
+
+
+/**
+ * A frame whose authenticator is missing, does not verify, names an unknown key, was signed with
+ * the wrong role's key, lies outside the replay window or was seen before (docs/protocol.md,
+ * "Frame authentication"). The queue layer dead-letters it with reason `unauthenticated`.
+ */
+export class UnauthenticatedFrameError extends SwitchyardError {
+  readonly code = ERROR_CODES.UnauthenticatedFrame;
+  constructor(readonly queue: string, readonly reason: string, options?: ErrorOptions) {
+    super(`unauthenticated frame on queue "${queue}": ${reason}`, options);
+    this.name = 'UnauthenticatedFrameError';
   }
 }
 

@@ -16,6 +16,7 @@ export {
   InvalidPluginError,
   PluginVersionMismatchError,
   InvalidFrameError,
+  UnauthenticatedFrameError,
   RequestCancelledError,
   TransportFailureError,
   TransportClosedError,
@@ -171,6 +172,16 @@ export {
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';
 export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
+
+// --- signed frames (docs/messaging-transport.md, "Signed frames") -------------------------------
+export { FrameKeyRing, frameKey, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export {
+  FrameAuthenticator,
+  FRAME_AUTH_DEFAULTS,
+  type FrameAuthenticatorOptions,
+  type FrameAuthCounters,
+} from './transport/messaging/frame-authenticator.js';
+export { frameAuthFromConfig, type MessagingAuthConfig, type FrameKeySource, type KeySourceReader } from './transport/messaging/auth-config.js';
 
 // --- IoC and plugins --------------------------------------------------------------------------
 export { TOKENS } from './ioc/tokens.js';

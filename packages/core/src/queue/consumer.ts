@@ -1,8 +1,9 @@
 /**
  * One consumer identity over a backend consumer: leases are decoded here, and deliveries that
  * cannot be handed out are dead-lettered here, once for every backend (SPEC §3): attempt beyond
- * maxDeliveries → `max-deliveries`; a payload the codec cannot decode → `decode-error`. Neither
- * reaches a handler, neither stops the consumer.
+ * maxDeliveries → `max-deliveries`; a payload the codec cannot decode → `decode-error`, or
+ * `unauthenticated` when the codec refused it as unauthenticated (a signing codec, SY_PROTOCOL_UNAUTHENTICATED_FRAME).
+ * Neither reaches a handler, neither stops the consumer.
  */
 import type { Clock } from '../clock.js';
 import { ERROR_CODES, hasCode, QueueClosedError } from '../errors.js';
@@ -16,7 +17,7 @@ import { TickBatcher } from './tick-batcher.js';
 import type { ConsumptionMode, Lease, LeaseRequest, MessageHandler, QueueConsumer, QueueOptions, SubscribeOptions, Subscription } from './types.js';
 
 /** Reasons core writes on dead letters it makes itself. */
-export const DEAD_LETTER_REASONS = Object.freeze({ maxDeliveries: 'max-deliveries', decodeError: 'decode-error' } as const);
+export const DEAD_LETTER_REASONS = Object.freeze({ maxDeliveries: 'max-deliveries', decodeError: 'decode-error', unauthenticated: 'unauthenticated' } as const);
 
 export interface ConsumerContext<T> {
   readonly queueName: string;
@@ -78,7 +79,8 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
       try {
         message = codec.decode(raw.payload);
       } catch (err) {
-        (refused ??= []).push(this.refuse(raw, DEAD_LETTER_REASONS.decodeError, err));
+        const reason = hasCode(err, ERROR_CODES.UnauthenticatedFrame) ? DEAD_LETTER_REASONS.unauthenticated : DEAD_LETTER_REASONS.decodeError;
+        (refused ??= []).push(this.refuse(raw, reason, err));
         continue;
       }
       out.push(new QueueLease(this, raw, message, leaseMs, forLoop));

@@ -12,6 +12,8 @@ import { inMemoryHub } from './in-memory/hub.js';
 import { MessagingGatewayTransport } from './messaging/gateway-transport.js';
 import { MessagingInstanceTransport } from './messaging/instance-transport.js';
 import { resolveMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
+import { frameAuthFromConfig } from './messaging/auth-config.js';
+import type { FrameAuthenticator } from './messaging/frame-authenticator.js';
 import type { GatewayTransport, InstanceTransport, RouterTransportPlugin, TransportDeps } from './types.js';
 
 /** One `transports:` entry as read from config (validated here). */
@@ -46,7 +48,7 @@ export interface MessagingQueuesConfig {
 }
 
 const TCP_PACKAGE = '@switchyard/transport-tcp';
-const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency']);
+const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency', 'auth']);
 /** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
 const QUEUES_OPTION_KEYS = [
   'leaseMs',
@@ -73,8 +75,8 @@ export async function createGatewayTransports(
   for (let i = 0; i < entries.length; i++) {
     const entry = checkEntry(entries[i], `transports[${i}]`);
     if (entry.type === 'messaging') {
-      const { factory, options } = await messagingParts(entry, `transports[${i}]`, deps);
-      built.push(new MessagingGatewayTransport({ factory, options, ownsFactory: true }, deps));
+      const { factory, options, auth } = await messagingParts(entry, `transports[${i}]`, deps);
+      built.push(new MessagingGatewayTransport({ factory, options, auth, ownsFactory: true }, deps));
     } else if (entry.type === 'inmemory') {
       built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
     } else {
@@ -89,8 +91,8 @@ export async function createGatewayTransports(
 export async function createInstanceTransport(entry: TransportConfigEntry, deps: TransportDeps, path = 'transports[0]'): Promise<InstanceTransport> {
   const checked = checkEntry(entry, path);
   if (checked.type === 'messaging') {
-    const { factory, options } = await messagingParts(checked, path, deps);
-    return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
+    const { factory, options, auth } = await messagingParts(checked, path, deps);
+    return new MessagingInstanceTransport({ factory, options, auth, ownsFactory: true }, deps);
   }
   if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
   const plugin = await tcpPlugin(`${path}.type`);
@@ -110,7 +112,7 @@ async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
   deps: TransportDeps,
-): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
+): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput; auth: FrameAuthenticator | undefined }> {
   const backend = entry.backend;
   if (typeof backend !== 'string' || backend.length === 0) {
     throw InvalidArgumentError.format(`${path}.backend`, 'a backend name ("memory", "valkey" or a package exporting a queue backend plugin)', backend);
@@ -136,6 +138,11 @@ async function messagingParts(
     options.concurrency = entry.concurrency as number;
     resolveMessagingOptions({ concurrency: options.concurrency }, path);
   }
+  // Keys are read before the backend connects: a missing key stops start-up with its config path.
+  const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
+  if (auth === undefined && backend !== 'memory') {
+    deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
+  }
 
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.
@@ -143,7 +150,7 @@ async function messagingParts(
   const plugin = await loadQueueBackendPlugin(backend);
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
-  return { factory, options };
+  return { factory, options, auth };
 }
 
 /** `{ type: inmemory, hub?: name }`: both sides name the same hub (default 'default'). */

@@ -16,6 +16,8 @@ import * as assert from 'uvu/assert';
 import {
   ENVELOPE_BYTES,
   FrameKeyRing,
+  frameAuthFromConfig,
+  type FrameAuthenticator,
   GATEWAY_CONTROL_QUEUE,
   computeEndpointsHash,
   decodeFrame,
@@ -40,6 +42,8 @@ const NODE_ID = 'gw-frames';
 
 interface Ctx {
   redis: Redis;
+  /** The deployment's keys, as an insider (a compromised service) holds them. */
+  insider: FrameAuthenticator;
   prefix: string;
   url: string;
   procs: TsProcess[];
@@ -148,7 +152,9 @@ if (server === null) {
     ctx.redis = new Redis(server.url);
     ctx.procs = [];
     const dir = mkdtempSync(join(tmpdir(), 'sy-frames-'));
-    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: ctx.prefix }, auth: authSection(newKeys()) };
+    const auth = authSection(newKeys());
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: ctx.prefix }, auth };
+    ctx.insider = frameAuthFromConfig(auth, 'valkey', 'insider.auth', systemClock) as FrameAuthenticator;
     const gatewayFile = join(dir, 'gateway.json');
     writeFileSync(
       gatewayFile,
@@ -260,6 +266,20 @@ if (server === null) {
     for (const fields of [hello, heartbeat]) await ctx.redis.xadd(streamKey(ctx, GATEWAY_CONTROL_QUEUE), '*', ...fields);
     const fresh = await newDeadLetters(ctx, GATEWAY_CONTROL_QUEUE, before, 2, 'a replayed HELLO and HEARTBEAT');
     assert.equal(fresh.map((dl) => frameIn(dl.payload).type).sort(), ['HEARTBEAT', 'HELLO']);
+    await realServiceServes(ctx);
+  });
+
+  test('a correctly signed HELLO of a new vault 1.0.0 instance without claims is refused by the registration policy and counted', async (ctx) => {
+    const signed = ctx.insider.codecFor(GATEWAY_CONTROL_QUEUE).encode(forgedHello('1.0.0', 'vault-insider'));
+    await xadd(ctx, GATEWAY_CONTROL_QUEUE, signed, { 'x-switchyard-service': 'vault', 'x-switchyard-version': '1.0.0' });
+    const metric = 'switchyard_gateway_registrations_refused_total{reason="endpoints-differ"}';
+    const line = await eventually(async () => (await (await fetch(`${ctx.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(`${metric} `) && !l.endsWith(' 0')), {
+      within: 10_000,
+      what: `${metric} above 0`,
+    });
+    assert.is(line, `${metric} 1`);
+    const anonymous = await get(ctx, '/vault/secret');
+    assert.ok(anonymous.status === 401 || anonymous.status === 403, `the claim check still holds: ${anonymous.status}`);
     await realServiceServes(ctx);
   });
 

@@ -23,6 +23,7 @@ export const ERROR_CODES = Object.freeze({
   PluginVersionMismatch: 'SY_PLUGIN_VERSION_MISMATCH',
   InvalidFrame: 'SY_PROTOCOL_INVALID_FRAME',
   UnauthenticatedFrame: 'SY_PROTOCOL_UNAUTHENTICATED_FRAME',
+  RegistrationRefused: 'SY_ROUTING_REGISTRATION_REFUSED',
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
@@ -127,6 +128,24 @@ export class UnauthenticatedFrameError extends SwitchyardError {
   constructor(readonly queue: string, readonly reason: string, options?: ErrorOptions) {
     super(`unauthenticated frame on queue "${queue}": ${reason}`, options);
     this.name = 'UnauthenticatedFrameError';
+  }
+}
+
+/**
+ * A HELLO the gateway's registration policy refused (docs/protocol.md, "Registration policy"):
+ * `why` says which rule; nothing in the routing state changed.
+ */
+export class RegistrationRefusedError extends SwitchyardError {
+  readonly code = ERROR_CODES.RegistrationRefused;
+  constructor(
+    readonly why: 'instance-changed' | 'endpoints-differ' | 'too-many-instances' | 'too-many-endpoints',
+    readonly instanceId: string,
+    readonly service: string,
+    readonly version: string,
+    detail: string,
+  ) {
+    super(`HELLO of instance "${instanceId}" (${service} ${version}) refused (${why}): ${detail}`);
+    this.name = 'RegistrationRefusedError';
   }
 }
 

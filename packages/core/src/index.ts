@@ -17,6 +17,7 @@ export {
   PluginVersionMismatchError,
   InvalidFrameError,
   UnauthenticatedFrameError,
+  RegistrationRefusedError,
   RequestCancelledError,
   TransportFailureError,
   TransportClosedError,
@@ -113,6 +114,7 @@ export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES }
 // --- routing ----------------------------------------------------------------------------------
 export { RoutingState, type RouteDecision } from './routing/routing-state.js';
 export { ROUTING_DEFAULTS, type RoutingStateOptions } from './routing/options.js';
+export { REGISTRATION_DEFAULTS, type RegistrationLimits } from './routing/registration-policy.js';
 export { INSTANCE_HEALTHS } from './routing/health.js';
 export { routeKeyOf, RouteTable, type RouteProvider, type RouteSummary } from './routing/route-table.js';
 export type {

@@ -14,6 +14,7 @@ import {
   type GatewayTransport,
   type Logger,
   type TransportConfigEntry,
+  type RegistrationLimits,
 } from '@switchyard/core';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
@@ -71,6 +72,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
         degradedAfterMs: config.health.degradedAfterMs,
         staleAfterMs: config.health.staleAfterMs,
         defaultVersions: config.routing.defaultVersions,
+        registration: registrationLimits(config.routing),
       });
   } catch (err) {
     throw new GatewayConfigError([(err as Error).message], 'routing config');
@@ -114,6 +116,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportReadiness: () => transports.readiness(),
     queueStats: () => transports.queueStats(),
     transportCounters: () => transports.counters(),
+    registrationRefusals: () => routing.registrationRefusals(),
   });
   const operations = operationsEndpoints({
     readiness,
@@ -217,4 +220,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     readiness,
     stop: () => (stopping ??= doStop()),
   };
+}
+
+/** The registration policy limits the config sets; core's defaults for the others. */
+function registrationLimits(routing: { readonly maxInstancesPerService?: number | undefined; readonly maxEndpoints?: number | undefined }): Partial<RegistrationLimits> {
+  const limits: { -readonly [K in keyof RegistrationLimits]?: number } = {};
+  if (routing.maxInstancesPerService !== undefined) limits.maxInstancesPerService = routing.maxInstancesPerService;
+  if (routing.maxEndpoints !== undefined) limits.maxEndpoints = routing.maxEndpoints;
+  return limits;
 }

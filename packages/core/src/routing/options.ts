@@ -5,6 +5,7 @@ import semver from 'semver';
 import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { resolveRegistrationLimits, type RegistrationLimits } from './registration-policy.js';
 
 export const ROUTING_DEFAULTS = Object.freeze({
   degradedAfterMs: 15_000,
@@ -21,6 +22,8 @@ export interface RoutingStateOptions {
   readonly defaultVersions?: Readonly<Record<string, string>>;
   /** Receives warnings (route conflicts between services). @default silentLogger */
   readonly logger?: Logger;
+  /** Limits of the registration policy (registration-policy.ts), or false to apply every HELLO unchecked (a state that only mirrors another one). @default REGISTRATION_DEFAULTS */
+  readonly registration?: Partial<RegistrationLimits> | false;
 }
 
 export interface ResolvedRoutingOptions {
@@ -29,6 +32,7 @@ export interface ResolvedRoutingOptions {
   readonly staleAfterMs: number;
   readonly defaultVersions: ReadonlyMap<string, string>;
   readonly logger: Logger;
+  readonly registration: RegistrationLimits | false;
 }
 
 /** Validates every option, naming each bad one; throws SY_INVALID_ARGUMENT listing them all. */
@@ -48,6 +52,12 @@ export function resolveRoutingOptions(input: RoutingStateOptions): ResolvedRouti
       defaultVersions.set(service, selector);
     }
   }
+  let registration: RegistrationLimits | false = false;
+  try {
+    if (input.registration !== false) registration = resolveRegistrationLimits(input.registration ?? {});
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
   if (problems.length > 0) throw new InvalidArgumentError('RoutingState options', `are invalid: ${problems.join('; ')}`);
-  return Object.freeze({ clock: input.clock, degradedAfterMs, staleAfterMs, defaultVersions, logger: input.logger ?? silentLogger });
+  return Object.freeze({ clock: input.clock, degradedAfterMs, staleAfterMs, defaultVersions, logger: input.logger ?? silentLogger, registration });
 }

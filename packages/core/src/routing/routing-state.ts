@@ -12,6 +12,8 @@ import { healthAt, takesWork } from './health.js';
 import { orderEligible, RoundRobin } from './instance-selector.js';
 import { resolveRoutingOptions, type ResolvedRoutingOptions, type RoutingStateOptions } from './options.js';
 import { RouteTable, routeKeyOf, type RouteProvider } from './route-table.js';
+import { checkRegistration, type RegistrationView } from './registration-policy.js';
+import type { RegistrationRefusedError } from '../errors.js';
 import type {
   ControlOutcome,
   HealthChange,
@@ -74,6 +76,7 @@ export class RoutingState {
   private readonly localInFlight = new Map<string, number>();
   private readonly roundRobin = new RoundRobin();
   private readonly prereleaseCache = new Map<string, boolean>();
+  private readonly refusals: Record<RegistrationRefusedError['why'], number> = { 'instance-changed': 0, 'endpoints-differ': 0, 'too-many-instances': 0, 'too-many-endpoints': 0 };
   private table: RouteTable | undefined;
   private nextOrder = 0;
   private builds = 0;
@@ -87,7 +90,16 @@ export class RoutingState {
     return this.builds;
   }
 
-  /** Applies a validated HELLO, HEARTBEAT or GOODBYE that arrived over `link`. */
+  /** HELLOs refused by the registration policy since start, by rule (for `/metrics`). */
+  registrationRefusals(): Readonly<Record<RegistrationRefusedError['why'], number>> {
+    return { ...this.refusals };
+  }
+
+  /**
+   * Applies a validated HELLO, HEARTBEAT or GOODBYE that arrived over `link`. Throws
+   * RegistrationRefusedError (SY_ROUTING_REGISTRATION_REFUSED), changing nothing, for a HELLO the
+   * registration policy refuses (registration-policy.ts).
+   */
   applyControl(frame: ControlFrame, link: InstanceLink): ControlOutcome {
     switch (frame.type) {
       case 'HELLO':
@@ -301,6 +313,11 @@ export class RoutingState {
   }
 
   private hello(frame: HelloFrame, link: InstanceLink): ControlOutcome {
+    const refusal = this.options.registration === false ? undefined : checkRegistration(this.registrationView, frame.payload, this.options.registration);
+    if (refusal !== undefined) {
+      this.refusals[refusal.why] += 1;
+      throw refusal;
+    }
     const { instance, endpoints, endpointsHash } = frame.payload;
     const id = instance.instanceId;
     const now = this.options.clock.now();
@@ -344,6 +361,24 @@ export class RoutingState {
     ids.add(id);
     return { kind: 'registered', instanceId: id, replaced: previous !== undefined, endpointsChanged };
   }
+
+  /** What the registration policy reads; HELLOs are rare, so the scans here cost nothing per request. */
+  private readonly registrationView: RegistrationView = {
+    registered: (id) => {
+      const rec = this.instances.get(id);
+      return rec === undefined ? undefined : { service: rec.descriptor.service, version: rec.descriptor.version, endpoints: rec.endpoints };
+    },
+    liveEndpoints: (service, version, instanceId) => {
+      for (const id of this.byVersion.get(`${service}@${version}`) ?? []) if (id !== instanceId) return this.instances.get(id)?.endpoints;
+      return undefined;
+    },
+    instancesOf: (service) => {
+      let n = 0;
+      for (const rec of this.instances.values()) if (rec.descriptor.service === service) n++;
+      return n;
+    },
+    endpointCount: () => this.providers.size,
+  };
 
   private heartbeat(frame: HeartbeatFrame, link: InstanceLink): ControlOutcome {
     const p = frame.payload;

@@ -81,6 +81,9 @@ const routingSchema = z
       .default({}),
     sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
     rememberDepartedMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.rememberDepartedMs),
+    // Registration policy bounds (core routing/registration-policy.ts); its defaults when absent.
+    maxInstancesPerService: positiveInt().optional(),
+    maxEndpoints: positiveInt().optional(),
   })
   .prefault({});
 

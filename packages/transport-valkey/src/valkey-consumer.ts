@@ -316,12 +316,13 @@ export class ValkeyConsumer implements BackendConsumer {
     this.reclaimSoon = true;
   }
 
-  async deadLetter(lease: RawLease, reason: string): Promise<void> {
+  async deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
     const { client, keys, spec } = this.ctx;
+    const args = [this.group, this.consumerName, lease.id, this.count(lease), reason, spec.name, lease.attempt, lease.enqueuedAt];
     const reply = await this.command('dead-letter', () =>
       client.syFencedDeadLetter(
         keys.stream, keys.deadLetters, keys.delayed, keys.leaseExtensions, keys.groups, keys.fanout,
-        this.group, this.consumerName, lease.id, this.count(lease), reason, spec.name, lease.attempt, lease.enqueuedAt,
+        ...(payload === undefined ? args : [...args, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]),
       ),
     );
     this.held.delete(lease.id);

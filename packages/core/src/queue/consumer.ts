@@ -42,6 +42,10 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     this.acks = new TickBatcher((raws) => this.ackMany(raws));
   }
 
+  deadLetterPayload(raw: RawLease): Uint8Array | undefined {
+    return this.ctx.options.codec.redactForDeadLetter?.(raw.payload);
+  }
+
   ackBatched(raw: RawLease): Promise<void> {
     return this.acks.push(raw) as Promise<undefined>;
   }
@@ -92,7 +96,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
   private async refuse(raw: RawLease, reason: string, cause: unknown): Promise<void> {
     this.ctx.logger.warn({ queue: this.queueName, id: raw.id, attempt: raw.attempt, reason, err: cause }, 'dead-lettering a delivery');
     try {
-      await this.backend.deadLetter(raw, reason);
+      await this.backend.deadLetter(raw, reason, this.deadLetterPayload(raw));
     } catch (err) {
       // Lost: another consumer holds it now and will make the same decision.
       if (!hasCode(err, ERROR_CODES.LeaseLost)) {

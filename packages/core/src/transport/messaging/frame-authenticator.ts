@@ -18,6 +18,7 @@ import type { Frame } from '../../protocol/frames.js';
 import { openFrame, sealFrame, type FrameKeyRing } from '../../protocol/frame-auth.js';
 import type { QueueCodec } from '../../queue/types.js';
 import { RecentIds } from './recent-ids.js';
+import { redactFrameBytes } from '../../protocol/frame-redaction.js';
 
 export interface FrameAuthenticatorOptions {
   readonly keys: FrameKeyRing;
@@ -65,6 +66,7 @@ export class FrameAuthenticator {
       codec = Object.freeze({
         encode: (frame: Frame): Uint8Array => sealFrame(frame, queue, this.keys),
         decode: (bytes: Uint8Array): Frame => this.verify(bytes, queue),
+        redactForDeadLetter: redactFrameBytes,
       });
       this.codecs.set(queue, codec);
     }

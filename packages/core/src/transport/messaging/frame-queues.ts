@@ -4,7 +4,7 @@
  */
 import type { MessageQueue, MessageQueueFactory, QueueStats } from '../../queue/types.js';
 import type { Frame } from '../../protocol/frames.js';
-import { frameCodec } from '../../protocol/frame-codec.js';
+import { unsignedFrameCodec } from '../../protocol/frame-redaction.js';
 import type { MessagingTransportOptions } from './options.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 
@@ -32,7 +32,7 @@ export class FrameQueues {
     let queue = this.open.get(name);
     if (queue === undefined) {
       queue = this.factory.queue<Frame>(name, {
-        codec: this.auth?.codecFor(name) ?? frameCodec,
+        codec: this.auth?.codecFor(name) ?? unsignedFrameCodec,
         leaseMs,
         maxDeliveries: this.options.maxDeliveries,
         deadLetterSuffix: this.options.deadLetterSuffix,

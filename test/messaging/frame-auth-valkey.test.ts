@@ -17,6 +17,7 @@ import {
   ENVELOPE_BYTES,
   FrameKeyRing,
   frameAuthFromConfig,
+  frameScope,
   type FrameAuthenticator,
   GATEWAY_CONTROL_QUEUE,
   computeEndpointsHash,
@@ -187,7 +188,7 @@ if (server === null) {
     const before = (await deadLetters(ctx, GATEWAY_CONTROL_QUEUE)).length;
     const headers = { 'x-switchyard-service': 'vault', 'x-switchyard-version': '9.9.9' };
     await xadd(ctx, GATEWAY_CONTROL_QUEUE, encodeFrame(forgedHello('9.9.9', 'vault-forged-a')), headers);
-    await xadd(ctx, GATEWAY_CONTROL_QUEUE, sealFrame(forgedHello('9.9.9', 'vault-forged-b'), GATEWAY_CONTROL_QUEUE, guessedKeys), headers);
+    await xadd(ctx, GATEWAY_CONTROL_QUEUE, sealFrame(forgedHello('9.9.9', 'vault-forged-b'), frameScope(GATEWAY_CONTROL_QUEUE), guessedKeys), headers);
     await newDeadLetters(ctx, GATEWAY_CONTROL_QUEUE, before, 2, 'two forged HELLOs for 9.9.9');
     await realServiceServes(ctx);
     const pinned = await get(ctx, '/vault/ping', { 'x-switchyard-version': '9.9.9' });
@@ -223,7 +224,7 @@ if (server === null) {
       identity: { anonymous: false, subject: 'root', claims: { role: 'admin' } },
     }, { clock: systemClock });
     await xadd(ctx, requests, encodeFrame(request));
-    await xadd(ctx, requests, sealFrame({ ...request, id: randomBytes(16).toString('hex') }, requests, guessedKeys));
+    await xadd(ctx, requests, sealFrame({ ...request, id: randomBytes(16).toString('hex') }, frameScope(requests), guessedKeys));
     await newDeadLetters(ctx, requests, before, 2, 'two forged REQUESTs');
     // The dead letter replaced the delivery: the handler was never offered these REQUESTs.
     assert.is(await ctx.redis.xlen(streamKey(ctx, attackerReplies)), 0, 'no RESPONSE reached the attacker’s queue');

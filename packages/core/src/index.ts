@@ -176,7 +176,7 @@ export {
 export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
 
 // --- signed frames (docs/messaging-transport.md, "Signed frames") -------------------------------
-export { FrameKeyRing, frameKey, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
 export {
   FrameAuthenticator,
   FRAME_AUTH_DEFAULTS,

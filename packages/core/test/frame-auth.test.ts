@@ -4,7 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../src/clock.js';
 import { encodeFrame } from '../src/protocol/frame-codec.js';
-import { ENVELOPE_BYTES, FrameKeyRing, frameKey, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
+import { ENVELOPE_BYTES, FrameKeyRing, frameKey, frameScope, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
 import type { Frame } from '../src/protocol/frames.js';
 import { FrameAuthenticator } from '../src/transport/messaging/frame-authenticator.js';
 import { frameAuthFromConfig, type KeySourceReader } from '../src/transport/messaging/auth-config.js';
@@ -33,44 +33,44 @@ const ring = ringOf([g], [i]);
 
 seal('every frame type round-trips, signed with its own role’s key', () => {
   for (const frame of frames()) {
-    const sealed = sealFrame(frame, Q, ring);
-    assert.is(openFrame(sealed, Q, ring).id, frame.id);
-    assert.is(openFrame(sealed, Q, ring).type, frame.type);
+    const sealed = sealFrame(frame, frameScope(Q), ring);
+    assert.is(openFrame(sealed, frameScope(Q), ring).id, frame.id);
+    assert.is(openFrame(sealed, frameScope(Q), ring).type, frame.type);
   }
 });
 
 seal('a flipped byte anywhere in the frame, a frame moved to another queue, and an unsigned frame are refused', () => {
-  const sealed = sealFrame(byType('REQUEST'), Q, ring);
+  const sealed = sealFrame(byType('REQUEST'), frameScope(Q), ring);
   for (const at of [ENVELOPE_BYTES, ENVELOPE_BYTES + 20, sealed.length - 1]) {
     const copy = Uint8Array.from(sealed);
     copy[at] = (copy[at] as number) ^ 1;
-    assert.match(refusal(() => openFrame(copy, Q, ring)), /signature does not match/);
+    assert.match(refusal(() => openFrame(copy, frameScope(Q), ring)), /signature does not match/);
   }
-  assert.match(refusal(() => openFrame(sealed, 'service.echo.1.0.0.requests', ring)), /signature does not match/);
-  assert.match(refusal(() => openFrame(encodeFrame(byType('HELLO')), Q, ring)), /not signed/);
+  assert.match(refusal(() => openFrame(sealed, frameScope('service.echo.1.0.0.requests'), ring)), /signature does not match/);
+  assert.match(refusal(() => openFrame(encodeFrame(byType('HELLO')), frameScope(Q), ring)), /not signed/);
 });
 
 seal('a frame signed with an unknown key, or with the other role’s key, is refused', () => {
   const stranger = ringOf([key('gateway')], [key('instance')]);
-  assert.match(refusal(() => openFrame(sealFrame(byType('HELLO'), Q, stranger), Q, ring)), /not an accepted key/);
+  assert.match(refusal(() => openFrame(sealFrame(byType('HELLO'), frameScope(Q), stranger), frameScope(Q), ring)), /not an accepted key/);
   // A holder of the gateway key signs a HELLO with it: the roles do not mix.
   class GatewayKeyOnly extends FrameKeyRing {
     override signing(): FrameKey {
       return g;
     }
   }
-  const forged = sealFrame(byType('HELLO'), Q, new GatewayKeyOnly({ gateway: [g], instance: [i] }));
-  assert.match(refusal(() => openFrame(forged, Q, ring)), /signed with a gateway key; only a instance key signs HELLO/);
+  const forged = sealFrame(byType('HELLO'), frameScope(Q), new GatewayKeyOnly({ gateway: [g], instance: [i] }));
+  assert.match(refusal(() => openFrame(forged, frameScope(Q), ring)), /signed with a gateway key; only a instance key signs HELLO/);
 });
 
 seal('during rotation the ring accepts the current and the previous key, and signs with the current', () => {
   const next = key('instance');
   const rotated = ringOf([g], [next, i]);
-  const old = sealFrame(byType('HEARTBEAT'), Q, ring);
-  assert.is(openFrame(old, Q, rotated).type, 'HEARTBEAT');
-  const fresh = sealFrame(byType('HEARTBEAT'), Q, rotated);
-  assert.match(refusal(() => openFrame(fresh, Q, ring)), /not an accepted key/);
-  assert.is(openFrame(fresh, Q, ringOf([g], [i, next])).type, 'HEARTBEAT');
+  const old = sealFrame(byType('HEARTBEAT'), frameScope(Q), ring);
+  assert.is(openFrame(old, frameScope(Q), rotated).type, 'HEARTBEAT');
+  const fresh = sealFrame(byType('HEARTBEAT'), frameScope(Q), rotated);
+  assert.match(refusal(() => openFrame(fresh, frameScope(Q), ring)), /not an accepted key/);
+  assert.is(openFrame(fresh, frameScope(Q), ringOf([g], [i, next])).type, 'HEARTBEAT');
 });
 
 seal('a secret shorter than 32 bytes is refused, naming where it came from', () => {

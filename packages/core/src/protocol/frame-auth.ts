@@ -7,7 +7,7 @@
  *   byte 0        0x41 ('A')                 ENVELOPE_MAGIC
  *   byte 1        0x01                       ENVELOPE_VERSION
  *   bytes 2–9     key id                     first 8 bytes of SHA-256 over role and secret
- *   bytes 10–41   HMAC-SHA256(secret, queue ‖ 0x00 ‖ frame bytes)
+ *   bytes 10–41   HMAC-SHA256(secret, queue ‖ 0x00 ‖ frame bytes)   (queue ‖ 0x00: frameScope(queue))
  *   the rest      the frame (frame-codec.ts wire layout)
  *
  * Two roles of key: the gateway key signs REQUEST, CANCEL and RESYNC; the instance key signs HELLO,
@@ -40,7 +40,15 @@ const MAC_OFFSET = 2 + KEY_ID_BYTES;
 export const ENVELOPE_BYTES = MAC_OFFSET + MAC_BYTES;
 /** A secret shorter than this is refused: HMAC-SHA256 wants at least its output size of key. */
 export const MIN_SECRET_BYTES = 32;
-const NUL = Buffer.from([0]);
+
+/** The bytes a queue binds into every MAC (its UTF-8 name and a 0x00); made once per queue, since a string update costs a conversion per frame. */
+export function frameScope(queue: string): Buffer {
+  return Buffer.from(`${queue}\u0000`, 'utf8');
+}
+
+function scopeName(scope: Uint8Array): string {
+  return Buffer.from(scope.buffer, scope.byteOffset, Math.max(0, scope.byteLength - 1)).toString('utf8');
+}
 
 /** One secret of one role. `source` says where it came from, for messages (never the secret). */
 export interface FrameKey {
@@ -99,8 +107,8 @@ function equalAt(id: Buffer, bytes: Uint8Array, offset: number): boolean {
   return true;
 }
 
-/** Encodes `frame` for `queue`, signed with the ring's key for the frame's role. */
-export function sealFrame(frame: Frame, queue: string, ring: FrameKeyRing): Uint8Array {
+/** Encodes `frame` for the queue of `scope` (frameScope), signed with the ring's key for the frame's role. */
+export function sealFrame(frame: Frame, scope: Uint8Array, ring: FrameKeyRing): Uint8Array {
   const key = ring.signing(FRAME_SIGNER[frame.type]);
   const parts = frameParts(frame);
   const out = Buffer.allocUnsafe(ENVELOPE_BYTES + parts.byteLength);
@@ -108,31 +116,32 @@ export function sealFrame(frame: Frame, queue: string, ring: FrameKeyRing): Uint
   out[1] = ENVELOPE_VERSION;
   key.idBytes.copy(out, 2);
   writeFrameParts(parts, out, ENVELOPE_BYTES);
-  createHmac('sha256', key.secret).update(queue).update(NUL).update(out.subarray(ENVELOPE_BYTES)).digest().copy(out, MAC_OFFSET);
+  createHmac('sha256', key.secret).update(scope).update(out.subarray(ENVELOPE_BYTES)).digest().copy(out, MAC_OFFSET);
   return out;
 }
 
 /**
- * Verifies and decodes one sealed frame read from `queue`. Throws UnauthenticatedFrameError when
+ * Verifies and decodes one sealed frame read from the queue of `scope` (frameScope). Throws UnauthenticatedFrameError when
  * the envelope is missing, names no accepted key, its MAC does not match (compared in constant
  * time) or the key's role does not sign the frame's type; InvalidFrameError when a verified
  * frame does not decode. The returned body is a view into `bytes`.
  */
-export function openFrame(bytes: Uint8Array, queue: string, ring: FrameKeyRing): Frame {
-  if (bytes.length < ENVELOPE_BYTES || bytes[0] !== ENVELOPE_MAGIC) throw new UnauthenticatedFrameError(queue, 'the frame is not signed');
-  if (bytes[1] !== ENVELOPE_VERSION) throw new UnauthenticatedFrameError(queue, `unsupported envelope version ${bytes[1] as number}`);
+export function openFrame(bytes: Uint8Array, scope: Uint8Array, ring: FrameKeyRing): Frame {
+  const queue = (): string => scopeName(scope);
+  if (bytes.length < ENVELOPE_BYTES || bytes[0] !== ENVELOPE_MAGIC) throw new UnauthenticatedFrameError(queue(), 'the frame is not signed');
+  if (bytes[1] !== ENVELOPE_VERSION) throw new UnauthenticatedFrameError(queue(), `unsupported envelope version ${bytes[1] as number}`);
   const key = ring.find(bytes, 2);
   if (key === undefined) {
-    throw new UnauthenticatedFrameError(queue, `signed with key ${Buffer.from(bytes.subarray(2, MAC_OFFSET)).toString('hex')}, which is not an accepted key`);
+    throw new UnauthenticatedFrameError(queue(), `signed with key ${Buffer.from(bytes.subarray(2, MAC_OFFSET)).toString('hex')}, which is not an accepted key`);
   }
   const body = bytes.subarray(ENVELOPE_BYTES);
-  const mac = createHmac('sha256', key.secret).update(queue).update(NUL).update(body).digest();
+  const mac = createHmac('sha256', key.secret).update(scope).update(body).digest();
   if (!timingSafeEqual(mac, bytes.subarray(MAC_OFFSET, ENVELOPE_BYTES))) {
-    throw new UnauthenticatedFrameError(queue, `the signature does not match ${key.role} key ${key.id}`);
+    throw new UnauthenticatedFrameError(queue(), `the signature does not match ${key.role} key ${key.id}`);
   }
   const frame = decodeFrame(body);
   if (FRAME_SIGNER[frame.type] !== key.role) {
-    throw new UnauthenticatedFrameError(queue, `${frame.type} ${frame.id} is signed with a ${key.role} key; only a ${FRAME_SIGNER[frame.type]} key signs ${frame.type}`);
+    throw new UnauthenticatedFrameError(queue(), `${frame.type} ${frame.id} is signed with a ${key.role} key; only a ${FRAME_SIGNER[frame.type]} key signs ${frame.type}`);
   }
   return frame;
 }

@@ -15,7 +15,7 @@
 import type { Clock } from '../../clock.js';
 import { UnauthenticatedFrameError } from '../../errors.js';
 import type { Frame } from '../../protocol/frames.js';
-import { openFrame, sealFrame, type FrameKeyRing } from '../../protocol/frame-auth.js';
+import { frameScope, openFrame, sealFrame, type FrameKeyRing } from '../../protocol/frame-auth.js';
 import type { QueueCodec } from '../../queue/types.js';
 import { RecentIds } from './recent-ids.js';
 import { redactFrameBytes } from '../../protocol/frame-redaction.js';
@@ -63,9 +63,10 @@ export class FrameAuthenticator {
   codecFor(queue: string): QueueCodec<Frame> {
     let codec = this.codecs.get(queue);
     if (codec === undefined) {
+      const scope = frameScope(queue);
       codec = Object.freeze({
-        encode: (frame: Frame): Uint8Array => sealFrame(frame, queue, this.keys),
-        decode: (bytes: Uint8Array): Frame => this.verify(bytes, queue),
+        encode: (frame: Frame): Uint8Array => sealFrame(frame, scope, this.keys),
+        decode: (bytes: Uint8Array): Frame => this.verify(bytes, queue, scope),
         redactForDeadLetter: redactFrameBytes,
       });
       this.codecs.set(queue, codec);
@@ -73,9 +74,9 @@ export class FrameAuthenticator {
     return codec;
   }
 
-  private verify(bytes: Uint8Array, queue: string): Frame {
+  private verify(bytes: Uint8Array, queue: string, scope: Uint8Array): Frame {
     try {
-      const frame = openFrame(bytes, queue, this.keys);
+      const frame = openFrame(bytes, scope, this.keys);
       const now = this.clock.now();
       if (Math.abs(now - frame.sentAt) > this.windowMs) {
         throw new UnauthenticatedFrameError(queue, `${frame.type} ${frame.id} was sent at ${frame.sentAt}, outside the replay window of ±${this.windowMs} ms around ${now}`);

@@ -159,10 +159,10 @@ running('both gateways and both echo instances start from the compose commands a
     SWITCHYARD_HTTP__HOST: '127.0.0.1',
     SWITCHYARD_HTTP__PORT: '0',
   };
-  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string } }[] };
+  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string }; auth?: Record<string, unknown> }[] };
   (echoConfig.transports[0] as { valkey: { url: string } }).valkey.url = server.url;
   (echoConfig.transports[0] as { queues: { prefix: string } }).queues.prefix = prefix;
-  (echoConfig.transports[0] as { auth: Record<string, unknown> }).auth = authSection(keys);
+  (echoConfig.transports[0] as { auth?: Record<string, unknown> }).auth = authSection(keys);
   const echoFile = join(dir, 'echo.json');
   writeFileSync(echoFile, JSON.stringify(echoConfig));
   const gatewayFile = join(composeDir, 'gateway.yaml');

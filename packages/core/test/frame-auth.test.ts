@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ManualClock } from '../src/clock.js';
-import { encodeFrame } from '../src/protocol/frame-codec.js';
+import { decodeFrame, encodeFrame } from '../src/protocol/frame-codec.js';
+import { redactFrameBytes } from '../src/protocol/frame-redaction.js';
 import { ENVELOPE_BYTES, FrameKeyRing, frameKey, frameScope, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
 import type { Frame } from '../src/protocol/frames.js';
 import { FrameAuthenticator } from '../src/transport/messaging/frame-authenticator.js';
@@ -151,3 +152,27 @@ config('a key file and a variable holding the same secret make the same key (tra
 });
 
 config.run();
+
+const redaction = suite('redactFrameBytes: what a dead letter keeps');
+
+redaction('a signed REQUEST loses its credentials and its signature; everything else is kept', () => {
+  const request = byType('REQUEST') as Extract<Frame, { type: 'REQUEST' }>;
+  const withCredentials = { ...request, payload: { ...request.payload, headers: { ...request.payload.headers, authorization: 'Bearer t', cookie: 'sid=1', 'proxy-authorization': 'Basic x' } } };
+  const stored = redactFrameBytes(sealFrame(withCredentials, frameScope(Q), ring));
+  assert.ok(stored, 'a redacted copy');
+  const frame = decodeFrame(stored) as typeof request;
+  assert.equal(frame.payload.headers, request.payload.headers);
+  assert.equal(frame.payload.identity, request.payload.identity);
+  assert.equal([...frame.payload.body], [...request.payload.body]);
+});
+
+redaction('a RESPONSE loses Set-Cookie; frames with nothing to remove and undecodable bytes are stored as they are', () => {
+  const response = byType('RESPONSE') as Extract<Frame, { type: 'RESPONSE' }>;
+  const stored = redactFrameBytes(encodeFrame({ ...response, payload: { ...response.payload, headers: { 'set-cookie': 'sid=1', 'content-type': 'text/plain' } } }));
+  assert.equal((decodeFrame(stored as Uint8Array) as typeof response).payload.headers, { 'content-type': 'text/plain' });
+  assert.is(redactFrameBytes(sealFrame(byType('REQUEST'), frameScope(Q), ring)), undefined);
+  assert.is(redactFrameBytes(sealFrame(byType('HELLO'), frameScope(Q), ring)), undefined);
+  assert.is(redactFrameBytes(new Uint8Array([1, 2, 3])), undefined);
+});
+
+redaction.run();

@@ -1,10 +1,11 @@
 /**
  * What a dead letter keeps of a frame (docs/messaging-transport.md, "Dead letters"): a REQUEST
  * loses its credentials (Authorization, Proxy-Authorization, Cookie) and a RESPONSE its
- * Set-Cookie before the copy is stored, since a dead letter lives until someone purges it. The
+ * Set-Cookie before the copy is stored, since a dead letter lives until someone purges it. A
  * redacted copy is written unsigned: its MAC could not match any more, so replaying it from the
  * dead-letter queue into a signed deployment is refused as unauthenticated, on purpose (the
- * caller's credentials are gone). Bytes that do not decode are stored as they are.
+ * caller's credentials are gone). A frame with nothing to remove, and bytes that do not decode,
+ * are stored as they are.
  */
 import { ENVELOPE_BYTES, ENVELOPE_MAGIC } from './frame-auth.js';
 import { encodeFrame, frameCodec, tryDecodeFrame } from './frame-codec.js';
@@ -28,7 +29,7 @@ export function redactFrameBytes(bytes: Uint8Array): Uint8Array | undefined {
     kept ??= { ...headers };
     delete kept[name];
   }
-  if (kept === undefined) return inner === bytes ? undefined : encodeFrame(frame);
+  if (kept === undefined) return undefined;
   return encodeFrame({ ...frame, payload: { ...frame.payload, headers: kept } } as Frame);
 }
 

@@ -17,6 +17,7 @@ import { parse } from 'yaml';
 import { parseGatewayConfig } from '@switchyard/gateway';
 import { repoRoot, spawnTs, type TsProcess } from '../harness/process.js';
 import { requireValkeyOrSkip, type ValkeyServer } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { eventually } from '../harness/wait.js';
 
 interface ComposeService {
@@ -188,15 +189,19 @@ running('both gateways and both echo instances start from the compose commands a
   const dir = mkdtempSync(join(tmpdir(), 'sy-compose-'));
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   // What differs from the containers: the Valkey URL, a key prefix of our own, and loopback port 0.
+  const keys = newKeys();
   const overrides = {
     SWITCHYARD_TRANSPORTS__0__VALKEY__URL: server.url,
+    SWITCHYARD_TRANSPORTS__0__AUTH__GATEWAY_KEY__FILE: keys.gateway,
+    SWITCHYARD_TRANSPORTS__0__AUTH__INSTANCE_KEY__FILE: keys.instance,
     SWITCHYARD_TRANSPORTS__0__QUEUES__PREFIX: prefix,
     SWITCHYARD_HTTP__HOST: '127.0.0.1',
     SWITCHYARD_HTTP__PORT: '0',
   };
-  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string } }[] };
+  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string }; auth?: Record<string, unknown> }[] };
   (echoConfig.transports[0] as { valkey: { url: string } }).valkey.url = server.url;
   (echoConfig.transports[0] as { queues: { prefix: string } }).queues.prefix = prefix;
+  (echoConfig.transports[0] as { auth?: Record<string, unknown> }).auth = authSection(keys);
   const echoFile = join(dir, 'echo.json');
   writeFileSync(echoFile, JSON.stringify(echoConfig));
   const gatewayFile = join(composeDir, 'gateway.yaml');

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { createTestPki } from '../harness/certs.js';
 import { freePort, spawnTs, type TsProcess } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { eventually } from '../harness/wait.js';
 
 const server = await startValkey();
@@ -39,7 +40,7 @@ if (server === null) {
 
   all('echo instances on tcp, tls and messaging register with one gateway and each serves requests', async () => {
     const [tcpPort, tlsPort] = [await freePort(), await freePort()];
-    const messaging = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `three-${randomUUID().slice(0, 8)}` } };
+    const messaging = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `three-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
     const tcp = { type: 'tcp', host: '127.0.0.1', port: tcpPort };
     const tls = { type: 'tls', host: '127.0.0.1', port: tlsPort, ca: pki.ca.cert };
     const gatewayConfig = write('gateway', {

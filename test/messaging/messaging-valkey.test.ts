@@ -15,10 +15,12 @@ import {
   RoutingState,
   TransportFeed,
   createInstanceTransport,
+  frameAuthFromConfig,
   serviceRequestsQueue,
 } from '@switchyard/core/internal';
 import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';
 import { eventually, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
@@ -27,6 +29,9 @@ import { registerMessagingScenarios } from './scenarios.js';
 const server = await requireValkeyOrSkip('messaging transport over Valkey');
 /** How long the REQUEST of the crash test runs: instance A must still hold it after B has started. */
 const SLOW_MS = 5_000;
+/** Frames over Valkey are signed: the processes and the in-process transports share these keys. */
+const AUTH = authSection(newKeys());
+const gatewayAuth = () => frameAuthFromConfig(AUTH, 'valkey', 'test.auth', systemClock);
 
 if (server === null) {
   const skipped = suite('messaging transport over valkey (SKIPPED: no server)');
@@ -60,13 +65,13 @@ if (server === null) {
       [
         'service: { name: echo, version: 1.0.0 }',
         'transports:',
-        `  - { type: messaging, backend: valkey, valkey: { url: "${server.url}" }, queues: { prefix: ${prefix}, requestLeaseMs: 1000 } }`,
+        `  - { type: messaging, backend: valkey, valkey: { url: "${server.url}" }, queues: { prefix: ${prefix}, requestLeaseMs: 1000 }, auth: ${JSON.stringify(AUTH)} }`,
         '',
       ].join('\n'),
     );
     const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
     const gateway = new MessagingGatewayTransport(
-      { factory, options: { requestLeaseMs: 1_000, blockMs: 200 }, ownsFactory: true },
+      { factory, options: { requestLeaseMs: 1_000, blockMs: 200 }, ownsFactory: true, auth: gatewayAuth() },
       { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
     );
     const events = new RecordingEvents();
@@ -117,10 +122,10 @@ if (server === null) {
       return;
     }
     const prefix = `t-${randomUUID()}`;
-    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix } };
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix }, auth: AUTH };
     const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
     const gateway = new MessagingGatewayTransport(
-      { factory, options: { blockMs: 200 }, ownsFactory: true },
+      { factory, options: { blockMs: 200 }, ownsFactory: true, auth: gatewayAuth() },
       { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
     );
     // As a gateway wires it: the routing state decides the RESYNCs, the feed sends them.

@@ -25,6 +25,8 @@ export const ERROR_CODES = Object.freeze({
   InvalidPlugin: 'SY_PLUGIN_INVALID',
   PluginVersionMismatch: 'SY_PLUGIN_VERSION_MISMATCH',
   InvalidFrame: 'SY_PROTOCOL_INVALID_FRAME',
+  UnauthenticatedFrame: 'SY_PROTOCOL_UNAUTHENTICATED_FRAME',
+  RegistrationRefused: 'SY_ROUTING_REGISTRATION_REFUSED',
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
@@ -126,6 +128,38 @@ export class InvalidFrameError extends SwitchyardError {
   constructor(readonly reason: string, options?: ErrorOptions) {
     super(`invalid frame: ${reason}`, options);
     this.name = 'InvalidFrameError';
+  }
+}
+
+
+/**
+ * A frame whose authenticator is missing, does not verify, names an unknown key, was signed with
+ * the wrong role's key, lies outside the replay window or was seen before (docs/protocol.md,
+ * "Frame authentication"). The queue layer dead-letters it with reason `unauthenticated`.
+ */
+export class UnauthenticatedFrameError extends SwitchyardError {
+  readonly code = ERROR_CODES.UnauthenticatedFrame;
+  constructor(readonly queue: string, readonly reason: string, options?: ErrorOptions) {
+    super(`unauthenticated frame on queue "${queue}": ${reason}`, options);
+    this.name = 'UnauthenticatedFrameError';
+  }
+}
+
+/**
+ * A HELLO the gateway's registration policy refused (docs/protocol.md, "Registration policy"):
+ * `why` says which rule; nothing in the routing state changed.
+ */
+export class RegistrationRefusedError extends SwitchyardError {
+  readonly code = ERROR_CODES.RegistrationRefused;
+  constructor(
+    readonly why: 'instance-changed' | 'endpoints-differ' | 'too-many-instances' | 'too-many-endpoints',
+    readonly instanceId: string,
+    readonly service: string,
+    readonly version: string,
+    detail: string,
+  ) {
+    super(`HELLO of instance "${instanceId}" (${service} ${version}) refused (${why}): ${detail}`);
+    this.name = 'RegistrationRefusedError';
   }
 }
 

@@ -18,6 +18,8 @@ export {
   InvalidPluginError,
   PluginVersionMismatchError,
   InvalidFrameError,
+  UnauthenticatedFrameError,
+  RegistrationRefusedError,
   RequestCancelledError,
   TransportFailureError,
   TransportClosedError,
@@ -146,6 +148,10 @@ export {
   type RouterTransportPlugin,
 } from './transport/types.js';
 export { Cancellation, type CancelListener } from './transport/cancellation.js';
+
+// --- signed frames (docs/messaging-transport.md, "Signed frames"): the envelope and its keys ----
+export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export type { MessagingAuthConfig, FrameKeySource } from './transport/messaging/auth-config.js';
 
 // --- IoC: tokens and the modules a plugin or composition root loads ----------------------------
 export { TOKENS } from './ioc/tokens.js';

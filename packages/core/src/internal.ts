@@ -23,6 +23,7 @@ export { parsePathTemplate, type TemplateSegment } from './protocol/path-templat
 // --- routing ----------------------------------------------------------------------------------
 export { RoutingState, type RouteDecision } from './routing/routing-state.js';
 export { ROUTING_DEFAULTS, type RoutingStateOptions } from './routing/options.js';
+export { REGISTRATION_DEFAULTS, type RegistrationLimits } from './routing/registration-policy.js';
 export { INSTANCE_HEALTHS } from './routing/health.js';
 export { routeKeyOf, RouteTable, type RouteProvider, type RouteSummary } from './routing/route-table.js';
 export type {
@@ -72,6 +73,13 @@ export {
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';
 export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
+export {
+  FrameAuthenticator,
+  FRAME_AUTH_DEFAULTS,
+  type FrameAuthenticatorOptions,
+  type FrameAuthCounters,
+} from './transport/messaging/frame-authenticator.js';
+export { frameAuthFromConfig, type KeySourceReader } from './transport/messaging/auth-config.js';
 export { checkTransportEntries, type TransportSide } from './transport/entry-check.js';
 
 // --- assembly: the container modules of a gateway's composition root --------------------------

@@ -13,7 +13,7 @@ export class DepartedRoutes {
   private readonly memory: RoutingState | undefined;
 
   constructor(clock: Clock, rememberMs: number) {
-    this.memory = rememberMs <= 0 ? undefined : new RoutingState({ clock, degradedAfterMs: Math.max(1, rememberMs - 1), staleAfterMs: rememberMs });
+    this.memory = rememberMs <= 0 ? undefined : new RoutingState({ clock, degradedAfterMs: Math.max(1, rememberMs - 1), staleAfterMs: rememberMs, registration: false });
   }
 
   /** A live instance registered: keep its HELLO until it departs. */

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
 import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
-import { gatewayTransportsModule, routingModule, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
+import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { importFromGateway } from './import-package.js';
@@ -74,6 +74,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       staleAfterMs: config.health.staleAfterMs,
       resyncMinIntervalMs: config.routing.resyncMinIntervalMs,
       defaultVersions: config.routing.defaultVersions,
+      registration: registrationLimits(config.routing),
     }),
     gatewayTransportsModule(config.transports as readonly TransportConfigEntry[], { id: config.node.id, region: config.node.region }),
   );
@@ -126,6 +127,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportReadiness: () => transports.readiness(),
     queueStats: () => transports.queueStats(),
     transportCounters: () => transports.counters(),
+    registrationRefusals: () => routing.registrationRefusals(),
   });
   const operationSources = {
     readiness,
@@ -242,4 +244,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     readiness,
     stop: () => (stopping ??= doStop()),
   };
+}
+
+/** The registration policy limits the config sets; core's defaults for the others. */
+function registrationLimits(routing: { readonly maxInstancesPerService?: number | undefined; readonly maxEndpoints?: number | undefined }): Partial<RegistrationLimits> {
+  const limits: { -readonly [K in keyof RegistrationLimits]?: number } = {};
+  if (routing.maxInstancesPerService !== undefined) limits.maxInstancesPerService = routing.maxInstancesPerService;
+  if (routing.maxEndpoints !== undefined) limits.maxEndpoints = routing.maxEndpoints;
+  return limits;
 }

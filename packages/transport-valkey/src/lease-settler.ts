@@ -57,13 +57,15 @@ export class LeaseSettler {
     this.reclaimer.requestSoon();
   }
 
-  async deadLetter(lease: RawLease, reason: string): Promise<void> {
+  /** `payload`, when given, is stored in the dead letter instead of the entry's own (e.g. with credentials removed). */
+  async deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
     const { ctx, group, consumerName } = this.who;
     const { client, keys, spec } = ctx;
+    const args = [group, consumerName, lease.id, this.held.fence(lease), reason, spec.name, lease.attempt, lease.enqueuedAt] as const;
     const reply = await this.command('dead-letter', () =>
       client.syFencedDeadLetter(
         keys.stream, keys.deadLetters, keys.delayed, keys.leaseExtensions, keys.groups, keys.fanout,
-        group, consumerName, lease.id, this.held.fence(lease), reason, spec.name, lease.attempt, lease.enqueuedAt,
+        ...(payload === undefined ? args : [...args, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)]),
       ),
     );
     this.held.settled(lease.id);

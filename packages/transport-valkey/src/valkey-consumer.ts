@@ -60,8 +60,8 @@ export class ValkeyConsumer implements BackendConsumer {
     return this.settler.release(lease, delayMs);
   }
 
-  deadLetter(lease: RawLease, reason: string): Promise<void> {
-    return this.settler.deadLetter(lease, reason);
+  deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
+    return this.settler.deadLetter(lease, reason, payload);
   }
 
   close(): Promise<void> {

@@ -55,6 +55,28 @@ export function register(ctx: KitContext): void {
     await ctx.expectNothing(q, 'a dead-lettered message');
   });
 
+  test("the dead letter stores the codec's redacted copy in place of the payload, whoever dead-letters it", async () => {
+    const codec = {
+      encode: (text: string): Uint8Array => new TextEncoder().encode(text),
+      decode: (bytes: Uint8Array): string => new TextDecoder().decode(bytes),
+      redactForDeadLetter: (bytes: Uint8Array): Uint8Array => new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/secret/g, '******')),
+    };
+    const q = (await ctx.factory()).queue<string>(ctx.queueName(), { codec, maxDeliveries: 1 });
+    await q.enqueue('token=secret handled');
+    await q.enqueue('token=secret exhausted', { headers: { tenant: 'acme' } });
+    const [first] = await ctx.leaseExactly(q, 1, 'the first message');
+    await first!.deadLetter('handler refused');
+    const [second] = await ctx.leaseExactly(q, 1, 'the second message');
+    await second!.release();
+    await ctx.expectNothing(q, 'a message past maxDeliveries');
+    const letters = await q.deadLetters.list();
+    assert.equal(letters.map((dl) => [dl.reason, dl.message]), [
+      ['handler refused', 'token=****** handled'],
+      ['max-deliveries', 'token=****** exhausted'],
+    ]);
+    assert.equal(letters[1]?.headers, { tenant: 'acme' }, 'headers are kept');
+  });
+
   test('dead letters list oldest first, page with limit and after, and count', async () => {
     const q = (await ctx.factory()).queue<number>(ctx.queueName());
     for (let n = 1; n <= 5; n++) {

@@ -126,7 +126,7 @@ export function tryDecodeFrame(bytes: Uint8Array): { ok: true; frame: Frame } | 
   }
 }
 
-/** The frame codec as a queue codec: the Messaging transport opens its queues with it. */
+/** The frame codec as a queue codec (the Messaging transport adds dead-letter redaction: frame-redaction.ts). */
 export const frameCodec: QueueCodec<Frame> = Object.freeze({ encode: encodeFrame, decode: decodeFrame });
 
 function hex(byte: number): string {

@@ -63,8 +63,11 @@ export interface BackendConsumer {
   renew(lease: RawLease, leaseMs: number): Promise<number>;
   /** Redelivers later (attempt + 1 on next delivery). Throws LeaseLostError. */
   release(lease: RawLease, delayMs: number): Promise<void>;
-  /** Moves to the dead-letter queue with `reason`. Throws LeaseLostError. */
-  deadLetter(lease: RawLease, reason: string): Promise<void>;
+  /**
+   * Moves to the dead-letter queue with `reason`. When `payload` is given, the dead letter stores
+   * it instead of the delivery's payload (a redacted copy; headers are kept). Throws LeaseLostError.
+   */
+  deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void>;
   /** Stops reading; releases held leases; a fan-out consumer removes its group. Idempotent. */
   close(): Promise<void>;
 }

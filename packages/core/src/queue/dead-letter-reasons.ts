@@ -11,6 +11,8 @@ export const DEAD_LETTER_REASONS = Object.freeze({
   unexpectedFrameType: 'unexpected-frame-type',
   /** A REQUEST whose `replyTo` names no gateway responses queue. */
   invalidReplyTo: 'invalid-reply-to',
+  /** A frame without a valid signature, or outside the replay window (docs/messaging-transport.md, "Signed frames"). */
+  unauthenticated: 'unauthenticated',
 } as const);
 
 /** `unexpected-frame-type: <type> on <where>`. */

@@ -9,6 +9,7 @@ import type { InstanceLink } from '../transport/types.js';
 import { healthAt, takesWork } from './health.js';
 import { orderEligible, RoundRobin } from './instance-selector.js';
 import type { ResolvedRoutingOptions } from './options.js';
+import type { RegistrationView } from './registration-policy.js';
 import { RouteTable, routeKeyOf, type RouteProvider } from './route-table.js';
 import type { InstanceHealth, InstanceView } from './types.js';
 
@@ -32,7 +33,7 @@ export interface Registered {
   helloDoubtful: boolean;
 }
 
-export class InstanceRegistry {
+export class InstanceRegistry implements RegistrationView {
   private readonly instances = new Map<string, Registered>();
   /** `service@version` → instance ids. */
   private readonly byVersion = new Map<string, Set<string>>();
@@ -60,6 +61,29 @@ export class InstanceRegistry {
 
   records(): IterableIterator<Registered> {
     return this.instances.values();
+  }
+
+  // What the registration policy reads (RegistrationView). HELLOs are rare, so the scans here
+  // cost nothing per request.
+
+  registered(instanceId: string): { service: string; version: string; endpoints: readonly EndpointDescriptor[] } | undefined {
+    const rec = this.instances.get(instanceId);
+    return rec === undefined ? undefined : { service: rec.descriptor.service, version: rec.descriptor.version, endpoints: rec.endpoints };
+  }
+
+  liveEndpoints(service: string, version: string, instanceId: string): readonly EndpointDescriptor[] | undefined {
+    for (const id of this.byVersion.get(`${service}@${version}`) ?? []) if (id !== instanceId) return this.instances.get(id)?.endpoints;
+    return undefined;
+  }
+
+  instancesOf(service: string): number {
+    let n = 0;
+    for (const rec of this.instances.values()) if (rec.descriptor.service === service) n++;
+    return n;
+  }
+
+  endpointCount(): number {
+    return this.providers.size;
   }
 
   /** Records a HELLO (a new registration, or a re-registration replacing the previous one). Returns the previous one. */

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import { InvalidArgumentError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { OptionProblems } from '../options/problems.js';
+import { resolveRegistrationLimits, type RegistrationLimits } from './registration-policy.js';
 
 export const ROUTING_DEFAULTS = Object.freeze({
   degradedAfterMs: 15_000,
@@ -25,6 +26,8 @@ export interface RoutingStateOptions {
   readonly defaultVersions?: Readonly<Record<string, string>>;
   /** Receives warnings (route conflicts between services). @default silentLogger */
   readonly logger?: Logger;
+  /** Limits of the registration policy (registration-policy.ts), or false to apply every HELLO unchecked (a state that only mirrors another one). @default REGISTRATION_DEFAULTS */
+  readonly registration?: Partial<RegistrationLimits> | false;
 }
 
 export interface ResolvedRoutingOptions {
@@ -34,6 +37,7 @@ export interface ResolvedRoutingOptions {
   readonly resyncMinIntervalMs: number;
   readonly defaultVersions: ReadonlyMap<string, string>;
   readonly logger: Logger;
+  readonly registration: RegistrationLimits | false;
 }
 
 /** Validates every option, naming each bad one; throws SY_INVALID_ARGUMENT listing them all. */
@@ -55,6 +59,12 @@ export function resolveRoutingOptions(input: RoutingStateOptions): ResolvedRouti
       defaultVersions.set(service, selector);
     }
   }
+  let registration: RegistrationLimits | false = false;
+  try {
+    if (input.registration !== false) registration = resolveRegistrationLimits(input.registration ?? {});
+  } catch (err) {
+    problems.add('registration', (err as Error).message);
+  }
   if (!problems.isEmpty) throw new InvalidArgumentError('RoutingState options', `are invalid: ${problems.messages().join('; ')}`, problems.list);
-  return Object.freeze({ clock: input.clock, degradedAfterMs, staleAfterMs, resyncMinIntervalMs, defaultVersions, logger: input.logger ?? silentLogger });
+  return Object.freeze({ clock: input.clock, degradedAfterMs, staleAfterMs, resyncMinIntervalMs, defaultVersions, logger: input.logger ?? silentLogger, registration });
 }

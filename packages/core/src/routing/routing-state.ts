@@ -15,6 +15,8 @@ import { ResyncSchedule } from './resync-schedule.js';
 import { healthCounts, routingSnapshot } from './routing-snapshot.js';
 import type { ControlOutcome, HealthChange, InstanceHealth, InstanceView, RouteMatch, RoutingSnapshot, VersionChoice } from './types.js';
 import { VersionChooser } from './version-choice.js';
+import { checkRegistration } from './registration-policy.js';
+import type { RegistrationRefusedError } from '../errors.js';
 
 /** The outcome of routing one request from method and path to an instance. */
 export type RouteDecision =
@@ -38,6 +40,7 @@ export class RoutingState {
   private readonly resyncs: ResyncSchedule;
   /** Instances that said GOODBYE → until when their late HEARTBEATs are ignored rather than RESYNCed. */
   private readonly departed = new Map<string, number>();
+  private readonly refusals: Record<RegistrationRefusedError['why'], number> = { 'instance-changed': 0, 'endpoints-differ': 0, 'too-many-instances': 0, 'too-many-endpoints': 0 };
 
   constructor(options: RoutingStateOptions) {
     this.options = resolveRoutingOptions(options);
@@ -51,11 +54,18 @@ export class RoutingState {
     return this.registry.routeTableBuilds;
   }
 
+  /** HELLOs refused by the registration policy since start, by rule (for `/metrics`). */
+  registrationRefusals(): Readonly<Record<RegistrationRefusedError['why'], number>> {
+    return { ...this.refusals };
+  }
+
   /**
    * Applies a validated HELLO, HEARTBEAT or GOODBYE that arrived over `link`. A `resync` outcome
    * is this state's decision that the instance must send HELLO again (docs/protocol.md §6): it
    * beat without a known HELLO, with other endpoints, or after its backend recovered; at most
-   * once per `resyncMinIntervalMs` per instance. The caller sends it over `link`.
+   * once per `resyncMinIntervalMs` per instance. The caller sends it over `link`. Throws
+   * RegistrationRefusedError (SY_ROUTING_REGISTRATION_REFUSED), changing nothing, for a HELLO the
+   * registration policy refuses (registration-policy.ts).
    */
   applyControl(frame: ControlFrame, link: InstanceLink): ControlOutcome {
     switch (frame.type) {
@@ -179,6 +189,11 @@ export class RoutingState {
   }
 
   private hello(frame: HelloFrame, link: InstanceLink): ControlOutcome {
+    const refusal = this.options.registration === false ? undefined : checkRegistration(this.registry, frame.payload, this.options.registration);
+    if (refusal !== undefined) {
+      this.refusals[refusal.why] += 1;
+      throw refusal;
+    }
     const { instance, endpointsHash } = frame.payload;
     const id = instance.instanceId;
     this.departed.delete(id);

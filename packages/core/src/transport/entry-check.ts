@@ -13,7 +13,7 @@ import { tcpPlugin } from './tcp-plugin.js';
 export type TransportSide = 'gateway' | 'instance';
 
 const TRANSPORT_TYPES = ['messaging', 'tcp', 'tls', 'inmemory'];
-const MESSAGING_KEYS = ['type', 'backend', 'queues', 'concurrency'];
+const MESSAGING_KEYS = ['type', 'backend', 'queues', 'concurrency', 'auth'];
 const INMEMORY_KEYS = ['type', 'hub'];
 /** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
 const QUEUES_OPTION_KEYS = [

@@ -14,6 +14,8 @@ import { inMemoryHub } from './in-memory/hub.js';
 import { MessagingGatewayTransport } from './messaging/gateway-transport.js';
 import { MessagingInstanceTransport } from './messaging/instance-transport.js';
 import type { MessagingTransportOptionsInput } from './messaging/options.js';
+import { frameAuthFromConfig } from './messaging/auth-config.js';
+import type { FrameAuthenticator } from './messaging/frame-authenticator.js';
 import { tcpPlugin } from './tcp-plugin.js';
 import type { GatewayTransport, InstanceTransport, TransportDeps } from './types.js';
 
@@ -69,8 +71,8 @@ export async function createGatewayTransports(
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as TransportConfigEntry;
     if (entry.type === 'messaging') {
-      const { factory, options } = await messagingParts(entry, `transports[${i}]`, deps);
-      built.push(new MessagingGatewayTransport({ factory, options, ownsFactory: true }, deps));
+      const { factory, options, auth } = await messagingParts(entry, `transports[${i}]`, deps);
+      built.push(new MessagingGatewayTransport({ factory, options, auth, ownsFactory: true }, deps));
     } else if (entry.type === 'inmemory') {
       built.push(inMemoryHub(hubName(entry)).gatewayTransport(deps));
     } else {
@@ -85,8 +87,8 @@ export async function createGatewayTransports(
 export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
   checkEntries([entry], () => path);
   if (entry.type === 'messaging') {
-    const { factory, options } = await messagingParts(entry, path, deps);
-    return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
+    const { factory, options, auth } = await messagingParts(entry, path, deps);
+    return new MessagingInstanceTransport({ factory, options, auth, ownsFactory: true }, deps);
   }
   if (entry.type === 'inmemory') return inMemoryHub(hubName(entry)).instanceTransport(deps);
   const plugin = await tcpPlugin(`${path}.type`, deps.importPackage);
@@ -104,13 +106,18 @@ async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
   deps: RegistryDeps,
-): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
+): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput; auth: FrameAuthenticator | undefined }> {
   const backend = entry.backend as string;
+  // Keys are read before the backend connects: a missing key stops start-up with its config path.
+  const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
+  if (auth === undefined && backend !== 'memory') {
+    deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
+  }
   const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
   const plugin = await load(backend);
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
-  return { factory, options: messagingOptionsOf(entry) };
+  return { factory, options: messagingOptionsOf(entry), auth };
 }
 
 /** `{ type: inmemory, hub?: name }`: both sides name the same hub (default 'default'). */

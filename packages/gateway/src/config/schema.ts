@@ -103,6 +103,9 @@ const routingSchema = z
     sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
     rememberDepartedMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.rememberDepartedMs),
     resyncMinIntervalMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.resyncMinIntervalMs),
+    // Registration policy bounds (core routing/registration-policy.ts); its defaults when absent.
+    maxInstancesPerService: positiveInt().optional(),
+    maxEndpoints: positiveInt().optional(),
   })
   .prefault({});
 

@@ -17,6 +17,7 @@ export const METRIC_NAMES = Object.freeze({
   queueDepth: 'switchyard_gateway_queue_depth',
   queueDeadLetters: 'switchyard_gateway_queue_dead_letters',
   transportCounter: 'switchyard_gateway_transport_events_total',
+  registrationsRefused: 'switchyard_gateway_registrations_refused_total',
 });
 
 /** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */
@@ -32,6 +33,8 @@ export interface MetricsSources {
   queueStats(): Promise<ReadonlyArray<{ transport: string; queue: string; depth: number; deadLetters: number }>>;
   /** Monotonic transport counters (dispatched, responses, dropped responses, cancels). */
   transportCounters(): ReadonlyArray<{ transport: string; event: string; value: number }>;
+  /** HELLOs the registration policy refused, by rule. */
+  registrationRefusals(): Readonly<Record<string, number>>;
 }
 
 interface RequestChildren {
@@ -139,6 +142,16 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const c of sources.transportCounters()) this.inc({ transport: c.transport, event: c.event }, c.value);
+      },
+    });
+    new Counter({
+      name: METRIC_NAMES.registrationsRefused,
+      help: 'HELLOs refused by the registration policy, by rule (instance-changed, endpoints-differ, too-many-instances, too-many-endpoints)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [reason, value] of Object.entries(sources.registrationRefusals())) this.inc({ reason }, value);
       },
     });
   }

@@ -23,6 +23,7 @@ import {
   type TransportDeps,
 } from '../types.js';
 import { FrameQueues } from './frame-queues.js';
+import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
 import {
@@ -54,6 +55,8 @@ export type MessagingGatewayCounters = {
   readonly rejectedFrames: number;
   /** Requests waiting for their RESPONSE now. */
   readonly pending: number;
+  /** Frames refused as unauthenticated and dead-lettered (docs/messaging-transport.md, "Signed frames"); 0 when frames are unsigned. */
+  readonly unauthenticatedFrames: number;
 };
 
 export interface MessagingGatewayTransportInit {
@@ -61,6 +64,8 @@ export interface MessagingGatewayTransportInit {
   readonly options?: MessagingTransportOptionsInput;
   /** Close the factory on stop() (true when the registry built it for this transport). @default false */
   readonly ownsFactory?: boolean;
+  /** Signs every frame written and verifies every frame read (docs/messaging-transport.md, "Signed frames"). Unsigned when omitted. */
+  readonly auth?: FrameAuthenticator;
 }
 
 const DONE: Promise<void> = Promise.resolve();
@@ -102,7 +107,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   ) {
     if (deps.node === undefined) throw new InvalidArgumentError('deps.node', 'is required on the gateway side: its id names the responses queue');
     this.options = resolveMessagingOptions(init.options);
-    this.queues = new FrameQueues(init.factory, this.options);
+    this.queues = new FrameQueues(init.factory, this.options, init.auth);
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.nodeId = deps.node.id;
@@ -168,7 +173,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
 
   /** Counters for `/metrics` (documented in docs/messaging-transport.md). */
   metrics(): MessagingGatewayCounters {
-    return { ...this.counters, pending: this.pending.size };
+    return { ...this.counters, pending: this.pending.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
   }
 
   /** Stats of the queues this node reads or writes: its responses queue, `gateway.control`, and every requests queue it dispatched to. */

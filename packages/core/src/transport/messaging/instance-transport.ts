@@ -16,6 +16,7 @@ import { TransportType, type InstanceRequestHandler, type InstanceTransport, typ
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
 import { FrameQueues } from './frame-queues.js';
+import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
   GATEWAY_CONTROL_QUEUE,
@@ -44,6 +45,8 @@ export interface MessagingInstanceCounters {
   readonly rejectedFrames: number;
   /** Handlers running now. */
   readonly running: number;
+  /** Frames refused as unauthenticated and dead-lettered (docs/messaging-transport.md, "Signed frames"); 0 when frames are unsigned. */
+  readonly unauthenticatedFrames: number;
 }
 
 export interface MessagingInstanceTransportInit {
@@ -51,6 +54,8 @@ export interface MessagingInstanceTransportInit {
   readonly options?: MessagingTransportOptionsInput;
   /** Close the factory on close() (true when the registry built it for this transport). @default false */
   readonly ownsFactory?: boolean;
+  /** Signs every frame written and verifies every frame read (docs/messaging-transport.md, "Signed frames"). Unsigned when omitted. */
+  readonly auth?: FrameAuthenticator;
 }
 
 interface Running {
@@ -99,7 +104,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     deps: TransportDeps,
   ) {
     this.options = resolveMessagingOptions(init.options);
-    this.queues = new FrameQueues(init.factory, this.options);
+    this.queues = new FrameQueues(init.factory, this.options, init.auth);
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
@@ -164,7 +169,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   /** Counters (documented in docs/messaging-transport.md). */
   metrics(): MessagingInstanceCounters {
-    return { ...this.counters, running: this.running.size };
+    return { ...this.counters, running: this.running.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
   }
 
   /** Stats of the queues this instance reads or writes. */

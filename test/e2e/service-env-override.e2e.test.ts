@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { freePort, spawnTs, type TsProcess } from '../harness/process.js';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { eventually } from '../harness/wait.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 
 const overrides = suite('service env overrides');
 const children: TsProcess[] = [];
@@ -27,13 +28,14 @@ if (valkey === null) {
   overrides('SWITCHYARD_TRANSPORTS__0__VALKEY__URL points a service at another Valkey than its file names', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-env-'));
     const prefix = `env-${randomUUID().slice(0, 8)}`;
+    const auth = authSection(newKeys());
     const gwFile = join(dir, 'gateway.json');
     writeFileSync(
       gwFile,
       JSON.stringify({
         node: { id: 'gw-env' },
         http: { host: '127.0.0.1', port: 0 },
-        transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix } }],
+        transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix }, auth }],
         auth: { anonymous: { subject: 'anonymous' } },
       }),
     );
@@ -43,7 +45,7 @@ if (valkey === null) {
 
     const unreachable = `redis://127.0.0.1:${await freePort()}/0`;
     const echoFile = join(dir, 'echo.yaml');
-    writeFileSync(echoFile, `service: { name: echo, version: 1.0.0 }\ntransports:\n  - { type: messaging, backend: valkey, valkey: { url: "${unreachable}" }, queues: { prefix: ${prefix} } }\n`);
+    writeFileSync(echoFile, `service: { name: echo, version: 1.0.0 }\ntransports:\n  - { type: messaging, backend: valkey, valkey: { url: "${unreachable}" }, queues: { prefix: ${prefix} }, auth: ${JSON.stringify(auth)} }\n`);
     const echo = spawnTs('examples/echo/main.ts', ['--config', echoFile], { SWITCHYARD_TRANSPORTS__0__VALKEY__URL: valkey.url });
     children.push(echo);
     const instanceId = (await echo.waitFor(/echo listening instance=(\S+)/, 30_000))[1] as string;

@@ -15,7 +15,7 @@ const startFailure = suite('service start failure');
 startFailure('an unreachable Valkey ends the echo with exit 1 and one line naming the server and the key', async () => {
   const port = await freePort(); // nothing listens here
   const file = join(mkdtempSync(join(tmpdir(), 'sy-start-')), 'echo.yaml');
-  writeFileSync(file, `service: { name: echo, version: 1.0.0 }\ntransports:\n  - { type: messaging, backend: valkey, valkey: { url: "redis://app:s3cret@127.0.0.1:${port}/0" } }\n`);
+  writeFileSync(file, `service: { name: echo, version: 1.0.0 }\ntransports:\n  - { type: messaging, backend: valkey, valkey: { url: "redis://app:s3cret@127.0.0.1:${port}/0" }, auth: { insecure: true } }\n`);
   const echo = spawnTs('examples/echo/main.ts', ['--config', file]);
   assert.is(await within(echo.exited, 60_000, 'the echo to give up on its unreachable Valkey'), 1);
   const lines = echo.output().trim().split('\n');

@@ -46,7 +46,7 @@ modules('the gateway side resolves from modules: one routing state on the bound 
     coreModule({ clock }),
     pluginLoaderModule(),
     routingModule({ staleAfterMs: 40_000 }),
-    gatewayTransportsModule([{ type: 'messaging', backend: 'acme' }], { id: 'gw-1', region: 'local' }),
+    gatewayTransportsModule([{ type: 'messaging', backend: 'acme', auth: { insecure: true } }], { id: 'gw-1', region: 'local' }),
   );
   const asked: string[] = [];
   const loader: QueueBackendPluginLoader = async (name) => {

@@ -89,20 +89,8 @@ export type VersionChoice =
   /** Matching versions exist but none has an eligible instance: answer 503 at once. */
   | { readonly kind: 'unavailable'; readonly service: string; readonly versions: readonly string[] };
 
-export interface InstanceSnapshot {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly address: string;
-  readonly transport: string;
-  readonly health: InstanceHealth;
-  readonly reportedStatus: InstanceStatus;
-  readonly reportedInFlight: number;
-  readonly localInFlight: number;
-  readonly lastSeq: number;
-  readonly lastSeenAt: number;
-  readonly registeredAt: number;
-  readonly endpointsHash: string;
-}
+/** One instance in the JSON routing view: its view without service, version and endpoints (the view nests it under them), and its transport by name instead of its link. */
+export type InstanceSnapshot = Omit<InstanceView, 'service' | 'version' | 'endpoints' | 'link'> & { readonly transport: string };
 
 /** The JSON routing view (`GET /_switchyard/routes`): services, versions, instances with health, routes, counts. */
 export interface RoutingSnapshot {

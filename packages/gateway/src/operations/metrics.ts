@@ -112,28 +112,21 @@ export class GatewayMetrics {
       });
       return statsRead;
     };
-    new Gauge({
-      name: METRIC_NAMES.queueDepth,
-      help: 'Messages waiting in a Messaging transport queue',
-      labelNames: ['transport', 'queue'],
-      registers: [this.registry],
-      async collect() {
-        const stats = await queueStats();
-        this.reset();
-        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.depth);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.queueDeadLetters,
-      help: 'Dead letters of a Messaging transport queue',
-      labelNames: ['transport', 'queue'],
-      registers: [this.registry],
-      async collect() {
-        const stats = await queueStats();
-        this.reset();
-        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.deadLetters);
-      },
-    });
+    const queueGauge = (name: string, help: string, value: (s: Awaited<ReturnType<typeof queueStats>>[number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['transport', 'queue'],
+        registers: [this.registry],
+        async collect() {
+          const stats = await queueStats();
+          this.reset();
+          for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, value(s));
+        },
+      });
+    };
+    queueGauge(METRIC_NAMES.queueDepth, 'Messages waiting in a Messaging transport queue', (s) => s.depth);
+    queueGauge(METRIC_NAMES.queueDeadLetters, 'Dead letters of a Messaging transport queue', (s) => s.deadLetters);
     new Counter({
       name: METRIC_NAMES.transportCounter,
       help: 'Router transport events (dispatched, responses, dropped responses, cancels)',

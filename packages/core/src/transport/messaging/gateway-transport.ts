@@ -22,6 +22,7 @@ import {
   type InstanceLink,
   type TransportDeps,
 } from '../types.js';
+import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
@@ -209,31 +210,12 @@ export class MessagingGatewayTransport implements GatewayTransport {
    * state asks every instance for its HELLO on its next HEARTBEAT and the view heals within one
    * heartbeat interval. Never rejects; ends when the transport stops or the status stream ends.
    */
-  private async watchBackend(): Promise<void> {
-    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
-    const signal = this.stopping.signal;
-    const stopped = new Promise<null>((resolve) => {
-      if (signal.aborted) resolve(null);
-      else signal.addEventListener('abort', () => resolve(null), { once: true });
+  private watchBackend(): Promise<void> {
+    const what = 'a recovered backend will not be reported to routing';
+    return watchBackendRecovery(this.init.factory, this.stopping.signal, { groupRecreated: true, logger: this.logger, what }, (event) => {
+      this.logger.info({ node: this.nodeId, event }, 'backend recovered');
+      this.report(() => this.events?.recovered?.(event), 'backend recovery');
     });
-    let lost = false;
-    try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), stopped]);
-        if (next === null || next.done === true) return;
-        const status = next.value;
-        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
-        else if ((status.type === 'connected' && lost) || status.type === 'group-recreated') {
-          lost = false;
-          this.logger.info({ node: this.nodeId, event: status.type }, 'backend recovered');
-          this.report(() => this.events?.recovered?.(status.type), 'backend recovery');
-        }
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'backend status stream failed');
-    } finally {
-      void iterator.return?.();
-    }
   }
 
   private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> {

@@ -15,6 +15,7 @@ import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
+import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
@@ -291,31 +292,13 @@ export class MessagingInstanceTransport implements InstanceTransport {
    * contract: "after a reconnect"): a server that lost its data lost the gateways' view with it.
    * Never rejects; ends when the transport closes or the factory's status stream ends.
    */
-  private async watchBackend(): Promise<void> {
-    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
-    const closed = new Promise<null>((resolve) => {
-      if (this.closing.signal.aborted) resolve(null);
-      else this.closing.signal.addEventListener('abort', () => resolve(null), { once: true });
+  private watchBackend(): Promise<void> {
+    const what = 'HELLO will not be re-sent on reconnect';
+    return watchBackendRecovery(this.init.factory, this.closing.signal, { groupRecreated: false, logger: this.logger, what }, async () => {
+      if (this.state !== 'started') return;
+      this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'backend reconnected; sending HELLO again');
+      await this.sendHello().catch((err: unknown) => this.logger.warn({ err }, 'HELLO after reconnect could not be sent'));
     });
-    let lost = false;
-    try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), closed]);
-        if (next === null || next.done === true) return;
-        const status = next.value;
-        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
-        else if (status.type === 'connected' && lost) {
-          lost = false;
-          if (this.state !== 'started') continue;
-          this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'backend reconnected; sending HELLO again');
-          await this.sendHello().catch((err: unknown) => this.logger.warn({ err }, 'HELLO after reconnect could not be sent'));
-        }
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'backend status stream failed; HELLO will not be re-sent on reconnect');
-    } finally {
-      void iterator.return?.();
-    }
   }
 
   /** One sweep over running handlers instead of a timer per request. */

@@ -138,16 +138,17 @@ async function messagingParts(
     options.concurrency = entry.concurrency as number;
     resolveMessagingOptions({ concurrency: options.concurrency }, path);
   }
-  // Keys are read before the backend connects: a missing key stops start-up with its config path.
-  const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
-  if (auth === undefined && backend !== 'memory') {
-    deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
-  }
 
   const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
   // The key prefix belongs to the backend's key space; only backends with keys take it.
   if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
   const plugin = await loadQueueBackendPlugin(backend);
+  // Keys are read once the backend is known to exist and before it connects: a missing key stops
+  // start-up with its config path.
+  const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
+  if (auth === undefined && backend !== 'memory') {
+    deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
+  }
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options, auth };

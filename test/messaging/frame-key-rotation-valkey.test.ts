@@ -38,9 +38,12 @@ if (server === null) {
   let files = 0;
   const entry = (keys: KeyFiles): Record<string, unknown> => ({ type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix }, auth: authSection(keys) });
 
+  // A long request deadline: starting a process under tsx can starve the others of CPU for
+  // seconds on a shared machine, which is not downtime. A refused or lost request still fails:
+  // 404/503 at once, or 504 when the deadline passes before the client stops.
   async function startGateway(keys: KeyFiles): Promise<Gateway> {
     const file = join(dir, `gateway-${++files}.json`);
-    writeFileSync(file, JSON.stringify({ node: { id: `gw-rot-${files}`, region: 'rot' }, http: { host: '127.0.0.1', port: 0 }, transports: [entry(keys)], routing: { defaultTimeoutMs: 5_000 } }));
+    writeFileSync(file, JSON.stringify({ node: { id: `gw-rot-${files}`, region: 'rot' }, http: { host: '127.0.0.1', port: 0 }, transports: [entry(keys)], routing: { defaultTimeoutMs: 30_000 } }));
     const process = spawnTs('packages/gateway/src/cli.ts', ['--config', file]);
     children.push(process);
     const url = (await process.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
@@ -75,6 +78,9 @@ if (server === null) {
 
     // A client calls the current gateway throughout; every answer is checked.
     let calling = true;
+    let step = 'first keys';
+    /** The gateway the client's last finished call went to. */
+    let lastAnswered = '';
     let calls = 0;
     const failures: string[] = [];
     const client = (async () => {
@@ -82,25 +88,31 @@ if (server === null) {
         const url = gateway.url;
         try {
           const res = await fetch(`${url}/vault/ping`);
-          if (res.status !== 200) failures.push(`${url}: ${res.status} ${await res.text()}`);
+          if (res.status !== 200) failures.push(`${step}, ${url === gateway.url ? 'current' : 'replaced'} gateway ${url}: ${res.status} ${await res.text()}`);
         } catch (err) {
-          failures.push(`${url}: ${(err as Error).message}`);
+          failures.push(`${step}, ${url}: ${(err as Error).message}`);
         }
         calls += 1;
+        lastAnswered = url;
         await pause(10);
       }
     })();
 
-    const replaceGateway = async (keys: KeyFiles, step: string): Promise<void> => {
+    const replaceGateway = async (keys: KeyFiles, name: string): Promise<void> => {
+      step = name;
       const next = await startGateway(keys);
-      await routesVault(next, `the new gateway of step "${step}" routes vault`);
+      await routesVault(next, `the new gateway of step "${name}" routes vault`);
       const old = gateway;
       gateway = next;
+      // The client calls one at a time: once a call to the new gateway has finished, none is in
+      // flight to the old one. (This test is about keys, not about draining a stopping gateway.)
+      await eventually(() => lastAnswered === next.url, { within: 10_000, what: `the client to move to the gateway of step "${name}"` });
       await old.process.stop();
     };
-    const replaceService = async (keys: KeyFiles, instanceId: string, step: string): Promise<void> => {
+    const replaceService = async (keys: KeyFiles, instanceId: string, name: string): Promise<void> => {
+      step = name;
       const next = await startService(keys, instanceId);
-      await served(gateway, instanceId, `${instanceId} of step "${step}" serves`);
+      await served(gateway, instanceId, `${instanceId} of step "${name}" serves`);
       const old = service;
       service = next;
       await old.stop();

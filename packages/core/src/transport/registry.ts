@@ -108,13 +108,14 @@ async function messagingParts(
   deps: RegistryDeps,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput; auth: FrameAuthenticator | undefined }> {
   const backend = entry.backend as string;
-  // Keys are read before the backend connects: a missing key stops start-up with its config path.
+  const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
+  const plugin = await load(backend);
+  // Keys are read once the backend is known to exist and before it connects: a missing key stops
+  // start-up with its config path.
   const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
   if (auth === undefined && backend !== 'memory') {
     deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
   }
-  const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
-  const plugin = await load(backend);
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
   return { factory, options: messagingOptionsOf(entry), auth };

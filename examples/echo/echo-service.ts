@@ -48,7 +48,7 @@ export function registerEcho(svc: Microservice): EchoStats {
       json: {
         method: req.method,
         path: req.path,
-        query: Object.fromEntries(req.query),
+        query: queryObject(req.query),
         headers: req.headers,
         body: req.text(),
         identity: req.identity,
@@ -90,13 +90,23 @@ const ECHO_SCHEMA = {
   properties: {
     method: { type: 'string' },
     path: { type: 'string' },
-    query: { type: 'object', additionalProperties: { type: 'string' } },
+    query: { type: 'object', additionalProperties: { type: ['string', 'array'], items: { type: 'string' } } },
     headers: { type: 'object', additionalProperties: { type: 'string' } },
     body: { type: 'string' },
     identity: { type: ['object', 'null'] },
     instanceId: { type: 'string' },
   },
 } as const;
+
+/** The query as JSON: a repeated parameter keeps every value, in order (`?a=1&a=2&b=3` → `{ a: ['1', '2'], b: '3' }`). */
+export function queryObject(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    out[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
+}
 
 /** Real time on purpose: this is the service's work, not Switchyard's scheduling. */
 function wait(ms: number, signal: AbortSignal): Promise<void> {

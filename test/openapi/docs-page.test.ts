@@ -48,7 +48,7 @@ if (!existsSync(CHROMIUM)) {
 
   docs.before(async (ctx) => {
     const transport = { type: 'messaging', backend: 'memory', memory: { namespace: `docs-${randomUUID()}` } };
-    ctx.gateway = await createGateway(parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [transport] }), { logger: silentLogger });
+    ctx.gateway = await createGateway(await parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [transport] }), { logger: silentLogger });
     ctx.url = await ctx.gateway.start();
     ctx.echo = await createMicroserviceFromConfig({ service: { name: 'echo', version: '1.0.0' }, transports: [transport] }, { logger: silentLogger });
     registerEcho(ctx.echo);

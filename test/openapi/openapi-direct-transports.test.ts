@@ -40,7 +40,7 @@ for (const [name, entries] of Object.entries(transports)) {
   const test = suite<{ gateway: Gateway; echo: Microservice; url: string }>(`description exchange over ${name}`, {} as never);
   test.before(async (ctx) => {
     const e = await entries();
-    ctx.gateway = await createGateway(parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [e.gateway] }), { logger: silentLogger });
+    ctx.gateway = await createGateway(await parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [e.gateway] }), { logger: silentLogger });
     ctx.url = await ctx.gateway.start();
     ctx.echo = await createMicroserviceFromConfig({ service: { name: 'echo', version: '1.0.0' }, transports: [e.echo] }, { logger: silentLogger });
     registerEcho(ctx.echo);

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { silentLogger } from '@switchyard/core';
 import { createGateway, parseGatewayConfig, type Gateway } from '@switchyard/gateway';
 import { createMicroserviceFromConfig, type Microservice } from '@switchyard/microservice';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { eventually } from '../harness/wait.js';
 
@@ -26,7 +27,7 @@ type Doc = {
 };
 
 interface Ctx {
-  config: ReturnType<typeof parseGatewayConfig>;
+  config: Awaited<ReturnType<typeof parseGatewayConfig>>;
   gateway: Gateway;
   url: string;
   entry: { type: string } & Record<string, unknown>;
@@ -107,9 +108,9 @@ if (server === null) {
   const openapi = suite<Ctx>('the aggregated OpenAPI document over Valkey Messaging', {} as Ctx);
 
   openapi.before.each(async (ctx) => {
-    ctx.entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `t-${randomUUID().slice(0, 8)}` } };
+    ctx.entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `t-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
     ctx.services = [];
-    const config = parseGatewayConfig({
+    const config = await parseGatewayConfig({
       node: { id: `gw-${randomUUID().slice(0, 8)}` },
       http: { host: '127.0.0.1', port: 0 },
       transports: [ctx.entry],
@@ -201,7 +202,7 @@ if (server === null) {
     const first = await metric(ctx.url, fetched);
     assert.is(first, 3, 'one fetch per distinct description (catalog 1.0.0, catalog 2.0.0, orders 1.0.0)');
     await service(ctx, 'orders', '1.0.0', orders());
-    await eventually(async () => ((await (await fetch(`${ctx.url}/_switchyard/routes`)).json()) as { routing: { counts: { healthy: number } } }).routing.counts.healthy === 4, {
+    await eventually(() => ctx.gateway.routing.counts().healthy === 4, {
       what: 'the second orders instance to register',
     });
     await getDoc(ctx.url);

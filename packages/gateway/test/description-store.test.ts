@@ -1,5 +1,5 @@
 /**
- * The gateway's description store (docs/protocol.md §7): one fetch per hash however many
+ * The gateway's description store (docs/protocol.md §9): one fetch per hash however many
  * instances announce it, a failed fetch retried no sooner than 2 s later, and a description that
  * answered for another announced hash (competing Messaging consumers) kept under its own hash.
  * The transport is a scripted GatewayTransport; time is a ManualClock.

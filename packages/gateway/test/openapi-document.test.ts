@@ -10,7 +10,6 @@ import * as assert from 'uvu/assert';
 import { z } from 'zod';
 import {
   ManualClock,
-  RoutingState,
   TransportType,
   computeEndpointsHash,
   newFrameId,
@@ -18,6 +17,7 @@ import {
   type EndpointDescriptor,
   type OperationDescription,
 } from '@switchyard/core';
+import { RoutingState } from '@switchyard/core/internal';
 import { buildDocuments, defaultVersion, type OpenApiDocuments } from '../src/openapi/document-builder.js';
 
 interface Declared {

@@ -27,7 +27,7 @@ async function start(ctx: Ctx, validation: 'off' | 'requests' | 'requests-and-re
   const ns = `validation-${randomUUID()}`;
   const transport = { type: 'messaging', backend: 'memory', memory: { namespace: ns } };
   ctx.calls = 0;
-  ctx.gateway = await createGateway(parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [transport], validation }), { logger: silentLogger });
+  ctx.gateway = await createGateway(await parseGatewayConfig({ http: { host: '127.0.0.1', port: 0 }, transports: [transport], validation }), { logger: silentLogger });
   ctx.url = await ctx.gateway.start();
   ctx.svc = await createMicroserviceFromConfig({ service: { name: 'shop', version: '1.0.0' }, transports: [transport] }, { logger: silentLogger });
   ctx.svc.post(

@@ -5,15 +5,8 @@
  * sides agree on precedence (a literal segment beats a parameter, which beats a catch-all) and on
  * normalisation (trailing and doubled slashes, decoding).
  */
-import {
-  DESCRIPTION_PATH,
-  InvalidArgumentError,
-  RouteTable,
-  parsePathTemplate,
-  type EndpointDescriptor,
-  type HttpMethod,
-  type OperationDescription,
-} from '@switchyard/core';
+import { DESCRIPTION_PATH, InvalidArgumentError, type EndpointDescriptor, type HttpMethod, type OperationDescription } from '@switchyard/core';
+import { RouteTable, parsePathTemplate } from '@switchyard/core/internal';
 import { describeOperation } from './description/endpoint-description.js';
 import { DuplicateEndpointError } from './errors.js';
 import type { EndpointOptions, Handler } from './types.js';

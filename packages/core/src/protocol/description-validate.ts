@@ -7,7 +7,8 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { JsonSchema, OperationDescription, ResponseDescription, ServiceDescription } from './description.js';
 import type { HttpMethod } from './frames.js';
-import { HTTP_METHODS, show } from './validate.js';
+import { formatValue } from '../options/format-value.js';
+import { HTTP_METHODS } from './validate.js';
 
 type Json = Record<string, unknown>;
 
@@ -82,5 +83,5 @@ function object(value: unknown, at: string): Json {
 }
 
 function fail(at: string, expected: string, got: unknown): never {
-  throw new InvalidArgumentError(at, `must be ${expected} (got ${show(got)})`);
+  throw new InvalidArgumentError(at, `must be ${expected} (got ${formatValue(got)})`);
 }

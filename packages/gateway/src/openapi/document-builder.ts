@@ -6,7 +6,8 @@
  * `x-switchyard-conflicts`, never merged silently.
  */
 import semver from 'semver';
-import type { EndpointDescriptor, InstanceView, OperationDescription, RoutingSnapshot } from '@switchyard/core';
+import type { EndpointDescriptor, OperationDescription } from '@switchyard/core';
+import type { InstanceView, RoutingSnapshot } from '@switchyard/core/internal';
 import { ERROR_SCHEMA, GATEWAY_RESPONSES } from './gateway-responses.js';
 import { BEARER_SCHEME, buildOperation, defaultOperationId, openApiPath, templateParams, type OperationSource } from './openapi-operation.js';
 

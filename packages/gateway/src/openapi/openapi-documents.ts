@@ -4,7 +4,8 @@
  * fetched description. Between changes every request gets the same built documents and their
  * serialized JSON and YAML.
  */
-import type { Logger, RoutingState } from '@switchyard/core';
+import type { Logger } from '@switchyard/core';
+import type { RoutingState } from '@switchyard/core/internal';
 import { stringify } from 'yaml';
 import { buildDocuments, type Conflict, type OpenApiDocuments } from './document-builder.js';
 import type { DescriptionStore } from './description-store.js';

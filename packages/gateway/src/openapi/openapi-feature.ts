@@ -5,7 +5,8 @@
  * request-path validation).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Clock, EndpointDescriptor, GatewayTransport, HelloFrame, InstanceLink, Logger, ResponsePayload, RoutingState, TransportType } from '@switchyard/core';
+import type { Clock, EndpointDescriptor, GatewayTransport, HelloFrame, InstanceLink, Logger, ResponsePayload, TransportType } from '@switchyard/core';
+import type { RoutingState } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { DescriptionStore } from './description-store.js';
@@ -21,8 +22,11 @@ export interface RequestValidation {
   validateRequest(instanceId: string, endpoint: EndpointDescriptor, request: RequestParts): ValidationError[];
   /** Answers 400 with every error listed (the request is not dispatched). */
   reject(res: ServerResponse, requestIdHeader: string, requestId: string, errors: readonly ValidationError[]): void;
-  /** With `requests-and-responses`: checks the response and, when it does not match, logs it and adds `x-switchyard-response-invalid`. */
-  checkResponse(instanceId: string, endpoint: EndpointDescriptor, response: ResponsePayload, requestId: string, headers: Record<string, string>): void;
+  /**
+   * With `requests-and-responses`: checks the response and, when it does not match, logs it and
+   * returns the `x-switchyard-response-invalid` header to add; otherwise undefined.
+   */
+  checkResponse(instanceId: string, endpoint: EndpointDescriptor, response: ResponsePayload, requestId: string): Readonly<Record<string, string>> | undefined;
 }
 
 export interface OpenApiFeature {
@@ -80,13 +84,13 @@ export function createOpenApiFeature(deps: OpenApiFeatureDeps): OpenApiFeature {
             res.writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), [requestIdHeader]: requestId });
             res.end(body);
           },
-          checkResponse: (instanceId, endpoint, response, requestId, headers) => {
-            if (!checksResponses) return;
+          checkResponse: (instanceId, endpoint, response, requestId) => {
+            if (!checksResponses) return undefined;
             const errors = validator.validateResponse(instanceId, endpoint, response.status, response.headers['content-type'], response.body);
-            if (errors.length === 0) return;
+            if (errors.length === 0) return undefined;
             metrics.invalidResponse();
-            headers['x-switchyard-response-invalid'] = String(errors.length);
             logger.warn({ requestId, instanceId, route: `${endpoint.method} ${endpoint.path}`, status: response.status, errors }, 'response does not match its declared schema');
+            return { 'x-switchyard-response-invalid': String(errors.length) };
           },
         };
   return {

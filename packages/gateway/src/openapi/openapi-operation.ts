@@ -3,7 +3,8 @@
  * template, claims, timeout) and, when fetched, its description (documentation and schemas).
  * An endpoint without a description still gets its path parameters, from the template.
  */
-import { parsePathTemplate, type EndpointDescriptor, type JsonSchema, type OperationDescription } from '@switchyard/core';
+import type { EndpointDescriptor, JsonSchema, OperationDescription } from '@switchyard/core';
+import { parsePathTemplate } from '@switchyard/core/internal';
 import { gatewayResponseRefs } from './gateway-responses.js';
 import { hoistDefs } from './schema-hoist.js';
 

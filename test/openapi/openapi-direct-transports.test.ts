@@ -44,6 +44,7 @@ for (const [name, entries] of Object.entries(transports)) {
     ctx.url = await ctx.gateway.start();
     ctx.echo = await createMicroserviceFromConfig({ service: { name: 'echo', version: '1.0.0' }, transports: [e.echo] }, { logger: silentLogger });
     registerEcho(ctx.echo);
+    ctx.echo.get('/{rest...}', async () => ({ status: 200, json: { caughtAll: true } }), { summary: 'Anything else' });
     await ctx.echo.start();
   });
   test.after(async (ctx) => {
@@ -62,6 +63,14 @@ for (const [name, entries] of Object.entries(transports)) {
     const good = await fetch(`${ctx.url}/echo/validated`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":"hi"}' });
     assert.is(good.status, 200);
     assert.is(((await good.json()) as { body: string }).body, '{"data":"hi"}');
+  });
+
+  test('the reserved description path is answered 404 by the gateway in every spelling, even behind a catch-all', async (ctx) => {
+    await eventually(async () => (await fetch(`${ctx.url}/anything`)).status === 200, { within: 10_000, what: `the catch-all over ${name}` });
+    for (const path of ['/_switchyard/description', '//_switchyard//description', '/x/../_switchyard/description', '/_switchyard/%64escription', '/%5Fswitchyard/description/more']) {
+      const res = await fetch(`${ctx.url}${path}`);
+      assert.is(res.status, 404, `${path} must not reach the service's catch-all`);
+    }
   });
 
   test.run();

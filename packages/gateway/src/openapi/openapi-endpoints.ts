@@ -31,7 +31,7 @@ export function openApiEndpoints(
     send(res, 500, 'application/json; charset=utf-8', JSON.stringify({ error: { code: 'SY_GATEWAY_INTERNAL', message: 'the OpenAPI document could not be built' } }));
   };
   return (path, req, res) => {
-    if (path === DESCRIPTION_PATH || path.startsWith(`${DESCRIPTION_PATH}/`)) {
+    if (isReserved(path)) {
       send(res, 404, 'application/json; charset=utf-8', JSON.stringify({ error: { code: 'SY_GATEWAY_NOT_FOUND', message: 'no endpoint matches this path' } }));
       return true;
     }
@@ -66,6 +66,22 @@ export function openApiEndpoints(
     asset.then((a) => send(res, 200, a.contentType, a.body, { 'cache-control': 'public, max-age=3600' }), failed(res));
     return true;
   };
+}
+
+/**
+ * The reserved description path, also when spelled with percent-encoded characters
+ * (`/_switchyard/%64escription`): the edge normalises dot segments and slashes but leaves
+ * escapes, and route matching decodes them, so a catch-all would otherwise forward it.
+ */
+function isReserved(path: string): boolean {
+  const within = (p: string): boolean => p === DESCRIPTION_PATH || p.startsWith(`${DESCRIPTION_PATH}/`);
+  if (within(path)) return true;
+  if (!path.includes('%')) return false;
+  try {
+    return within(decodeURIComponent(path));
+  } catch {
+    return false;
+  }
 }
 
 function sendDocument(res: ServerResponse, doc: ServedDocument, yaml: boolean): void {

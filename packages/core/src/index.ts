@@ -184,3 +184,13 @@ export {
 } from './ioc/plugin-loader.js';
 export { CORE_VERSION } from './version.js';
 export { coreModule, queueModule, queueBackendModule, type CoreModuleOptions } from './ioc/modules.js';
+
+// --- TLS certificate files (for sibling packages: the TLS transport and the HTTPS listener) ----
+export {
+  CertReloader,
+  pemSource,
+  readPemSourcesSync,
+  type PemSource,
+  type PemSources,
+  type PemMaterial,
+} from './tls/pem-files.js';

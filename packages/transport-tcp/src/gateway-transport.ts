@@ -7,6 +7,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import {
+  CertReloader,
   hasCode,
   makeFrame,
   withReplyTo,
@@ -16,6 +17,7 @@ import {
   TransportType,
   PendingRequests,
   type PendingEntry,
+  type PemMaterial,
   type DispatchOptions,
   type DispatchTarget,
   type Frame,
@@ -27,7 +29,7 @@ import {
   type TransportDeps,
 } from '@switchyard/core';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
-import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
+import { readPemsSync } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
 /** Counters for metrics; monotonic except `connections`, `instances` and `inFlight`. */

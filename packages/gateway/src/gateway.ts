@@ -4,8 +4,6 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   createGatewayTransports,
   RoutingState,
@@ -17,11 +15,13 @@ import {
 } from '@switchyard/core';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
+import { createClientListener } from './http/listener.js';
 import { RequestPath } from './http/request-handler.js';
 import { createGatewayLogger } from './logger.js';
 import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
 import { GatewayMetrics } from './operations/metrics.js';
 import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
+import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
@@ -48,7 +48,7 @@ export interface Gateway {
   readonly logger: Logger;
   /** Starts the transports, then listens on http.host:http.port. Resolves with the base URL. */
   start(): Promise<string>;
-  /** The base URL (`http://host:port`) once started. */
+  /** The base URL (`http://host:port`, or `https://` with `http.tls`) once started. */
   url(): string;
   /** Ready per SPEC §6: every transport up and every required service has an eligible instance. */
   readiness(): Readiness;
@@ -138,15 +138,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     clientLimiter,
     routeLimiter,
     operations,
+    ...(config.http.tls?.ca === undefined ? {} : { certificates: new ClientCertificates() }),
   });
 
-  const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);
-  // `Expect: 100-continue` with a declared body over the limit gets its 413 without "100 Continue",
-  // so the client need not send the body at all.
-  server.on('checkContinue', (req, res) => {
-    if (!(Number(req.headers['content-length']) > config.http.maxBodyBytes)) res.writeContinue();
-    requestPath.handle(req, res);
-  });
+  // HTTP/1.1, HTTPS or HTTP/2 as `http` config says; certificates are read (and checked) here.
+  const server = createClientListener(config.http, requestPath.handle, { clock, logger });
   let baseUrl = '';
   let stopSweep: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
@@ -162,17 +158,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       clientLimiter?.sweep();
       routeLimiter?.sweep();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.http.port, config.http.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = server.address() as AddressInfo;
+    const addr = await server.listen(config.http.port, config.http.host);
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-    logger.info({ url: baseUrl, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
+    baseUrl = `${server.scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    logger.info({ url: baseUrl, protocols: server.protocols, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
     return baseUrl;
   };
 
@@ -180,7 +169,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     draining = true;
     requestPath.startDraining();
     logger.info({ inFlight: requestPath.inFlight.size }, 'gateway stopping: no new requests; draining in-flight');
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server.close();
     server.closeIdleConnections();
     const graceTimer = new AbortController();
     const graceful = await Promise.race([

@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
+import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
 
 /** Identity headers stripped from every client request by default (SPEC §6). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -66,6 +67,10 @@ const httpSchema = z
     shutdownGraceMs: z.number().int().min(0).default(GATEWAY_DEFAULTS.shutdownGraceMs),
     keepAliveTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
     trustProxy: z.boolean().default(false),
+    // The client listener (http/listener.ts): HTTPS, and HTTP/2 with its limits.
+    tls: httpTlsSchema.optional(),
+    http2: z.boolean().default(false),
+    http2Limits: http2LimitsSchema,
   })
   .prefault({});
 

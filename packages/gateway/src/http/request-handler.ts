@@ -28,9 +28,11 @@ import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../er
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
+import type { ClientCertificates } from '../policy/client-certificate.js';
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
+import { endStreamAfterAnswer, isHttp2, isResponseGone } from './http2-compat.js';
 import { InFlightRequests, type InFlightEntry } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 
@@ -47,6 +49,8 @@ export interface RequestPathDeps {
   readonly metrics: GatewayMetrics;
   readonly clientLimiter: RateLimiter | undefined;
   readonly routeLimiter: RateLimiter | undefined;
+  /** Verified client certificates as principals (mTLS at the edge, `http.tls.ca` set). */
+  readonly certificates?: ClientCertificates;
   /** Operations endpoints (health, metrics, routes); returns true when it answered. */
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
 }
@@ -57,7 +61,8 @@ const RETRY_SOON: Readonly<Record<string, string>> = Object.freeze({ 'retry-afte
 /** How long the rest of an oversized body is drained before the connection is cut. */
 const BODY_LINGER_MS = 5_000;
 
-const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
+// Connection-specific headers; HTTP/2 refuses to send any of them (RFC 9113 §8.2.2).
+const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'http2-settings']);
 
 export class RequestPath {
   readonly inFlight: InFlightRequests;
@@ -152,7 +157,9 @@ export class RequestPath {
       this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
     }
-    const identity: Identity | null = auth.kind === 'none' ? null : auth.identity;
+    // A verified Bearer token wins; else a verified client certificate; else the anonymous identity.
+    const identity: Identity | null =
+      auth.kind === 'verified' ? auth.identity : (deps.certificates?.identityOf(req) ?? (auth.kind === 'none' ? null : auth.identity));
     if (endpoint.requiringClaims.length > 0 && !meetsClaims(identity, endpoint.requiringClaims)) {
       if (identity === null || identity.anonymous) this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer' });
       else this.fail(res, 'SY_GATEWAY_FORBIDDEN', requestId, route, '', started);
@@ -197,7 +204,7 @@ export class RequestPath {
       this.discardRest(req, res);
       return;
     }
-    if (body.kind === 'aborted' || res.destroyed) {
+    if (body.kind === 'aborted' || isResponseGone(res)) {
       this.finished(route, 499, target.link.transport, started, requestId, method, path);
       return;
     }
@@ -236,7 +243,7 @@ export class RequestPath {
       this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, target.link.transport, started);
       return;
     }
-    if (res.destroyed) {
+    if (isResponseGone(res)) {
       this.finished(route, 499, target.link.transport, started, requestId, method, path);
       return;
     }
@@ -258,6 +265,11 @@ export class RequestPath {
    * destroy the 413 before the client reads it. A client still sending after that is cut off.
    */
   private discardRest(req: IncomingMessage, res: ServerResponse): void {
+    // HTTP/2: the socket carries other streams; only this stream ends.
+    if (isHttp2(req)) {
+      endStreamAfterAnswer(req, res);
+      return;
+    }
     req.resume();
     if (req.complete) return;
     const linger = new AbortController();
@@ -297,7 +309,7 @@ export class RequestPath {
     extra?: Readonly<Record<string, string>>,
   ): void {
     const status = GATEWAY_HTTP_ERRORS[code].status;
-    if (!res.headersSent && !res.destroyed) {
+    if (!res.headersSent && !isResponseGone(res)) {
       const body = errorBody(code, requestId);
       res.writeHead(status, {
         ...extra,

@@ -30,7 +30,7 @@ export function mayHaveUnsizedBody(req: IncomingMessage): boolean {
 }
 
 /**
- * After an early answer (413) to a request whose body is still arriving on an HTTP/2 stream:
+ * After an early answer (413, already ended) to a request whose body is still arriving on an HTTP/2 stream:
  * the rest is read and dropped, and once the answer is sent the stream is reset with NO_ERROR,
  * which tells the client to stop sending without an error (RFC 9113 §8.1). The connection and its
  * other streams stay up.
@@ -38,7 +38,7 @@ export function mayHaveUnsizedBody(req: IncomingMessage): boolean {
 export function endStreamAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   const stream = (res as unknown as Http2ServerResponse).stream;
-  res.once('finish', () => {
-    if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
-  });
+  // With NO_ERROR on a stream whose answer is ending, Node sends the RST_STREAM once the answer
+  // has been written. (The response's own 'finish' comes only when the stream closes.)
+  if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
 }

@@ -20,7 +20,6 @@ import {
   type ServerOptions as Http2ServerOptions,
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { CertReloader, pemSource, readPemSourcesSync, type Clock, type Logger, type PemSources } from '@switchyard/core';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayConfigError } from '../errors.js';
@@ -96,13 +95,14 @@ export function createClientListener(http: HttpConfig, handle: RequestListener, 
     protocols = 'http/1.1';
     server.keepAliveTimeout = http.keepAliveTimeoutMs;
   }
-  // HTTP/1.1 connections served by the HTTP/2 server (ALPN fallback) are destroyed at the end of shutdown.
-  const h1Sockets = new Set<Socket>();
-  if (http.http2 && secure !== undefined) {
-    server.on('secureConnection', (socket: TLSSocket) => {
-      if (socket.alpnProtocol === 'h2') return;
-      h1Sockets.add(socket);
-      socket.once('close', () => h1Sockets.delete(socket));
+  // Every connection of an HTTP/2 server, destroyed at the end of shutdown: the HTTP/1.1 ones of
+  // the ALPN fallback, and HTTP/2 ones whose session closed gracefully but whose client never
+  // closed its end of the socket (the session is gone, the socket is not).
+  const sockets = new Set<Socket>();
+  if (http.http2) {
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
     });
   }
 
@@ -164,7 +164,7 @@ export function createClientListener(http: HttpConfig, handle: RequestListener, 
         return;
       }
       sessions.destroyAll();
-      for (const socket of h1Sockets) socket.destroy();
+      for (const socket of sockets) socket.destroy();
     },
   };
 }

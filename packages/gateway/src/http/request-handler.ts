@@ -392,9 +392,13 @@ class Exchange implements InFlightEntry {
     readonly deadline: number,
   ) {}
 
-  /** The response's 'close' listener: a client gone before its answer cancels the dispatch. */
+  /**
+   * The response's 'close' listener: a client gone before its answer cancels the dispatch.
+   * `writableEnded` (end() was called), not `writableFinished`: an HTTP/2 response whose stream
+   * the client reset emits 'finish' and then 'close' without anything having been written.
+   */
   readonly onClose = (): void => {
-    if (!this.res.writableFinished) this.cancellation.cancel('client-disconnected');
+    if (!this.res.writableEnded) this.cancellation.cancel('client-disconnected');
   };
 
   answerShuttingDown(): void {

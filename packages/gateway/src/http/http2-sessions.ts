@@ -40,7 +40,10 @@ export class Http2Sessions {
           { remote: session.socket?.remoteAddress, maxResetsPerSecond: this.maxResetsPerSecond },
           'http2 session closed: the client reset streams faster than http.http2Limits.maxResetsPerSecond (rapid reset)',
         );
-        session.destroy(undefined, constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        // GOAWAY tells the client why and refuses its new streams; close() ends the session once
+        // the streams it already opened (at most maxConcurrentStreams) are done.
+        session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM);
+        session.close();
       }
     };
     session.on('stream', (stream: Http2Stream) => stream.once('aborted', onAborted));

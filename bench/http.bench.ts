@@ -283,11 +283,13 @@ async function loadH2load(url: string, connections: number, streams: number, siz
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
   child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  // h2load waits for every client to connect before its duration starts: bound the whole run.
+  const limit = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', (err) => reject(new Error(`h2load cannot run (Debian: apt-get install nghttp2-client): ${err.message}`)));
     child.once('close', resolve);
-  });
-  if (code !== 0) throw new Error(`h2load exited ${String(code)}: ${out.slice(-2000)}`);
+  }).finally(() => clearTimeout(limit));
+  if (code !== 0) throw new Error(`h2load ${args.join(' ')} exited ${String(code)} (killed after ${seconds + 30} s?): ${out.slice(-2000)}`);
   return parseH2load(out);
 }
 

@@ -206,3 +206,42 @@ limited('the client limit counts HTTP/2 streams: past the burst the answer is 42
 });
 
 limited.run();
+
+// --- shutdown -----------------------------------------------------------------------------------
+
+const shutdown = suite('HTTP/2 shutdown');
+
+shutdown('stopping sends GOAWAY; past the grace period an in-flight stream is answered 503 and the handler sees the CANCEL', async () => {
+  const started = new Latch(1, 'the slow handler to start');
+  const cancelled = new Latch(1, 'the slow handler to be aborted');
+  const sw = await edgeWorld({ http2: true, shutdownGraceMs: 200 }, async (ns) => [
+    await edgeService(ns, 'slow', (s) =>
+      s.get('/slow', async (_req, ctx) => {
+        started.count();
+        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        cancelled.count();
+        return { status: 200, text: 'late' };
+      }),
+    ),
+  ]);
+  const s = await h2connect(sw.url);
+  const goaway = new Latch(1, 'GOAWAY from the stopping gateway');
+  s.on('goaway', () => goaway.count());
+  s.on('error', () => undefined);
+  try {
+    const pending = h2request(s, { ':path': '/slow' });
+    await started.wait(10_000);
+    const stopped = sw.gateway.stop();
+    await goaway.wait(5_000);
+    const res = await pending;
+    assert.is(res.status, 503);
+    assert.is((JSON.parse(res.body.toString()) as { error: { code: string } }).error.code, 'SY_GATEWAY_SHUTTING_DOWN');
+    await cancelled.wait(10_000);
+    await stopped;
+  } finally {
+    s.destroy();
+    for (const svc of sw.services) await svc.stop();
+  }
+});
+
+shutdown.run();

@@ -146,7 +146,6 @@ mtls.before(async () => {
 });
 mtls.after(async () => {
   await strict?.stop();
-  await pki.remove();
 });
 
 mtls('a client certificate from an untrusted CA is refused, over HTTP/2 and HTTP/1.1', async () => {
@@ -176,3 +175,34 @@ mtls('a verified client certificate is the principal, and a spoofed subject head
 });
 
 mtls.run();
+
+// --- optional client certificates ---------------------------------------------------------------
+
+const optional = suite('HTTPS with ca and an optional client certificate');
+let lenient: EdgeWorld | undefined;
+
+optional.before(async () => {
+  lenient = await edgeWorld({ tls: { cert: pki.server.cert, key: pki.server.key, ca: pki.ca.cert }, http2: true }, async (ns) => [await whoami(ns)]);
+});
+optional.after(async () => {
+  await lenient?.stop();
+  await pki.remove();
+});
+
+optional('without a certificate the request is anonymous; with a verified one its subject is the principal', async () => {
+  const none = await curl(`${lenient?.url}/who`, '--http2');
+  assert.is(none.code, 0, none.stderr);
+  assert.is((JSON.parse(none.stdout) as { subject: string }).subject, 'anonymous');
+  const verified = await curl(`${lenient?.url}/who`, '--http2', '--cert', pki.client.cert, '--key', pki.client.key);
+  assert.is(verified.code, 0, verified.stderr);
+  assert.is((JSON.parse(verified.stdout) as { subject: string }).subject, 'CN=client');
+});
+
+optional('a certificate from an untrusted CA grants nothing: the request is anonymous', async () => {
+  const rogue = await curl(`${lenient?.url}/who`, '--http2', '--cert', pki.rogueClient.cert, '--key', pki.rogueClient.key, '-H', 'x-switchyard-identity-subject: CN=rogue-client');
+  assert.is(rogue.code, 0, rogue.stderr);
+  const seen = JSON.parse(rogue.stdout) as { subject: string; anonymous: string };
+  assert.equal({ subject: seen.subject, anonymous: seen.anonymous }, { subject: 'anonymous', anonymous: 'true' });
+});
+
+optional.run();

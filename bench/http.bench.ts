@@ -42,6 +42,7 @@ import { CpuWindow, printTable, processCpuMicros, round, writeResults } from './
 import { Redis } from 'ioredis';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
+import { authSection, newKeys } from '../test/harness/frame-keys.js';
 import { createTestPki, type TestPki } from '../test/harness/certs.js';
 
 const { values } = parseArgs({
@@ -114,6 +115,8 @@ const TRANSPORTS: readonly TransportRow[] = [
         backend: 'valkey',
         valkey: { url: ctx.valkey?.url },
         queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
+        // Signed frames, as a production deployment runs them: the row includes their cost.
+        auth: authSection(newKeys()),
       };
       return { gateway: [entry], echo: [entry] };
     },

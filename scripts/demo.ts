@@ -11,13 +11,15 @@ import { registerEcho } from '../examples/echo/echo-service.js';
 const transport = { type: 'messaging', backend: 'memory', memory: { namespace: 'switchyard-demo' } };
 const port = Number(process.env.PORT ?? 8080);
 
-const config = parseGatewayConfig(
+const config = await parseGatewayConfig(
   {
     node: { id: 'demo-gateway', region: 'local' },
     http: { host: process.env.HOST ?? '127.0.0.1', port },
     transports: [transport],
     health: { requiredServices: ['echo'] },
     auth: { anonymous: { subject: 'anonymous' } },
+    // The routing view and metrics on their own listener (port 0: any free port, printed below).
+    ops: { host: '127.0.0.1', port: 0 },
   },
   process.env,
 );
@@ -36,8 +38,8 @@ process.stdout.write(
   `\nSwitchyard demo: gateway ${url} → messaging (memory backend) → echo service\n` +
     `  try:     curl ${url}/echo/hello\n` +
     `           curl -X POST ${url}/echo/items -H 'content-type: application/json' -d '{"hello":"world"}'\n` +
-    `  routes:  curl ${url}/_switchyard/routes\n` +
-    `  health:  curl ${url}/health/ready   metrics: curl ${url}/metrics\n` +
+    `  routes:  curl ${gateway.opsUrl() ?? url}/_switchyard/routes\n` +
+    `  health:  curl ${url}/health/ready   metrics: curl ${gateway.opsUrl() ?? url}/metrics\n` +
     `  Ctrl-C stops it.\n\n`,
 );
 

@@ -4,23 +4,21 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
-import {
-  createGatewayTransports,
-  RoutingState,
-  systemClock,
-  type Clock,
-  type GatewayTransport,
-  type Logger,
-  type TransportConfigEntry,
-} from '@switchyard/core';
+import { Container } from 'inversify';
+import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
+import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
+import { importFromGateway } from './import-package.js';
 import { createClientListener } from './http/listener.js';
 import { RequestPath } from './http/request-handler.js';
-import { createGatewayLogger } from './logger.js';
-import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
+import { httpServerOptions } from './http/server-options.js';
+import { adminCheck } from './operations/admin-access.js';
+import { operationsEndpoints, PUBLIC_OPERATIONS, type Readiness } from './operations/endpoints.js';
+import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
-import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
+import { gatewayModule, type GatewayLog } from './module.js';
+import type { Authenticator } from './policy/authenticator.js';
 import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
@@ -50,49 +48,62 @@ export interface Gateway {
   start(): Promise<string>;
   /** The base URL (`http://host:port`, or `https://` with `http.tls`) once started. */
   url(): string;
-  /** Ready per SPEC §6: every transport up and every required service has an eligible instance. */
+  /** The base URL of the separate operations listener once started; undefined without `ops.port`. */
+  opsUrl(): string | undefined;
+  /** Ready (docs/operations.md, "Health endpoints"): every transport up and every required service has an eligible instance. */
   readiness(): Readiness;
   /** Graceful shutdown; idempotent. */
   stop(): Promise<void>;
 }
 
-/** Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or connects until `start()`. */
+/**
+ * Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or
+ * connects until `start()`. The composition root: the container holds the abstractions (clock,
+ * logger, routing state, router transports, plugin loader, authenticator), each a GatewayDeps
+ * override away; the HTTP side is assembled from them here.
+ */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps = {}): Promise<Gateway> {
-  const clock = deps.clock ?? systemClock;
-  const pino = deps.logger === undefined ? createGatewayLogger(config) : undefined;
-  const logger: Logger = deps.logger ?? (pino?.logger as Logger);
+  const container = new Container();
+  container.loadSync(
+    gatewayModule(config),
+    pluginLoaderModule({ importPackage: importFromGateway }),
+    routingModule({
+      degradedAfterMs: config.health.degradedAfterMs,
+      staleAfterMs: config.health.staleAfterMs,
+      resyncMinIntervalMs: config.routing.resyncMinIntervalMs,
+      defaultVersions: config.routing.defaultVersions,
+      registration: registrationLimits(config.routing),
+    }),
+    gatewayTransportsModule(config.transports as readonly TransportConfigEntry[], { id: config.node.id, region: config.node.region }),
+  );
+  const overrides: ReadonlyArray<readonly [symbol, unknown]> = [
+    [TOKENS.Clock, deps.clock],
+    [TOKENS.Logger, deps.logger],
+    [TOKENS.GatewayTransports, deps.transports],
+    [TOKENS.RoutingState, deps.routing],
+    [TOKENS.Authenticator, deps.authenticator],
+  ];
+  for (const [token, value] of overrides) if (value !== undefined) container.rebindSync(token).toConstantValue(value);
+
+  const clock = container.get<Clock>(TOKENS.Clock);
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const log = deps.logger === undefined ? container.get<GatewayLog>(TOKENS.GatewayLog) : undefined;
   let routing: RoutingState;
   try {
-    routing =
-      deps.routing ??
-      new RoutingState({
-        clock,
-        logger,
-        degradedAfterMs: config.health.degradedAfterMs,
-        staleAfterMs: config.health.staleAfterMs,
-        defaultVersions: config.routing.defaultVersions,
-      });
+    routing = container.get<RoutingState>(TOKENS.RoutingState);
   } catch (err) {
     throw new GatewayConfigError([(err as Error).message], 'routing config');
   }
   let transportList: readonly GatewayTransport[];
-  if (deps.transports !== undefined) {
-    transportList = deps.transports;
-  } else {
-    try {
-      transportList = await createGatewayTransports(config.transports as readonly TransportConfigEntry[], {
-        clock,
-        logger,
-        node: { id: config.node.id, region: config.node.region },
-      });
-    } catch (err) {
-      // The factory names the key (`transports[0].backend`); report it like every other config problem.
-      throw new GatewayConfigError([(err as Error).message], 'transports config');
-    }
+  try {
+    transportList = await container.getAsync<readonly GatewayTransport[]>(TOKENS.GatewayTransports);
+  } catch (err) {
+    // The registry names the key (`transports[0].backend`); report it like every other config problem.
+    throw new GatewayConfigError([(err as Error).message], 'transports config');
   }
+  const authenticator = await container.getAsync<Authenticator>(TOKENS.Authenticator);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   const transports = new TransportSet(transportList, routing, departed, logger, clock);
-  const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
   const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
@@ -114,17 +125,22 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportReadiness: () => transports.readiness(),
     queueStats: () => transports.queueStats(),
     transportCounters: () => transports.counters(),
+    registrationRefusals: () => routing.registrationRefusals(),
   });
-  const operations = operationsEndpoints({
+  const operationSources = {
     readiness,
     metrics,
     logger,
+    admin: adminCheck(authenticator, config.ops.adminClaim),
     routesView: () => ({
       node: config.node,
       transports: transports.readiness(),
       routing: routing.snapshot(),
     }),
-  });
+  };
+  // Edge: with an ops listener the views live there; otherwise the routing view needs admin (docs/operations.md).
+  const ops = config.ops.port === undefined ? undefined : new OpsListener(config.ops.host, config.ops.port, operationsEndpoints(operationSources), httpServerOptions(config.http));
+  const operations = operationsEndpoints(operationSources, ops !== undefined ? { routes: 'absent', metrics: 'absent' } : { ...PUBLIC_OPERATIONS, routes: 'admin', metrics: config.ops.metrics });
   const requestPath = new RequestPath({
     config,
     clock,
@@ -142,6 +158,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
 
   // HTTP/1.1, HTTPS or HTTP/2 as `http` config says; certificates are read (and checked) here.
+  // Every kind gets the edge settings: server-options.ts timeouts and sizes, the JSON answer to
+  // parser refusals, and the per-client connection cap (http/listener.ts).
   const server = createClientListener(config.http, requestPath.handle, { clock, logger });
   let baseUrl = '';
   let stopSweep: (() => void) | undefined;
@@ -162,6 +180,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     baseUrl = `${server.scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
     logger.info({ url: baseUrl, protocols: server.protocols, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
+    if (ops !== undefined) {
+      const opsUrl = await ops.start();
+      logger.info({ url: opsUrl }, `operations endpoints listening on ${opsUrl}`);
+    }
     return baseUrl;
   };
 
@@ -190,10 +212,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
+    await ops?.stop();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
-    pino?.flushSync();
+    log?.flushSync();
   };
 
   return {
@@ -203,7 +226,16 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     logger,
     start,
     url: () => baseUrl,
+    opsUrl: () => (ops === undefined ? undefined : ops.url()),
     readiness,
     stop: () => (stopping ??= doStop()),
   };
+}
+
+/** The registration policy limits the config sets; core's defaults for the others. */
+function registrationLimits(routing: { readonly maxInstancesPerService?: number | undefined; readonly maxEndpoints?: number | undefined }): Partial<RegistrationLimits> {
+  const limits: { -readonly [K in keyof RegistrationLimits]?: number } = {};
+  if (routing.maxInstancesPerService !== undefined) limits.maxInstancesPerService = routing.maxInstancesPerService;
+  if (routing.maxEndpoints !== undefined) limits.maxEndpoints = routing.maxEndpoints;
+  return limits;
 }

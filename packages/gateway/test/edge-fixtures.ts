@@ -25,7 +25,7 @@ export async function edgeWorld(
   extra: Record<string, unknown> = {},
 ): Promise<EdgeWorld> {
   const ns = `edge-${randomUUID()}`;
-  const config = parseGatewayConfig({
+  const config = await parseGatewayConfig({
     node: { id: `gw-${randomUUID().slice(0, 8)}` },
     http: { host: '127.0.0.1', port: 0, ...http },
     transports: [{ type: 'messaging', backend: 'memory', memory: { namespace: ns } }],

@@ -10,9 +10,9 @@ import { createGateway, LISTENER_DEFAULTS, parseGatewayConfig } from '../src/ind
 
 const minimal = { transports: [{ type: 'messaging', backend: 'memory' }] };
 
-function problemsOf(fn: () => unknown): string[] {
+async function problemsOf(fn: () => Promise<unknown>): Promise<string[]> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     assert.is((err as { code?: string }).code, 'SY_GATEWAY_INVALID_CONFIG');
     return [...(err as { problems: string[] }).problems];
@@ -23,8 +23,8 @@ function problemsOf(fn: () => unknown): string[] {
 
 const keys = suite('listener config keys');
 
-keys('without tls or http2 the listener is plain HTTP/1.1 and the HTTP/2 limits have their defaults', () => {
-  const c = parseGatewayConfig(minimal);
+keys('without tls or http2 the listener is plain HTTP/1.1 and the HTTP/2 limits have their defaults', async () => {
+  const c = await parseGatewayConfig(minimal);
   assert.is(c.http.tls, undefined);
   assert.is(c.http.http2, false);
   assert.equal({ ...c.http.http2Limits }, {
@@ -37,32 +37,32 @@ keys('without tls or http2 the listener is plain HTTP/1.1 and the HTTP/2 limits 
   });
 });
 
-keys('http.tls takes the TLS transport keys; a client certificate is optional by default', () => {
-  const c = parseGatewayConfig({ ...minimal, http: { tls: { cert: '/etc/gw/tls.crt', key: '/etc/gw/tls.key' }, http2: true } });
+keys('http.tls takes the TLS transport keys; a client certificate is optional by default', async () => {
+  const c = await parseGatewayConfig({ ...minimal, http: { tls: { cert: '/etc/gw/tls.crt', key: '/etc/gw/tls.key' }, http2: true } });
   assert.equal({ ...c.http.tls }, { cert: '/etc/gw/tls.crt', key: '/etc/gw/tls.key', requireClientCert: false, certReloadMs: LISTENER_DEFAULTS.certReloadMs });
   assert.is(c.http.http2, true);
 });
 
-keys('environment variables set http2 and its limits', () => {
-  const c = parseGatewayConfig(minimal, { SWITCHYARD_HTTP__HTTP2: 'true', SWITCHYARD_HTTP__HTTP2_LIMITS__MAX_CONCURRENT_STREAMS: '32' });
+keys('environment variables set http2 and its limits', async () => {
+  const c = await parseGatewayConfig(minimal, { SWITCHYARD_HTTP__HTTP2: 'true', SWITCHYARD_HTTP__HTTP2_LIMITS__MAX_CONCURRENT_STREAMS: '32' });
   assert.is(c.http.http2, true);
   assert.is(c.http.http2Limits.maxConcurrentStreams, 32);
 });
 
-keys('requireClientCert without ca, a missing key and an unknown limit are each named', () => {
-  const problems = problemsOf(() =>
+keys('requireClientCert without ca, a missing key and an unknown limit are each named', async () => {
+  const problems = await problemsOf(() =>
     parseGatewayConfig({ ...minimal, http: { tls: { cert: '/x.crt', requireClientCert: true }, http2Limits: { maxStreams: 5, maxResetsPerSecond: 0 } } }),
   );
   const text = problems.join('\n');
   assert.match(text, /http\.tls\.key/);
   assert.match(text, /http\.http2Limits\.maxStreams: unknown key/);
   assert.match(text, /http\.http2Limits\.maxResetsPerSecond: must be > 0/);
-  const noCa = problemsOf(() => parseGatewayConfig({ ...minimal, http: { tls: { cert: '/x.crt', key: '/x.key', requireClientCert: true } } }));
+  const noCa = await problemsOf(() => parseGatewayConfig({ ...minimal, http: { tls: { cert: '/x.crt', key: '/x.key', requireClientCert: true } } }));
   assert.match(noCa.join('\n'), /http\.tls\.ca: requireClientCert needs ca/);
 });
 
 keys('a certificate file that cannot be read fails createGateway naming the key and the file', async () => {
-  const config = parseGatewayConfig({ ...minimal, http: { tls: { cert: '/nonexistent/gw.crt', key: '/nonexistent/gw.key' } } });
+  const config = await parseGatewayConfig({ ...minimal, http: { tls: { cert: '/nonexistent/gw.crt', key: '/nonexistent/gw.key' } } });
   try {
     await createGateway(config, { logger: silentLogger });
     assert.unreachable('createGateway should have refused the missing certificate');

@@ -3,7 +3,7 @@
  * SY_TCP_INVALID_OPTIONS naming the key and file. Reading and reloading live in core
  * (`readPemSourcesSync`, `CertReloader`), shared with the gateway's HTTPS listener.
  */
-import { readPemSourcesSync, type PemMaterial } from '@switchyard/core';
+import { readPemSourcesSync, type PemMaterial } from '@switchyard/core/internal';
 import { InvalidTcpOptionsError } from './errors.js';
 import type { TlsSettings } from './options.js';
 

@@ -5,7 +5,10 @@
  * naming the key) and reloaded when the files change, for new connections, without a restart or a
  * dropped connection (core's CertReloader, shared with the TLS router transport). HTTP/2 gets the
  * limits of http.http2Limits (docs/configuration.md#http). Every request goes to the one request
- * listener, whatever the protocol.
+ * listener, whatever the protocol. Every kind gets the edge settings: the header and request
+ * deadlines, keep-alive and header size of server-options.ts (HTTP/1.1, over TLS too, and the
+ * HTTP/1.1 fallback of an HTTP/2 server), the JSON answer to parser refusals, and the cap on
+ * connections per client address.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -20,10 +23,14 @@ import {
   type ServerOptions as Http2ServerOptions,
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { CertReloader, pemSource, readPemSourcesSync, type Clock, type Logger, type PemSources } from '@switchyard/core';
+import type { Clock, Logger } from '@switchyard/core';
+import { CertReloader, pemSource, readPemSourcesSync, type PemSources } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
 import { GatewayConfigError } from '../errors.js';
+import { answerClientError } from './client-error.js';
+import { capConnectionsPerClient } from './connection-cap.js';
 import { Http2Sessions } from './http2-sessions.js';
+import { httpServerOptions } from './server-options.js';
 
 /** The request path's entry point. HTTP/2 requests arrive as Node's compatible Http2ServerRequest/Response (see http2-compat.ts). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -84,17 +91,29 @@ export function createClientListener(http: HttpConfig, handle: RequestListener, 
     maxSessionInvalidFrames: limits.maxSessionInvalidFrames,
   };
 
+  const h1Options = httpServerOptions(http);
   let server: AnyServer;
   let protocols: ListenerProtocols;
   if (http.http2) {
-    server = secure === undefined ? createH2cServer(h2Options) : createSecureServer({ ...secure, ...h2Options, allowHTTP1: true });
+    if (secure === undefined) {
+      server = createH2cServer(h2Options);
+    } else {
+      server = createSecureServer({ ...secure, ...h2Options, allowHTTP1: true });
+      // The HTTP/1.1 fallback reads these from the server (Node's HTTP/1.1 connection listener
+      // runs with the HTTP/2 server as its server); they must be set before listen().
+      Object.assign(server, h1Options);
+    }
     protocols = secure === undefined ? 'h2c' : 'h2,http/1.1';
     server.on('session', (sessions as Http2Sessions).add);
   } else {
-    server = secure === undefined ? createHttpServer() : createHttpsServer(secure);
+    server = secure === undefined ? createHttpServer(h1Options) : createHttpsServer({ ...secure, ...h1Options });
     protocols = 'http/1.1';
-    server.keepAliveTimeout = http.keepAliveTimeoutMs;
   }
+  // Parser refusals (431, 408, 400) get the JSON error body. Only HTTP/1.1 connections emit
+  // 'clientError'; h2c has none.
+  server.on('clientError', answerClientError);
+  // 'connection' is the accepted TCP socket for every kind, before TLS or any protocol.
+  capConnectionsPerClient(server, http.maxConnectionsPerClient);
   // Every connection of an HTTP/2 server, destroyed at the end of shutdown: the HTTP/1.1 ones of
   // the ALPN fallback, and HTTP/2 ones whose session closed gracefully but whose client never
   // closed its end of the socket (the session is gone, the socket is not).

@@ -122,6 +122,21 @@ const TRANSPORTS: readonly TransportRow[] = [
     },
   },
   {
+    // The same path with frames unsigned: beside the row above, the cost of signing and verifying.
+    name: 'messaging/valkey-unsigned',
+    needsValkey: true,
+    entries: (ctx) => {
+      const entry = {
+        type: 'messaging',
+        backend: 'valkey',
+        valkey: { url: ctx.valkey?.url },
+        queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
+        auth: { insecure: true },
+      };
+      return { gateway: [entry], echo: [entry] };
+    },
+  },
+  {
     name: 'tcp',
     needsValkey: false,
     entries: async () => {

@@ -10,6 +10,7 @@
  * reach it. Third-party dependencies come from the npm cache first (`--prefer-offline`).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,13 +117,21 @@ if (valkey === null) {
         node: { id: 'gw-packed', region: 'local' },
         http: { host: '127.0.0.1', port: 0 },
         transports: [
-          { type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix: 'switchyard' } },
+          {
+            type: 'messaging',
+            backend: 'valkey',
+            valkey: { url: valkey.url },
+            queues: { prefix: 'switchyard' },
+            auth: { gatewayKey: { env: 'SWITCHYARD_GATEWAY_KEY' }, instanceKey: { env: 'SWITCHYARD_INSTANCE_KEY' } },
+          },
           { type: 'tcp', host: '127.0.0.1', port: tcpPort },
         ],
         auth: { anonymous: { subject: 'anonymous' } },
       }),
     );
-    const gateway = spawnNode([], join(gwDir, 'node_modules/.bin/switchyard-gateway'), ['--config', 'gateway.json'], {}, gwDir);
+    // The frame keys both sides read from the environment, as the README's service.yaml names them.
+    const keys = { SWITCHYARD_GATEWAY_KEY: randomBytes(32).toString('hex'), SWITCHYARD_INSTANCE_KEY: randomBytes(32).toString('hex') };
+    const gateway = spawnNode([], join(gwDir, 'node_modules/.bin/switchyard-gateway'), ['--config', 'gateway.json'], keys, gwDir);
     children.push(gateway);
     const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
 
@@ -130,7 +139,7 @@ if (valkey === null) {
     const readme = readFileSync(join(svcDir, 'node_modules/@switchyard/microservice/README.md'), 'utf8');
     writeFileSync(join(svcDir, 'service.mjs'), readmeBlock(readme, 'Smallest working example', 'ts'));
     writeFileSync(join(svcDir, 'service.yaml'), readmeBlock(readme, 'Smallest working example', 'yaml'));
-    const service = spawnNode([], 'service.mjs', [], { SWITCHYARD_TRANSPORTS__0__VALKEY__URL: valkey.url }, svcDir);
+    const service = spawnNode([], 'service.mjs', [], { ...keys, SWITCHYARD_TRANSPORTS__0__VALKEY__URL: valkey.url }, svcDir);
     children.push(service);
 
     const res = await eventually(

@@ -24,12 +24,17 @@
  *   npm run bench:http -- --validation          each row twice, schema validation off and on (row
  *                                               `<transport>+validation`), both posting a JSON body
  *                                               to echo's POST /echo/validated, which declares its schema
+ *   npm run bench:http -- --edge                the client listener instead of the transport matrix:
+ *                                               HTTP/1.1 over TLS (wrk, 640 connections), HTTP/2 over
+ *                                               TLS and h2c (h2load, 64 connections × 10 streams), the
+ *                                               gateway reaching the echo over tcp; CPU-µs per request
+ *                                               per process, in the same run
  *
  * Transports are rows of TRANSPORTS: add one by giving the gateway's and echo's `transports`
  * entries (the tcp and tls rows come from @switchyard/transport-tcp; tls uses mutual TLS with
  * certificates made for the run).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -58,6 +63,8 @@ const { values } = parseArgs({
     'log-requests': { type: 'boolean', default: false },
     /** Use autocannon even when wrk is installed (to compare with older results). */
     autocannon: { type: 'boolean', default: false },
+    /** Measure the client listener (EDGE_ROWS) instead of the transport matrix. */
+    edge: { type: 'boolean', default: false },
     /** Extra node flags for the gateway and echo processes, e.g. "--max-semi-space-size=16". */
     'node-args': { type: 'string', default: '' },
     /** Every Switchyard row also as `<transport>+validation` (gateway `validation: requests`); all rows then post JSON to /echo/validated. */
@@ -92,6 +99,16 @@ interface TransportRow {
    * (bench/reference/), started with these arguments, instead of Switchyard's.
    */
   reference?: { readonly gateway: string; readonly worker: string; args(ctx: BenchContext): string[] | Promise<string[]> };
+  /** `--edge` rows: the gateway's `http` config and how the load reaches it. */
+  edge?: EdgeLoad & { http(ctx: BenchContext): Record<string, unknown> };
+}
+
+/** How an `--edge` row is loaded: wrk (HTTP/1.1, one request per connection at a time) or h2load (HTTP/2, `streams` per connection). */
+interface EdgeLoad {
+  readonly generator: 'wrk' | 'h2load';
+  readonly connections: number;
+  /** Concurrent streams per connection (h2load -m). */
+  readonly streams?: number;
 }
 
 /** The transport table: one row per way the gateway reaches the echo service. */
@@ -150,6 +167,35 @@ const TRANSPORTS: readonly TransportRow[] = [
 ];
 
 /**
+ * `--edge` rows: one gateway per listener configuration, the echo behind it over tcp. The h2 rows
+ * run 64 connections × 10 streams against the h1 row's 640 connections: the same requests in
+ * flight, so CPU per request compares the protocols rather than the concurrency.
+ */
+const tcpEntries = async (): Promise<TransportEntries> => {
+  const entry = { type: 'tcp', host: '127.0.0.1', port: await freePort() };
+  return { gateway: [entry], echo: [entry] };
+};
+const edgeTls = (ctx: BenchContext): Record<string, unknown> => ({ tls: { cert: ctx.pki?.server.cert, key: ctx.pki?.server.key } });
+const EDGE_ROWS: readonly TransportRow[] = [
+  { name: 'edge/h1-tls', needsValkey: false, needsPki: true, entries: tcpEntries, edge: { generator: 'wrk', connections: 640, http: edgeTls } },
+  {
+    name: 'edge/h2-tls',
+    needsValkey: false,
+    needsPki: true,
+    entries: tcpEntries,
+    edge: { generator: 'h2load', connections: 64, streams: 10, http: (ctx) => ({ ...edgeTls(ctx), http2: true }) },
+  },
+  {
+    name: 'edge/h1-tls-on-h2-listener',
+    needsValkey: false,
+    needsPki: true,
+    entries: tcpEntries,
+    edge: { generator: 'wrk', connections: 640, http: (ctx) => ({ ...edgeTls(ctx), http2: true }) },
+  },
+  { name: 'edge/h2c', needsValkey: false, entries: tcpEntries, edge: { generator: 'h2load', connections: 64, streams: 10, http: () => ({ http2: true }) } },
+];
+
+/**
  * `--reference` adds these rows: the least code of each shape, with none of Switchyard's routing,
  * policy, deadlines, cancellation, fencing or redelivery. They show what this machine allows for
  * the shape, measured against the same direct server in the same run.
@@ -172,7 +218,8 @@ const DURATION_S = Number(values.duration);
 const ROUNDS = Math.max(1, Math.floor(Number(values.rounds)));
 const WARMUP_S = Number(values.warmup);
 const CONCURRENCY: readonly number[] = soakSeconds !== undefined ? [256] : values.concurrency === undefined ? [1, 16, 256] : values.concurrency.split(',').map(Number);
-const SIZES: readonly number[] = soakSeconds !== undefined ? [256] : values.size === undefined ? [256, 16 * 1024] : values.size.split(',').map(Number);
+// --edge compares protocols at one small body unless told otherwise.
+const SIZES: readonly number[] = soakSeconds !== undefined || (values.edge && values.size === undefined) ? [256] : values.size === undefined ? [256, 16 * 1024] : values.size.split(',').map(Number);
 
 
 /** The slice of autocannon's API used here (the package ships no types). */
@@ -240,10 +287,68 @@ const requestBody = (size: number): Buffer =>
   values.validation ? Buffer.from(`{"data":"${'a'.repeat(Math.max(0, size - JSON_OVERHEAD))}"}`) : Buffer.alloc(size, 0x61);
 
 /** Loads `url` and reads the CPU that each process in `pids` spent over the same window. */
-async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}): Promise<LoadResult> {
+async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}, edge?: EdgeLoad): Promise<LoadResult> {
   const cpu = new CpuWindow(pids);
-  const r = await (WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds));
-  return withLatencyCheck({ ...r, cpuUsPerRequest: cpu.perRequest(r.requests) }, connections);
+  let generating: Promise<GeneratorResult>;
+  if (edge?.generator === 'h2load') generating = loadH2load(url, edge.connections, edge.streams ?? 1, size, seconds);
+  else if (edge !== undefined) generating = loadWrk(requireWrk(), url, connections, size, seconds);
+  else generating = WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds);
+  const r = await generating;
+  return withLatencyCheck({ ...r, cpuUsPerRequest: cpu.perRequest(r.requests) }, connections * (edge?.streams ?? 1));
+}
+
+function requireWrk(): string {
+  if (WRK === undefined) throw new Error('--edge measures HTTP/1.1 with wrk: install it (Debian: apt-get install wrk)');
+  return WRK;
+}
+
+/** h2load's POST body, one file per size. */
+const h2loadBodies = new Map<number, string>();
+
+/** Loads `url` with h2load (HTTP/2: ALPN h2 on https, prior knowledge on http), one thread like wrk. */
+async function loadH2load(url: string, connections: number, streams: number, size: number, seconds: number): Promise<GeneratorResult> {
+  let body = h2loadBodies.get(size);
+  if (body === undefined) {
+    body = join(dir, `body-${size}.bin`);
+    writeFileSync(body, Buffer.alloc(size, 0x61));
+    h2loadBodies.set(size, body);
+  }
+  const args = ['-t1', `-c${connections}`, `-m${streams}`, '-D', String(Math.max(1, Math.round(seconds))), '-d', body, '-H', 'content-type: application/octet-stream', `${url}/echo/bench`];
+  const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  // h2load waits for every client to connect before its duration starts: bound the whole run.
+  const limit = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', (err) => reject(new Error(`h2load cannot run (Debian: apt-get install nghttp2-client): ${err.message}`)));
+    child.once('close', resolve);
+  }).finally(() => clearTimeout(limit));
+  if (code !== 0) throw new Error(`h2load ${args.join(' ')} exited ${String(code)} (killed after ${seconds + 30} s?): ${out.slice(-2000)}`);
+  return parseH2load(out);
+}
+
+const H2LOAD_UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, ms: 1, s: 1000 };
+
+/**
+ * Parses h2load's summary: req/s, the done/errored/timeout counts, status codes and the mean
+ * "time for request". h2load prints no percentiles: p50 and p99 are NaN (null in the JSON).
+ */
+function parseH2load(out: string): GeneratorResult {
+  const rps = /finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out);
+  const counts = /requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, \d+ failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const statuses = /status codes: \d+ 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  const mean = /time for request:\s+[\d.]+\w+\s+[\d.]+\w+\s+([\d.]+)(us|ms|s)\s/.exec(out);
+  if (rps === null || counts === null || statuses === null || mean === null) throw new Error(`cannot read h2load output: ${out.slice(-2000)}`);
+  return {
+    requestsPerSecond: Number(rps[1]),
+    requests: Number(counts[1]),
+    meanMs: round(Number(mean[1]) * (H2LOAD_UNIT_MS[mean[2] as string] as number), 3),
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    errors: Number(counts[2]) + Number(counts[3]),
+    non2xx: Number(statuses[1]) + Number(statuses[2]) + Number(statuses[3]),
+  };
 }
 
 /** What a load generator reports, before CPU and the latency check are added. */
@@ -456,7 +561,7 @@ async function switchyardCommands(row: TransportRow, ctx: BenchContext, dir: str
     gwFile,
     JSON.stringify({
       node: { id: `gw-bench-${randomUUID().slice(0, 8)}`, region: 'bench' },
-      http: { host: '127.0.0.1', port: 0 },
+      http: { host: '127.0.0.1', port: 0, ...row.edge?.http(ctx) },
       transports: entries.gateway,
       health: { requiredServices: ['echo'] },
       auth: { anonymous: { subject: 'anonymous' } },
@@ -477,15 +582,23 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
     commands = { gateway: [join('bench/reference', row.reference.gateway), args], echo: [join('bench/reference', row.reference.worker), args] };
   }
   const gateway = spawnNode(NODE_ARGS, ...commands.gateway);
-  const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+  const url = (await gateway.waitFor(/gateway listening on (https?:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
   const echo = spawnNode(NODE_ARGS, ...commands.echo);
   await echo.waitFor(/echo listening/, 30_000);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    if ((await fetch(`${url}/health/ready`)).status === 200) break;
+    if ((await readyStatus(url, row)) === 200) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return { gateway, echo, url };
+}
+
+/** /health/ready's status; HTTPS and h2c listeners are asked with curl (fetch knows neither a test CA nor h2c). */
+async function readyStatus(url: string, row: TransportRow): Promise<number> {
+  if (row.edge === undefined) return (await fetch(`${url}/health/ready`)).status;
+  const h2c = url.startsWith('http:') && row.edge.http({ valkey: null, pki: null }).http2 === true;
+  const args = ['-s', '-k', '-o', '/dev/null', '-w', '%{http_code}', ...(h2c ? ['--http2-prior-knowledge'] : []), `${url}/health/ready`];
+  return new Promise((resolve) => execFile('curl', args, (_err, stdout) => resolve(Number(stdout))));
 }
 
 // The gateway and echo run from dist/: build first so the numbers are for the current source.
@@ -493,9 +606,11 @@ execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'
 
 // --reference rows are measured whatever --transport names.
 const switchyardRows = values.validation ? TRANSPORTS.flatMap((t) => [t, { ...t, name: `${t.name}+validation`, validation: true }]) : TRANSPORTS;
-const rows = [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter(
-  (t) => values.transport === undefined || t.name === values.transport || t.name === `${values.transport}+validation` || t.reference !== undefined,
-);
+const rows = values.edge
+  ? EDGE_ROWS.filter((t) => values.transport === undefined || t.name === values.transport)
+  : [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter(
+      (t) => values.transport === undefined || t.name === values.transport || t.name === `${values.transport}+validation` || t.reference !== undefined,
+    );
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;
@@ -519,19 +634,20 @@ try {
     if (row.needsValkey && valkeyPid !== undefined) pairPids.valkey = valkeyPid;
     try {
       for (const size of SIZES) {
-        for (const c of CONCURRENCY) {
+        for (const c of row.edge === undefined ? CONCURRENCY : [row.edge.connections]) {
+          const edge = row.edge;
           // Warm both targets (JIT, connections, queues) before measuring.
-          await load(direct.url, c, size, WARMUP_S);
-          await load(pair.url, c, size, WARMUP_S);
+          if (edge === undefined) await load(direct.url, c, size, WARMUP_S);
+          await load(pair.url, c, size, WARMUP_S, {}, edge);
           const seconds = soakSeconds ?? DURATION_S;
           const rounds = soakSeconds === undefined ? ROUNDS : 1;
           const directRounds: LoadResult[] = [];
           const gatewayRounds: LoadResult[] = [];
           const rss = new RssSampler(pair.gateway.pid);
           for (let round = 0; round < rounds; round++) {
-            if (soakSeconds === undefined) directRounds.push(await load(direct.url, c, size, seconds, directPids));
+            if (soakSeconds === undefined && edge === undefined) directRounds.push(await load(direct.url, c, size, seconds, directPids));
             rss.resume();
-            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids));
+            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids, edge));
             rss.pause();
           }
           const memory = rss.end();
@@ -541,6 +657,7 @@ try {
           const cell = {
             transport: row.name,
             concurrency: c,
+            ...(edge === undefined ? {} : { loadGenerator: edge.generator, streamsPerConnection: edge.streams ?? 1 }),
             payloadBytes: size,
             seconds,
             rounds,
@@ -587,10 +704,10 @@ const written = writeResults(
 type Cell = Record<string, unknown> & { gateway: MedianResult; direct: MedianResult | null; gatewayRss: { peakMiB: number; flat: boolean } };
 /** A latency figure, marked when some rounds' latencies failed the Little's-law check ("p99 (2/3)"), or all did ("p99 !"). */
 const latency = (r: MedianResult, ms: number): string | number =>
-  !r.latencyConsistent ? `${round(ms, 2)} !` : r.latencyRounds < r.rounds ? `${round(ms, 2)} (${r.latencyRounds}/${r.rounds})` : ms;
+  Number.isNaN(ms) ? '-' : !r.latencyConsistent ? `${round(ms, 2)} !` : r.latencyRounds < r.rounds ? `${round(ms, 2)} (${r.latencyRounds}/${r.rounds})` : ms;
 printTable([...cells, ...soaks] as Cell[], [
   { title: 'transport', value: (c) => c.transport as string },
-  { title: 'c', value: (c) => c.concurrency as number },
+  { title: 'c', value: (c) => (c.streamsPerConnection === undefined || c.streamsPerConnection === 1 ? (c.concurrency as number) : `${String(c.concurrency)}×${String(c.streamsPerConnection)}`) },
   { title: 'bytes', value: (c) => c.payloadBytes as number },
   { title: 'gw req/s', value: (c) => round(c.gateway.requestsPerSecond, 0) },
   { title: 'direct req/s', value: (c) => (c.direct === null ? '-' : round(c.direct.requestsPerSecond, 0)) },

@@ -84,3 +84,13 @@ export { checkTransportEntries, type TransportSide } from './transport/entry-che
 
 // --- assembly: the container modules of a gateway's composition root --------------------------
 export { routingModule, gatewayTransportsModule } from './ioc/modules.js';
+
+// --- TLS certificate files: the TLS transport and the gateway's HTTPS listener -----------------
+export {
+  CertReloader,
+  pemSource,
+  readPemSourcesSync,
+  type PemSource,
+  type PemSources,
+  type PemMaterial,
+} from './tls/pem-files.js';

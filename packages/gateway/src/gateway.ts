@@ -4,16 +4,13 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Container } from 'inversify';
 import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
 import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { importFromGateway } from './import-package.js';
-import { answerClientError } from './http/client-error.js';
-import { capConnectionsPerClient } from './http/connection-cap.js';
+import { createClientListener } from './http/listener.js';
 import { RequestPath } from './http/request-handler.js';
 import { httpServerOptions } from './http/server-options.js';
 import { adminCheck } from './operations/admin-access.js';
@@ -22,6 +19,7 @@ import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
 import { gatewayModule, type GatewayLog } from './module.js';
 import type { Authenticator } from './policy/authenticator.js';
+import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
@@ -49,7 +47,7 @@ export interface Gateway {
   readonly logger: Logger;
   /** Starts the transports, then listens on http.host:http.port. Resolves with the base URL. */
   start(): Promise<string>;
-  /** The base URL (`http://host:port`) once started. */
+  /** The base URL (`http://host:port`, or `https://` with `http.tls`) once started. */
   url(): string;
   /** The base URL of the separate operations listener once started; undefined without `ops.port`. */
   opsUrl(): string | undefined;
@@ -161,18 +159,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routeLimiter,
     operations: (path, req, res) => openapi.serve(path, req, res) || operations(path, req, res),
     validation: openapi.validation,
+    ...(config.http.tls?.ca === undefined ? {} : { certificates: new ClientCertificates() }),
   });
 
-  const server: Server = createServer(httpServerOptions(config.http), requestPath.handle);
-  // Edge: parser refusals (431, 408, 400) get the JSON error body; one client holds a bounded number of connections.
-  server.on('clientError', answerClientError);
-  capConnectionsPerClient(server, config.http.maxConnectionsPerClient);
-  // `Expect: 100-continue` with a declared body over the limit gets its 413 without "100 Continue",
-  // so the client need not send the body at all.
-  server.on('checkContinue', (req, res) => {
-    if (!(Number(req.headers['content-length']) > config.http.maxBodyBytes)) res.writeContinue();
-    requestPath.handle(req, res);
-  });
+  // HTTP/1.1, HTTPS or HTTP/2 as `http` config says; certificates are read (and checked) here.
+  // Every kind gets the edge settings: server-options.ts timeouts and sizes, the JSON answer to
+  // parser refusals, and the per-client connection cap (http/listener.ts).
+  const server = createClientListener(config.http, requestPath.handle, { clock, logger });
   let baseUrl = '';
   let stopSweep: (() => void) | undefined;
   let stopping: Promise<void> | undefined;
@@ -188,17 +181,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       clientLimiter?.sweep();
       routeLimiter?.sweep();
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.http.port, config.http.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const addr = server.address() as AddressInfo;
+    const addr = await server.listen(config.http.port, config.http.host);
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
-    logger.info({ url: baseUrl, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
+    baseUrl = `${server.scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
+    logger.info({ url: baseUrl, protocols: server.protocols, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
     if (ops !== undefined) {
       const opsUrl = await ops.start();
       logger.info({ url: opsUrl }, `operations endpoints listening on ${opsUrl}`);
@@ -210,7 +196,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     draining = true;
     requestPath.startDraining();
     logger.info({ inFlight: requestPath.inFlight.size }, 'gateway stopping: no new requests; draining in-flight');
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server.close();
     server.closeIdleConnections();
     const graceTimer = new AbortController();
     const graceful = await Promise.race([

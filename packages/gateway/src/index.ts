@@ -19,6 +19,7 @@ export {
   type TransportEntry,
 } from './config/schema.js';
 export { ENV_PREFIX, readEnvOverrides, type EnvOverride } from './config/env.js';
+export { LISTENER_DEFAULTS, type HttpTlsConfig, type Http2Limits } from './config/listener-schema.js';
 
 // --- errors -----------------------------------------------------------------------------------
 export {

@@ -24,9 +24,9 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
-import { PendingRequests, type PendingEntry } from '@switchyard/core/internal';
+import { CertReloader, PendingRequests, type PendingEntry, type PemMaterial } from '@switchyard/core/internal';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
-import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
+import { readPemsSync } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
 /** Counters for metrics; monotonic except `connections`, `instances` and `inFlight`. */

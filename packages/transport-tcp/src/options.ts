@@ -4,7 +4,7 @@
  * connects to it. Validation collects every problem, each naming its key.
  */
 import { isIP } from 'node:net';
-import { OptionProblems } from '@switchyard/core/internal';
+import { OptionProblems, pemSource, type PemSource } from '@switchyard/core/internal';
 import { InvalidTcpOptionsError } from './errors.js';
 
 /** Options shared by `tcp` and `tls` entries. */
@@ -85,12 +85,8 @@ export const TLS_DEFAULTS = Object.freeze({
   certReloadMs: 5_000,
 });
 
-/** Certificate material as configured: a path to a PEM file, or the PEM itself. */
-export interface PemSource {
-  readonly key: 'cert' | 'key' | 'ca';
-  readonly value: string;
-  readonly isInline: boolean;
-}
+/** Certificate material as configured: a path to a PEM file, or the PEM itself (defined in core, shared with the HTTPS listener). */
+export type { PemSource };
 
 export interface TlsSettings {
   readonly cert?: PemSource;
@@ -204,7 +200,7 @@ export function checkTcpOptions(entry: Readonly<Record<string, unknown>>, side: 
   if (type === 'tls') {
     const pem = (key: 'cert' | 'key' | 'ca'): PemSource | undefined => {
       const value = str(key);
-      return value === undefined ? undefined : { key, value, isInline: value.includes('-----BEGIN') };
+      return value === undefined ? undefined : pemSource(key, value);
     };
     const cert = pem('cert');
     const key = pem('key');

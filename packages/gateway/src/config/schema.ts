@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
+import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
 
 /** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -83,6 +84,10 @@ const httpSchema = z
     requestTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.requestTimeoutMs),
     bodyIdleTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.bodyIdleTimeoutMs),
     maxConnectionsPerClient: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.maxConnectionsPerClient),
+    // The client listener (http/listener.ts): HTTPS, and HTTP/2 with its limits.
+    tls: httpTlsSchema.optional(),
+    http2: z.boolean().default(false),
+    http2Limits: http2LimitsSchema,
   })
   .prefault({})
   .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, {

@@ -7,9 +7,13 @@ import type { Logger, ResponsePayload } from '@switchyard/core';
 import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../errors.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import type { Exchange, ExchangeAnswers } from './exchange.js';
+import { isResponseGone } from './http2-compat.js';
 
-/** Hop-by-hop and framing headers of an instance's response that the gateway sets itself. */
-const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
+/**
+ * Hop-by-hop and framing headers of an instance's response that the gateway sets itself. They are
+ * also the connection-specific headers HTTP/2 refuses to send (RFC 9113 §8.2.2).
+ */
+const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer', 'http2-settings']);
 
 export class Answers implements ExchangeAnswers {
   constructor(
@@ -23,7 +27,7 @@ export class Answers implements ExchangeAnswers {
   fail(ex: Exchange, code: GatewayHttpErrorCode, extra?: Readonly<Record<string, string>>): void {
     const status = GATEWAY_HTTP_ERRORS[code].status;
     const res = ex.res;
-    if (!res.headersSent && !res.destroyed) {
+    if (!res.headersSent && !isResponseGone(res)) {
       const body = errorBody(code, ex.requestId);
       res.writeHead(status, {
         ...extra,

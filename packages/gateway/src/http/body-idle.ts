@@ -7,9 +7,26 @@
  * the read settles: the wait for the instance's answer is not idleness.
  */
 import type { IncomingMessage } from 'node:http';
+import { constants, type Http2ServerRequest } from 'node:http2';
+import { isHttp2 } from './http2-compat.js';
 
 export async function bodyWithinIdleLimit<T>(req: IncomingMessage, reading: Promise<T>, idleMs: number): Promise<T> {
   if (req.complete) return reading;
+  // HTTP/2: the socket carries every stream of the session, so only this stream is cut (reset
+  // with CANCEL); the request path then sees the response gone and counts a 499.
+  if (isHttp2(req)) {
+    const stream = (req as unknown as Http2ServerRequest).stream;
+    const cut = (): void => {
+      if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
+    };
+    stream.setTimeout(idleMs, cut);
+    try {
+      return await reading;
+    } finally {
+      stream.setTimeout(0);
+      stream.off('timeout', cut);
+    }
+  }
   const socket = req.socket;
   socket.setTimeout(idleMs);
   try {

@@ -5,6 +5,7 @@
  * endless body must cost the gateway at most `maxBodyBytes` of memory.
  */
 import type { IncomingMessage } from 'node:http';
+import { mayHaveUnsizedBody } from './http2-compat.js';
 
 export type BodyResult =
   | { readonly kind: 'ok'; readonly body: Uint8Array }
@@ -31,8 +32,8 @@ export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult
     length = Number(declared);
     if (length > maxBodyBytes) return TOO_LARGE;
     if (length === 0) return OK_EMPTY;
-  } else if (req.headers['transfer-encoding'] === undefined) {
-    // No Content-Length and not chunked: HTTP/1.1 says there is no body.
+  } else if (!mayHaveUnsizedBody(req)) {
+    // No Content-Length and not chunked (HTTP/1.1), or a stream ended with its headers (HTTP/2): no body.
     return OK_EMPTY;
   }
   return takeBuffered(req, length, maxBodyBytes) ?? afterParse(req, length, maxBodyBytes);

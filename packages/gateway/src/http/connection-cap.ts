@@ -4,8 +4,7 @@
  * socket the process can hold. Behind a load balancer every connection comes from the balancer's
  * few addresses; set the cap above its connection pool, or 0 for none.
  */
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 export class ConnectionsPerClient {
   private readonly open = new Map<string, number>();

@@ -53,10 +53,14 @@ export class Exchange implements InFlightEntry {
     return (this.cancel ??= new Cancellation());
   }
 
-  /** From now until unwatchClient(): a client gone before its answer cancels the dispatch. */
+  /**
+   * From now until unwatchClient(): a client gone before its answer cancels the dispatch.
+   * `writableEnded` (end() was called), not `writableFinished`: an HTTP/2 response whose stream
+   * the client reset emits 'finish' and then 'close' without anything having been written.
+   */
   watchClient(): void {
     this.closeListener = () => {
-      if (!this.res.writableFinished) this.cancellation.cancel('client-disconnected');
+      if (!this.res.writableEnded) this.cancellation.cancel('client-disconnected');
     };
     this.res.on('close', this.closeListener);
   }

@@ -29,6 +29,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
+import type { ClientCertificates } from '../policy/client-certificate.js';
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
@@ -36,6 +37,7 @@ import type { RequestValidation } from '../openapi/openapi-feature.js';
 import { Answers } from './answers.js';
 import { bodyWithinIdleLimit } from './body-idle.js';
 import { Exchange, RETRY_SOON } from './exchange.js';
+import { endStreamAfterAnswer, isHttp2, isResponseGone } from './http2-compat.js';
 import { InFlightRequests } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 import { readRequestTarget } from './request-target.js';
@@ -53,6 +55,8 @@ export interface RequestPathDeps {
   readonly metrics: GatewayMetrics;
   readonly clientLimiter: RateLimiter | undefined;
   readonly routeLimiter: RateLimiter | undefined;
+  /** Verified client certificates as principals (mTLS at the edge, `http.tls.ca` set). */
+  readonly certificates?: ClientCertificates;
   /** Operations endpoints (health, metrics, routes); returns true when it answered. */
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
   /** Schema validation before dispatch (and of responses, when configured); undefined when `validation: off`. */
@@ -163,7 +167,9 @@ export class RequestPath {
       this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
     }
-    const identity: Identity | null = auth.kind === 'none' ? null : auth.identity;
+    // A verified Bearer token wins; else a verified client certificate; else the anonymous identity.
+    const identity: Identity | null =
+      auth.kind === 'verified' ? auth.identity : (deps.certificates?.identityOf(req) ?? (auth.kind === 'none' ? null : auth.identity));
     if (endpoint.requiringClaims.length > 0 && !meetsClaims(identity, endpoint.requiringClaims)) {
       if (identity === null || identity.anonymous) this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
       else this.answers.fail(ex, 'SY_GATEWAY_FORBIDDEN');
@@ -210,7 +216,7 @@ export class RequestPath {
       this.discardRest(req, res);
       return;
     }
-    if (body.kind === 'aborted' || res.destroyed) {
+    if (body.kind === 'aborted' || isResponseGone(res)) {
       this.answers.finished(ex, 499);
       return;
     }
@@ -257,7 +263,7 @@ export class RequestPath {
       this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
       return;
     }
-    if (res.destroyed) {
+    if (isResponseGone(res)) {
       this.answers.finished(ex, 499);
       return;
     }
@@ -272,6 +278,11 @@ export class RequestPath {
    * destroy the 413 before the client reads it. A client still sending after that is cut off.
    */
   private discardRest(req: IncomingMessage, res: ServerResponse): void {
+    // HTTP/2: the socket carries other streams; only this stream ends.
+    if (isHttp2(req)) {
+      endStreamAfterAnswer(req, res);
+      return;
+    }
     req.resume();
     if (req.complete) return;
     const linger = new AbortController();

@@ -72,7 +72,13 @@ export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string,
   const named = connectionNamedHeaders(headers.connection);
   for (const name in headers) {
     const value = headers[name];
+    // HTTP/2 pseudo-headers (':method', ':path', ':authority', ':scheme') are not headers; the
+    // authority is the request's Host, which an HTTP/2 client need not send.
     if (value === undefined || isHopByHop(name) || named?.has(name) === true) continue;
+    if (name.charCodeAt(0) === 58 /* ':' */) {
+      if (name === ':authority' && headers.host === undefined) out.host = value as string;
+      continue;
+    }
     out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;

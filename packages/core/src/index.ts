@@ -66,6 +66,17 @@ export { QUEUE_DEFAULTS, MIN_LEASE_MS, resolveQueueOptions } from './queue/optio
 export { createQueueFactory, type QueueFactoryOptions } from './queue/factory.js';
 export { DEAD_LETTER_REASONS } from './queue/consumer.js';
 export { backoffMs } from './queue/backoff.js';
+export {
+  matchesDeadLetter,
+  matchingDeadLetterIds,
+  redriveDeadLetters,
+  purgeMatchingDeadLetters,
+  type DeadLetterFilter,
+  type RedriveOptions,
+  type RedriveProgress,
+  type RedriveResult,
+  type RedriveTarget,
+} from './queue/redrive.js';
 
 // --- router protocol --------------------------------------------------------------------------
 export {

@@ -4,7 +4,7 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createGatewayTransports,
@@ -26,6 +26,8 @@ import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
 import { TransportSet } from './transport-set.js';
+import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
+import { DrainedInstances } from './admin/drained-instances.js';
 
 /** What `createGateway` can be given instead of building it from config (tests, embedding). */
 export interface GatewayDeps {
@@ -46,6 +48,8 @@ export interface Gateway {
   readonly routing: RoutingState;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** The admin API, console and their access check; undefined unless `admin` is configured. */
+  readonly admin: AdminSurface | undefined;
   /** Starts the transports, then listens on http.host:http.port. Resolves with the base URL. */
   start(): Promise<string>;
   /** The base URL (`http://host:port`) once started. */
@@ -91,7 +95,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     }
   }
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
-  const transports = new TransportSet(transportList, routing, departed, logger, clock);
+  // Admin: an operator's drain rewrites the drained instance's heartbeats (admin/drained-instances.ts).
+  const drained = new DrainedInstances(routing);
+  const transports = new TransportSet(transportList, routing, departed, logger, clock, (frame) => drained.adjust(frame));
   const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
@@ -125,6 +131,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       routing: routing.snapshot(),
     }),
   });
+  // Admin: the API and console paths go first, then the operations endpoints (admin/admin-surface.ts).
+  const admin =
+    config.admin === undefined
+      ? undefined
+      : await createAdminSurface({ config: config.admin, jwtConfigured: config.auth.jwt !== undefined, authenticator, routing, transports, drained, metrics, clock, logger });
+  const operationsHook = admin === undefined ? operations : (path: string, req: IncomingMessage, res: ServerResponse): boolean => admin.handle(path, req, res) || operations(path, req, res);
   const requestPath = new RequestPath({
     config,
     clock,
@@ -137,7 +149,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     metrics,
     clientLimiter,
     routeLimiter,
-    operations,
+    operations: operationsHook,
   });
 
   const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);
@@ -201,6 +213,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
+    await admin?.close();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
@@ -212,6 +225,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routing,
     metrics,
     logger,
+    admin,
     start,
     url: () => baseUrl,
     readiness,

@@ -36,6 +36,8 @@ export class TransportSet {
     private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** Rewrites a control frame before routing applies it (the admin API's drain). */
+    private readonly adjustControl: (frame: ControlFrame) => ControlFrame = (frame) => frame,
   ) {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
@@ -61,7 +63,8 @@ export class TransportSet {
     }
   }
 
-  private onControl(t: GatewayTransport, frame: ControlFrame, link: InstanceLink): void {
+  private onControl(t: GatewayTransport, received: ControlFrame, link: InstanceLink): void {
+    const frame = this.adjustControl(received);
     let outcome;
     try {
       outcome = this.routing.applyControl(frame, link);

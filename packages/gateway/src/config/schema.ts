@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
+import { adminSchema } from './admin-schema.js';
 
 /** Identity headers stripped from every client request by default (SPEC §6). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -181,6 +182,7 @@ export const gatewayConfigSchema = z.strictObject({
   auth: authSchema,
   rateLimit: rateLimitSchema,
   log: logSchema,
+  admin: adminSchema,
 });
 
 /** The validated, fully defaulted, frozen gateway config. */

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
+import type { DeadLetterStore, Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, ControlFrame, Frame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
@@ -27,6 +27,7 @@ import {
   HEADER_SERVICE,
   HEADER_VERSION,
   gatewayResponsesQueue,
+  parseServiceRequestsQueue,
   serviceControlQueue,
   serviceRequestsQueue,
 } from './queue-names.js';
@@ -173,6 +174,20 @@ export class MessagingGatewayTransport implements GatewayTransport {
   /** Stats of the queues this node reads or writes: its responses queue, `gateway.control`, and every requests queue it dispatched to. */
   queueStats(): Promise<Record<string, QueueStats>> {
     return this.queues.stats();
+  }
+
+  /**
+   * The dead-letter store of one of the transport's queues (a `service.<name>.<version>.requests`
+   * queue, a service control queue, `gateway.control` or a responses queue), opened with the same
+   * options the transport uses, for the gateway's admin API.
+   */
+  deadLetters(queue: string): DeadLetterStore<Frame> {
+    return (parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue)).deadLetters;
+  }
+
+  /** Stats of one queue (see {@link deadLetters} for which). */
+  statsOf(queue: string): Promise<QueueStats> {
+    return (parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue)).stats();
   }
 
   stop(): Promise<void> {

@@ -43,7 +43,7 @@ export { AdminAccess, crossSiteReason, type AccessDecision, type AdminPrincipal 
 export { ADMIN_PREFIX } from './admin/admin-api.js';
 export { type AdminSurface } from './admin/admin-surface.js';
 export { type InstanceRow, type QueueRow } from './admin/admin-sources.js';
-export { type DeadLetterSummary, type DeadLetterDetail } from './admin/dead-letter-view.js';
+export { summarize as summarizeDeadLetter, detail as describeDeadLetter, type DeadLetterSummary, type DeadLetterDetail } from './admin/dead-letter-view.js';
 export { type RedriveTaskView, type RedriveState } from './admin/redrive-tasks.js';
 export { type RouteRow } from './admin/route-stats.js';
 export { CONSOLE_PATH, CONSOLE_DIST } from './admin/console-assets.js';

@@ -40,7 +40,7 @@ const filterFields = {
   until: time.optional(),
 };
 const replayBody = z.strictObject({ queue: z.string().min(1), ids: z.array(z.string().min(1)).min(1).max(10_000) });
-const redriveBody = z.strictObject({ ...filterFields, ratePerSecond: z.number().positive().max(10_000), dryRun: z.boolean().default(false) });
+const redriveBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), ratePerSecond: z.number().positive().max(10_000), dryRun: z.boolean().default(false) });
 const purgeBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), dryRun: z.boolean().default(false) });
 const resyncBody = z.strictObject({ instanceId: z.string().min(1).optional() });
 

@@ -58,7 +58,9 @@ function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, str
       })
       .join('\n  - ');
   }
-  const showInput = 'input' in issue && issue.input !== undefined && !(issue.code === 'custom' && typeof issue.input === 'object');
+  // Credentials are never echoed: a near-miss token or secret in a log is still a leak.
+  const isSecret = ['token', 'secret'].includes(String(issue.path.at(-1)));
+  const showInput = !isSecret && 'input' in issue && issue.input !== undefined && !(issue.code === 'custom' && typeof issue.input === 'object');
   const got = showInput ? ` (got ${describe(issue.input)})` : issue.code === 'invalid_type' ? ' (got nothing)' : '';
   return `${path}: ${issue.message.replace(/^Invalid input: /, '')}${got}${from(path)}`;
 }

@@ -10,8 +10,8 @@ import {
   redriveDeadLetters,
   silentLogger,
   systemClock,
-  type DeadLetterStore,
   type Frame,
+  type MessageQueue,
   type MessageQueueFactory,
   type RedriveProgress,
   type RedriveResult,
@@ -60,7 +60,10 @@ export class ValkeySource implements AdminSource {
 
   async queues(): Promise<QueueRow[]> {
     const rows: QueueRow[] = [];
-    for (const queue of await this.queueNames()) rows.push({ queue, transport: 'valkey', ...(await this.queue(queue).stats()) });
+    for (const queue of await this.queueNames()) {
+      const q = this.queue(queue);
+      rows.push({ queue, transport: 'valkey', ...(await q.stats()), ...(await q.activity()) });
+    }
     return rows;
   }
 
@@ -118,9 +121,8 @@ export class ValkeySource implements AdminSource {
     await this.factory.close();
   }
 
-  private queue(name: string): { deadLetters: DeadLetterStore<Frame>; stats: () => ReturnType<ReturnType<MessageQueueFactory['queue']>['stats']> } {
-    const q = this.factory.queue<Frame>(name, { codec: frameCodec, deadLetterSuffix: this.options.deadLetterSuffix });
-    return { deadLetters: q.deadLetters, stats: () => q.stats() };
+  private queue(name: string): MessageQueue<Frame> {
+    return this.factory.queue<Frame>(name, { codec: frameCodec, deadLetterSuffix: this.options.deadLetterSuffix });
   }
 
   private async targets(queue: string | undefined): Promise<RedriveTarget[]> {

@@ -43,6 +43,7 @@ export type {
   DeadLetter,
   DeadLetterStore,
   QueueStats,
+  QueueActivity,
   MessageQueue,
   QueueCapabilities,
   BackendStatus,

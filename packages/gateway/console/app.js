@@ -84,9 +84,11 @@ function Queues({ rows }) {
   const columns = [
     { key: 'queue', label: 'Queue', render: (r) => html`<code>${r.queue}</code>` },
     { key: 'depth', label: 'Waiting', numeric: true, render: (r) => count(r.depth) },
+    { key: 'oldestWaitingAgeMs', label: 'Oldest waiting', numeric: true, render: (r) => (r.oldestWaitingAgeMs === undefined ? '?' : r.oldestWaitingAgeMs === null ? '–' : duration(r.oldestWaitingAgeMs)) },
     { key: 'inFlight', label: 'Leased', numeric: true, render: (r) => count(r.inFlight) },
     { key: 'delayed', label: 'Delayed', numeric: true, render: (r) => count(r.delayed) },
     { key: 'deadLetters', label: 'Dead letters', numeric: true, render: (r) => html`<span class=${r.deadLetters > 0 ? 'warn' : ''}>${count(r.deadLetters)}</span>` },
+    { key: 'consumers', label: 'Consumers', numeric: true, render: (r) => (r.consumers === undefined ? '?' : count(r.consumers)) },
   ];
   return html`<${SortableTable} testid="queues" columns=${columns} rows=${rows} rowKey=${(r) => r.queue}
     empty="No queues. This gateway has no Messaging transport, or no service that uses it has registered yet." />`;
@@ -183,7 +185,7 @@ function DeadLetters({ queues, letters, matched, filter, setFilter, now, canAct,
           ${SINCE_CHOICES.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
         </select>
       </label>
-      <span class="muted">${count(matched)} ${matched === 1 ? 'matches' : 'match'}</span>
+      <span class="muted">${count(matched)} ${matched === 1 ? 'match' : 'matches'}</span>
     </form>
     ${canAct && html`<div class="actions" data-testid="dead-letter-actions">
       <button type="button" data-testid="replay-selected" disabled=${selected.size === 0} onClick=${replaySelected}>Replay selected (${selected.size})</button>

@@ -12,6 +12,8 @@ import {
   type DeadLetterStore,
   type GatewayTransport,
   type InstanceHealth,
+  type MessageQueue,
+  type QueueActivity,
   type QueueStats,
   type RoutingState,
 } from '@switchyard/core';
@@ -37,8 +39,8 @@ export interface InstanceRow {
   readonly registeredAt: number;
 }
 
-/** One row of the queue table. */
-export interface QueueRow extends QueueStats {
+/** One row of the queue table; `consumers` and `oldestWaitingAgeMs` are absent when the backend cannot tell. */
+export interface QueueRow extends QueueStats, Partial<QueueActivity> {
   readonly queue: string;
   readonly transport: string;
 }
@@ -49,7 +51,7 @@ export interface AdminSources {
   routes(): Promise<RouteRow[]>;
   /** Names of the Messaging transport's queues this gateway knows of (empty without one). */
   queueNames(): string[];
-  queueStats(queue: string): Promise<QueueStats>;
+  queueStats(queue: string): Promise<QueueStats & Partial<QueueActivity>>;
   deadLetters(queue: string): DeadLetterStore<unknown> | undefined;
   /** Sends RESYNC to one instance or to every known one; returns how many were asked. */
   resync(instanceId?: string): Promise<number>;
@@ -58,14 +60,12 @@ export interface AdminSources {
 }
 
 /** What the Messaging gateway transport offers the admin API beyond the transport contract. */
-interface DeadLetterTransport extends GatewayTransport {
-  deadLetters(queue: string): DeadLetterStore<unknown>;
-  statsOf(queue: string): Promise<QueueStats>;
-  queueStats(): Promise<Readonly<Record<string, QueueStats>>>;
+interface AdminQueueTransport extends GatewayTransport {
+  adminQueue(queue: string): MessageQueue<unknown>;
 }
 
-const isDeadLetterTransport = (t: GatewayTransport | undefined): t is DeadLetterTransport =>
-  t !== undefined && typeof (t as Partial<DeadLetterTransport>).deadLetters === 'function' && typeof (t as Partial<DeadLetterTransport>).statsOf === 'function';
+const isAdminQueueTransport = (t: GatewayTransport | undefined): t is AdminQueueTransport =>
+  t !== undefined && typeof (t as Partial<AdminQueueTransport>).adminQueue === 'function';
 
 export interface GatewayAdminParts {
   readonly routing: RoutingState;
@@ -78,8 +78,9 @@ export interface GatewayAdminParts {
 export function gatewayAdminSources(parts: GatewayAdminParts): AdminSources {
   const { routing, transports, drained, clock } = parts;
   const messaging = transports.byType.get(TransportType.Messaging);
-  const queueTransport = isDeadLetterTransport(messaging) ? messaging : undefined;
+  const queueTransport = isAdminQueueTransport(messaging) ? messaging : undefined;
 
+  const knownQueues = new Set<string>([GATEWAY_CONTROL_QUEUE]);
   const instances = (): InstanceRow[] => {
     const now = clock.now();
     const rows: InstanceRow[] = [];
@@ -111,19 +112,21 @@ export function gatewayAdminSources(parts: GatewayAdminParts): AdminSources {
     routes: () => parts.routeStats.snapshot(),
     queueNames() {
       if (queueTransport === undefined) return [];
-      const names = new Set<string>([GATEWAY_CONTROL_QUEUE]);
+      // Queues of services that have left stay listed: their dead letters still need an operator.
       for (const row of instances()) {
         if (row.transport !== TransportType.Messaging) continue;
-        names.add(serviceRequestsQueue(row.service, row.version));
-        names.add(serviceControlQueue(row.service));
+        knownQueues.add(serviceRequestsQueue(row.service, row.version));
+        knownQueues.add(serviceControlQueue(row.service));
       }
-      return [...names].sort();
+      return [...knownQueues].sort();
     },
-    queueStats(queue) {
-      if (queueTransport === undefined) return Promise.reject(new Error('no Messaging transport'));
-      return queueTransport.statsOf(queue);
+    async queueStats(queue) {
+      if (queueTransport === undefined) throw new Error('no Messaging transport');
+      const q = queueTransport.adminQueue(queue);
+      const [stats, activity] = await Promise.all([q.stats(), q.activity()]);
+      return { ...stats, ...activity };
     },
-    deadLetters: (queue) => queueTransport?.deadLetters(queue),
+    deadLetters: (queue) => queueTransport?.adminQueue(queue).deadLetters,
     async resync(instanceId) {
       const targets = instanceId === undefined ? routing.snapshot().services.flatMap((s) => s.versions.flatMap((v) => v.instances.map((i) => i.instanceId))) : [instanceId];
       let asked = 0;

@@ -6,7 +6,7 @@
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import type { DeadLetterStore, Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
+import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, ControlFrame, Frame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
@@ -177,17 +177,12 @@ export class MessagingGatewayTransport implements GatewayTransport {
   }
 
   /**
-   * The dead-letter store of one of the transport's queues (a `service.<name>.<version>.requests`
-   * queue, a service control queue, `gateway.control` or a responses queue), opened with the same
-   * options the transport uses, for the gateway's admin API.
+   * One of the transport's queues (a `service.<name>.<version>.requests` queue, a service control
+   * queue, `gateway.control` or a responses queue) opened with the options the transport uses, for
+   * the gateway's admin API: its stats, activity and dead letters.
    */
-  deadLetters(queue: string): DeadLetterStore<Frame> {
-    return (parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue)).deadLetters;
-  }
-
-  /** Stats of one queue (see {@link deadLetters} for which). */
-  statsOf(queue: string): Promise<QueueStats> {
-    return (parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue)).stats();
+  adminQueue(queue: string): MessageQueue<Frame> {
+    return parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue);
   }
 
   stop(): Promise<void> {

@@ -34,11 +34,12 @@ const PAGE = 500;
 /** Ids of every dead letter in `store` that `filter` matches, oldest first. */
 export async function matchingDeadLetterIds(store: DeadLetterStore<unknown>, filter: DeadLetterFilter): Promise<string[]> {
   const ids: string[] = [];
-  const wanted = filter.ids === undefined ? undefined : new Set(filter.ids);
+  const { ids: only, ...rest } = filter;
+  const wanted = only === undefined ? undefined : new Set(only);
   let after: string | undefined;
   for (;;) {
     const page = await store.list({ limit: PAGE, ...(after === undefined ? {} : { after }) });
-    for (const letter of page) if ((wanted === undefined || wanted.has(letter.id)) && matchesDeadLetter(letter, { ...filter, ids: undefined })) ids.push(letter.id);
+    for (const letter of page) if ((wanted === undefined || wanted.has(letter.id)) && matchesDeadLetter(letter, rest)) ids.push(letter.id);
     if (page.length < PAGE) return ids;
     after = page[page.length - 1]?.id;
   }

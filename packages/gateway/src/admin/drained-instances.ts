@@ -11,7 +11,11 @@ export class DrainedInstances {
 
   constructor(private readonly routing: RoutingState) {}
 
-  /** Marks `instanceId` draining; false when this gateway does not know it. */
+  /**
+   * Marks `instanceId` draining; false when this gateway does not know it. Applied as a HEARTBEAT
+   * one past the instance's last seq, so the instance's own next heartbeat (same seq) is ignored
+   * and the one after is rewritten by {@link adjust}; it also counts as seeing the instance now.
+   */
   drain(instanceId: string): boolean {
     const instance = this.routing.instance(instanceId);
     if (instance === undefined) return false;

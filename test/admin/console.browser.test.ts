@@ -80,6 +80,12 @@ if (server === null || !hasBrowser) {
     assert.not.match(page.url(), /token=/, 'the token is taken out of the address bar');
     await page.locator('[data-testid=routes] tbody tr').first().waitFor();
     await page.screenshot({ path: join(screenshotDir, 'console-overview.png'), fullPage: true });
+    // Clicking a header sorts by it; clicking again reverses.
+    const queueNames = (): Promise<string[]> => page.locator('[data-testid=queues] tbody tr td:first-child').allInnerTexts();
+    const ascending = await queueNames();
+    assert.equal(ascending, [...ascending].sort(), 'sorted by queue name at first');
+    await page.locator('[data-testid=queues] th button', { hasText: 'Queue' }).click();
+    assert.equal(await queueNames(), [...ascending].reverse());
     await page.close();
   });
 

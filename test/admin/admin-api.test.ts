@@ -143,8 +143,6 @@ if (server === null) {
     // The echo was stopped by the previous case: start a fresh one.
     const fresh = await startAdminFixture(server.url, { console: false });
     try {
-      const r = await admin(fresh, 'resync', { token: OPERATOR_TOKEN, body: {} });
-      assert.equal(r.body, { asked: 1 });
       const d = await admin(fresh, `instances/${fresh.echo.instanceId}/drain`, { token: OPERATOR_TOKEN, body: {} });
       assert.is(d.status, 200);
       const row = async (): Promise<Record<string, unknown> | undefined> =>
@@ -154,10 +152,14 @@ if (server === null) {
       const res = await fetch(`${fresh.url}/echo/stats`);
       assert.is(res.status, 503, 'no new requests go to a drained instance');
       await res.arrayBuffer();
-      // Later heartbeats keep it draining.
+      // Later heartbeats keep it draining, and so does the HELLO a RESYNC brings.
       const seq = fresh.gateway.routing.instance(fresh.echo.instanceId)?.lastSeq ?? 0;
-      await eventually(() => (fresh.gateway.routing.instance(fresh.echo.instanceId)?.lastSeq ?? 0) > seq + 1, { within: 5_000, what: 'two more heartbeats' });
+      await eventually(() => (fresh.gateway.routing.instance(fresh.echo.instanceId)?.lastSeq ?? 0) > seq + 2, { within: 5_000, what: 'more heartbeats' });
       assert.is((await row())?.health, 'draining');
+      const registeredAt = fresh.gateway.routing.instance(fresh.echo.instanceId)?.registeredAt;
+      assert.equal((await admin(fresh, 'resync', { token: OPERATOR_TOKEN, body: { instanceId: fresh.echo.instanceId } })).body, { asked: 1 });
+      await eventually(() => fresh.gateway.routing.instance(fresh.echo.instanceId)?.registeredAt !== registeredAt, { within: 5_000, what: 'the HELLO answering RESYNC' });
+      assert.is(fresh.gateway.routing.instance(fresh.echo.instanceId)?.health, 'draining', 'still draining right after the HELLO');
       const unknown = await admin(fresh, 'instances/nope/drain', { token: OPERATOR_TOKEN, body: {} });
       assert.is(unknown.status, 404);
     } finally {

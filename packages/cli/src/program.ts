@@ -128,7 +128,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         const queues = await source.queues();
         if (g.json === true) return out(JSON.stringify({ queues }, null, 2));
         if (queues.length === 0) return out('no queues found: is the Messaging transport configured, and is the --prefix right?');
-        out(table(['QUEUE', 'WAITING', 'OLDEST WAITING', 'LEASED', 'DELAYED', 'DEAD LETTERS', 'CONSUMERS'], queues.map(queueRow)));
+        out(table(['QUEUE', 'WAITING', 'OLDEST WAITING', 'LEASED', 'REDELIVERED', 'DELAYED', 'DEAD LETTERS', 'CONSUMERS'], queues.map(queueRow)));
       }),
     );
 
@@ -274,7 +274,7 @@ function instanceRow(i: InstanceRow): string[] {
 
 function queueRow(q: QueueRow): Array<string | number> {
   const oldest = q.oldestWaitingAgeMs === undefined ? '?' : q.oldestWaitingAgeMs === null ? '-' : duration(q.oldestWaitingAgeMs);
-  return [q.queue, q.depth, oldest, q.inFlight, q.delayed, q.deadLetters, q.consumers ?? '?'];
+  return [q.queue, q.depth, oldest, q.inFlight, q.redelivered ?? '?', q.delayed, q.deadLetters, q.consumers ?? '?'];
 }
 
 function deadLetterRow(d: DeadLetterSummary, now: number): string[] {

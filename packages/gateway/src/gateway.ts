@@ -95,9 +95,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     }
   }
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
-  // Admin: an operator's drain rewrites the drained instance's heartbeats (admin/drained-instances.ts).
+  // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
   const drained = new DrainedInstances(routing);
-  const transports = new TransportSet(transportList, routing, departed, logger, clock, (frame) => drained.adjust(frame));
+  const transports = new TransportSet(transportList, routing, departed, logger, clock, (frame) => drained.afterControl(frame));
   const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;

@@ -36,8 +36,8 @@ export class TransportSet {
     private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
     private readonly clock: Clock,
-    /** Rewrites a control frame before routing applies it (the admin API's drain). */
-    private readonly adjustControl: (frame: ControlFrame) => ControlFrame = (frame) => frame,
+    /** Called after routing applied a control frame (the admin API's drain keeps its instances draining). */
+    private readonly afterControl: (frame: ControlFrame) => void = () => undefined,
   ) {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
@@ -63,8 +63,7 @@ export class TransportSet {
     }
   }
 
-  private onControl(t: GatewayTransport, received: ControlFrame, link: InstanceLink): void {
-    const frame = this.adjustControl(received);
+  private onControl(t: GatewayTransport, frame: ControlFrame, link: InstanceLink): void {
     let outcome;
     try {
       outcome = this.routing.applyControl(frame, link);
@@ -72,6 +71,7 @@ export class TransportSet {
       this.logger.warn({ err: (err as Error).message, type: frame.type, transport: t.type }, 'control frame rejected by routing');
       return;
     }
+    this.afterControl(frame);
     if (frame.type === 'HELLO') {
       this.departed.registered(frame, link);
       const i = frame.payload.instance;

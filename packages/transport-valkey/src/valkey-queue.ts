@@ -125,8 +125,8 @@ export class ValkeyQueue implements BackendQueue {
 
   async activity(): Promise<QueueActivity> {
     const k = this.keys;
-    const [consumers, ageMs] = await this.command('activity', () => this.ctx.client.syActivity(k.stream, k.groups, k.fanout, k.scheduled, ACTIVE_CONSUMER_MS));
-    return { consumers, oldestWaitingAgeMs: ageMs === -1 ? null : ageMs };
+    const [consumers, ageMs, redelivered] = await this.command('activity', () => this.ctx.client.syActivity(k.stream, k.groups, k.fanout, k.scheduled, ACTIVE_CONSUMER_MS));
+    return { consumers, oldestWaitingAgeMs: ageMs === -1 ? null : ageMs, redelivered };
   }
 
   close(): Promise<void> {

@@ -174,6 +174,8 @@ export interface QueueActivity {
   readonly consumers: number;
   /** Age of the oldest message no consumer has been handed yet; null when none waits. */
   readonly oldestWaitingAgeMs: number | null;
+  /** Messages leased now (or released) that have been delivered more than once. */
+  readonly redelivered: number;
 }
 
 export interface MessageQueue<T> {

@@ -57,8 +57,8 @@ declare module 'ioredis' {
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
     /** stats.lua → [depth, inFlight, delayed, deadLetters] */
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
-    /** activity.lua → [consumers, oldest waiting age ms | -1] */
-    syActivity(...args: Arg[]): Result<[number, number], Context>;
+    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
+    syActivity(...args: Arg[]): Result<[number, number, number], Context>;
   }
 }
 

@@ -5,7 +5,7 @@
 #   docker run --rm switchyard:local node examples/echo/dist/main.js --config /etc/switchyard/echo.yaml
 #
 # The build stage installs exactly the lockfile (npm ci) and compiles every workspace (npm run
-# build = tsc -b, which also builds examples/echo). The runtime stage keeps production
+# build = tsc -b, which also builds examples/echo, then copies transport-valkey's Lua into dist). The runtime stage keeps production
 # dependencies only, and runs as the unprivileged `node` user.
 
 FROM node:20-slim AS build
@@ -20,6 +20,7 @@ COPY packages/microservice/package.json packages/microservice/
 COPY packages/gateway/package.json packages/gateway/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.base.json ./
+COPY scripts/copy-lua.mjs scripts/
 COPY packages packages
 COPY examples examples
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

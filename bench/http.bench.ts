@@ -37,6 +37,7 @@ import { CpuWindow, printTable, processCpuMicros, round, writeResults } from './
 import { Redis } from 'ioredis';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
+import { authSection, newKeys } from '../test/harness/frame-keys.js';
 import { createTestPki, type TestPki } from '../test/harness/certs.js';
 
 const { values } = parseArgs({
@@ -97,6 +98,23 @@ const TRANSPORTS: readonly TransportRow[] = [
         backend: 'valkey',
         valkey: { url: ctx.valkey?.url },
         queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
+        // Signed frames, as a production deployment runs them: the row includes their cost.
+        auth: authSection(newKeys()),
+      };
+      return { gateway: [entry], echo: [entry] };
+    },
+  },
+  {
+    // The same path with frames unsigned: beside the row above, the cost of signing and verifying.
+    name: 'messaging/valkey-unsigned',
+    needsValkey: true,
+    entries: (ctx) => {
+      const entry = {
+        type: 'messaging',
+        backend: 'valkey',
+        valkey: { url: ctx.valkey?.url },
+        queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
+        auth: { insecure: true },
       };
       return { gateway: [entry], echo: [entry] };
     },

@@ -15,18 +15,20 @@ import { setMaxListeners } from 'node:events';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
-  MessagingGatewayTransport,
   TransportType,
-  createInstanceTransport,
   createQueueFactoryFromConfig,
-  serviceRequestsQueue,
   silentLogger,
   systemClock,
   type DispatchTarget,
   type GatewayTransportEvents,
   type MessageQueueFactory,
-  type TransportConfigEntry,
 } from '@switchyard/core';
+import {
+  MessagingGatewayTransport,
+  createInstanceTransport,
+  serviceRequestsQueue,
+  type TransportConfigEntry,
+} from '@switchyard/core/internal';
 import { createMicroservice, type Microservice } from '@switchyard/microservice';
 import { benchEnvironment, printTable, ratePerSecond, round, summarize, writeResults } from './lib/index.js';
 import { startValkey } from '../test/harness/valkey.js';

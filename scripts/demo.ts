@@ -19,7 +19,7 @@ const host = process.env.HOST ?? '127.0.0.1';
 const adminToken = ['127.0.0.1', 'localhost', '::1'].includes(host) ? randomBytes(18).toString('base64url') : undefined;
 if (adminToken !== undefined && !existsSync(new URL('app.js', CONSOLE_DIST))) await buildConsole();
 
-const config = parseGatewayConfig(
+const config = await parseGatewayConfig(
   {
     node: { id: 'demo-gateway', region: 'local' },
     http: { host, port },
@@ -27,6 +27,8 @@ const config = parseGatewayConfig(
     health: { requiredServices: ['echo'] },
     auth: { anonymous: { subject: 'anonymous' } },
     ...(adminToken === undefined ? {} : { admin: { tokens: [{ name: 'demo-operator', role: 'operator', token: adminToken }] } }),
+    // The routing view and metrics on their own listener (port 0: any free port, printed below).
+    ops: { host: '127.0.0.1', port: 0 },
   },
   process.env,
 );
@@ -45,8 +47,8 @@ process.stdout.write(
   `\nSwitchyard demo: gateway ${url} → messaging (memory backend) → echo service\n` +
     `  try:     curl ${url}/echo/hello\n` +
     `           curl -X POST ${url}/echo/items -H 'content-type: application/json' -d '{"hello":"world"}'\n` +
-    `  routes:  curl ${url}/_switchyard/routes\n` +
-    `  health:  curl ${url}/health/ready   metrics: curl ${url}/metrics\n` +
+    `  routes:  curl ${gateway.opsUrl() ?? url}/_switchyard/routes\n` +
+    `  health:  curl ${url}/health/ready   metrics: curl ${gateway.opsUrl() ?? url}/metrics\n` +
     (adminToken === undefined
       ? `  admin:   off (the demo turns it on only on a loopback HOST)\n`
       : `  console: ${url}/_switchyard/console#token=${adminToken}\n` +

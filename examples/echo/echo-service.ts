@@ -35,7 +35,7 @@ export function registerEcho(svc: Microservice): EchoStats {
       json: {
         method: req.method,
         path: req.path,
-        query: Object.fromEntries(req.query),
+        query: queryObject(req.query),
         headers: req.headers,
         body: req.text(),
         identity: req.identity,
@@ -48,6 +48,16 @@ export function registerEcho(svc: Microservice): EchoStats {
   svc.put('/echo/{path...}', echo);
   svc.delete('/echo/{path...}', echo);
   return stats;
+}
+
+/** The query as JSON: a repeated parameter keeps every value, in order (`?a=1&a=2&b=3` → `{ a: ['1', '2'], b: '3' }`). */
+export function queryObject(query: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(query.keys())) {
+    const values = query.getAll(key);
+    out[key] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return out;
 }
 
 /** Real time on purpose: this is the service's work, not Switchyard's scheduling. */

@@ -17,9 +17,17 @@ if (values.config === undefined) {
 }
 
 const instanceId = values['instance-id'] ?? process.env.SWITCHYARD_INSTANCE_ID;
-const svc = await createMicroserviceFromConfig(values.config, instanceId === undefined ? {} : { instanceId });
+/** A start failure is one line on stderr naming what failed (no stack trace): 2 for a bad config, else 1. */
+const fail = (what: string, err: unknown): never => {
+  process.stderr.write(`echo ${what}: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit((err as { code?: unknown }).code === 'SY_SERVICE_INVALID_CONFIG' ? 2 : 1);
+};
+const svc = await createMicroserviceFromConfig(values.config, instanceId === undefined ? {} : { instanceId }).catch((err: unknown) => fail('config rejected', err));
 registerEcho(svc);
-await svc.start();
+await svc.start().catch(async (err: unknown) => {
+  await svc.stop().catch(() => undefined);
+  fail('failed to start', err);
+});
 process.stdout.write(`echo listening instance=${svc.instanceId} transport=${svc.transportType}\n`);
 
 let stopping = false;

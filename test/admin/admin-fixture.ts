@@ -30,8 +30,9 @@ export interface AdminFixture {
 
 export async function startAdminFixture(valkeyUrl: string, options: { console?: boolean } = {}): Promise<AdminFixture> {
   const prefix = `adm-${randomUUID().slice(0, 8)}`;
-  const entry = { type: 'messaging', backend: 'valkey', valkey: { url: valkeyUrl }, queues: { prefix, maxDeliveries: 2 } };
-  const config = parseGatewayConfig({
+  // Unsigned frames, so the poison below dead-letters as `decode-error` (signed, it would be `unauthenticated` before decoding).
+  const entry = { type: 'messaging', backend: 'valkey', valkey: { url: valkeyUrl }, queues: { prefix, maxDeliveries: 2 }, auth: { insecure: true } };
+  const config = await parseGatewayConfig({
     node: { id: `gw-${prefix}`, region: 'local' },
     http: { host: '127.0.0.1', port: 0, shutdownGraceMs: 2_000 },
     transports: [entry],

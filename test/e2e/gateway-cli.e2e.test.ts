@@ -44,7 +44,7 @@ cli('SIGTERM exits 0 even after the Valkey server went away', async () => {
     JSON.stringify({
       node: { id: 'gw-cli-test' },
       http: { host: '127.0.0.1', port: 0 },
-      transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix: 'cli-test' } }],
+      transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix: 'cli-test' }, auth: { insecure: true } }],
     }),
   );
   const gw = spawnTs('packages/gateway/src/cli.ts', ['--config', file]);

@@ -104,8 +104,13 @@ interface ErrorBody {
   error: { code: string; message: string; requestId: string };
 }
 
+/** The routing view needs an administrator on the client listener (docs/operations.md). */
+async function adminHeaders(): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await token({ sub: 'operator', scope: 'switchyard:admin' })}` };
+}
+
 async function echoRegistered(url: string): Promise<boolean> {
-  const res = await fetch(`${url}/_switchyard/routes`);
+  const res = await fetch(`${url}/_switchyard/routes`, { headers: await adminHeaders() });
   const view = (await res.json()) as { routing?: { services?: Array<{ name: string; versions: Array<{ instances: Array<{ health: string }> }> }> } };
   const echo = view.routing?.services?.find((s) => s.name === 'echo');
   return echo?.versions.some((v) => v.instances.some((i) => i.health === 'healthy')) ?? false;
@@ -161,7 +166,7 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
   });
 
   main('HELLO registers the echo instance: the routing view lists it healthy on this transport', async () => {
-    const view = (await (await fetch(`${pair.url}/_switchyard/routes`)).json()) as {
+    const view = (await (await fetch(`${pair.url}/_switchyard/routes`, { headers: await adminHeaders() })).json()) as {
       transports: Array<{ transport: string; ready: boolean }>;
       routing: { services: Array<{ name: string; versions: Array<{ version: string; instances: Array<{ transport: string; health: string }> }> }> };
     };
@@ -187,6 +192,13 @@ export function registerGatewayE2E(transportName: string, makeTransportEntries: 
     assert.is(body.body, JSON.stringify({ hello: 'world' }));
     assert.is(body.headers['x-request-id'], 'e2e-req-1', 'the request id reaches the instance');
     assert.ok(body.instanceId.length > 0);
+  });
+
+  main('a repeated query parameter reaches the instance with every value, in order', async () => {
+    const res = await fetch(`${pair.url}/echo/search?tag=a&q=x&tag=b%20c&tag=a`);
+    assert.is(res.status, 200);
+    const body = (await res.json()) as EchoBody;
+    assert.equal(body.query, { tag: ['a', 'b c', 'a'], q: 'x' });
   });
 
   main('an unknown path answers 404 with the JSON error body', async () => {

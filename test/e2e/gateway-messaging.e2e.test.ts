@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import { startValkey } from '../harness/valkey.js';
 import { registerGatewayE2E } from './gateway-e2e-suite.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 
 const server = await startValkey();
 if (server === null) {
@@ -15,7 +16,7 @@ if (server === null) {
   skipped.run();
 } else {
   registerGatewayE2E('messaging/valkey', () => {
-    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `e2e-${randomUUID().slice(0, 8)}` } };
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `e2e-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
     return { gateway: [entry], echo: [entry] };
   });
 }

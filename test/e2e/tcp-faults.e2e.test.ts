@@ -21,19 +21,22 @@ function writeConfig(name: string, value: unknown): string {
   return file;
 }
 
-async function startGateway(tcpPort: number): Promise<{ process: TsProcess; url: string }> {
+async function startGateway(tcpPort: number): Promise<{ process: TsProcess; url: string; opsUrl: string }> {
   const file = writeConfig('gateway', {
     node: { id: `gw-faults-${randomUUID().slice(0, 6)}`, region: 'e2e' },
     http: { host: '127.0.0.1', port: 0 },
     transports: [{ type: 'tcp', host: '127.0.0.1', port: tcpPort }],
     routing: { defaultTimeoutMs: 30_000 },
     auth: { anonymous: { subject: 'anonymous' } },
+    // The routing view is read from the operations listener (no admin tokens here).
+    ops: { host: '127.0.0.1', port: 0 },
     log: { level: 'info', requests: false },
   });
   const process = spawnTs('packages/gateway/src/cli.ts', ['--config', file]);
   running.add(process);
   const m = await process.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000);
-  return { process, url: m[1] as string };
+  const ops = await process.waitFor(/operations endpoints listening on (http:\/\/[0-9.]+:\d+)/, 30_000);
+  return { process, url: m[1] as string, opsUrl: ops[1] as string };
 }
 
 async function startEcho(tcpPort: number, instanceId: string): Promise<TsProcess> {
@@ -71,13 +74,13 @@ faults('an instance killed mid-request gives 502 for that request at once, and t
   const tcpPort = await freePort();
   const gateway = await startGateway(tcpPort);
   const doomed = await startEcho(tcpPort, 'echo-doomed');
-  await eventually(async () => (await healthyInstances(gateway.url)).includes('echo-doomed'), { within: 20_000, what: 'echo-doomed to register' });
+  await eventually(async () => (await healthyInstances(gateway.opsUrl)).includes('echo-doomed'), { within: 20_000, what: 'echo-doomed to register' });
 
   const slow = fetch(`${gateway.url}/echo/slow?ms=25000`).then(async (r) => ({ status: r.status, body: (await r.json()) as { error?: { code: string } } }));
-  await eventually(async () => (await inFlight(gateway.url)) >= 1, { within: 10_000, what: 'the slow request to be in flight on echo-doomed' });
+  await eventually(async () => (await inFlight(gateway.opsUrl)) >= 1, { within: 10_000, what: 'the slow request to be in flight on echo-doomed' });
 
   await startEcho(tcpPort, 'echo-survivor');
-  await eventually(async () => (await healthyInstances(gateway.url)).length === 2, { within: 20_000, what: 'both instances to be healthy' });
+  await eventually(async () => (await healthyInstances(gateway.opsUrl)).length === 2, { within: 20_000, what: 'both instances to be healthy' });
 
   await doomed.kill();
   // Well inside the 30 s request timeout: the connection loss itself fails the request.
@@ -85,7 +88,7 @@ faults('an instance killed mid-request gives 502 for that request at once, and t
   assert.is(failed.status, 502);
   assert.is(failed.body.error?.code, 'SY_GATEWAY_BAD_GATEWAY');
 
-  await eventually(async () => (await healthyInstances(gateway.url)).join() === 'echo-survivor', {
+  await eventually(async () => (await healthyInstances(gateway.opsUrl)).join() === 'echo-survivor', {
     within: 5_000,
     what: 'the killed instance to leave the routing table',
   });
@@ -102,11 +105,11 @@ faults('after the gateway is killed and restarted on the same port, the instance
   const tcpPort = await freePort();
   const first = await startGateway(tcpPort);
   await startEcho(tcpPort, 'echo-loyal');
-  await eventually(async () => (await healthyInstances(first.url)).includes('echo-loyal'), { within: 20_000, what: 'echo-loyal to register' });
+  await eventually(async () => (await healthyInstances(first.opsUrl)).includes('echo-loyal'), { within: 20_000, what: 'echo-loyal to register' });
   await first.process.kill();
 
   const second = await startGateway(tcpPort);
-  await eventually(async () => (await healthyInstances(second.url)).includes('echo-loyal'), {
+  await eventually(async () => (await healthyInstances(second.opsUrl)).includes('echo-loyal'), {
     within: 20_000,
     what: 'echo-loyal to reconnect and send HELLO to the restarted gateway',
   });

@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import { createTestPki } from '../harness/certs.js';
 import { freePort, spawnTs, type TsProcess } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { eventually } from '../harness/wait.js';
 
 const server = await startValkey();
@@ -39,7 +40,7 @@ if (server === null) {
 
   all('echo instances on tcp, tls and messaging register with one gateway and each serves requests', async () => {
     const [tcpPort, tlsPort] = [await freePort(), await freePort()];
-    const messaging = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `three-${randomUUID().slice(0, 8)}` } };
+    const messaging = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `three-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
     const tcp = { type: 'tcp', host: '127.0.0.1', port: tcpPort };
     const tls = { type: 'tls', host: '127.0.0.1', port: tlsPort, ca: pki.ca.cert };
     const gatewayConfig = write('gateway', {
@@ -47,11 +48,14 @@ if (server === null) {
       http: { host: '127.0.0.1', port: 0 },
       transports: [messaging, tcp, { ...tls, cert: pki.server.cert, key: pki.server.key, requireClientCert: true }],
       auth: { anonymous: { subject: 'anonymous' } },
+      // The routing view is read from the operations listener (no admin tokens here).
+      ops: { host: '127.0.0.1', port: 0 },
       log: { level: 'info', requests: false },
     });
     const gateway = spawnTs('packages/gateway/src/cli.ts', ['--config', gatewayConfig]);
     running.push(gateway);
     const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+    const opsUrl = (await gateway.waitFor(/operations endpoints listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
 
     const echoes: Array<[string, Record<string, unknown>]> = [
       ['echo-messaging', messaging],
@@ -67,7 +71,7 @@ if (server === null) {
 
     const byTransport = await eventually(
       async () => {
-        const view = (await (await fetch(`${url}/_switchyard/routes`)).json()) as {
+        const view = (await (await fetch(`${opsUrl}/_switchyard/routes`)).json()) as {
           routing?: { services?: Array<{ name: string; versions: Array<{ instances: Array<{ instanceId: string; transport: string; health: string }> }> }> };
         };
         const instances = view.routing?.services?.find((s) => s.name === 'echo')?.versions.flatMap((v) => v.instances) ?? [];

@@ -19,7 +19,7 @@ export function wrapBackend(inner: QueueBackend, overrides: BackendOverrides): Q
     ack: (leases) => c.ack(leases),
     renew: (lease, leaseMs) => c.renew(lease, leaseMs),
     release: (lease, delayMs) => c.release(lease, delayMs),
-    deadLetter: (lease, reason) => c.deadLetter(lease, reason),
+    deadLetter: (lease, reason, payload) => c.deadLetter(lease, reason, payload),
     close: () => c.close(),
     ...overrides.consumer?.(c, spec),
   });

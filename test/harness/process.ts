@@ -29,17 +29,19 @@ export function spawnTs(entry: string, args: readonly string[] = [], env: Readon
 }
 
 /**
- * Starts `node ...nodeArgs <entry> ...args` from the repo root: for built JavaScript (e.g. a
- * package's dist/), where benchmarks must not pay for tsx's loader.
+ * Starts `node ...nodeArgs <entry> ...args` from the repo root (or `cwd`): for built JavaScript
+ * (e.g. a package's dist/, or packages installed into a temporary project), where benchmarks must
+ * not pay for tsx's loader.
  */
 export function spawnNode(
   nodeArgs: readonly string[],
   entry: string,
   args: readonly string[] = [],
   env: Readonly<Record<string, string>> = {},
+  cwd: string = repoRoot,
 ): TsProcess {
   const child = spawn(process.execPath, [...nodeArgs, entry, ...args], {
-    cwd: repoRoot,
+    cwd,
     env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,5 +1,5 @@
 /**
- * A real Valkey-compatible server for tests and benchmarks (SPEC §10). In order:
+ * A real Valkey-compatible server for tests and benchmarks, so no test needs a mock. In order:
  *   1. SWITCHYARD_TEST_VALKEY_URL, if set (external: cannot be restarted);
  *   2. `valkey-server`, else `redis-server`, on PATH: started on a free loopback port in a temp
  *      dir with `--save ''` and AOF per option, stopped and cleaned up on exit;
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loudSkip } from './skip.js';
 
 export interface ValkeyServer {
   /** redis://127.0.0.1:<port> (or the external URL). */
@@ -62,10 +63,12 @@ export function cliBinary(): string | undefined {
   return undefined;
 }
 
-/** Prints the loud banner a skipped suite must show. */
+/** Prints the loud banner a suite skipped for want of a Valkey server must show. */
 export function skipBanner(what: string, reason: string): void {
-  const line = '!'.repeat(78);
-  process.stderr.write(`\n${line}\n!! SKIPPED: ${what}\n!! ${reason}\n!! Set SWITCHYARD_TEST_VALKEY_URL, put valkey-server or redis-server on PATH, or run a Docker engine.\n!! (SWITCHYARD_REQUIRE_VALKEY=1 turns this skip into a failure.)\n${line}\n\n`);
+  loudSkip(what, reason, [
+    'Set SWITCHYARD_TEST_VALKEY_URL, put valkey-server or redis-server on PATH, or run a Docker engine.',
+    '(SWITCHYARD_REQUIRE_VALKEY=1 turns this skip into a failure.)',
+  ]);
 }
 
 export async function startValkey(options: StartValkeyOptions = {}): Promise<ValkeyServer | null> {

@@ -6,13 +6,12 @@ import {
   Cancellation,
   ERROR_CODES,
   TransportType,
-  createGatewayTransports,
-  createInstanceTransport,
   silentLogger,
   systemClock,
   type DispatchTarget,
   type RequestPayload,
 } from '@switchyard/core';
+import { createGatewayTransports, createInstanceTransport } from '@switchyard/core/internal';
 import { createMicroservice } from '@switchyard/microservice';
 import { Latch, rejectsWithCode } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';

@@ -1,5 +1,5 @@
 /**
- * The Messaging router transport against a real Valkey-compatible server (SPEC §10): the shared
+ * The Messaging router transport against a real Valkey-compatible server: the shared
  * scenarios, plus an instance process killed mid-request whose REQUEST is redelivered to the other
  * instance. Skips loudly without a server (fails under SWITCHYARD_REQUIRE_VALKEY=1).
  */
@@ -9,17 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { TransportType, createQueueFactoryFromConfig, silentLogger, systemClock } from '@switchyard/core';
 import {
   MessagingGatewayTransport,
-  TransportType,
+  RoutingState,
+  TransportFeed,
   createInstanceTransport,
-  createQueueFactoryFromConfig,
+  frameAuthFromConfig,
   serviceRequestsQueue,
-  silentLogger,
-  systemClock,
-} from '@switchyard/core';
+} from '@switchyard/core/internal';
 import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';
 import { eventually, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
@@ -28,6 +29,9 @@ import { registerMessagingScenarios } from './scenarios.js';
 const server = await requireValkeyOrSkip('messaging transport over Valkey');
 /** How long the REQUEST of the crash test runs: instance A must still hold it after B has started. */
 const SLOW_MS = 5_000;
+/** Frames over Valkey are signed: the processes and the in-process transports share these keys. */
+const AUTH = authSection(newKeys());
+const gatewayAuth = () => frameAuthFromConfig(AUTH, 'valkey', 'test.auth', systemClock);
 
 if (server === null) {
   const skipped = suite('messaging transport over valkey (SKIPPED: no server)');
@@ -61,13 +65,13 @@ if (server === null) {
       [
         'service: { name: echo, version: 1.0.0 }',
         'transports:',
-        `  - { type: messaging, backend: valkey, valkey: { url: "${server.url}" }, queues: { prefix: ${prefix}, requestLeaseMs: 1000 } }`,
+        `  - { type: messaging, backend: valkey, valkey: { url: "${server.url}" }, queues: { prefix: ${prefix}, requestLeaseMs: 1000 }, auth: ${JSON.stringify(AUTH)} }`,
         '',
       ].join('\n'),
     );
     const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
     const gateway = new MessagingGatewayTransport(
-      { factory, options: { requestLeaseMs: 1_000, blockMs: 200 }, ownsFactory: true },
+      { factory, options: { requestLeaseMs: 1_000, blockMs: 200 }, ownsFactory: true, auth: gatewayAuth() },
       { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
     );
     const events = new RecordingEvents();
@@ -118,13 +122,14 @@ if (server === null) {
       return;
     }
     const prefix = `t-${randomUUID()}`;
-    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix } };
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix }, auth: AUTH };
     const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
     const gateway = new MessagingGatewayTransport(
-      { factory, options: { blockMs: 200 }, ownsFactory: true },
+      { factory, options: { blockMs: 200 }, ownsFactory: true, auth: gatewayAuth() },
       { clock: systemClock, logger: silentLogger, node: { id: 'gw-1', region: 'local' } },
     );
-    const events = new RecordingEvents();
+    // As a gateway wires it: the routing state decides the RESYNCs, the feed sends them.
+    const events = new RecordingEvents(new TransportFeed(new RoutingState({ clock: systemClock }), gateway, silentLogger));
     await gateway.start(events);
     ctx.stops.push(() => gateway.stop());
     const transport = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
@@ -136,6 +141,7 @@ if (server === null) {
 
     await server.restart({ keepData: false });
     await events.until(() => events.count('HELLO', 'echo-r') >= 2, 'a second HELLO after the restart', 30_000);
+    await eventually(() => events.recoveries.length > 0, { within: 30_000, what: 'the gateway transport to report its backend recovered' });
     const target = { instanceId: 'echo-r', service: 'echo', version: '1.0.0', link: { transport: TransportType.Messaging, address: serviceRequestsQueue('echo', '1.0.0') } };
     const res = await eventually(
       async () =>

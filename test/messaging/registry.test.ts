@@ -5,18 +5,20 @@ import * as assert from 'uvu/assert';
 import {
   ERROR_CODES,
   TransportType,
-  createGatewayTransports,
-  createInstanceTransport,
   createQueueFactoryFromConfig,
   frameCodec,
-  gatewayResponsesQueue,
   newFrameId,
-  serviceRequestsQueue,
   silentLogger,
   systemClock,
   type Frame,
-  type TransportConfigEntry,
 } from '@switchyard/core';
+import {
+  createGatewayTransports,
+  createInstanceTransport,
+  gatewayResponsesQueue,
+  serviceRequestsQueue,
+  type TransportConfigEntry,
+} from '@switchyard/core/internal';
 import { eventually, rejectsWithCode, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
 
@@ -118,11 +120,12 @@ test('invalid entries fail with an error naming the key', async () => {
     [[{ type: 'messaging', backend: 'memory', concurrency: 0 }], /^transports\[0\]\.concurrency /],
     [[{ type: 'messaging', backend: 'memory', queues: { maxDeliveries: 'x' } }], /^transports\[0\]\.queues\.maxDeliveries /],
     [[{ type: 'messaging', backend: 'memory', queues: { replayCacheSize: -1 } }], /^transports\[0\]\.queues\.replayCacheSize /],
-    ...['blockMs', 'deadlineCheckMs', 'resyncMinIntervalMs', 'pendingGraceMs'].map((key): [unknown[], RegExp] => [
+    ...['blockMs', 'deadlineCheckMs', 'pendingGraceMs'].map((key): [unknown[], RegExp] => [
       [{ type: 'messaging', backend: 'memory', queues: { [key]: -1 } }],
       new RegExp(`^transports\\[0\\]\\.queues\\.${key} `),
     ]),
     [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
+    [[{ type: 'messaging', backend: 'memory', queues: { resyncMinIntervalMs: 500 } }], /^transports\[0\]\.queues\.resyncMinIntervalMs is not a queues option; use routing\.resyncMinIntervalMs in the gateway config/],
   ];
   for (const [entries, pattern] of cases) {
     const err = await rejectsWithCode(createGatewayTransports(entries as TransportConfigEntry[], deps), ERROR_CODES.InvalidArgument, JSON.stringify(entries));

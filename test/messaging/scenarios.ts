@@ -11,25 +11,29 @@ import {
   Cancellation,
   ERROR_CODES,
   ManualClock,
-  MessagingGatewayTransport,
-  MessagingInstanceTransport,
   TransportType,
   bytesCodec,
-  gatewayResponsesQueue,
   newFrameId,
-  serviceControlQueue,
-  serviceRequestsQueue,
   systemClock,
-  GATEWAY_CONTROL_QUEUE,
   frameCodec,
   type Clock,
   type DispatchTarget,
   type Frame,
   type MessageQueueFactory,
-  type MessagingTransportOptionsInput,
   type RequestFrame,
   type RequestPayload,
 } from '@switchyard/core';
+import {
+  RoutingState,
+  TransportFeed,
+  MessagingGatewayTransport,
+  MessagingInstanceTransport,
+  gatewayResponsesQueue,
+  serviceControlQueue,
+  serviceRequestsQueue,
+  GATEWAY_CONTROL_QUEUE,
+  type MessagingTransportOptionsInput,
+} from '@switchyard/core/internal';
 import { createMicroservice, type Handler, type Microservice } from '@switchyard/microservice';
 import { Latch, eventually, rejectsWithCode, within } from '../harness/wait.js';
 import { RecordingEvents } from './recording-events.js';
@@ -54,18 +58,24 @@ interface World {
   readonly closers: Array<() => Promise<void>>;
 }
 
-const FAST: MessagingTransportOptionsInput = { blockMs: 200, resyncMinIntervalMs: 0 };
+const FAST: MessagingTransportOptionsInput = { blockMs: 200 };
 
-async function gateway(env: MessagingEnv, w: World, nodeId = 'gw-1') {
+/**
+ * A gateway node's Messaging side as the gateway wires it: the transport reports into a routing
+ * state through a TransportFeed (which sends the RESYNCs routing decides on), recorded on the way.
+ */
+async function gateway(env: MessagingEnv, w: World, nodeId = 'gw-1', resyncMinIntervalMs = 0) {
   const factory = await env.factory(w.space, w.clock);
   const transport = new MessagingGatewayTransport(
     { factory, options: FAST, ownsFactory: true },
     { clock: w.clock, logger: quietLogger, node: { id: nodeId, region: 'local' } },
   );
-  const events = new RecordingEvents();
+  const routing = new RoutingState({ clock: w.clock, resyncMinIntervalMs });
+  const feed = new TransportFeed(routing, transport, quietLogger);
+  const events = new RecordingEvents(feed);
   await transport.start(events);
   w.closers.push(() => transport.stop());
-  return { transport, events, factory };
+  return { transport, events, factory, feed, routing };
 }
 
 async function service(
@@ -442,23 +452,20 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
       assert.is(res.status, 200);
     });
 
-    test('RESYNCs to one instance are at least resyncMinIntervalMs apart, whoever asks for them', async (w) => {
+    test('RESYNCs to one instance are at least resyncMinIntervalMs apart, however many heartbeats ask', async (w) => {
       const clock = new ManualClock();
       (w as { clock: Clock }).clock = clock;
-      const factory = await env.factory(w.space, clock);
-      const transport = new MessagingGatewayTransport(
-        { factory, options: { ...FAST, resyncMinIntervalMs: 1_000 }, ownsFactory: true },
-        { clock, logger: quietLogger, node: { id: 'gw-1', region: 'local' } },
-      );
-      await transport.start(new RecordingEvents());
-      w.closers.push(() => transport.stop());
-      await transport.resync(target('echo-a'));
-      await transport.resync(target('echo-a'));
+      const { transport, feed } = await gateway(env, w, 'gw-1', 1_000);
+      const beat = (instanceId: string, seq: number): void =>
+        feed.control({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: clock.now(), payload: { instanceId, seq, status: 'healthy', inFlight: 0, endpointsHash: 'h' } }, target(instanceId).link);
+      // resync() counts a RESYNC as it starts sending it, so the counter is exact right after each beat.
+      beat('echo-a', 1);
+      beat('echo-a', 2);
       assert.is(transport.metrics().resyncs, 1, 'the second RESYNC inside the interval is not sent');
-      await transport.resync(target('echo-b'));
+      beat('echo-b', 1);
       assert.is(transport.metrics().resyncs, 2, 'another instance has its own interval');
       await clock.advance(1_000);
-      await transport.resync(target('echo-a'));
+      beat('echo-a', 3);
       assert.is(transport.metrics().resyncs, 3, 'after the interval the next RESYNC goes out');
     });
 

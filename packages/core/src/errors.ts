@@ -3,6 +3,9 @@
  * its context as readonly fields. Branch on `code` (see {@link hasCode}), not on `instanceof`:
  * a third-party backend may bundle its own copy of core.
  */
+import { formatValue } from './options/format-value.js';
+import { renderProblem, type OptionProblem } from './options/problems.js';
+
 export abstract class SwitchyardError extends Error {
   abstract readonly code: string;
 }
@@ -22,12 +25,14 @@ export const ERROR_CODES = Object.freeze({
   InvalidPlugin: 'SY_PLUGIN_INVALID',
   PluginVersionMismatch: 'SY_PLUGIN_VERSION_MISMATCH',
   InvalidFrame: 'SY_PROTOCOL_INVALID_FRAME',
+  UnauthenticatedFrame: 'SY_PROTOCOL_UNAUTHENTICATED_FRAME',
+  RegistrationRefused: 'SY_ROUTING_REGISTRATION_REFUSED',
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
 } as const);
 
-/** An ack, renew, release or dead-letter on a lease that expired and was taken by another delivery. SPEC §3, fencing. */
+/** An ack, renew, release or dead-letter on a lease that expired and was taken by another delivery (fencing). */
 export class LeaseLostError extends SwitchyardError {
   readonly code = ERROR_CODES.LeaseLost;
   constructor(readonly queue: string, readonly messageId: string, options?: ErrorOptions) {
@@ -70,12 +75,23 @@ export class InvalidQueueOptionsError extends SwitchyardError {
 /** A call argument that is out of range or of the wrong kind; names the argument. */
 export class InvalidArgumentError extends SwitchyardError {
   readonly code = ERROR_CODES.InvalidArgument;
-  constructor(readonly argument: string, detail: string) {
+  /** `problems`: every problem found when an options check collected several (see fromProblems). */
+  constructor(
+    readonly argument: string,
+    detail: string,
+    readonly problems: readonly OptionProblem[] = [{ path: argument, message: detail }],
+  ) {
     super(`${argument} ${detail}`);
     this.name = 'InvalidArgumentError';
   }
   static format(argument: string, expected: string, got: unknown): InvalidArgumentError {
-    return new InvalidArgumentError(argument, `must be ${expected} (got ${describe(got)})`);
+    return new InvalidArgumentError(argument, `must be ${expected} (got ${formatValue(got)})`);
+  }
+  /** One error for every problem an options check collected: the first one's path leads, the message lists them all. */
+  static fromProblems(problems: readonly OptionProblem[]): InvalidArgumentError {
+    const [first, ...rest] = problems;
+    if (first === undefined) throw new RangeError('InvalidArgumentError.fromProblems needs at least one problem');
+    return new InvalidArgumentError(first.path, [first.message, ...rest.map(renderProblem)].join('; '), problems);
   }
 }
 
@@ -106,12 +122,44 @@ export class PluginVersionMismatchError extends SwitchyardError {
   }
 }
 
-/** A frame that failed decoding or validation; `reason` says what was wrong. SPEC §4. */
+/** A frame that failed decoding or validation; `reason` says what was wrong (docs/protocol.md). */
 export class InvalidFrameError extends SwitchyardError {
   readonly code = ERROR_CODES.InvalidFrame;
   constructor(readonly reason: string, options?: ErrorOptions) {
     super(`invalid frame: ${reason}`, options);
     this.name = 'InvalidFrameError';
+  }
+}
+
+
+/**
+ * A frame whose authenticator is missing, does not verify, names an unknown key, was signed with
+ * the wrong role's key, lies outside the replay window or was seen before (docs/protocol.md,
+ * "Frame authentication"). The queue layer dead-letters it with reason `unauthenticated`.
+ */
+export class UnauthenticatedFrameError extends SwitchyardError {
+  readonly code = ERROR_CODES.UnauthenticatedFrame;
+  constructor(readonly queue: string, readonly reason: string, options?: ErrorOptions) {
+    super(`unauthenticated frame on queue "${queue}": ${reason}`, options);
+    this.name = 'UnauthenticatedFrameError';
+  }
+}
+
+/**
+ * A HELLO the gateway's registration policy refused (docs/protocol.md, "Registration policy"):
+ * `why` says which rule; nothing in the routing state changed.
+ */
+export class RegistrationRefusedError extends SwitchyardError {
+  readonly code = ERROR_CODES.RegistrationRefused;
+  constructor(
+    readonly why: 'instance-changed' | 'endpoints-differ' | 'too-many-instances' | 'too-many-endpoints',
+    readonly instanceId: string,
+    readonly service: string,
+    readonly version: string,
+    detail: string,
+  ) {
+    super(`HELLO of instance "${instanceId}" (${service} ${version}) refused (${why}): ${detail}`);
+    this.name = 'RegistrationRefusedError';
   }
 }
 
@@ -140,10 +188,4 @@ export class TransportClosedError extends SwitchyardError {
     super(`cannot ${operation}: the ${transport} transport is stopped`);
     this.name = 'TransportClosedError';
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return typeof value;
 }

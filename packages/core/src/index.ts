@@ -1,5 +1,7 @@
 /**
- * @switchyard/core — the public surface. Listed by name; each area keeps its own block.
+ * @switchyard/core — the public surface: the contract third parties build on. Listed by name;
+ * each area keeps its own block. The rule for what belongs here (and what goes to
+ * `@switchyard/core/internal`) is in packages/core/README.md, "Public and internal entries".
  */
 
 // --- errors, clock, logging -------------------------------------------------------------------
@@ -16,14 +18,26 @@ export {
   InvalidPluginError,
   PluginVersionMismatchError,
   InvalidFrameError,
+  UnauthenticatedFrameError,
+  RegistrationRefusedError,
   RequestCancelledError,
   TransportFailureError,
   TransportClosedError,
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';
-export { OldestFirstMap } from './oldest-first-map.js';
-export { IndexedList, type Indexed } from './indexed-list.js';
 export { type Logger, silentLogger } from './logger.js';
+export type { OptionProblem } from './options/problems.js';
+
+// --- config files -----------------------------------------------------------------------------
+export {
+  ENV_PREFIX,
+  readEnvOverrides,
+  applyEnvOverrides,
+  formatConfigPath,
+  type EnvVars,
+  type EnvOverride,
+  type EnvOverrideShape,
+} from './config/env-overrides.js';
 
 // --- queue contract ---------------------------------------------------------------------------
 export type {
@@ -49,6 +63,23 @@ export type {
   BackendStatus,
   MessageQueueFactory,
 } from './queue/types.js';
+export { jsonCodec, bytesCodec } from './queue/codecs.js';
+export { QUEUE_DEFAULTS, MIN_LEASE_MS, resolveQueueOptions } from './queue/options.js';
+export { createQueueFactory, type QueueFactoryOptions } from './queue/factory.js';
+export { DEAD_LETTER_REASONS } from './queue/consumer.js';
+export {
+  matchesDeadLetter,
+  matchingDeadLetterIds,
+  redriveDeadLetters,
+  purgeMatchingDeadLetters,
+  type DeadLetterFilter,
+  type RedriveOptions,
+  type RedriveProgress,
+  type RedriveResult,
+  type RedriveTarget,
+} from './queue/redrive.js';
+
+// --- queue backend primitives and plugin contract ---------------------------------------------
 export type {
   BackendQueueSpec,
   RawMessage,
@@ -62,22 +93,17 @@ export type {
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
-export { jsonCodec, bytesCodec } from './queue/codecs.js';
-export { QUEUE_DEFAULTS, MIN_LEASE_MS, resolveQueueOptions } from './queue/options.js';
-export { createQueueFactory, type QueueFactoryOptions } from './queue/factory.js';
-export { DEAD_LETTER_REASONS } from './queue/consumer.js';
-export { backoffMs } from './queue/backoff.js';
 export {
-  matchesDeadLetter,
-  matchingDeadLetterIds,
-  redriveDeadLetters,
-  purgeMatchingDeadLetters,
-  type DeadLetterFilter,
-  type RedriveOptions,
-  type RedriveProgress,
-  type RedriveResult,
-  type RedriveTarget,
-} from './queue/redrive.js';
+  loadQueueBackendPlugin,
+  createQueueFactoryFromConfig,
+  backendPackageName,
+  BUILT_IN_BACKENDS,
+  type LoadPluginOptions,
+  type FactoryFromConfigDeps,
+  type PackageImporter,
+  type QueueBackendPluginLoader,
+} from './ioc/plugin-loader.js';
+export { CORE_VERSION } from './version.js';
 
 // --- router protocol --------------------------------------------------------------------------
 export {
@@ -107,7 +133,7 @@ export {
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
-export { encodeFrame, decodeFrame, tryDecodeFrame, frameCodec, frameParts, writeFrameParts, type FrameParts } from './protocol/frame-codec.js';
+export { encodeFrame, decodeFrame, tryDecodeFrame, frameCodec } from './protocol/frame-codec.js';
 export {
   validateFrame,
   FRAME_TYPES,
@@ -118,27 +144,9 @@ export {
 export { newFrameId, isFrameId } from './protocol/ids.js';
 export { makeFrame, withReplyTo, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
 export { computeEndpointsHash } from './protocol/endpoints-hash.js';
-export { parsePathTemplate, type TemplateSegment } from './protocol/path-template.js';
 export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';
 
-// --- routing ----------------------------------------------------------------------------------
-export { RoutingState, type RouteDecision } from './routing/routing-state.js';
-export { ROUTING_DEFAULTS, type RoutingStateOptions } from './routing/options.js';
-export { INSTANCE_HEALTHS } from './routing/health.js';
-export { routeKeyOf, RouteTable, type RouteProvider, type RouteSummary } from './routing/route-table.js';
-export type {
-  InstanceHealth,
-  InstanceView,
-  ControlOutcome,
-  HealthChange,
-  RouteCandidate,
-  RouteMatch,
-  VersionChoice,
-  InstanceSnapshot,
-  RoutingSnapshot,
-} from './routing/types.js';
-
-// --- router transports ------------------------------------------------------------------------
+// --- router transport contract ----------------------------------------------------------------
 export {
   TransportType,
   type InstanceLink,
@@ -152,47 +160,11 @@ export {
   type RouterTransportPlugin,
 } from './transport/types.js';
 export { Cancellation, type CancelListener } from './transport/cancellation.js';
-export { PendingRequests, type PendingEntry } from './transport/pending-requests.js';
-export {
-  createGatewayTransports,
-  createInstanceTransport,
-  type TransportConfigEntry,
-  type MessagingQueuesConfig,
-} from './transport/registry.js';
-export {
-  MessagingGatewayTransport,
-  type MessagingGatewayTransportInit,
-  type MessagingGatewayCounters,
-} from './transport/messaging/gateway-transport.js';
-export {
-  MessagingInstanceTransport,
-  type MessagingInstanceTransportInit,
-  type MessagingInstanceCounters,
-} from './transport/messaging/instance-transport.js';
-export {
-  MESSAGING_TRANSPORT_DEFAULTS,
-  resolveMessagingOptions,
-  type MessagingTransportOptionsInput,
-  type MessagingTransportOptions,
-} from './transport/messaging/options.js';
-export {
-  GATEWAY_CONTROL_QUEUE,
-  gatewayResponsesQueue,
-  serviceRequestsQueue,
-  parseServiceRequestsQueue,
-  serviceControlQueue,
-} from './transport/messaging/queue-names.js';
-export { InMemoryHub, inMemoryHub } from './transport/in-memory/hub.js';
 
-// --- IoC and plugins --------------------------------------------------------------------------
+// --- signed frames (docs/messaging-transport.md, "Signed frames"): the envelope and its keys ----
+export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export type { MessagingAuthConfig, FrameKeySource } from './transport/messaging/auth-config.js';
+
+// --- IoC: tokens and the modules a plugin or composition root loads ----------------------------
 export { TOKENS } from './ioc/tokens.js';
-export {
-  loadQueueBackendPlugin,
-  createQueueFactoryFromConfig,
-  backendPackageName,
-  BUILT_IN_BACKENDS,
-  type LoadPluginOptions,
-  type FactoryFromConfigDeps,
-} from './ioc/plugin-loader.js';
-export { CORE_VERSION } from './version.js';
-export { coreModule, queueModule, queueBackendModule, type CoreModuleOptions } from './ioc/modules.js';
+export { coreModule, queueModule, queueBackendModule, pluginLoaderModule, type CoreModuleOptions } from './ioc/modules.js';

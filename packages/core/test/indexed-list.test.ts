@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { IndexedList, type Indexed } from '../src/index.js';
+import { IndexedList, type Indexed } from '../src/internal.js';
 
 const list = suite('IndexedList');
 

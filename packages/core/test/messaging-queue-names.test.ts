@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { parseServiceRequestsQueue, serviceRequestsQueue } from '../src/index.js';
+import { parseServiceRequestsQueue, serviceRequestsQueue } from '../src/internal.js';
 
 const names = suite('messaging queue names');
 

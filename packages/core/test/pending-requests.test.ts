@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Cancellation, isFrameId, PendingRequests, type CancelListener, type PendingEntry } from '../src/index.js';
+import { Cancellation, isFrameId, type CancelListener } from '../src/index.js';
+import { PendingRequests, type PendingEntry } from '../src/internal.js';
 
 const pending = suite('PendingRequests (the gateway transports\' pending table)');
 

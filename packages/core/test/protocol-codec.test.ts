@@ -65,6 +65,14 @@ roundTrip('a body with every byte value 0–255 survives unchanged', () => {
   assert.equal(Array.from(decoded.payload.body), Array.from(body));
 });
 
+roundTrip('a query with a repeated parameter survives unchanged, every value in order', () => {
+  const request = frames()[4] as RequestFrame;
+  const query = 'tag=a&q=x&tag=b%20c&tag=a';
+  const decoded = decodeFrame(encodeFrame({ ...request, payload: { ...request.payload, query } })) as RequestFrame;
+  assert.is(decoded.payload.query, query);
+  assert.equal(new URLSearchParams(decoded.payload.query).getAll('tag'), ['a', 'b c', 'a']);
+});
+
 roundTrip('an empty body stays empty on REQUEST and RESPONSE', () => {
   for (const frame of frames(new Uint8Array(0)).filter((f) => f.type === 'REQUEST' || f.type === 'RESPONSE')) {
     const decoded = decodeFrame(encodeFrame(frame)) as RequestFrame | ResponseFrame;

@@ -1,4 +1,4 @@
-/** Runs the README's example (STYLE §11: README examples must run), extracted from the README itself. */
+/** Runs the README's example (README examples must run), extracted from the README itself. */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

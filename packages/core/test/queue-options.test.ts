@@ -19,7 +19,7 @@ function problemsOf(input: unknown): readonly string[] {
   return [];
 }
 
-options('defaults are the SPEC §9 values and the result is frozen', () => {
+options('defaults are the README values and the result is frozen', () => {
   const o = resolveQueueOptions('orders');
   assert.is(o.leaseMs, 30_000);
   assert.is(o.maxDeliveries, 3);

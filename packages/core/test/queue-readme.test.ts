@@ -1,4 +1,4 @@
-// The README's example must run as written (STYLE §11): it is extracted and run in a child process.
+// The README's example must run as written: it is extracted and run in a child process.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';

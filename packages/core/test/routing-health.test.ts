@@ -17,12 +17,13 @@ control('HELLO registers an instance with its endpoints and it becomes routable'
   assert.is(state.route('GET', '/items/7').kind, 'dispatch');
 });
 
-control('a second HELLO from the same instance replaces it, and says whether the endpoints changed', () => {
+control('a second HELLO from the same instance with the same endpoints replaces it; after GOODBYE it may change them', () => {
   const { clock, state } = setup();
   register(clock, state, { id: 'a' });
   assert.equal(state.applyControl(hello(clock, { id: 'a' }), link), { kind: 'registered', instanceId: 'a', replaced: true, endpointsChanged: false });
+  state.applyControl(goodbye(clock, 'a'), link);
   const changed = state.applyControl(hello(clock, { id: 'a', endpoints: [ep('GET', '/other')] }), link);
-  assert.equal(changed, { kind: 'registered', instanceId: 'a', replaced: true, endpointsChanged: true });
+  assert.equal(changed, { kind: 'registered', instanceId: 'a', replaced: false, endpointsChanged: true });
   assert.is(state.match('GET', '/items/7').kind, 'not-found');
   assert.is(state.match('GET', '/other').kind, 'found');
 });

@@ -82,7 +82,7 @@ matching('the route table is rebuilt only when the endpoint set changes, never p
   register(clock, state, { id: 'b' }, { id: 'a' });
   state.match('GET', '/items/1');
   assert.is(state.routeTableBuilds, 1, 'more instances with the same endpoints, or a re-HELLO, change nothing');
-  register(clock, state, { id: 'c', endpoints: [ep('GET', '/new')] });
+  register(clock, state, { id: 'c', version: '1.1.0', endpoints: [ep('GET', '/new')] });
   state.match('GET', '/new');
   state.match('GET', '/new');
   assert.is(state.routeTableBuilds, 2);

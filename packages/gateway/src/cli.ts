@@ -28,7 +28,7 @@ async function main(): Promise<number> {
   const file = values.config ?? process.env.SWITCHYARD_CONFIG;
   let config;
   try {
-    config = file === undefined ? parseGatewayConfig({}, process.env) : await loadGatewayConfig(file, process.env);
+    config = file === undefined ? await parseGatewayConfig({}, process.env) : await loadGatewayConfig(file, process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${file === undefined ? `${USAGE}\n` : ''}`);
     return 2;

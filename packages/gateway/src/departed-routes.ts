@@ -6,14 +6,14 @@
  * last HELLO of each departed instance; it expires them by its own sweep.
  */
 import type { Clock, HelloFrame, InstanceLink } from '@switchyard/core';
-import { RoutingState } from '@switchyard/core';
+import { RoutingState } from '@switchyard/core/internal';
 
 export class DepartedRoutes {
   private readonly hellos = new Map<string, { frame: HelloFrame; link: InstanceLink }>();
   private readonly memory: RoutingState | undefined;
 
   constructor(clock: Clock, rememberMs: number) {
-    this.memory = rememberMs <= 0 ? undefined : new RoutingState({ clock, degradedAfterMs: Math.max(1, rememberMs - 1), staleAfterMs: rememberMs });
+    this.memory = rememberMs <= 0 ? undefined : new RoutingState({ clock, degradedAfterMs: Math.max(1, rememberMs - 1), staleAfterMs: rememberMs, registration: false });
   }
 
   /** A live instance registered: keep its HELLO until it departs. */

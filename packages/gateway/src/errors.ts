@@ -1,19 +1,22 @@
 /**
- * The gateway's one table of error code → HTTP status → message (SPEC §6 status table), the
+ * The gateway's one table of error code → HTTP status → message (packages/gateway/README.md, "Errors"), the
  * JSON error body every non-2xx gateway answer carries, and the gateway's own typed errors.
  */
 import { SwitchyardError } from '@switchyard/core';
 
 /** What a client can get from the gateway itself (not from a service). */
 export const GATEWAY_HTTP_ERRORS = Object.freeze({
-  SY_GATEWAY_BAD_REQUEST: { status: 400, message: 'the request could not be read (bad URL, method or header)' },
+  SY_GATEWAY_BAD_REQUEST: { status: 400, message: 'the request could not be read (malformed target, path, method or header)' },
   SY_GATEWAY_UNAUTHENTICATED: { status: 401, message: 'credentials are missing or invalid: send a valid bearer token' },
   SY_GATEWAY_FORBIDDEN: { status: 403, message: 'the verified caller lacks a claim this endpoint requires' },
   SY_GATEWAY_NOT_FOUND: { status: 404, message: 'no endpoint matches this path' },
   SY_GATEWAY_VERSION_NOT_FOUND: { status: 404, message: 'no registered version of this service matches x-switchyard-version (or the configured default)' },
   SY_GATEWAY_METHOD_NOT_ALLOWED: { status: 405, message: 'the path exists but not for this method; see the Allow header' },
+  SY_GATEWAY_REQUEST_TIMEOUT: { status: 408, message: 'the request did not arrive in time (http.headersTimeoutMs, http.requestTimeoutMs or http.bodyIdleTimeoutMs)' },
   SY_GATEWAY_PAYLOAD_TOO_LARGE: { status: 413, message: 'the request body is larger than http.maxBodyBytes' },
+  SY_GATEWAY_URI_TOO_LONG: { status: 414, message: 'the request target (path and query) is longer than http.maxRequestTargetBytes' },
   SY_GATEWAY_RATE_LIMITED: { status: 429, message: 'too many requests; retry after the Retry-After header' },
+  SY_GATEWAY_HEADERS_TOO_LARGE: { status: 431, message: 'the request headers are larger than http.maxHeaderBytes' },
   SY_GATEWAY_INTERNAL: { status: 500, message: 'the gateway failed unexpectedly; see its log for the request id' },
   SY_GATEWAY_BAD_GATEWAY: { status: 502, message: 'the instance could not be reached or sent an invalid response' },
   SY_GATEWAY_NO_INSTANCE: { status: 503, message: 'no eligible instance serves this endpoint right now' },
@@ -28,7 +31,7 @@ export function statusOf(code: GatewayHttpErrorCode): number {
   return GATEWAY_HTTP_ERRORS[code].status;
 }
 
-/** The JSON error body of SPEC §6: `{"error":{"code","message","requestId"}}`. */
+/** The JSON error body of every gateway error answer: `{"error":{"code","message","requestId"}}`. */
 export function errorBody(code: GatewayHttpErrorCode, requestId: string, message?: string): string {
   return JSON.stringify({ error: { code, message: message ?? GATEWAY_HTTP_ERRORS[code].message, requestId } });
 }

@@ -4,28 +4,28 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createGatewayTransports,
-  RoutingState,
-  systemClock,
-  type Clock,
-  type GatewayTransport,
-  type Logger,
-  type TransportConfigEntry,
-} from '@switchyard/core';
+import { Container } from 'inversify';
+import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
+import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
+import { importFromGateway } from './import-package.js';
+import { answerClientError } from './http/client-error.js';
+import { capConnectionsPerClient } from './http/connection-cap.js';
 import { RequestPath } from './http/request-handler.js';
-import { createGatewayLogger } from './logger.js';
-import { operationsEndpoints, type Readiness } from './operations/endpoints.js';
+import { httpServerOptions } from './http/server-options.js';
+import { operationsEndpoints, PUBLIC_OPERATIONS, type Readiness } from './operations/endpoints.js';
+import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
-import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
+import { gatewayModule, type GatewayLog } from './module.js';
+import type { Authenticator } from './policy/authenticator.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
 import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
 import { TransportSet } from './transport-set.js';
+import { AdminAccess } from './admin/access.js';
 import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
 import { DrainedInstances } from './admin/drained-instances.js';
 
@@ -54,51 +54,66 @@ export interface Gateway {
   start(): Promise<string>;
   /** The base URL (`http://host:port`) once started. */
   url(): string;
-  /** Ready per SPEC §6: every transport up and every required service has an eligible instance. */
+  /** The base URL of the separate operations listener once started; undefined without `ops.port`. */
+  opsUrl(): string | undefined;
+  /** Ready (docs/operations.md, "Health endpoints"): every transport up and every required service has an eligible instance. */
   readiness(): Readiness;
   /** Graceful shutdown; idempotent. */
   stop(): Promise<void>;
 }
 
-/** Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or connects until `start()`. */
+/**
+ * Builds a gateway from a validated config (see `parseGatewayConfig`). Nothing listens or
+ * connects until `start()`. The composition root: the container holds the abstractions (clock,
+ * logger, routing state, router transports, plugin loader, authenticator), each a GatewayDeps
+ * override away; the HTTP side is assembled from them here.
+ */
 export async function createGateway(config: Readonly<GatewayConfig>, deps: GatewayDeps = {}): Promise<Gateway> {
-  const clock = deps.clock ?? systemClock;
-  const pino = deps.logger === undefined ? createGatewayLogger(config) : undefined;
-  const logger: Logger = deps.logger ?? (pino?.logger as Logger);
+  const container = new Container();
+  container.loadSync(
+    gatewayModule(config),
+    pluginLoaderModule({ importPackage: importFromGateway }),
+    routingModule({
+      degradedAfterMs: config.health.degradedAfterMs,
+      staleAfterMs: config.health.staleAfterMs,
+      resyncMinIntervalMs: config.routing.resyncMinIntervalMs,
+      defaultVersions: config.routing.defaultVersions,
+      registration: registrationLimits(config.routing),
+    }),
+    gatewayTransportsModule(config.transports as readonly TransportConfigEntry[], { id: config.node.id, region: config.node.region }),
+  );
+  const overrides: ReadonlyArray<readonly [symbol, unknown]> = [
+    [TOKENS.Clock, deps.clock],
+    [TOKENS.Logger, deps.logger],
+    [TOKENS.GatewayTransports, deps.transports],
+    [TOKENS.RoutingState, deps.routing],
+    [TOKENS.Authenticator, deps.authenticator],
+  ];
+  for (const [token, value] of overrides) if (value !== undefined) container.rebindSync(token).toConstantValue(value);
+
+  const clock = container.get<Clock>(TOKENS.Clock);
+  const logger = container.get<Logger>(TOKENS.Logger);
+  const log = deps.logger === undefined ? container.get<GatewayLog>(TOKENS.GatewayLog) : undefined;
   let routing: RoutingState;
   try {
-    routing =
-      deps.routing ??
-      new RoutingState({
-        clock,
-        logger,
-        degradedAfterMs: config.health.degradedAfterMs,
-        staleAfterMs: config.health.staleAfterMs,
-        defaultVersions: config.routing.defaultVersions,
-      });
+    routing = container.get<RoutingState>(TOKENS.RoutingState);
   } catch (err) {
     throw new GatewayConfigError([(err as Error).message], 'routing config');
   }
   let transportList: readonly GatewayTransport[];
-  if (deps.transports !== undefined) {
-    transportList = deps.transports;
-  } else {
-    try {
-      transportList = await createGatewayTransports(config.transports as readonly TransportConfigEntry[], {
-        clock,
-        logger,
-        node: { id: config.node.id, region: config.node.region },
-      });
-    } catch (err) {
-      // The factory names the key (`transports[0].backend`); report it like every other config problem.
-      throw new GatewayConfigError([(err as Error).message], 'transports config');
-    }
+  try {
+    transportList = await container.getAsync<readonly GatewayTransport[]>(TOKENS.GatewayTransports);
+  } catch (err) {
+    // The registry names the key (`transports[0].backend`); report it like every other config problem.
+    throw new GatewayConfigError([(err as Error).message], 'transports config');
   }
+  const authenticator = await container.getAsync<Authenticator>(TOKENS.Authenticator);
+  // The one judge of admin access: the admin API and the routing view both ask it (admin/access.ts).
+  const access = await AdminAccess.create(config.admin, config.ops.adminClaim, authenticator, config.auth.jwt !== undefined);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
   const drained = new DrainedInstances(routing);
-  const transports = new TransportSet(transportList, routing, departed, logger, clock, (frame) => drained.afterControl(frame));
-  const authenticator = deps.authenticator ?? (await createAuthenticator(config.auth));
+  const transports = new TransportSet(transportList, routing, departed, logger, clock, { control: (frame) => drained.afterControl(frame) });
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
   const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
@@ -120,22 +135,25 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportReadiness: () => transports.readiness(),
     queueStats: () => transports.queueStats(),
     transportCounters: () => transports.counters(),
+    registrationRefusals: () => routing.registrationRefusals(),
   });
-  const operations = operationsEndpoints({
+  const operationSources = {
     readiness,
     metrics,
     logger,
+    admin: (headers: IncomingHttpHeaders) => access.check(headers, 'viewer'),
     routesView: () => ({
       node: config.node,
       transports: transports.readiness(),
       routing: routing.snapshot(),
     }),
-  });
-  // Admin: the API and console paths go first, then the operations endpoints (admin/admin-surface.ts).
-  const admin =
-    config.admin === undefined
-      ? undefined
-      : await createAdminSurface({ config: config.admin, jwtConfigured: config.auth.jwt !== undefined, authenticator, routing, transports, drained, metrics, clock, logger });
+  };
+  // Edge: with an ops listener the views live there; otherwise the routing view needs admin (docs/operations.md).
+  const ops = config.ops.port === undefined ? undefined : new OpsListener(config.ops.host, config.ops.port, operationsEndpoints(operationSources), httpServerOptions(config.http));
+  const operations = operationsEndpoints(operationSources, ops !== undefined ? { routes: 'absent', metrics: 'absent' } : { ...PUBLIC_OPERATIONS, routes: 'admin', metrics: config.ops.metrics });
+  // Admin: the API and console stay on the client listener (the console calls the API from its own
+  // origin) even with ops.port; their paths go first, then the operations endpoints (admin/admin-surface.ts).
+  const admin = config.admin === undefined ? undefined : createAdminSurface({ config: config.admin, access, routing, transports, drained, metrics, clock, logger });
   const operationsHook = admin === undefined ? operations : (path: string, req: IncomingMessage, res: ServerResponse): boolean => admin.handle(path, req, res) || operations(path, req, res);
   const requestPath = new RequestPath({
     config,
@@ -152,7 +170,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     operations: operationsHook,
   });
 
-  const server: Server = createServer({ keepAliveTimeout: config.http.keepAliveTimeoutMs }, requestPath.handle);
+  const server: Server = createServer(httpServerOptions(config.http), requestPath.handle);
+  // Edge: parser refusals (431, 408, 400) get the JSON error body; one client holds a bounded number of connections.
+  server.on('clientError', answerClientError);
+  capConnectionsPerClient(server, config.http.maxConnectionsPerClient);
   // `Expect: 100-continue` with a declared body over the limit gets its 413 without "100 Continue",
   // so the client need not send the body at all.
   server.on('checkContinue', (req, res) => {
@@ -185,6 +206,10 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     baseUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${addr.port}`;
     logger.info({ url: baseUrl, transports: transportList.map((t) => t.type) }, `gateway listening on ${baseUrl}`);
+    if (ops !== undefined) {
+      const opsUrl = await ops.start();
+      logger.info({ url: opsUrl }, `operations endpoints listening on ${opsUrl}`);
+    }
     return baseUrl;
   };
 
@@ -214,10 +239,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     await closed;
     stopSweep?.();
     await admin?.close();
+    await ops?.stop();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     requestPath.close();
     logger.info({}, 'gateway stopped');
-    pino?.flushSync();
+    log?.flushSync();
   };
 
   return {
@@ -228,7 +254,16 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     admin,
     start,
     url: () => baseUrl,
+    opsUrl: () => (ops === undefined ? undefined : ops.url()),
     readiness,
     stop: () => (stopping ??= doStop()),
   };
+}
+
+/** The registration policy limits the config sets; core's defaults for the others. */
+function registrationLimits(routing: { readonly maxInstancesPerService?: number | undefined; readonly maxEndpoints?: number | undefined }): Partial<RegistrationLimits> {
+  const limits: { -readonly [K in keyof RegistrationLimits]?: number } = {};
+  if (routing.maxInstancesPerService !== undefined) limits.maxInstancesPerService = routing.maxInstancesPerService;
+  if (routing.maxEndpoints !== undefined) limits.maxEndpoints = routing.maxEndpoints;
+  return limits;
 }

@@ -36,6 +36,10 @@ export { ReservedHeaders, IDENTITY_HEADERS, forwardableHeaders, writeIdentityHea
 export { createAuthenticator, meetsClaims, type Authenticator, type AuthOutcome } from './policy/authenticator.js';
 export { RateLimiter, type BucketOptions } from './policy/rate-limiter.js';
 
+// --- logging --------------------------------------------------------------------------------
+export { createGatewayLogger } from './logger.js';
+export { REDACTED_LOG_PATHS, scrubUrl } from './log-redaction.js';
+
 // --- operations -------------------------------------------------------------------------------
 export { METRIC_NAMES, GatewayMetrics, type MetricsSources } from './operations/metrics.js';
 export { OPERATIONS_PATHS, type Readiness } from './operations/endpoints.js';

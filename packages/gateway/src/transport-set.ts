@@ -1,30 +1,19 @@
 /**
- * The gateway's router transports: started together, all feeding ONE routing state (control →
- * applyControl, a resync effect → `transport.resync`, lost → routing.lost), stopped in config
- * order. Also reads what `/metrics` shows about them (readiness, Messaging counters and queue stats).
+ * The gateway's router transports: started together, each feeding the ONE routing state through
+ * a TransportFeed (which also sends the RESYNCs routing decides on), stopped in config order.
+ * Also reads what `/metrics` shows about them (readiness, counters, queue stats).
  */
 import {
-  TransportType,
-  parseServiceRequestsQueue,
   type Clock,
   type ControlFrame,
-  type DispatchTarget,
   type GatewayTransport,
   type InstanceLink,
   type Logger,
-  type QueueStats,
-  type RoutingState,
+  type TransportType,
 } from '@switchyard/core';
+import { TransportFeed, type ControlOutcome, type RoutingState, type TransportFeedHooks } from '@switchyard/core/internal';
 
 import type { DepartedRoutes } from './departed-routes.js';
-
-/** What a Messaging gateway transport exposes beyond the contract (duck-typed: any transport may offer it). */
-interface CountingTransport {
-  metrics(): Readonly<Record<string, number>>;
-}
-interface QueueStatsTransport {
-  queueStats(): Promise<Readonly<Record<string, QueueStats>>>;
-}
 
 export class TransportSet {
   readonly byType: ReadonlyMap<TransportType, GatewayTransport>;
@@ -36,8 +25,8 @@ export class TransportSet {
     private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
     private readonly clock: Clock,
-    /** Called after routing applied a control frame (the admin API's drain keeps its instances draining). */
-    private readonly afterControl: (frame: ControlFrame) => void = () => undefined,
+    /** Further feed hooks, called after this set's own (the admin API's drain keeps its instances draining on `control`). */
+    private readonly hooks: TransportFeedHooks = {},
   ) {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
@@ -48,13 +37,19 @@ export class TransportSet {
   async start(): Promise<void> {
     for (const t of this.transports) {
       try {
-        await t.start({
-          control: (frame: ControlFrame, link: InstanceLink) => this.onControl(t, frame, link),
-          lost: (instanceId: string, reason: string) => {
-            this.logger.info({ instanceId, reason, transport: t.type }, 'instance lost');
-            if (this.routing.lost(instanceId, reason)?.removed === true) this.departed.departed(instanceId);
-          },
-        });
+        await t.start(
+          new TransportFeed(this.routing, t, this.logger, {
+            control: (frame, link, outcome) => {
+              this.onControl(t, frame, link, outcome);
+              this.hooks.control?.(frame, link, outcome);
+            },
+            lost: (instanceId, reason, change) => {
+              this.logger.info({ instanceId, reason, transport: t.type }, 'instance lost');
+              if (change?.removed === true) this.departed.departed(instanceId);
+              this.hooks.lost?.(instanceId, reason, change);
+            },
+          }),
+        );
         this.started.push(t);
       } catch (err) {
         await this.stop();
@@ -63,15 +58,8 @@ export class TransportSet {
     }
   }
 
-  private onControl(t: GatewayTransport, frame: ControlFrame, link: InstanceLink): void {
-    let outcome;
-    try {
-      outcome = this.routing.applyControl(frame, link);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message, type: frame.type, transport: t.type }, 'control frame rejected by routing');
-      return;
-    }
-    this.afterControl(frame);
+  /** Departed-route bookkeeping and the registration log lines; routing and RESYNC are the feed's. */
+  private onControl(t: GatewayTransport, frame: ControlFrame, link: InstanceLink, outcome: ControlOutcome): void {
     if (frame.type === 'HELLO') {
       this.departed.registered(frame, link);
       const i = frame.payload.instance;
@@ -80,27 +68,6 @@ export class TransportSet {
       if (outcome.kind === 'removed') this.departed.departed(outcome.instanceId);
       this.logger.info({ instanceId: frame.payload.instanceId, transport: t.type }, 'instance said goodbye');
     }
-    if (outcome.kind === 'resync') {
-      const target = this.resyncTarget(outcome.instanceId, outcome.link);
-      if (target === undefined) return;
-      t.resync(target).catch((err: unknown) => {
-        this.logger.warn({ err: (err as Error).message, instanceId: outcome.instanceId }, 'RESYNC could not be sent');
-      });
-    }
-  }
-
-  /**
-   * Who to send RESYNC to. A known instance (endpoints changed) names its service; an unknown one
-   * is addressed by its link. A Messaging link names `service.<name>.<version>.requests`; when it
-   * names nothing, the Messaging transport has already sent RESYNC itself (it reads the service
-   * from the control frame's queue headers), so there is nothing to add.
-   */
-  private resyncTarget(instanceId: string, link: InstanceLink): DispatchTarget | undefined {
-    const known = this.routing.instance(instanceId);
-    if (known !== undefined) return { instanceId, service: known.service, version: known.version, link };
-    if (link.transport !== TransportType.Messaging) return { instanceId, service: '', version: '', link };
-    const served = parseServiceRequestsQueue(link.address);
-    return served === undefined ? undefined : { instanceId, ...served, link };
   }
 
   /**
@@ -131,13 +98,13 @@ export class TransportSet {
     return this.transports.map((t, i) => ({ transport: `${t.type}#${i}`, ready: t.isReady() }));
   }
 
+  /** Every transport's counters (`pending`, a gauge, left out). */
   counters(): Array<{ transport: string; event: string; value: number }> {
     const out: Array<{ transport: string; event: string; value: number }> = [];
     this.transports.forEach((t, i) => {
-      const c = t as Partial<CountingTransport> & GatewayTransport;
-      if (typeof c.metrics !== 'function') return;
-      for (const [event, value] of Object.entries(c.metrics())) {
-        if (event !== 'pending' && typeof value === 'number') out.push({ transport: `${t.type}#${i}`, event, value });
+      if (t.metrics === undefined) return;
+      for (const [event, value] of Object.entries(t.metrics())) {
+        if (event !== 'pending') out.push({ transport: `${t.type}#${i}`, event, value });
       }
     });
     return out;
@@ -146,8 +113,8 @@ export class TransportSet {
   async queueStats(): Promise<Array<{ transport: string; queue: string; depth: number; deadLetters: number }>> {
     const out: Array<{ transport: string; queue: string; depth: number; deadLetters: number }> = [];
     for (let i = 0; i < this.transports.length; i++) {
-      const t = this.transports[i] as Partial<QueueStatsTransport> & GatewayTransport;
-      if (typeof t.queueStats !== 'function' || !t.isReady()) continue;
+      const t = this.transports[i] as GatewayTransport;
+      if (t.queueStats === undefined || !t.isReady()) continue;
       try {
         for (const [queue, s] of Object.entries(await t.queueStats())) {
           out.push({ transport: `${t.type}#${i}`, queue, depth: s.depth, deadLetters: s.deadLetters });

@@ -16,9 +16,9 @@ const OPERATOR = 'op-token-0123456789abcdef';
 const VIEWER = 'viewer-token-0123456789abc';
 
 async function accessFor(raw: Record<string, unknown>, env: Record<string, string> = {}): Promise<AdminAccess> {
-  const config = parseGatewayConfig({ ...base, ...raw }, env);
+  const config = await parseGatewayConfig({ ...base, ...raw }, env);
   if (config.admin === undefined) throw new Error('admin config expected');
-  return AdminAccess.create(config.admin, await createAuthenticator(config.auth), config.auth.jwt !== undefined);
+  return AdminAccess.create(config.admin, config.ops.adminClaim, await createAuthenticator(config.auth), config.auth.jwt !== undefined);
 }
 
 const granted = (d: AccessDecision): string => (d.kind === 'granted' ? `${d.principal.name}:${d.principal.role}:${d.principal.via}` : `${d.status}`);
@@ -47,14 +47,16 @@ test('tokens come from a YAML file and from SWITCHYARD_ADMIN__TOKENS', async () 
   assert.is(granted(await access.check(bearer(OPERATOR), 'operator')), 'env:operator:token');
 });
 
-test('a JWT verified by auth.jwt grants the role its roleClaim names; without the claim it grants nothing', async () => {
+test('a JWT verified by auth.jwt grants the role its roleClaim names, viewer for ops.adminClaim; a verified one with neither is refused 403, an unverified one 401', async () => {
   const access = await accessFor({ auth: { jwt: { secret } }, admin: { roleClaim: 'switchyard_role' } });
   const sign = (claims: Record<string, unknown>): Promise<string> =>
     new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
   assert.is(granted(await access.check(bearer(await sign({ sub: 'ana', switchyard_role: 'operator' })), 'operator')), 'ana:operator:jwt');
   assert.is(granted(await access.check(bearer(await sign({ sub: 'ben', switchyard_role: ['viewer'] })), 'viewer')), 'ben:viewer:jwt');
   assert.is(granted(await access.check(bearer(await sign({ sub: 'ben', switchyard_role: 'viewer' })), 'operator')), '403');
-  assert.is(granted(await access.check(bearer(await sign({ sub: 'cy' })), 'viewer')), '401');
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'cy' })), 'viewer')), '403');
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'dee', scope: 'read switchyard:admin' })), 'viewer')), 'dee:viewer:jwt');
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'dee', scope: 'read switchyard:admin' })), 'operator')), '403', 'ops.adminClaim grants viewer only');
   const forged = await new SignJWT({ sub: 'eve', switchyard_role: 'operator' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('another-secret-of-at-least-32-bytes!'));
   assert.is(granted(await access.check(bearer(forged), 'viewer')), '401');
 });
@@ -73,19 +75,19 @@ test('a cross-site request is refused before its token is looked at', async () =
 });
 
 test('config mistakes are named: no grant, short token, roleClaim without auth.jwt, repeated token, bad file', async () => {
-  const problems = (raw: Record<string, unknown>): string => {
+  const problems = async (raw: Record<string, unknown>): Promise<string> => {
     try {
-      parseGatewayConfig({ ...base, ...raw });
+      await parseGatewayConfig({ ...base, ...raw });
       return '';
     } catch (err) {
       return (err as Error).message;
     }
   };
-  assert.match(problems({ admin: {} }), /admin.*grants no access: give tokens, tokensFile or roleClaim/);
-  const short = problems({ admin: { tokens: [{ name: 'x', role: 'operator', token: 'short-secret' }] } });
+  assert.match(await problems({ admin: {} }), /admin.*grants no access: give tokens, tokensFile or roleClaim/);
+  const short = await problems({ admin: { tokens: [{ name: 'x', role: 'operator', token: 'short-secret' }] } });
   assert.match(short, /admin\.tokens\[0\]\.token: must be at least 16 characters/);
   assert.not.match(short, /short-secret/, 'the token is not echoed');
-  assert.match(problems({ admin: { tokens: [{ name: 'x', role: 'root', token: OPERATOR }] } }), /admin\.tokens\[0\]\.role/);
+  assert.match(await problems({ admin: { tokens: [{ name: 'x', role: 'root', token: OPERATOR }] } }), /admin\.tokens\[0\]\.role/);
   const failure = async (raw: Record<string, unknown>): Promise<string> => {
     try {
       await accessFor(raw);
@@ -103,3 +105,19 @@ test('config mistakes are named: no grant, short token, roleClaim without auth.j
 });
 
 test.run();
+
+const none = suite('admin access without the admin section');
+
+none('only a verified JWT carrying ops.adminClaim is an administrator, at role viewer', async () => {
+  const config = await parseGatewayConfig({ ...base, auth: { jwt: { secret }, anonymous: { subject: 'anonymous' } } });
+  const access = await AdminAccess.create(config.admin, config.ops.adminClaim, await createAuthenticator(config.auth), true);
+  const sign = (claims: Record<string, unknown>): Promise<string> =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'ada', scope: 'switchyard:admin' })), 'viewer')), 'ada:viewer:jwt');
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'ada', scope: 'switchyard:admin' })), 'operator')), '403');
+  assert.is(granted(await access.check(bearer(await sign({ sub: 'bob', scope: 'read' })), 'viewer')), '403');
+  assert.is(granted(await access.check({ host: 'gw:8080' }, 'viewer')), '401', 'the anonymous identity is never an administrator');
+  assert.is(granted(await access.check(bearer(OPERATOR), 'viewer')), '401', 'no static tokens without the admin section');
+});
+
+none.run();

@@ -19,7 +19,7 @@ async function hsToken(claims: Record<string, unknown>, opts: { iss?: string; au
 const jwt = suite('JWT authentication');
 
 jwt('a valid HS256 token with the right issuer and audience yields the verified identity', async () => {
-  const config = parseGatewayConfig({ ...base, auth: { jwt: { secret, issuer: 'https://issuer', audience: 'switchyard' } } });
+  const config = await parseGatewayConfig({ ...base, auth: { jwt: { secret, issuer: 'https://issuer', audience: 'switchyard' } } });
   const auth = await createAuthenticator(config.auth);
   const token = await hsToken({ sub: 'alice', tenant: 'acme', scope: 'read write' }, { iss: 'https://issuer', aud: 'switchyard' });
   const out = await auth.authenticate(`Bearer ${token}`);
@@ -32,7 +32,7 @@ jwt('a valid HS256 token with the right issuer and audience yields the verified 
 });
 
 jwt('a wrong issuer, audience, signature or an expired token is invalid', async () => {
-  const config = parseGatewayConfig({ ...base, auth: { jwt: { secret, issuer: 'https://issuer', audience: 'switchyard', clockToleranceSec: 0 } } });
+  const config = await parseGatewayConfig({ ...base, auth: { jwt: { secret, issuer: 'https://issuer', audience: 'switchyard', clockToleranceSec: 0 } } });
   const auth = await createAuthenticator(config.auth);
   const cases = [
     await hsToken({ sub: 'a' }, { iss: 'https://evil', aud: 'switchyard' }),
@@ -46,9 +46,9 @@ jwt('a wrong issuer, audience, signature or an expired token is invalid', async 
 });
 
 jwt('without credentials the outcome is none, or the configured anonymous identity', async () => {
-  const none = await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { secret } } }).auth);
+  const none = await createAuthenticator((await parseGatewayConfig({ ...base, auth: { jwt: { secret } } })).auth);
   assert.is((await none.authenticate(undefined)).kind, 'none');
-  const anon = await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { secret }, anonymous: { subject: 'guest', scopes: ['public'] } } }).auth);
+  const anon = await createAuthenticator((await parseGatewayConfig({ ...base, auth: { jwt: { secret }, anonymous: { subject: 'guest', scopes: ['public'] } } })).auth);
   const out = await anon.authenticate(undefined);
   assert.is(out.kind, 'anonymous');
   if (out.kind === 'anonymous') {
@@ -66,11 +66,11 @@ jwt('RS256 via a PEM file and ES256 via a JWKS file verify', async () => {
   const jwk = { ...(await exportJWK(es.publicKey)), kid: 'k1', alg: 'ES256' };
   writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [jwk] }));
 
-  const rsAuth = await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { publicKeyFile: join(dir, 'rs.pem') } } }).auth);
+  const rsAuth = await createAuthenticator((await parseGatewayConfig({ ...base, auth: { jwt: { publicKeyFile: join(dir, 'rs.pem') } } })).auth);
   const rsToken = await new SignJWT({ sub: 'rs-user' }).setProtectedHeader({ alg: 'RS256' }).setExpirationTime('5m').sign(rs.privateKey);
   assert.is((await rsAuth.authenticate(`Bearer ${rsToken}`)).kind, 'verified');
 
-  const esAuth = await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { jwksFile: join(dir, 'jwks.json') } } }).auth);
+  const esAuth = await createAuthenticator((await parseGatewayConfig({ ...base, auth: { jwt: { jwksFile: join(dir, 'jwks.json') } } })).auth);
   const esToken = await new SignJWT({ sub: 'es-user' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setExpirationTime('5m').sign(es.privateKey);
   assert.is((await esAuth.authenticate(`Bearer ${esToken}`)).kind, 'verified');
   assert.is((await esAuth.authenticate(`Bearer ${rsToken}`)).kind, 'invalid', 'a token signed by another key');
@@ -90,7 +90,7 @@ jwt('ES256 via a JWKS URL verifies, and the key set is fetched once and cached',
   const port = (server.address() as { port: number }).port;
   try {
     const auth = await createAuthenticator(
-      parseGatewayConfig({ ...base, auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp', audience: 'api' } } }).auth,
+      (await parseGatewayConfig({ ...base, auth: { jwt: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: 'https://idp', audience: 'api' } } })).auth,
     );
     const sign = (sub: string): Promise<string> =>
       new SignJWT({ sub }).setProtectedHeader({ alg: 'ES256', kid: 'url-key' }).setIssuer('https://idp').setAudience('api').setExpirationTime('5m').sign(es.privateKey);
@@ -104,7 +104,7 @@ jwt('ES256 via a JWKS URL verifies, and the key set is fetched once and cached',
 
 jwt('a missing key file fails setup naming the config key', async () => {
   try {
-    await createAuthenticator(parseGatewayConfig({ ...base, auth: { jwt: { publicKeyFile: '/nonexistent/key.pem' } } }).auth);
+    await createAuthenticator((await parseGatewayConfig({ ...base, auth: { jwt: { publicKeyFile: '/nonexistent/key.pem' } } })).auth);
     assert.unreachable('setup should fail');
   } catch (err) {
     assert.is((err as { code?: string }).code, 'SY_GATEWAY_AUTH_SETUP');

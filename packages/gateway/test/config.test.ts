@@ -7,9 +7,9 @@ import { GATEWAY_DEFAULTS, loadGatewayConfig, parseGatewayConfig } from '../src/
 
 const minimal = { transports: [{ type: 'messaging', backend: 'memory' }] };
 
-function problemsOf(fn: () => unknown): string[] {
+async function problemsOf(fn: () => Promise<unknown>): Promise<string[]> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     assert.is((err as { code?: string }).code, 'SY_GATEWAY_INVALID_CONFIG');
     return [...(err as { problems: string[] }).problems];
@@ -20,8 +20,8 @@ function problemsOf(fn: () => unknown): string[] {
 
 const defaults = suite('gateway config defaults');
 
-defaults('a minimal config gets every default of SPEC §6 and §9', () => {
-  const c = parseGatewayConfig(minimal, {});
+defaults('a minimal config gets every default of docs/configuration.md', async () => {
+  const c = await parseGatewayConfig(minimal, {});
   assert.is(c.http.port, GATEWAY_DEFAULTS.port);
   assert.is(c.http.maxBodyBytes, 10 * 1024 * 1024);
   assert.is(c.routing.defaultTimeoutMs, 30_000);
@@ -33,8 +33,8 @@ defaults('a minimal config gets every default of SPEC §6 and §9', () => {
   assert.is(c.log.level, 'info');
 });
 
-defaults('the result is deep-frozen', () => {
-  const c = parseGatewayConfig(minimal, {});
+defaults('the result is deep-frozen', async () => {
+  const c = await parseGatewayConfig(minimal, {});
   assert.ok(Object.isFrozen(c));
   assert.ok(Object.isFrozen(c.http));
   assert.ok(Object.isFrozen(c.transports[0]));
@@ -45,8 +45,8 @@ defaults.run();
 
 const errors = suite('gateway config errors');
 
-errors('every problem is listed at once, each naming its key path and the value received', () => {
-  const problems = problemsOf(() =>
+errors('every problem is listed at once, each naming its key path and the value received', async () => {
+  const problems = await problemsOf(() =>
     parseGatewayConfig(
       {
         http: { port: 'eighty', maxBodyBytes: -1 },
@@ -66,31 +66,57 @@ errors('every problem is listed at once, each naming its key path and the value 
   assert.is(problems.length, 5, text);
 });
 
-errors('unknown keys are rejected with a did-you-mean hint', () => {
-  const problems = problemsOf(() => parseGatewayConfig({ ...minimal, http: { prot: 8080 }, logging: {} }, {}));
+errors('problems in different sections are reported at once: the schema, the transport entry and its backend', async () => {
+  const problems = await problemsOf(() =>
+    parseGatewayConfig(
+      {
+        http: { port: 'eighty' },
+        transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: 'redis://valkey:6379/0', hots: 'x' }, queues: { leaseMs: 10 } }],
+      },
+      {},
+    ),
+  );
+  const text = problems.join('\n');
+  assert.match(text, /^http\.port: .*\(got "eighty"\)$/m);
+  assert.match(text, /^transports\[0\]\.valkey\.hots: is not an option/m);
+  assert.match(text, /^transports\[0\]\.queues\.leaseMs: must be an integer ≥ 100 \(got 10\)$/m);
+  assert.is(problems.length, 3, text);
+});
+
+errors('a backend that cannot be loaded is reported with the other problems, naming the key', async () => {
+  const problems = await problemsOf(() =>
+    parseGatewayConfig({ http: { port: -1 }, transports: [{ type: 'messaging', backend: 'no-such-backend-package' }] }, {}),
+  );
+  const text = problems.join('\n');
+  assert.match(text, /^http\.port: /m);
+  assert.match(text, /^transports\[0\]\.backend: cannot be loaded: .*no-such-backend-package/m);
+});
+
+errors('unknown keys are rejected with a did-you-mean hint', async () => {
+  const problems = await problemsOf(() => parseGatewayConfig({ ...minimal, http: { prot: 8080 }, logging: {} }, {}));
   assert.ok(problems.includes('http.prot: unknown key (did you mean "port"?)'), problems.join('\n'));
   assert.ok(problems.some((p) => p.startsWith('logging: unknown key')), problems.join('\n'));
 });
 
-errors('a config without transports is rejected naming transports', () => {
-  const problems = problemsOf(() => parseGatewayConfig({}, {}));
+errors('a config without transports is rejected naming transports', async () => {
+  const problems = await problemsOf(() => parseGatewayConfig({}, {}));
   assert.match(problems.join('\n'), /^transports: /m);
 });
 
-errors('two transports of one type are rejected naming the second', () => {
-  const problems = problemsOf(() => parseGatewayConfig({ transports: [{ type: 'tcp' }, { type: 'tcp', port: 1 }] }, {}));
+errors('two transports of one type are rejected naming the second', async () => {
+  const problems = await problemsOf(() => parseGatewayConfig({ transports: [{ type: 'tcp' }, { type: 'tcp', port: 1 }] }, {}));
   assert.match(problems.join('\n'), /transports\[1\]\.type: a gateway runs at most one transport of each type; "tcp" is already transports\[0\]/);
 });
 
-errors('a jwt section needs exactly one key source', () => {
-  const none = problemsOf(() => parseGatewayConfig({ ...minimal, auth: { jwt: { issuer: 'x' } } }, {}));
+errors('a jwt section needs exactly one key source', async () => {
+  const none = await problemsOf(() => parseGatewayConfig({ ...minimal, auth: { jwt: { issuer: 'x' } } }, {}));
   assert.match(none.join('\n'), /auth\.jwt: needs exactly one key source/);
-  const two = problemsOf(() => parseGatewayConfig({ ...minimal, auth: { jwt: { secret: 's', jwksUrl: 'https://x/jwks' } } }, {}));
+  const two = await problemsOf(() => parseGatewayConfig({ ...minimal, auth: { jwt: { secret: 's', jwksUrl: 'https://x/jwks' } } }, {}));
   assert.match(two.join('\n'), /auth\.jwt: has secret and jwksUrl; give exactly one key source/);
 });
 
-errors('a config file that is not a mapping is rejected', () => {
-  const problems = problemsOf(() => parseGatewayConfig([1, 2], {}));
+errors('a config file that is not a mapping is rejected', async () => {
+  const problems = await problemsOf(() => parseGatewayConfig([1, 2], {}));
   assert.match(problems.join('\n'), /\(root\): must be a mapping/);
 });
 
@@ -98,9 +124,9 @@ errors.run();
 
 const env = suite('gateway config environment overrides');
 
-env('SWITCHYARD_* variables override keys by path, with numbers and JSON parsed', () => {
-  const c = parseGatewayConfig(
-    { ...minimal, http: { port: 1000 } },
+env('SWITCHYARD_* variables override keys by path, with numbers and JSON parsed', async () => {
+  const c = await parseGatewayConfig(
+    { transports: [{ type: 'messaging', backend: 'valkey' }], http: { port: 1000 } },
     {
       SWITCHYARD_HTTP__PORT: '9000',
       SWITCHYARD_HTTP__MAX_BODY_BYTES: '2048',
@@ -120,23 +146,23 @@ env('SWITCHYARD_* variables override keys by path, with numbers and JSON parsed'
   assert.is(c.log.level, 'warn');
 });
 
-env('a numeric env value for a string key is taken as a string', () => {
-  const c = parseGatewayConfig(minimal, { SWITCHYARD_NODE__ID: '42' });
+env('a numeric env value for a string key is taken as a string', async () => {
+  const c = await parseGatewayConfig(minimal, { SWITCHYARD_NODE__ID: '42' });
   assert.is(c.node.id, '42');
 });
 
-env('transports can come from the environment alone', () => {
-  const c = parseGatewayConfig({}, { SWITCHYARD_TRANSPORTS__0__TYPE: 'messaging', SWITCHYARD_TRANSPORTS__0__BACKEND: 'memory' });
+env('transports can come from the environment alone', async () => {
+  const c = await parseGatewayConfig({}, { SWITCHYARD_TRANSPORTS__0__TYPE: 'messaging', SWITCHYARD_TRANSPORTS__0__BACKEND: 'memory' });
   assert.equal(c.transports[0], { type: 'messaging', backend: 'memory' });
 });
 
-env('an invalid env value is reported naming the variable it came from', () => {
-  const problems = problemsOf(() => parseGatewayConfig(minimal, { SWITCHYARD_HTTP__PORT: 'abc' }));
+env('an invalid env value is reported naming the variable it came from', async () => {
+  const problems = await problemsOf(() => parseGatewayConfig(minimal, { SWITCHYARD_HTTP__PORT: 'abc' }));
   assert.match(problems.join('\n'), /http\.port: .*\(got "abc"\) \(from SWITCHYARD_HTTP__PORT\)/);
 });
 
-env('unrelated SWITCHYARD_ variables (test switches) are ignored', () => {
-  const c = parseGatewayConfig(minimal, { SWITCHYARD_REQUIRE_VALKEY: '1', SWITCHYARD_TEST_VALKEY_URL: 'redis://x' });
+env('unrelated SWITCHYARD_ variables (test switches) are ignored', async () => {
+  const c = await parseGatewayConfig(minimal, { SWITCHYARD_REQUIRE_VALKEY: '1', SWITCHYARD_TEST_VALKEY_URL: 'redis://x' });
   assert.is(c.http.port, GATEWAY_DEFAULTS.port);
 });
 

@@ -4,7 +4,7 @@ import { errorBody, GATEWAY_HTTP_ERRORS, statusOf, type GatewayHttpErrorCode } f
 
 const table = suite('gateway error table');
 
-table('each situation of SPEC §6 maps to its status', () => {
+table('each situation in the README error table maps to its status', () => {
   const expected: Record<string, number> = {
     SY_GATEWAY_NOT_FOUND: 404,
     SY_GATEWAY_METHOD_NOT_ALLOWED: 405,
@@ -15,6 +15,10 @@ table('each situation of SPEC §6 maps to its status', () => {
     SY_GATEWAY_PAYLOAD_TOO_LARGE: 413,
     SY_GATEWAY_RATE_LIMITED: 429,
     SY_GATEWAY_BAD_GATEWAY: 502,
+    SY_GATEWAY_BAD_REQUEST: 400,
+    SY_GATEWAY_REQUEST_TIMEOUT: 408,
+    SY_GATEWAY_URI_TOO_LONG: 414,
+    SY_GATEWAY_HEADERS_TOO_LARGE: 431,
   };
   for (const [code, status] of Object.entries(expected)) assert.is(statusOf(code as GatewayHttpErrorCode), status, code);
 });

@@ -33,6 +33,22 @@ inFlight('an expired deadline cancels its request with reason "timeout" on the n
   requests.stop();
 });
 
+inFlight('an outcome is too late (504) when it was cancelled for its deadline, or arrived at or after it', async () => {
+  const clock = new ManualClock();
+  const requests = new InFlightRequests(clock, 10);
+  const e = entry(requests.deadlineAfter(100));
+  assert.is(e.deadline, clock.now() + 100);
+  assert.not.ok(requests.timedOut(e), 'in time');
+  e.cancellation.cancel('client-disconnected');
+  assert.not.ok(requests.timedOut(e), 'a client that left is not a timeout');
+  await clock.advance(100);
+  assert.ok(requests.timedOut(e), 'at the deadline, whatever arrived');
+  const cancelled = entry(requests.deadlineAfter(1_000));
+  cancelled.cancellation.cancel('timeout');
+  assert.ok(requests.timedOut(cancelled), 'cancelled by the deadline tick');
+  requests.stop();
+});
+
 inFlight('a request deleted before its deadline is never cancelled', async () => {
   const clock = new ManualClock();
   const requests = new InFlightRequests(clock, 10);

@@ -5,7 +5,8 @@
  * sides agree on precedence (a literal segment beats a parameter, which beats a catch-all) and on
  * normalisation (trailing and doubled slashes, decoding).
  */
-import { InvalidArgumentError, RouteTable, parsePathTemplate, type EndpointDescriptor, type HttpMethod } from '@switchyard/core';
+import { InvalidArgumentError, type EndpointDescriptor, type HttpMethod } from '@switchyard/core';
+import { RouteTable, parsePathTemplate } from '@switchyard/core/internal';
 import { DuplicateEndpointError } from './errors.js';
 import type { EndpointOptions, Handler } from './types.js';
 

@@ -1,5 +1,5 @@
 /**
- * @switchyard/microservice — the SDK a service uses to join a Switchyard gateway (SPEC §8).
+ * @switchyard/microservice — the SDK a service uses to join a Switchyard gateway (packages/microservice/README.md).
  */
 export { createMicroservice, createMicroserviceFromConfig, type ServiceConfig, type ServiceConfigSection } from './create.js';
 export { Microservice } from './microservice.js';

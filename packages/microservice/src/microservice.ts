@@ -1,6 +1,7 @@
 /**
- * A running copy of a service (SPEC §8): endpoints, the request handler the transport calls,
- * heartbeats, and the shutdown order GOODBYE → drain in-flight → close (STYLE §6).
+ * A running copy of a service (packages/microservice/README.md): endpoints, the request handler the
+ * transport calls, heartbeats, and the shutdown order GOODBYE → drain in-flight → close, so no
+ * gateway sends work to an instance that is about to stop.
  */
 import {
   computeEndpointsHash,

@@ -1,18 +1,19 @@
 /**
- * inversify wiring (STYLE §8): the modules only bind; createMicroservice and
- * createMicroserviceFromConfig are the composition roots that call `container.get`.
+ * inversify wiring (docs/architecture.md, "Dependency injection"): the modules only bind;
+ * createMicroservice and createMicroserviceFromConfig are the composition roots that call
+ * `container.get`.
  */
 import { ContainerModule } from 'inversify';
 import {
   TOKENS,
-  createInstanceTransport,
   silentLogger,
   systemClock,
   type Clock,
   type InstanceTransport,
   type Logger,
-  type TransportConfigEntry,
+  type QueueBackendPluginLoader,
 } from '@switchyard/core';
+import { createInstanceTransport, type TransportConfigEntry } from '@switchyard/core/internal';
 import { Microservice } from './microservice.js';
 import { resolveMicroserviceOptions, type MicroserviceOptions } from './options.js';
 
@@ -31,12 +32,18 @@ export const microserviceModule = (options: MicroserviceOptions): ContainerModul
       .inSingletonScope();
   });
 
-/** Binds Clock, Logger and an InstanceTransport built from one `transports:` config entry (async: resolve with getAsync). */
+/**
+ * Binds Clock, Logger and an InstanceTransport built from one `transports:` config entry with
+ * the container's plugin loader (async: resolve with getAsync). Load core's pluginLoaderModule() too.
+ */
 export const instanceTransportModule = (entry: TransportConfigEntry, deps: { clock?: Clock; logger?: Logger } = {}): ContainerModule =>
   new ContainerModule(({ bind }) => {
     bind<Clock>(TOKENS.Clock).toConstantValue(deps.clock ?? systemClock);
     bind<Logger>(TOKENS.Logger).toConstantValue(deps.logger ?? silentLogger);
     bind<InstanceTransport>(TOKENS.InstanceTransport)
-      .toResolvedValue((clock: Clock, logger: Logger) => createInstanceTransport(entry, { clock, logger }), [TOKENS.Clock, TOKENS.Logger])
+      .toResolvedValue(
+        (clock: Clock, logger: Logger, loadBackendPlugin: QueueBackendPluginLoader) => createInstanceTransport(entry, { clock, logger, loadBackendPlugin }),
+        [TOKENS.Clock, TOKENS.Logger, TOKENS.QueueBackendPluginLoader],
+      )
       .inSingletonScope();
   });

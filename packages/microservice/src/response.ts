@@ -40,7 +40,7 @@ export function encodeResponse(response: ServiceResponse, where: string): Answer
   return { status, headers: out, body: body ?? EMPTY };
 }
 
-/** The SDK's own error answers use the gateway's error body shape (SPEC §6): `{"error": {"code", "message", "requestId"}}`. */
+/** The SDK's own error answers use the gateway's error body shape (packages/gateway/README.md, "Errors"): `{"error": {"code", "message", "requestId"}}`. */
 export function errorAnswer(status: number, code: string, message: string, requestId?: string, headers: Record<string, string> = {}): Answer {
   return {
     status,

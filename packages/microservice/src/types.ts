@@ -1,4 +1,4 @@
-/** What a handler sees and returns (SPEC §8). */
+/** What a handler sees and returns (packages/microservice/README.md). */
 import type { ClaimRequirement, HttpMethod, Identity } from '@switchyard/core';
 
 /** One HTTP request as the gateway forwarded it. */
@@ -9,7 +9,7 @@ export interface ServiceRequest {
   /** Values of the template's `{name}` / `{name...}` parameters, percent-decoded. */
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
-  /** Lower-case names. Identity headers come only from the gateway (SPEC §6 identity header policy). */
+  /** Lower-case names. Identity headers come only from the gateway, which strips any a client sent (`auth.reservedHeaders`). */
   readonly headers: Readonly<Record<string, string>>;
   /** The raw body bytes. */
   readonly body: Uint8Array;
@@ -31,7 +31,7 @@ export interface ServiceContext {
   /** Epoch ms after which the answer is of no use. */
   readonly deadline: number;
   /**
-   * Answers `202 Accepted` for long work (SPEC §8): body `{ jobId, status: 'accepted', location }`
+   * Answers `202 Accepted` for long work: body `{ jobId, status: 'accepted', location }`
    * and a `Location` header. @default location `/jobs/<jobId>`
    */
   accepted(jobId: string, location?: string): ServiceResponse;
@@ -53,7 +53,7 @@ export type Handler = (req: ServiceRequest, ctx: ServiceContext) => Promise<Serv
 export interface EndpointOptions {
   /** Announced in HELLO; the gateway uses it as the request deadline. @default the gateway's route default */
   readonly timeoutMs?: number;
-  /** Claims the gateway requires of the caller before dispatching (SPEC §6). @default [] */
+  /** Claims the gateway requires of the caller before dispatching (it answers 403 otherwise). @default [] */
   readonly requiringClaims?: readonly ClaimRequirement[];
 }
 

@@ -108,6 +108,15 @@ test('query, headers, body text and JSON, and identity are given to the handler'
   await svc.stop();
 });
 
+test('a repeated query parameter reaches the handler with every value, in order', async () => {
+  const { svc, t } = make();
+  svc.get('/search', async (req) => ({ status: 200, json: { tags: req.query.getAll('tag'), q: req.query.get('q') } }));
+  await svc.start();
+  const res = await t.send({ path: '/search', query: 'tag=a&q=x&tag=b%20c&tag=a' });
+  assert.equal(json(res.body), { tags: ['a', 'b c', 'a'], q: 'x' });
+  await svc.stop();
+});
+
 test('ctx.accepted answers 202 with the job id and a status location', async () => {
   const { svc, t } = make();
   svc.post('/reports', async (_req, ctx) => ctx.accepted('job-42'));
@@ -300,11 +309,25 @@ test('a config file gives the service its name and its transport (memory backend
   assert.match(err.message, /extra is not a key/);
 });
 
+test("SWITCHYARD_* variables override a config file's keys, and a bad value is named by key", async () => {
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-env-')), 'service.yaml');
+  writeFileSync(file, 'service: { name: billing, version: 1.4.2 }\ntransports: [{ type: inmemory }]\n');
+  const svc = await createMicroserviceFromConfig(file, { env: { SWITCHYARD_SERVICE__INSTANCE_ID: 'billing-from-env', SWITCHYARD_REQUIRE_VALKEY: '1' } });
+  assert.is(svc.instanceId, 'billing-from-env');
+  await svc.stop();
+  const err = await rejectsWithCode(createMicroserviceFromConfig(file, { env: { SWITCHYARD_SERVICE__VERSION: '2' } }), SERVICE_ERROR_CODES.InvalidConfig, 'a number for service.version');
+  assert.match(err.message, /service\.version must be a string/);
+});
+
 test('the README example runs: config file, a path parameter, a 202 for long work', async () => {
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
-  const { createGatewayTransports, silentLogger, systemClock } = await import('@switchyard/core');
+  const { silentLogger, systemClock } = await import('@switchyard/core');
+  const { createGatewayTransports } = await import('@switchyard/core/internal');
   const dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
   const entry = { type: 'messaging', backend: 'memory', memory: { namespace: `readme-${Date.now()}` } };
   writeFileSync(join(dir, 'service.yaml'), `service: { name: billing, version: 1.4.2, region: eu-west-1 }\ntransports:\n  - ${JSON.stringify(entry)}\n`);

@@ -1,5 +1,5 @@
 /**
- * @switchyard/transport-memory — the in-memory queue backend (SPEC §3 "Memory backend").
+ * @switchyard/transport-memory — the in-memory queue backend (packages/transport-memory/README.md).
  */
 import { createQueueFactory, queueBackendModule, type Clock, type MessageQueueFactory } from '@switchyard/core';
 import { createMemoryBackend, type MemoryBackendOptions } from './memory-backend.js';

@@ -73,8 +73,8 @@ export class MemoryConsumer implements BackendConsumer {
     this.state.release(this.group, lease, this.spec.consumerName, delayMs, this.clock.now());
   }
 
-  async deadLetter(lease: RawLease, reason: string): Promise<void> {
-    this.state.deadLetter(this.group, lease, this.spec.consumerName, reason, this.clock.now());
+  async deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
+    this.state.deadLetter(this.group, lease, this.spec.consumerName, reason, this.clock.now(), payload);
   }
 
   async close(): Promise<void> {

@@ -198,7 +198,8 @@ export class MemoryQueueState {
     this.notify();
   }
 
-  deadLetter(g: GroupState, raw: RawLease, consumer: string, reason: string, now: number): void {
+  /** `payload`, when given, is stored instead of the entry's (a redacted copy). */
+  deadLetter(g: GroupState, raw: RawLease, consumer: string, reason: string, now: number, payload?: Uint8Array): void {
     const h = this.fenced(g, raw, consumer);
     if (h === undefined) throw new LeaseLostError(this.name, raw.id);
     g.held.delete(h.entry.id);
@@ -208,7 +209,7 @@ export class MemoryQueueState {
       id,
       originalId: h.entry.id,
       sourceQueue: this.name,
-      payload: h.entry.payload,
+      payload: payload ?? h.entry.payload,
       headers: h.entry.headers,
       attempts: h.attempt,
       reason,

@@ -1,4 +1,4 @@
-// The README's example must run as written (STYLE §11).
+// The README's example must run as written.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';

@@ -5,7 +5,8 @@
 import { TransportType, type RouterTransportPlugin, type TransportDeps } from '@switchyard/core';
 import { TcpGatewayTransport } from './gateway-transport.js';
 import { TcpInstanceTransport } from './instance-transport.js';
-import { resolveTcpOptions, type TcpLikeOptionsInput } from './options.js';
+import { OptionProblems } from '@switchyard/core/internal';
+import { checkTcpOptions, resolveTcpOptions, type TcpLikeOptionsInput, type TransportSide } from './options.js';
 
 /** A gateway-side TCP or TLS transport (by `options.type`, default tcp). Throws SY_TCP_INVALID_OPTIONS. */
 export function createTcpGatewayTransport(options: TcpLikeOptionsInput, deps: TransportDeps): TcpGatewayTransport {
@@ -25,4 +26,9 @@ export const routerTransportPlugin: RouterTransportPlugin = Object.freeze({
     new TcpGatewayTransport(resolveTcpOptions(entry, 'gateway'), deps),
   createInstanceTransport: (entry: Readonly<Record<string, unknown>>, deps: TransportDeps) =>
     new TcpInstanceTransport(resolveTcpOptions(entry, 'instance'), deps),
+  checkEntry: (entry: Readonly<Record<string, unknown>>, side: TransportSide) => {
+    const problems = new OptionProblems();
+    checkTcpOptions(entry, side, problems);
+    return problems.list;
+  },
 });

@@ -11,7 +11,8 @@
  *   after 'drain', so a slow peer makes its senders wait instead of growing memory without bound.
  */
 import type { Socket } from 'node:net';
-import { decodeFrame, frameParts, hasCode, TransportFailureError, writeFrameParts, type Clock, type Frame, type FrameParts, type Logger } from '@switchyard/core';
+import { decodeFrame, hasCode, TransportFailureError, type Clock, type Frame, type Logger } from '@switchyard/core';
+import { frameParts, writeFrameParts, type FrameParts } from '@switchyard/core/internal';
 import { FrameTooLargeError } from './errors.js';
 import { FrameDecoder, LENGTH_PREFIX_BYTES } from './framing.js';
 

@@ -1,5 +1,5 @@
 /**
- * Length-prefixed framing (SPEC §7): every frame on the wire is a big-endian u32 byte count
+ * Length-prefixed framing (packages/transport-tcp/README.md, "Wire format"): every frame on the wire is a big-endian u32 byte count
  * followed by that many bytes of a frame encoded by core's codec.
  *
  *   0               4                         4 + length

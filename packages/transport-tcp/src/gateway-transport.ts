@@ -1,7 +1,7 @@
 /**
  * The gateway side of the TCP and TLS transports: a server instances connect to. Each connection
  * is one link (its address is the connection id); the instance sends HELLO and HEARTBEATs on it
- * and the gateway sends REQUEST, CANCEL and RESYNC back on it. SPEC §7.
+ * and the gateway sends REQUEST, CANCEL and RESYNC back on it. See packages/transport-tcp/README.md.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -14,8 +14,6 @@ import {
   TransportClosedError,
   TransportFailureError,
   TransportType,
-  PendingRequests,
-  type PendingEntry,
   type DispatchOptions,
   type DispatchTarget,
   type Frame,
@@ -26,12 +24,14 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
+import { PendingRequests, type PendingEntry } from '@switchyard/core/internal';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { CertReloader, readPemsSync, type PemMaterial } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
 
 /** Counters for metrics; monotonic except `connections`, `instances` and `inFlight`. */
-export interface TcpGatewayMetrics {
+// A type, not an interface, so it is a Readonly<Record<string, number>> as GatewayTransport.metrics() promises.
+export type TcpGatewayMetrics = {
   /** Open instance connections. */
   readonly connections: number;
   /** Instances bound to an open connection (sent HELLO or HEARTBEAT on it). */
@@ -55,7 +55,7 @@ export interface TcpGatewayMetrics {
   /** Frames written to instances, and the socket writes that carried them (batched per event-loop turn). */
   readonly framesWritten: number;
   readonly writes: number;
-}
+};
 
 interface Link {
   readonly connection: FrameConnection;

@@ -1,5 +1,5 @@
 /**
- * @switchyard/transport-tcp — the TCP and TLS router transports (SPEC §7). Listed by name.
+ * @switchyard/transport-tcp — the TCP and TLS router transports (packages/transport-tcp/README.md). Listed by name.
  */
 export { createTcpGatewayTransport, createTcpInstanceTransport, routerTransportPlugin } from './create.js';
 export { TcpGatewayTransport, type TcpGatewayMetrics } from './gateway-transport.js';

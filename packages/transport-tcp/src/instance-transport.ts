@@ -1,7 +1,7 @@
 /**
  * The instance side of the TCP and TLS transports: one connection to the gateway, HELLO on
  * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC received on it. A lost connection is re-opened
- * with capped, jittered backoff and HELLO is sent again. SPEC §7.
+ * with capped, jittered backoff and HELLO is sent again. See packages/transport-tcp/README.md.
  */
 import { connect as connectNet, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';

@@ -4,6 +4,7 @@
  * connects to it. Validation collects every problem, each naming its key.
  */
 import { isIP } from 'node:net';
+import { OptionProblems } from '@switchyard/core/internal';
 import { InvalidTcpOptionsError } from './errors.js';
 
 /** Options shared by `tcp` and `tls` entries. */
@@ -124,50 +125,56 @@ const TCP_KEYS = [
   'type', 'host', 'port', 'maxFrameBytes', 'keepAliveMs', 'noDelay', 'maxConnections', 'helloTimeoutMs', 'maxWriteBufferBytes',
   'connectTimeoutMs', 'reconnectMinMs', 'reconnectMaxMs',
 ] as const;
-const TLS_KEYS = [...TCP_KEYS, 'cert', 'key', 'ca', 'requireClientCert', 'servername', 'certReloadMs'] as const;
+const TLS_ONLY_KEYS = ['cert', 'key', 'ca', 'requireClientCert', 'servername', 'certReloadMs'] as const;
+const TLS_KEYS = [...TCP_KEYS, ...TLS_ONLY_KEYS] as const;
+/** A tls key on a tcp entry is most likely a missing `type: tls`. */
+const TLS_ONLY_HINTS: Readonly<Record<string, string>> = Object.fromEntries(TLS_ONLY_KEYS.map((k) => [k, `type: tls to give ${k}`]));
 
 /**
  * Validates one config entry for `side` and returns resolved options. Throws SY_TCP_INVALID_OPTIONS
  * listing every problem.
  */
 export function resolveTcpOptions(entry: Readonly<Record<string, unknown>>, side: TransportSide): TcpTransportOptions {
+  const problems = new OptionProblems();
+  const resolved = checkTcpOptions(entry, side, problems);
+  if (resolved === undefined || !problems.isEmpty) throw new InvalidTcpOptionsError(entry.type === 'tls' ? 'tls' : 'tcp', problems.messages());
+  return resolved;
+}
+
+/**
+ * Adds every problem of one entry for `side` to `problems` (paths relative to the entry) and
+ * returns the resolved options, which are only meaningful when no problem was added.
+ */
+export function checkTcpOptions(entry: Readonly<Record<string, unknown>>, side: TransportSide, problems: OptionProblems): TcpTransportOptions | undefined {
   const type = entry.type ?? 'tcp';
   if (type !== 'tcp' && type !== 'tls') {
-    throw new InvalidTcpOptionsError('tcp', [`type must be "tcp" or "tls" (got ${describe(type)})`]);
+    problems.expected('type', '"tcp" or "tls"', type);
+    return undefined;
   }
   const defaults = type === 'tls' ? TLS_DEFAULTS : TCP_DEFAULTS;
-  const problems: string[] = [];
-  const known: readonly string[] = type === 'tls' ? TLS_KEYS : TCP_KEYS;
-  for (const key of Object.keys(entry)) {
-    if (!known.includes(key)) problems.push(`${key} is not a ${type} transport option (known: ${known.join(', ')})`);
-  }
+  problems.unknownKeys(entry, type === 'tls' ? TLS_KEYS : TCP_KEYS, '', {
+    noun: `a ${type} transport option`,
+    renamed: type === 'tcp' ? TLS_ONLY_HINTS : {},
+  });
 
   const int = (key: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
     const value = entry[key];
     if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${key} must be an integer from ${min} to ${max} (got ${describe(value)})`);
-      return fallback;
-    }
-    return value;
+    return problems.integer(key, value, min, max) ? value : fallback;
   };
   const bool = (key: string, fallback: boolean): boolean => {
     const value = entry[key];
     if (value === undefined) return fallback;
-    if (typeof value !== 'boolean') {
-      problems.push(`${key} must be true or false (got ${describe(value)})`);
-      return fallback;
-    }
-    return value;
+    if (typeof value === 'boolean') return value;
+    problems.expected(key, 'true or false', value);
+    return fallback;
   };
   const str = (key: string): string | undefined => {
     const value = entry[key];
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || value.trim() === '') {
-      problems.push(`${key} must be a non-empty string (got ${describe(value)})`);
-      return undefined;
-    }
-    return value;
+    if (typeof value === 'string' && value.trim() !== '') return value;
+    problems.expected(key, 'a non-empty string', value);
+    return undefined;
   };
 
   const host = str('host') ?? (side === 'instance' ? TCP_DEFAULTS.instanceHost : undefined);
@@ -175,7 +182,7 @@ export function resolveTcpOptions(entry: Readonly<Record<string, unknown>>, side
   const reconnectMinMs = int('reconnectMinMs', defaults.reconnectMinMs, 1);
   const reconnectMaxMs = int('reconnectMaxMs', defaults.reconnectMaxMs, 1);
   if (reconnectMaxMs < reconnectMinMs) {
-    problems.push(`reconnectMaxMs must be ≥ reconnectMinMs (got ${reconnectMaxMs} < ${reconnectMinMs})`);
+    problems.add('reconnectMaxMs', `must be ≥ reconnectMinMs (got ${reconnectMaxMs} < ${reconnectMinMs})`);
   }
   const resolved = {
     type,
@@ -204,13 +211,13 @@ export function resolveTcpOptions(entry: Readonly<Record<string, unknown>>, side
     const ca = pem('ca');
     const requireClientCert = bool('requireClientCert', TLS_DEFAULTS.requireClientCert);
     if (side === 'gateway') {
-      if (entry.cert === undefined) problems.push('cert is required: the gateway presents it to instances');
-      if (entry.key === undefined) problems.push('key is required: the private key of cert');
+      if (entry.cert === undefined) problems.add('cert', 'is required: the gateway presents it to instances');
+      if (entry.key === undefined) problems.add('key', 'is required: the private key of cert');
       if (requireClientCert && entry.ca === undefined) {
-        problems.push('ca is required when requireClientCert is true: it verifies instance certificates (or set requireClientCert: false)');
+        problems.add('ca', 'is required when requireClientCert is true: it verifies instance certificates (or set requireClientCert: false)');
       }
     } else if ((entry.cert === undefined) !== (entry.key === undefined)) {
-      problems.push('cert and key go together: give both (the instance client certificate) or neither');
+      problems.add('cert', 'and key go together: give both (the instance client certificate) or neither');
     }
     tls = {
       cert,
@@ -221,16 +228,9 @@ export function resolveTcpOptions(entry: Readonly<Record<string, unknown>>, side
       certReloadMs: int('certReloadMs', TLS_DEFAULTS.certReloadMs, 0),
     };
   }
-  if (problems.length > 0) throw new InvalidTcpOptionsError(type, problems);
   return Object.freeze({ ...resolved, ...(tls === undefined ? {} : { tls: Object.freeze(tls) }) });
 }
 
 function isIpAddress(host: string): boolean {
   return isIP(host) !== 0;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
-  return typeof value;
 }

@@ -1,5 +1,5 @@
 /**
- * Turns what the server and ioredis say into typed errors (STYLE §4): fenced-script refusals,
+ * Turns what the server and ioredis say into typed errors, in this one file: fenced-script refusals,
  * NOGROUP, lost connections. Every Valkey-specific error class lives here.
  */
 import { BackendUnavailableError, ERROR_CODES, LeaseLostError, SwitchyardError } from '@switchyard/core';
@@ -45,11 +45,17 @@ export function isConnectionError(err: unknown): boolean {
   return err instanceof Error && CONNECTION_PATTERNS.some((p) => p.test(err.message));
 }
 
-/** Maps a failed command to a typed error: connection trouble → SY_QUEUE_BACKEND_UNAVAILABLE, else SY_VALKEY_COMMAND_FAILED. */
-export function toBackendError(err: unknown, queue: string, operation: string): Error {
+/**
+ * Maps a failed command to a typed error: connection trouble → SY_QUEUE_BACKEND_UNAVAILABLE (naming
+ * the server through `describeServer` when given), else SY_VALKEY_COMMAND_FAILED.
+ */
+export function toBackendError(err: unknown, queue: string, operation: string, describeServer?: () => string): Error {
   if (err instanceof SwitchyardError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  if (isConnectionError(err)) return new BackendUnavailableError('valkey', queue, `${operation}: ${message}`, { cause: err });
+  if (isConnectionError(err)) {
+    const server = describeServer === undefined ? '' : ` cannot reach ${describeServer()}:`;
+    return new BackendUnavailableError('valkey', queue, `${operation}:${server} ${message}`, { cause: err });
+  }
   return new ValkeyCommandError(queue, operation, message, { cause: err });
 }
 

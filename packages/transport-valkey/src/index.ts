@@ -2,7 +2,8 @@
  * @switchyard/transport-valkey — the Valkey (Redis Streams) queue backend. Listed by name.
  */
 import { createQueueFactory, queueBackendModule, type BackendDeps, type Clock, type Logger, type MessageQueueFactory, type QueueBackend, type QueueBackendPlugin } from '@switchyard/core';
-import { resolveValkeyOptions, type ValkeyBackendOptions } from './options.js';
+import { OptionProblems } from '@switchyard/core/internal';
+import { checkValkeyOptions, resolveValkeyOptions, type ValkeyBackendOptions } from './options.js';
 import { ValkeyBackend } from './valkey-backend.js';
 
 export { VALKEY_DEFAULTS, resolveValkeyOptions, redactUrl, type ValkeyBackendOptions, type ValkeyNode, type ValkeyTlsOptions, type ResolvedValkeyOptions } from './options.js';
@@ -16,6 +17,8 @@ export interface ValkeyDeps {
   clock?: Clock;
   /** @default silentLogger */
   logger?: Logger;
+  /** Where these options sit in a config file (e.g. `transports[0].valkey`), named by connection errors. */
+  configKey?: string;
 }
 
 /**
@@ -27,7 +30,7 @@ export function createValkeyBackend(options: ValkeyBackendOptions, deps: ValkeyD
 }
 
 /**
- * `createQueueFactory` over the Valkey backend: the public MessageQueue API (SPEC §3).
+ * `createQueueFactory` over the Valkey backend: the public MessageQueue API (packages/core/README.md, "Queue layer").
  *
  * ```ts
  * const factory = createValkeyQueueFactory({ url: 'redis://127.0.0.1:6379/0' });
@@ -58,7 +61,12 @@ export const plugin: QueueBackendPlugin = Object.freeze({
   name: 'valkey',
   coreVersion: '^0.1.0',
   createBackend(options: Readonly<Record<string, unknown>>, deps: BackendDeps): QueueBackend {
-    return new ValkeyBackend(resolveValkeyOptions(options), { clock: deps.clock });
+    return new ValkeyBackend(resolveValkeyOptions(options), { clock: deps.clock, ...(deps.configKey === undefined ? {} : { configKey: deps.configKey }) });
+  },
+  checkOptions(options: Readonly<Record<string, unknown>>) {
+    const problems = new OptionProblems();
+    checkValkeyOptions(options, problems);
+    return problems.list;
   },
 });
 

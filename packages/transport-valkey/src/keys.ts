@@ -1,6 +1,6 @@
 /**
  * Key names, and nothing else. Every key of a queue carries the `{<queue>}` hash tag, so a
- * queue's stream, dead letters, delayed set and idempotency keys share one Cluster slot (SPEC §3).
+ * queue's stream, dead letters, delayed set and idempotency keys share one Cluster slot, so every script's keys hash alike.
  */
 
 export interface QueueKeys {

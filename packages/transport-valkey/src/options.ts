@@ -1,9 +1,10 @@
 /**
  * Connection and tuning options of the Valkey backend: defaults in one frozen object, validation
- * once at creation, every problem collected and named by its key (STYLE §5). A password never
+ * once at creation, every problem collected and named by its key. A password never
  * appears in a problem, a log line or an error message.
  */
 import { readFileSync } from 'node:fs';
+import { formatValue, OptionProblems } from '@switchyard/core/internal';
 import { InvalidValkeyOptionsError } from './errors.js';
 
 /** A host and port of a Sentinel or Cluster node. */
@@ -67,7 +68,7 @@ export interface ValkeyBackendOptions {
   staleGroupMs?: number;
 }
 
-/** Defaults of every option (SPEC §9: prefix `switchyard`). */
+/** Defaults of every option (the key prefix `switchyard` is shared with the gateway's `queues.prefix` default). */
 export const VALKEY_DEFAULTS = Object.freeze({
   url: 'redis://127.0.0.1:6379',
   db: 0,
@@ -128,16 +129,20 @@ export function redactUrl(url: string): string {
  * InvalidValkeyOptionsError (code SY_QUEUE_INVALID_OPTIONS) listing every problem by key.
  */
 export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions {
-  const problems: string[] = [];
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw new InvalidValkeyOptionsError([`options must be an object (got ${show(input)})`]);
-  }
+  const problems = new OptionProblems();
+  const resolved = checkValkeyOptions(input, problems);
+  if (resolved === undefined || !problems.isEmpty) throw new InvalidValkeyOptionsError(problems.messages());
+  return resolved;
+}
+
+/**
+ * Adds every problem of `input` to `problems` (paths relative to the section) and returns the
+ * resolved options, which are only meaningful when no problem was added.
+ */
+export function checkValkeyOptions(input: unknown, problems: OptionProblems): ResolvedValkeyOptions | undefined {
+  if (!problems.object('options', input)) return undefined;
   const o = input as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if ((KNOWN as readonly string[]).includes(key)) continue;
-    const renamed = RENAMED[key];
-    problems.push(renamed !== undefined ? `${key} is not an option; use ${renamed}` : `${key} is not an option (known: ${KNOWN.join(', ')})`);
-  }
+  problems.unknownKeys(o, KNOWN, '', { noun: 'an option', renamed: RENAMED });
 
   const urlText = o.url === undefined ? VALKEY_DEFAULTS.url : o.url;
   let host = '127.0.0.1';
@@ -148,18 +153,18 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   let tlsByUrl = false;
   let displayUrl: string = VALKEY_DEFAULTS.url;
   if (typeof urlText !== 'string') {
-    problems.push(`url must be a redis:// or rediss:// URL string (got ${show(urlText)})`);
+    problems.expected('url', 'a redis:// or rediss:// URL string', urlText);
   } else {
     displayUrl = redactUrl(urlText);
     let u: URL | undefined;
     try {
       u = new URL(urlText);
     } catch {
-      problems.push(`url must be a redis:// or rediss:// URL (got ${JSON.stringify(displayUrl)})`);
+      problems.expected('url', 'a redis:// or rediss:// URL', displayUrl);
     }
     if (u !== undefined) {
       if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
-        problems.push(`url must start with redis:// or rediss:// (got ${JSON.stringify(displayUrl)})`);
+        problems.add('url', `must start with redis:// or rediss:// (got ${formatValue(displayUrl)})`);
       }
       tlsByUrl = u.protocol === 'rediss:';
       host = u.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1';
@@ -168,42 +173,40 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
       if (u.password !== '') urlPassword = decodeURIComponent(u.password);
       const path = u.pathname.replace(/^\//, '');
       if (path !== '') {
-        if (!/^\d+$/.test(path)) problems.push(`url database path must be a number like /0 (got "/${path}")`);
+        if (!/^\d+$/.test(path)) problems.add('url', `database path must be a number like /0 (got ${formatValue(`/${path}`)})`);
         else urlDb = Number(path);
       }
-      for (const key of u.searchParams.keys()) problems.push(`url query parameter "${key}" is not supported; use the options instead`);
+      for (const key of u.searchParams.keys()) problems.add('url', `query parameter "${key}" is not supported; use the options instead`);
     }
   }
 
   const username = optionalString(o, 'username', problems) ?? urlUser;
   const password = optionalString(o, 'password', problems, true) ?? urlPassword;
   const db = o.db === undefined ? (urlDb ?? VALKEY_DEFAULTS.db) : o.db;
-  if (!Number.isInteger(db) || (db as number) < 0) problems.push(`db must be an integer ≥ 0 (got ${show(o.db)})`);
+  problems.integer('db', db, 0);
 
   let tls: ResolvedValkeyOptions['tls'];
   if (o.tls !== undefined) {
-    if (typeof o.tls !== 'object' || o.tls === null || Array.isArray(o.tls)) {
-      problems.push(`tls must be an object with ca, cert, key file paths (got ${show(o.tls)})`);
-    } else {
+    if (problems.object('tls', o.tls, 'an object with ca, cert, key file paths')) {
       const t = o.tls as Record<string, unknown>;
-      for (const key of Object.keys(t)) if (!TLS_KEYS.includes(key)) problems.push(`tls.${key} is not an option (known: ${TLS_KEYS.join(', ')})`);
+      problems.unknownKeys(t, TLS_KEYS, 'tls', { noun: 'an option' });
       const files: Record<string, Buffer> = {};
       for (const key of ['ca', 'cert', 'key'] as const) {
         const path = t[key];
         if (path === undefined) continue;
         if (typeof path !== 'string' || path === '') {
-          problems.push(`tls.${key} must be a file path (got ${show(path)})`);
+          problems.expected(`tls.${key}`, 'a file path', path);
           continue;
         }
         try {
           files[key] = readFileSync(path);
         } catch (err) {
-          problems.push(`tls.${key} file ${JSON.stringify(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+          problems.add(`tls.${key}`, `file ${JSON.stringify(path)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
         }
       }
-      if ((t.cert === undefined) !== (t.key === undefined)) problems.push('tls.cert and tls.key must be given together');
+      if ((t.cert === undefined) !== (t.key === undefined)) problems.add('tls.cert', 'and tls.key must be given together');
       if (t.rejectUnauthorized !== undefined && typeof t.rejectUnauthorized !== 'boolean') {
-        problems.push(`tls.rejectUnauthorized must be a boolean (got ${show(t.rejectUnauthorized)})`);
+        problems.expected('tls.rejectUnauthorized', 'a boolean', t.rejectUnauthorized);
       }
       const servername = optionalString(t, 'servername', problems, false, 'tls.');
       tls = Object.freeze({ ...files, rejectUnauthorized: t.rejectUnauthorized !== false, ...(servername !== undefined ? { servername } : {}) });
@@ -215,26 +218,24 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   const sentinels = nodeList(o.sentinels, 'sentinels', problems);
   const sentinelName = optionalString(o, 'sentinelName', problems);
   const sentinelPassword = optionalString(o, 'sentinelPassword', problems, true);
-  if ((sentinels === undefined) !== (sentinelName === undefined)) problems.push('sentinels and sentinelName must be given together');
+  if ((sentinels === undefined) !== (sentinelName === undefined)) problems.add('sentinels', 'and sentinelName must be given together');
 
   let cluster: ResolvedValkeyOptions['cluster'];
   if (o.cluster !== undefined) {
-    if (typeof o.cluster !== 'object' || o.cluster === null || Array.isArray(o.cluster)) {
-      problems.push(`cluster must be an object { nodes: [{ host, port }] } (got ${show(o.cluster)})`);
-    } else {
+    if (problems.object('cluster', o.cluster, 'an object { nodes: [{ host, port }] }')) {
       const c = o.cluster as Record<string, unknown>;
-      for (const key of Object.keys(c)) if (key !== 'nodes') problems.push(`cluster.${key} is not an option (known: nodes)`);
+      problems.unknownKeys(c, ['nodes'], 'cluster', { noun: 'an option' });
       const nodes = nodeList(c.nodes, 'cluster.nodes', problems);
-      if (nodes === undefined) problems.push('cluster.nodes must list at least one { host, port }');
+      if (nodes === undefined) problems.add('cluster.nodes', 'must list at least one { host, port }');
       else cluster = Object.freeze({ nodes });
     }
-    if (sentinels !== undefined) problems.push('cluster and sentinels are mutually exclusive');
-    if (o.db !== undefined && o.db !== 0) problems.push('db must be 0 (or unset) with cluster: Valkey Cluster has one database');
+    if (sentinels !== undefined) problems.add('cluster', 'and sentinels are mutually exclusive');
+    if (o.db !== undefined && o.db !== 0) problems.add('db', 'must be 0 (or unset) with cluster: Valkey Cluster has one database');
   }
 
   const prefix = o.prefix === undefined ? VALKEY_DEFAULTS.prefix : o.prefix;
   if (typeof prefix !== 'string' || prefix === '' || /[{}\s]/.test(prefix)) {
-    problems.push(`prefix must be a non-empty string without braces or spaces (got ${show(o.prefix)})`);
+    problems.expected('prefix', 'a non-empty string without braces or spaces', o.prefix);
   }
   const connectTimeoutMs = integer(o, 'connectTimeoutMs', VALKEY_DEFAULTS.connectTimeoutMs, 1, problems);
   const reclaimIntervalMs = integer(o, 'reclaimIntervalMs', VALKEY_DEFAULTS.reclaimIntervalMs, 0, problems);
@@ -244,7 +245,6 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   const connectionName = optionalString(o, 'connectionName', problems) ?? VALKEY_DEFAULTS.connectionName;
   const staleGroupMs = integer(o, 'staleGroupMs', VALKEY_DEFAULTS.staleGroupMs, 0, problems);
 
-  if (problems.length > 0) throw new InvalidValkeyOptionsError(problems);
   return Object.freeze({
     host,
     port,
@@ -268,51 +268,33 @@ export function resolveValkeyOptions(input: unknown = {}): ResolvedValkeyOptions
   });
 }
 
-function optionalString(o: Record<string, unknown>, key: string, problems: string[], secret = false, path = ''): string | undefined {
+function optionalString(o: Record<string, unknown>, key: string, problems: OptionProblems, isSecret = false, path = ''): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || v === '') {
-    problems.push(`${path}${key} must be a non-empty string (got ${secret ? (typeof v === 'string' ? 'an empty string' : typeof v) : show(v)})`);
-    return undefined;
-  }
-  return v;
+  return problems.nonEmptyString(`${path}${key}`, v, isSecret) ? v : undefined;
 }
 
-function integer(o: Record<string, unknown>, key: string, fallback: number, min: number, problems: string[]): number {
+function integer(o: Record<string, unknown>, key: string, fallback: number, min: number, problems: OptionProblems): number {
   const v = o[key];
   if (v === undefined) return fallback;
-  if (!Number.isInteger(v) || (v as number) < min) {
-    problems.push(`${key} must be an integer ≥ ${min} (got ${show(v)})`);
-    return fallback;
-  }
-  return v as number;
+  return problems.integer(key, v, min) ? v : fallback;
 }
 
-function nodeList(value: unknown, key: string, problems: string[]): ValkeyNode[] | undefined {
+function nodeList(value: unknown, key: string, problems: OptionProblems): ValkeyNode[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0) {
-    problems.push(`${key} must be a non-empty array of { host, port } (got ${show(value)})`);
+    problems.expected(key, 'a non-empty array of { host, port }', value);
     return undefined;
   }
   const nodes: ValkeyNode[] = [];
   value.forEach((n: unknown, i) => {
     const node = n as Record<string, unknown> | null;
     if (typeof node !== 'object' || node === null || typeof node.host !== 'string' || node.host === '') {
-      problems.push(`${key}[${i}].host must be a non-empty string (got ${show(node?.host)})`);
+      problems.expected(`${key}[${i}].host`, 'a non-empty string', node?.host);
       return;
     }
-    if (!Number.isInteger(node.port) || (node.port as number) < 1 || (node.port as number) > 65_535) {
-      problems.push(`${key}[${i}].port must be an integer 1–65535 (got ${show(node.port)})`);
-      return;
-    }
-    nodes.push(Object.freeze({ host: node.host, port: node.port as number }));
+    if (!problems.integer(`${key}[${i}].port`, node.port, 1, 65_535)) return;
+    nodes.push(Object.freeze({ host: node.host, port: node.port }));
   });
   return Object.freeze(nodes) as ValkeyNode[];
-}
-
-function show(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
-  if (Array.isArray(v)) return 'an array';
-  return typeof v;
 }

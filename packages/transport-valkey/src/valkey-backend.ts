@@ -1,6 +1,6 @@
 /**
  * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
- * connection per consumer, lifecycle events from the command connection (SPEC §3 self-healing).
+ * connection per consumer, lifecycle events from the command connection (packages/transport-valkey/README.md, "Design decisions").
  */
 import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
@@ -8,7 +8,7 @@ import type { ResolvedValkeyOptions } from './options.js';
 import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
 
-/** What the Valkey backend can do (SPEC §3): survives a restart with AOF, shared across processes, real time only. */
+/** What the Valkey backend can do: survives a restart with AOF, shared across processes, real time only. */
 export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false });
 
 export class ValkeyBackend implements QueueBackend {
@@ -24,13 +24,17 @@ export class ValkeyBackend implements QueueBackend {
   private reconnectAttempt = 0;
   private readonly clock: Clock;
   private readonly logger: Logger;
+  private readonly configKey: string | undefined;
+  /** The last connection error since the last successful connect (ioredis only emits them). */
+  private lastClientError: string | undefined;
 
   constructor(
     readonly options: ResolvedValkeyOptions,
-    deps: { clock?: Clock; logger?: Logger } = {},
+    deps: { clock?: Clock; logger?: Logger; configKey?: string } = {},
   ) {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
+    this.configKey = deps.configKey;
     this.client = createClient(options, 'command');
     this.watch(this.client);
   }
@@ -39,6 +43,7 @@ export class ValkeyBackend implements QueueBackend {
     client.on('ready', () => {
       this.connected = true;
       this.reconnectAttempt = 0;
+      this.lastClientError = undefined;
       this.logger.info({ url: this.options.displayUrl }, 'valkey connected');
       this.events.emit({ type: 'connected' });
     });
@@ -53,8 +58,21 @@ export class ValkeyBackend implements QueueBackend {
       this.events.emit({ type: 'reconnecting', attempt: this.reconnectAttempt });
     });
     client.on('error', (err: Error) => {
+      this.lastClientError = err.message;
       this.logger.debug({ url: this.options.displayUrl, err: err.message }, 'valkey client error');
     });
+  }
+
+  /**
+   * The server as connection errors name it: the URL without its password, the config key it
+   * came from (when built from config) and the last connection error, e.g.
+   * `redis://app@10.0.0.5:6379/0 (config key transports[0].valkey.url; last error: connect ECONNREFUSED 10.0.0.5:6379)`.
+   */
+  describeServer(): string {
+    const notes: string[] = [];
+    if (this.configKey !== undefined) notes.push(`config key ${this.configKey}.url`);
+    if (this.lastClientError !== undefined) notes.push(`last error: ${this.lastClientError}`);
+    return notes.length === 0 ? this.options.displayUrl : `${this.options.displayUrl} (${notes.join('; ')})`;
   }
 
   open(spec: BackendQueueSpec): BackendQueue {
@@ -68,6 +86,7 @@ export class ValkeyBackend implements QueueBackend {
         reclaimIntervalMs: this.options.reclaimIntervalMs,
         staleGroupMs: this.options.staleGroupMs,
         createReader: (consumerName) => this.createReader(consumerName),
+        describeServer: () => this.describeServer(),
         groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),
         consuming: (group, consumer) => this.events.emit({ type: 'consuming', queue: spec.name, group, consumer }),
       },
@@ -94,7 +113,7 @@ export class ValkeyBackend implements QueueBackend {
       await Promise.race([
         new Promise<void>((resolve) => this.client.once('ready', () => resolve())),
         this.clock.sleep(timeoutMs, stop.signal).then(() => {
-          throw new BackendUnavailableError('valkey', undefined, `not connected to ${this.options.displayUrl} within ${timeoutMs} ms`);
+          throw new BackendUnavailableError('valkey', undefined, `not connected to ${this.describeServer()} within ${timeoutMs} ms`);
         }),
       ]);
     } finally {

@@ -1,6 +1,6 @@
 /**
  * One queue's primitives over its keys: enqueue (one script call per batch), consumers, dead
- * letters, stats (SPEC §3 mapping).
+ * letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
 import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
 import { QueueClosedError } from '@switchyard/core';
@@ -43,7 +43,7 @@ export class ValkeyQueue implements BackendQueue {
     try {
       return await run();
     } catch (err) {
-      throw toBackendError(err, this.spec.name, operation);
+      throw toBackendError(err, this.spec.name, operation, this.ctx.describeServer);
     }
   }
 

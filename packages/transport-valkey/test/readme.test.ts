@@ -1,4 +1,4 @@
-// The README example, run against the harness server so it cannot rot (STYLE §11).
+// The README example, run against the harness server so it cannot rot.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Every Lua script on its own against the harness server (STYLE §7): state built with plain
+ * Every Lua script on its own against the harness server: state built with plain
  * commands, the script called, then its return value and every key it could touch asserted.
  * A refusal must change nothing.
  */
@@ -246,6 +246,18 @@ if (redis !== null) {
     assert.equal(f, { q: 'q', o: id, n: '1', r: 'boom', t: '1234', p: 'body', h: '{"x":"1"}' });
     assert.is(await redis.xlen(k.stream), 0);
     assert.is(await pendingCount(redis, id), undefined);
+  });
+
+  dead('with ARGV[9], stores that payload instead of the entry’s and keeps the headers', async () => {
+    await redis.xgroup('CREATE', k.stream, G, '0', 'MKSTREAM');
+    await redis.sadd(k.groups, G);
+    const id = (await redis.xadd(k.stream, '*', 'p', 'authorization: Bearer secret', 'h', '{"x":"1"}'))!;
+    await redis.xreadgroup('GROUP', G, 'c1', 'COUNT', 1, 'STREAMS', k.stream, '>');
+    await redis.syFencedDeadLetter(k.stream, k.deadLetters, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', id, 1, 'boom', 'q', 1, 1234, 'redacted');
+    const [[, fields]] = (await redis.xrange(k.deadLetters, '-', '+')) as [[string, string[]]];
+    const f = Object.fromEntries(Array.from({ length: fields.length / 2 }, (_, i) => [fields[2 * i], fields[2 * i + 1]]));
+    assert.equal(f, { q: 'q', o: id, n: '1', r: 'boom', t: '1234', p: 'redacted', h: '{"x":"1"}' });
+    assert.is(await redis.xlen(k.stream), 0);
   });
 
   dead('a refused dead-letter changes nothing', async () => {

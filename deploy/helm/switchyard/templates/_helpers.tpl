@@ -38,6 +38,19 @@ app.kubernetes.io/component: {{ .component }}
     url: {{ include "switchyard.valkeyUrl" . | quote }}
   queues:
 {{ toYaml .Values.messaging.queues | indent 4 }}
+  # Signed frames: the keys come from the frame-keys Secret, mounted in every pod.
+  auth:
+    gatewayKey: { file: /run/secrets/switchyard/{{ .Values.frameKeys.gatewayKeyName }} }
+    instanceKey: { file: /run/secrets/switchyard/{{ .Values.frameKeys.instanceKeyName }} }
+{{- end -}}
+
+{{/* The Secret that holds the frame keys: the user's, or the chart's own. */}}
+{{- define "switchyard.frameKeysSecret" -}}
+{{- if .Values.frameKeys.existingSecret -}}
+{{ .Values.frameKeys.existingSecret }}
+{{- else -}}
+{{ include "switchyard.fullname" . }}-frame-keys
+{{- end -}}
 {{- end -}}
 
 {{- define "switchyard.image" -}}

@@ -1,4 +1,4 @@
-/** close() (SPEC §3): stops reading, leaves nothing leased forever; later calls fail with the closed code. */
+/** close(): stops reading, leaves nothing leased forever; later calls fail with the closed code. */
 import * as assert from 'uvu/assert';
 import { ERROR_CODES } from '../errors.js';
 import type { KitContext } from './context.js';

@@ -1,4 +1,4 @@
-/** Competing consumers share one group: each message goes to one of them (SPEC §3). */
+/** Competing consumers share one group: each message goes to one of them. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 import { deliveryReport, eventually } from './wait.js';

@@ -1,4 +1,4 @@
-/** The dead-letter queue (SPEC §3): maxDeliveries, deadLetter(reason), list, count, replay, purge. */
+/** The dead-letter queue: maxDeliveries, deadLetter(reason), list, count, replay, purge. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 
@@ -53,6 +53,28 @@ export function register(ctx: KitContext): void {
     assert.is(dl?.message, 'bad order');
     assert.is(dl?.attempts, 1);
     await ctx.expectNothing(q, 'a dead-lettered message');
+  });
+
+  test("the dead letter stores the codec's redacted copy in place of the payload, whoever dead-letters it", async () => {
+    const codec = {
+      encode: (text: string): Uint8Array => new TextEncoder().encode(text),
+      decode: (bytes: Uint8Array): string => new TextDecoder().decode(bytes),
+      redactForDeadLetter: (bytes: Uint8Array): Uint8Array => new TextEncoder().encode(new TextDecoder().decode(bytes).replace(/secret/g, '******')),
+    };
+    const q = (await ctx.factory()).queue<string>(ctx.queueName(), { codec, maxDeliveries: 1 });
+    await q.enqueue('token=secret handled');
+    await q.enqueue('token=secret exhausted', { headers: { tenant: 'acme' } });
+    const [first] = await ctx.leaseExactly(q, 1, 'the first message');
+    await first!.deadLetter('handler refused');
+    const [second] = await ctx.leaseExactly(q, 1, 'the second message');
+    await second!.release();
+    await ctx.expectNothing(q, 'a message past maxDeliveries');
+    const letters = await q.deadLetters.list();
+    assert.equal(letters.map((dl) => [dl.reason, dl.message]), [
+      ['handler refused', 'token=****** handled'],
+      ['max-deliveries', 'token=****** exhausted'],
+    ]);
+    assert.equal(letters[1]?.headers, { tenant: 'acme' }, 'headers are kept');
   });
 
   test('dead letters list oldest first, page with limit and after, and count', async () => {

@@ -1,4 +1,4 @@
-/** A payload the codec cannot decode is dead-lettered with `decode-error`; the consumer keeps going (SPEC §3). */
+/** A payload the codec cannot decode is dead-lettered with `decode-error`; the consumer keeps going. */
 import * as assert from 'uvu/assert';
 import { bytesCodec } from '../queue/codecs.js';
 import type { MessageQueueFactory } from '../queue/types.js';

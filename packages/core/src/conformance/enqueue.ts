@@ -1,4 +1,4 @@
-/** Enqueue, lease, ack: the basic round trip (SPEC §3). */
+/** Enqueue, lease, ack: the basic round trip. */
 import * as assert from 'uvu/assert';
 import { ERROR_CODES } from '../errors.js';
 import type { KitContext } from './context.js';

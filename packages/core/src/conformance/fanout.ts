@@ -1,4 +1,4 @@
-/** Fan-out: every subscriber gets every message (SPEC §3). */
+/** Fan-out: every subscriber gets every message. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 import { eventually } from './wait.js';

@@ -1,5 +1,5 @@
 /**
- * Faults a backend must survive (SPEC §3 "Conformance kit"): a poison message, a consumer that
+ * Faults a backend must survive: a poison message, a consumer that
  * vanishes without closing, a restart of the backing server, consumers on separate connections.
  * Behaviours a backend cannot support are skipped by capability, loudly.
  */

@@ -1,4 +1,4 @@
-/** Fencing (SPEC §3): settling a lease that expired and was taken fails with the lease-lost code and changes nothing. */
+/** Fencing: settling a lease that expired and was taken fails with the lease-lost code and changes nothing. */
 import * as assert from 'uvu/assert';
 import { ERROR_CODES } from '../errors.js';
 import type { Lease, MessageQueue } from '../queue/types.js';

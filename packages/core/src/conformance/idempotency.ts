@@ -1,4 +1,4 @@
-/** Idempotent enqueue (SPEC §3): a second enqueue with the same key inside the window returns the first id and stores nothing. */
+/** Idempotent enqueue: a second enqueue with the same key inside the window returns the first id and stores nothing. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 

@@ -1,5 +1,5 @@
 /**
- * @switchyard/core/conformance — the queue conformance kit (SPEC §3 "Conformance kit").
+ * @switchyard/core/conformance — the queue conformance kit (packages/core/README.md).
  *
  * ```ts
  * import { runQueueConformance } from '@switchyard/core/conformance';

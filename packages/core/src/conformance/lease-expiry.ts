@@ -1,4 +1,4 @@
-/** Lease expiry and renewal (SPEC §3): an unacked lease comes back with attempt + 1; renew keeps it. */
+/** Lease expiry and renewal: an unacked lease comes back with attempt + 1; renew keeps it. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 

@@ -1,4 +1,4 @@
-/** release(): redeliver later with attempt + 1, after a delay if given (SPEC §3). */
+/** release(): redeliver later with attempt + 1, after a delay if given. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 

@@ -1,4 +1,4 @@
-/** stats() (SPEC §3): depth, in-flight, delayed, dead letters. */
+/** stats(): depth, in-flight, delayed, dead letters. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 

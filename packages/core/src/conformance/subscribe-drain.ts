@@ -1,4 +1,4 @@
-/** Stopping a subscription (SPEC §3): in-flight handlers finish or are released (at drainTimeoutMs at the latest); none is lost; `closed` never rejects. */
+/** Stopping a subscription: in-flight handlers finish or are released (at drainTimeoutMs at the latest); none is lost; `closed` never rejects. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 import { deliveryReport, eventually, Gate, within } from './wait.js';

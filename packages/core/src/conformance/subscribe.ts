@@ -1,4 +1,4 @@
-/** subscribe() (SPEC §3): concurrency bound, auto-renew, ack on success, release with backoff on throw. */
+/** subscribe(): concurrency bound, auto-renew, ack on success, release with backoff on throw. */
 import * as assert from 'uvu/assert';
 import type { KitContext } from './context.js';
 import { eventually, Gate } from './wait.js';

@@ -1,9 +1,17 @@
 /**
- * Loads a queue backend plugin by the name config gives (SPEC §6 "Config"): `memory` and `valkey`
- * are the built-in packages; anything else is an npm package name, resolved from the working
- * directory first (where the operator installed it), then by normal import resolution. The package
- * must export `plugin` (or a default export) with a name, a coreVersion range that includes this
- * core, and createBackend(). Failures name the package. (fastify plugin-utils.js)
+ * Loads a queue backend plugin by the name config gives: `memory` and `valkey` are the built-in
+ * packages; anything else is an npm package name. The package must export `plugin` (or a default
+ * export) with a name, a coreVersion range that includes this core, and createBackend(). Failures
+ * name the package.
+ *
+ * Where a package is found. Core depends on no backend or transport package, and under npm's
+ * isolated layout (`--install-strategy=linked`) core's own folder cannot see the packages its
+ * host depends on. So a package is looked for, in order:
+ *   1. through the host's `importPackage` (the gateway passes its own `import`, so every transport
+ *      package it declares as a dependency resolves from the gateway's folder) — first for the
+ *      built-in names, after 2 for third-party names;
+ *   2. from the working directory (where the operator installed it, e.g. a service's project);
+ *   3. by core's own import resolution (a hoisted install, this repository's workspaces).
  */
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -24,10 +32,18 @@ export const BUILT_IN_BACKENDS: Readonly<Record<string, string>> = Object.freeze
   valkey: '@switchyard/transport-valkey',
 });
 
-/** Where loadQueueBackendPlugin looks for third-party packages. */
+/** Imports a package by its specifier, resolved from the caller's folder: `(specifier) => import(specifier)` written in the host package. */
+export type PackageImporter = (specifier: string) => Promise<unknown>;
+
+/** What the gateway's container binds as TOKENS.QueueBackendPluginLoader: a backend name → its checked plugin. */
+export type QueueBackendPluginLoader = (name: string) => Promise<QueueBackendPlugin>;
+
+/** Where loadQueueBackendPlugin looks for packages. */
 export interface LoadPluginOptions {
-  /** Directory to resolve third-party packages from. @default process.cwd() */
+  /** Directory to resolve packages from. @default process.cwd() */
   from?: string;
+  /** The host package's import (see the module comment); tried before `from` for built-in names, after it for others. */
+  importPackage?: PackageImporter;
 }
 
 /** The package a backend name refers to. */
@@ -41,33 +57,45 @@ export async function loadQueueBackendPlugin(name: string, options: LoadPluginOp
     throw new UnknownBackendError(String(name), 'the backend name must be a non-empty string (memory, valkey, or an npm package name)');
   }
   const packageName = backendPackageName(name);
-  const mod = await importPackage(name, packageName, options.from ?? process.cwd());
-  return checkPlugin(packageName, mod);
-}
-
-async function importPackage(name: string, packageName: string, from: string): Promise<Record<string, unknown>> {
-  let firstError: unknown;
-  if (BUILT_IN_BACKENDS[name] === undefined) {
-    // Where the operator installed it: next to their config, not next to core.
-    try {
-      const resolved = createRequire(join(from, 'package.json')).resolve(packageName);
-      return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
-    } catch (err) {
-      if (!isMissing(err, packageName)) throw wrapLoadError(packageName, err);
-      firstError = err;
-    }
-  }
+  let mod: Record<string, unknown>;
   try {
-    return (await import(packageName)) as Record<string, unknown>;
+    mod = await importFromHost(packageName, { ...options, isBuiltIn: BUILT_IN_BACKENDS[name] !== undefined });
   } catch (err) {
     if (isMissing(err, packageName)) {
       const hint = BUILT_IN_BACKENDS[name] !== undefined ? `install ${packageName}` : `run \`npm install ${packageName}\``;
-      throw new UnknownBackendError(name, `package "${packageName}" is not installed (${hint}; built-in backends: ${Object.keys(BUILT_IN_BACKENDS).join(', ')})`, {
-        cause: firstError ?? err,
-      });
+      throw new UnknownBackendError(name, `package "${packageName}" is not installed (${hint}; built-in backends: ${Object.keys(BUILT_IN_BACKENDS).join(', ')})`, { cause: err });
     }
     throw wrapLoadError(packageName, err);
   }
+  return checkPlugin(packageName, mod);
+}
+
+/**
+ * Imports `packageName` from the first place that has it (see the module comment). Rejects with the
+ * first "not found" error when none has it, or with the load error of a package that was found but
+ * failed to load. The transport registry loads `@switchyard/transport-tcp` through it too.
+ */
+export async function importFromHost(packageName: string, options: LoadPluginOptions & { readonly isBuiltIn?: boolean } = {}): Promise<Record<string, unknown>> {
+  const fromDir = async (): Promise<unknown> => {
+    const resolved = createRequire(join(options.from ?? process.cwd(), 'package.json')).resolve(packageName);
+    return import(pathToFileURL(resolved).href);
+  };
+  const host = options.importPackage;
+  const attempts: Array<() => Promise<unknown>> = [];
+  if (host !== undefined && options.isBuiltIn === true) attempts.push(() => host(packageName));
+  attempts.push(fromDir);
+  if (host !== undefined && options.isBuiltIn !== true) attempts.push(() => host(packageName));
+  attempts.push(() => import(packageName));
+  let firstMissing: unknown;
+  for (const attempt of attempts) {
+    try {
+      return (await attempt()) as Record<string, unknown>;
+    } catch (err) {
+      if (!isMissing(err, packageName)) throw err;
+      firstMissing ??= err;
+    }
+  }
+  throw firstMissing;
 }
 
 /** True only when the module that could not be found is the package itself, not one of its dependencies. */
@@ -110,8 +138,10 @@ export interface FactoryFromConfigDeps {
   clock?: Clock;
   logger?: Logger;
   consumerNamePrefix?: string;
-  /** Where third-party packages are resolved from. @default process.cwd() */
+  /** Where packages are resolved from. @default process.cwd() */
   from?: string;
+  /** The host package's import (see LoadPluginOptions). */
+  importPackage?: PackageImporter;
 }
 
 /** Loads backend `backendName`, builds it from `backendOptions` (the plugin validates them), and wraps it in the queue API. */
@@ -120,7 +150,10 @@ export async function createQueueFactoryFromConfig(
   backendOptions: Readonly<Record<string, unknown>> = {},
   deps: FactoryFromConfigDeps = {},
 ): Promise<MessageQueueFactory> {
-  const plugin = await loadQueueBackendPlugin(backendName, deps.from === undefined ? {} : { from: deps.from });
+  const plugin = await loadQueueBackendPlugin(backendName, {
+    ...(deps.from === undefined ? {} : { from: deps.from }),
+    ...(deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }),
+  });
   const clock = deps.clock ?? systemClock;
   const backend = plugin.createBackend(backendOptions, { clock });
   return createQueueFactory(backend, {

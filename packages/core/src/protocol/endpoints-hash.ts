@@ -1,7 +1,7 @@
 /**
  * The `endpointsHash` of HELLO and HEARTBEAT: a digest of an instance's endpoint set, so a gateway
  * notices from a HEARTBEAT that the endpoints it holds are not the instance's current ones and
- * asks for a RESYNC (SPEC §5).
+ * asks for a RESYNC (docs/protocol.md, HEARTBEAT and RESYNC).
  */
 import { createHash } from 'node:crypto';
 import type { EndpointDescriptor } from './frames.js';

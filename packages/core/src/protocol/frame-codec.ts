@@ -1,5 +1,5 @@
 /**
- * The one frame codec every transport uses (SPEC §4). Wire layout:
+ * The one frame codec every transport uses (docs/protocol.md, "Wire format"). Wire layout:
  *
  *   byte 0      0x53 ('S')                 FRAME_MAGIC
  *   byte 1      0x01                       WIRE_FORMAT_VERSION
@@ -126,7 +126,7 @@ export function tryDecodeFrame(bytes: Uint8Array): { ok: true; frame: Frame } | 
   }
 }
 
-/** The frame codec as a queue codec: the Messaging transport opens its queues with it. */
+/** The frame codec as a queue codec (the Messaging transport adds dead-letter redaction: frame-redaction.ts). */
 export const frameCodec: QueueCodec<Frame> = Object.freeze({ encode: encodeFrame, decode: decodeFrame });
 
 function hex(byte: number): string {

@@ -1,5 +1,5 @@
 /**
- * Router protocol frames (SPEC §4). Every frame is `{ v: 1, type, id, sentAt, payload }`. `id` is
+ * Router protocol frames (docs/protocol.md). Every frame is `{ v: 1, type, id, sentAt, payload }`. `id` is
  * a 128-bit random correlation id (32 hex chars): a RESPONSE and a CANCEL carry the id of the
  * REQUEST they answer or cancel. Bodies are raw bytes end to end.
  */
@@ -76,7 +76,10 @@ export interface Identity {
 export interface RequestPayload {
   readonly method: HttpMethod;
   readonly path: string;
-  /** Raw query string without the leading `?` ('' when none). */
+  /**
+   * Raw query string without the leading `?` ('' when none), exactly as the client sent it: a
+   * repeated parameter (`tag=a&tag=b`) keeps every value, in order (the SDK's `req.query.getAll`).
+   */
   readonly query: string;
   /** Lower-case names; multiple values joined with ', '. */
   readonly headers: Readonly<Record<string, string>>;

@@ -1,5 +1,5 @@
 /**
- * Endpoint path templates (SPEC §1): `/items/{id}` names one segment, a final `{path...}` takes
+ * Endpoint path templates (docs/protocol.md, "Path templates"): `/items/{id}` names one segment, a final `{path...}` takes
  * the rest of the path. Parsed once, when a HELLO is validated, so routing can trust every
  * template it sees.
  */

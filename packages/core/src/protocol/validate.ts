@@ -1,5 +1,5 @@
 /**
- * Hand-written frame validators (SPEC §4). They run for every frame a transport receives, several
+ * Hand-written frame validators (docs/protocol.md, "Validation limits"). They run for every frame a transport receives, several
  * times per request, so there is no schema library here: plain type checks, one pass, and a
  * freshly built frame holding exactly the documented fields. A failure throws InvalidFrameError
  * whose `reason` names the field, the rule and the value received.
@@ -27,6 +27,7 @@ import type {
 import { isFrameId } from './ids.js';
 import { PROTOCOL_LIMITS } from './limits.js';
 import { parsePathTemplate } from './path-template.js';
+import { formatValue } from '../options/format-value.js';
 
 type Json = Record<string, unknown>;
 
@@ -71,13 +72,13 @@ export function validateFrame(value: unknown): Frame {
  */
 export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefined): Frame {
   const f = object(value, 'frame');
-  if (f.v !== 1) fail(`v must be 1 (got ${show(f.v)})`);
+  if (f.v !== 1) fail(`v must be 1 (got ${formatValue(f.v)})`);
   const type = f.type;
   if (typeof type !== 'string' || !FRAME_TYPES.includes(type as FrameType)) {
-    fail(`type must be one of ${FRAME_TYPES.join(', ')} (got ${show(type)})`);
+    fail(`type must be one of ${FRAME_TYPES.join(', ')} (got ${formatValue(type)})`);
   }
   const id = f.id;
-  if (!isFrameId(id)) fail(`id must be 32 lower-case hex characters (got ${show(id)})`);
+  if (!isFrameId(id)) fail(`id must be 32 lower-case hex characters (got ${formatValue(id)})`);
   const sentAt = finite(f.sentAt, 'sentAt');
   const p = object(f.payload, 'payload');
   let body: Uint8Array | undefined;
@@ -88,7 +89,7 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
     }
     body = wireBody;
   } else if (hasBody(type as FrameType)) {
-    if (!(p.body instanceof Uint8Array)) fail(`payload.body must be a Uint8Array (got ${show(p.body)})`);
+    if (!(p.body instanceof Uint8Array)) fail(`payload.body must be a Uint8Array (got ${formatValue(p.body)})`);
     body = p.body;
   }
   // Plain literals, not `{ ...common, type, payload }`: that spread was the most expensive line of
@@ -113,7 +114,7 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
 
 function hello(p: Json): HelloPayload {
   const endpointsValue = p.endpoints;
-  if (!Array.isArray(endpointsValue)) fail(`payload.endpoints must be an array (got ${show(endpointsValue)})`);
+  if (!Array.isArray(endpointsValue)) fail(`payload.endpoints must be an array (got ${formatValue(endpointsValue)})`);
   if (endpointsValue.length > PROTOCOL_LIMITS.maxEndpoints) {
     fail(`payload.endpoints may hold at most ${PROTOCOL_LIMITS.maxEndpoints} entries (got ${endpointsValue.length})`);
   }
@@ -139,12 +140,12 @@ function instance(value: unknown): InstanceDescriptor {
   if (typeof service !== 'string' || service.length > PROTOCOL_LIMITS.maxServiceNameLength || !SERVICE_NAME.test(service)) {
     fail(
       `payload.instance.service must be 1–${PROTOCOL_LIMITS.maxServiceNameLength} characters of [A-Za-z0-9_-], ` +
-        `starting with a letter or digit (got ${show(service)})`,
+        `starting with a letter or digit (got ${formatValue(service)})`,
     );
   }
   const version = i.version;
   if (typeof version !== 'string' || semver.valid(version) !== version) {
-    fail(`payload.instance.version must be a strict semver version like 1.4.2 (got ${show(version)})`);
+    fail(`payload.instance.version must be a strict semver version like 1.4.2 (got ${formatValue(version)})`);
   }
   return {
     service,
@@ -160,16 +161,16 @@ function endpoint(value: unknown, at: string): EndpointDescriptor {
   const method = httpMethod(e.method, `${at}.method`);
   const path = e.path;
   if (typeof path !== 'string' || path.length > PROTOCOL_LIMITS.maxPathLength) {
-    fail(`${at}.path must be a path template of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${show(path)})`);
+    fail(`${at}.path must be a path template of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${formatValue(path)})`);
   }
   const parsed = parsePathTemplate(path);
-  if (typeof parsed === 'string') fail(`${at}.path ${show(path)} ${parsed}`);
+  if (typeof parsed === 'string') fail(`${at}.path ${formatValue(path)} ${parsed}`);
   const timeoutMs = e.timeoutMs;
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1 || (timeoutMs as number) > PROTOCOL_LIMITS.maxTimeoutMs)) {
-    fail(`${at}.timeoutMs must be an integer 1–${PROTOCOL_LIMITS.maxTimeoutMs} when given (got ${show(timeoutMs)})`);
+    fail(`${at}.timeoutMs must be an integer 1–${PROTOCOL_LIMITS.maxTimeoutMs} when given (got ${formatValue(timeoutMs)})`);
   }
   const claimsValue = e.requiringClaims;
-  if (!Array.isArray(claimsValue)) fail(`${at}.requiringClaims must be an array (got ${show(claimsValue)})`);
+  if (!Array.isArray(claimsValue)) fail(`${at}.requiringClaims must be an array (got ${formatValue(claimsValue)})`);
   const requiringClaims: ClaimRequirement[] = [];
   for (let i = 0; i < claimsValue.length; i++) {
     const c = object(claimsValue[i], `${at}.requiringClaims[${i}]`);
@@ -177,20 +178,20 @@ function endpoint(value: unknown, at: string): EndpointDescriptor {
     if (c.value === undefined) requiringClaims.push({ claim });
     else requiringClaims.push({ claim, value: shortString(c.value, `${at}.requiringClaims[${i}].value`, 0) });
   }
-  if (typeof e.streaming !== 'boolean') fail(`${at}.streaming must be a boolean (got ${show(e.streaming)})`);
+  if (typeof e.streaming !== 'boolean') fail(`${at}.streaming must be a boolean (got ${formatValue(e.streaming)})`);
   const out: EndpointDescriptor = { method, path, requiringClaims, streaming: e.streaming };
   return timeoutMs === undefined ? out : { ...out, timeoutMs: timeoutMs as number };
 }
 
 function heartbeat(p: Json): HeartbeatPayload {
   const seq = p.seq;
-  if (!Number.isSafeInteger(seq) || (seq as number) < 0) fail(`payload.seq must be an integer ≥ 0 (got ${show(seq)})`);
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0) fail(`payload.seq must be an integer ≥ 0 (got ${formatValue(seq)})`);
   const status = p.status;
   if (typeof status !== 'string' || !STATUS_SET.has(status)) {
-    fail(`payload.status must be one of ${INSTANCE_STATUSES.join(', ')} (got ${show(status)})`);
+    fail(`payload.status must be one of ${INSTANCE_STATUSES.join(', ')} (got ${formatValue(status)})`);
   }
   const inFlight = p.inFlight;
-  if (!Number.isSafeInteger(inFlight) || (inFlight as number) < 0) fail(`payload.inFlight must be an integer ≥ 0 (got ${show(inFlight)})`);
+  if (!Number.isSafeInteger(inFlight) || (inFlight as number) < 0) fail(`payload.inFlight must be an integer ≥ 0 (got ${formatValue(inFlight)})`);
   return {
     instanceId: instanceId(p.instanceId, 'payload.instanceId'),
     seq: seq as number,
@@ -211,11 +212,11 @@ function resync(p: Json): ResyncPayload {
 function request(p: Json, body: Uint8Array): RequestPayload {
   const path = p.path;
   if (typeof path !== 'string' || path.length === 0 || path.charCodeAt(0) !== 0x2f || path.length > PROTOCOL_LIMITS.maxPathLength) {
-    fail(`payload.path must be a string starting with "/" of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${show(path)})`);
+    fail(`payload.path must be a string starting with "/" of at most ${PROTOCOL_LIMITS.maxPathLength} characters (got ${formatValue(path)})`);
   }
   const query = p.query;
   if (typeof query !== 'string' || query.length > PROTOCOL_LIMITS.maxQueryLength) {
-    fail(`payload.query must be a string of at most ${PROTOCOL_LIMITS.maxQueryLength} characters (got ${show(query)})`);
+    fail(`payload.query must be a string of at most ${PROTOCOL_LIMITS.maxQueryLength} characters (got ${formatValue(query)})`);
   }
   const deadline = finite(p.deadline, 'payload.deadline');
   return {
@@ -233,7 +234,7 @@ function request(p: Json, body: Uint8Array): RequestPayload {
 function response(p: Json, body: Uint8Array): ResponsePayload {
   const status = p.status;
   if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
-    fail(`payload.status must be an integer 100–599 (got ${show(status)})`);
+    fail(`payload.status must be an integer 100–599 (got ${formatValue(status)})`);
   }
   return {
     status: status as number,
@@ -246,7 +247,7 @@ function response(p: Json, body: Uint8Array): ResponsePayload {
 function cancel(p: Json): CancelPayload {
   const reason = p.reason;
   if (typeof reason !== 'string' || !REASON_SET.has(reason)) {
-    fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${show(reason)})`);
+    fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${formatValue(reason)})`);
   }
   return { reason: reason as CancelReason };
 }
@@ -257,13 +258,13 @@ function headers(value: unknown): Readonly<Record<string, string>> {
   const h = object(value, 'payload.headers');
   for (const name in h) {
     if (!VALID_HEADER_NAMES.has(name)) {
-      if (!HEADER_NAME.test(name)) fail(`payload.headers has an invalid name ${show(name)}: names must be lower-case HTTP tokens`);
+      if (!HEADER_NAME.test(name)) fail(`payload.headers has an invalid name ${formatValue(name)}: names must be lower-case HTTP tokens`);
       if (VALID_HEADER_NAMES.size >= VALID_HEADER_NAMES_MAX) VALID_HEADER_NAMES.clear();
       VALID_HEADER_NAMES.add(name);
     }
     const v = h[name];
-    if (typeof v !== 'string') fail(`payload.headers[${show(name)}] must be a string (got ${show(v)})`);
-    if (HEADER_VALUE_FORBIDDEN.test(v)) fail(`payload.headers[${show(name)}] must not contain CR, LF or NUL`);
+    if (typeof v !== 'string') fail(`payload.headers[${formatValue(name)}] must be a string (got ${formatValue(v)})`);
+    if (HEADER_VALUE_FORBIDDEN.test(v)) fail(`payload.headers[${formatValue(name)}] must not contain CR, LF or NUL`);
   }
   return h as Record<string, string>;
 }
@@ -271,7 +272,7 @@ function headers(value: unknown): Readonly<Record<string, string>> {
 function identity(value: unknown): Identity | null {
   if (value === null) return null;
   const i = object(value, 'payload.identity');
-  if (typeof i.anonymous !== 'boolean') fail(`payload.identity.anonymous must be a boolean (got ${show(i.anonymous)})`);
+  if (typeof i.anonymous !== 'boolean') fail(`payload.identity.anonymous must be a boolean (got ${formatValue(i.anonymous)})`);
   const claims = object(i.claims, 'payload.identity.claims');
   const out: { -readonly [K in keyof Identity]: Identity[K] } = { anonymous: i.anonymous, claims };
   if (i.subject !== undefined) out.subject = shortString(i.subject, 'payload.identity.subject', 0);
@@ -279,7 +280,7 @@ function identity(value: unknown): Identity | null {
   if (i.scopes !== undefined) {
     const scopes = i.scopes;
     if (!Array.isArray(scopes) || !scopes.every((s) => typeof s === 'string')) {
-      fail(`payload.identity.scopes must be an array of strings when given (got ${show(scopes)})`);
+      fail(`payload.identity.scopes must be an array of strings when given (got ${formatValue(scopes)})`);
     }
     out.scopes = scopes as string[];
   }
@@ -287,13 +288,13 @@ function identity(value: unknown): Identity | null {
 }
 
 function httpMethod(value: unknown, at: string): HttpMethod {
-  if (typeof value !== 'string' || !METHOD_SET.has(value)) fail(`${at} must be one of ${HTTP_METHODS.join(', ')} (got ${show(value)})`);
+  if (typeof value !== 'string' || !METHOD_SET.has(value)) fail(`${at} must be one of ${HTTP_METHODS.join(', ')} (got ${formatValue(value)})`);
   return value as HttpMethod;
 }
 
 function instanceId(value: unknown, at: string): string {
   if (typeof value !== 'string' || value.length > PROTOCOL_LIMITS.maxInstanceIdLength || !INSTANCE_ID.test(value)) {
-    fail(`${at} must be 1–${PROTOCOL_LIMITS.maxInstanceIdLength} visible ASCII characters (got ${show(value)})`);
+    fail(`${at} must be 1–${PROTOCOL_LIMITS.maxInstanceIdLength} visible ASCII characters (got ${formatValue(value)})`);
   }
   return value;
 }
@@ -301,34 +302,23 @@ function instanceId(value: unknown, at: string): string {
 function shortString(value: unknown, at: string, minLength: 0 | 1): string {
   if (typeof value !== 'string' || value.length < minLength || value.length > PROTOCOL_LIMITS.maxShortStringLength) {
     const range = minLength === 0 ? `at most ${PROTOCOL_LIMITS.maxShortStringLength}` : `1–${PROTOCOL_LIMITS.maxShortStringLength}`;
-    fail(`${at} must be a string of ${range} characters (got ${show(value)})`);
+    fail(`${at} must be a string of ${range} characters (got ${formatValue(value)})`);
   }
   return value;
 }
 
 function finite(value: unknown, at: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${at} must be a finite number (got ${show(value)})`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) fail(`${at} must be a finite number (got ${formatValue(value)})`);
   return value;
 }
 
 function object(value: unknown, at: string): Json {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
-    fail(`${at} must be an object (got ${show(value)})`);
+    fail(`${at} must be an object (got ${formatValue(value)})`);
   }
   return value as Json;
 }
 
 function fail(reason: string): never {
   throw new InvalidFrameError(reason);
-}
-
-/** A short, safe rendering of a received value for a reason string. */
-export function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }

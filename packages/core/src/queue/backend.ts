@@ -1,5 +1,5 @@
 /**
- * The primitives a queue backend implements (SPEC §3). Everything above them — option
+ * The primitives a queue backend implements (packages/core/README.md, "Queue layer"). Everything above them — option
  * validation, codecs, decode-error dead-lettering, maxDeliveries, the subscribe loop — core does
  * once in `createQueueFactory`. A third-party backend implements these and runs the conformance kit.
  *
@@ -7,8 +7,9 @@
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
  * LeaseLostError and change nothing.
  */
-import type { BackendStatus, ConsumptionMode, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
+import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
+import type { OptionProblem } from '../options/problems.js';
 
 /** What core passes when it opens a queue: validated, resolved, frozen. */
 export interface BackendQueueSpec {
@@ -62,23 +63,17 @@ export interface BackendConsumer {
   renew(lease: RawLease, leaseMs: number): Promise<number>;
   /** Redelivers later (attempt + 1 on next delivery). Throws LeaseLostError. */
   release(lease: RawLease, delayMs: number): Promise<void>;
-  /** Moves to the dead-letter queue with `reason`. Throws LeaseLostError. */
-  deadLetter(lease: RawLease, reason: string): Promise<void>;
+  /**
+   * Moves to the dead-letter queue with `reason`. When `payload` is given, the dead letter stores
+   * it instead of the delivery's payload (a redacted copy; headers are kept). Throws LeaseLostError.
+   */
+  deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void>;
   /** Stops reading; releases held leases; a fan-out consumer removes its group. Idempotent. */
   close(): Promise<void>;
 }
 
-export interface RawDeadLetter {
-  readonly id: string;
-  readonly originalId: string;
-  readonly sourceQueue: string;
-  readonly payload: Uint8Array;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly attempts: number;
-  readonly reason: string;
-  readonly enqueuedAt: number;
-  readonly deadLetteredAt: number;
-}
+/** A dead letter as the backend stores it: every DeadLetter field but the decoded `message`, which core adds. */
+export type RawDeadLetter = Omit<DeadLetter<never>, 'message'>;
 
 export interface BackendQueue {
   /** Ids in order. With an idempotency key seen inside the window, returns the first id and stores nothing. */
@@ -107,6 +102,11 @@ export interface QueueBackend {
 /** What a backend gets from its host when it is created. */
 export interface BackendDeps {
   readonly clock: Clock;
+  /**
+   * Where the backend's options sit in a config file (e.g. `transports[0].valkey`), when it was
+   * built from one: connection errors name it so the operator knows which key to fix.
+   */
+  readonly configKey?: string;
 }
 
 /**
@@ -120,4 +120,10 @@ export interface QueueBackendPlugin {
   readonly coreVersion: string;
   /** Validates `options` (the config section named after the backend) and builds the backend. Throws naming the bad key. */
   createBackend(options: Readonly<Record<string, unknown>>, deps: BackendDeps): QueueBackend;
+  /**
+   * Every problem of `options`, with paths relative to the section, without building or connecting
+   * anything; a config loader reports them with the rest of the config. Optional: without it the
+   * problems surface when `createBackend` runs.
+   */
+  checkOptions?(options: Readonly<Record<string, unknown>>): readonly OptionProblem[];
 }

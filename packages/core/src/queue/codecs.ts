@@ -1,6 +1,6 @@
 /**
  * Codecs turn messages into bytes and back. A `decode` that throws makes core dead-letter the
- * entry with reason `decode-error` (SPEC §3); it never reaches a handler.
+ * entry with reason `decode-error`; it never reaches a handler.
  */
 import type { QueueCodec } from './types.js';
 

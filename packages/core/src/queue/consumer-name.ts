@@ -1,6 +1,7 @@
 /**
  * Consumer names are unique per consumer across processes (`<host>-<pid>-<random>`): a server
- * that cannot tell replicas apart cannot fence their leases (LESSONS, "Leases and redelivery").
+ * that cannot tell replicas apart cannot fence their leases: two replicas with one name would
+ * settle each other's deliveries.
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';

@@ -1,13 +1,15 @@
 /**
  * One consumer identity over a backend consumer: leases are decoded here, and deliveries that
- * cannot be handed out are dead-lettered here, once for every backend (SPEC §3): attempt beyond
- * maxDeliveries → `max-deliveries`; a payload the codec cannot decode → `decode-error`. Neither
- * reaches a handler, neither stops the consumer.
+ * cannot be handed out are dead-lettered here, once for every backend: attempt beyond
+ * maxDeliveries → `max-deliveries`; a payload the codec cannot decode → `decode-error`, or
+ * `unauthenticated` when the codec refused it as unauthenticated (a signing codec, SY_PROTOCOL_UNAUTHENTICATED_FRAME).
+ * Neither reaches a handler, neither stops the consumer.
  */
 import type { Clock } from '../clock.js';
 import { ERROR_CODES, hasCode, QueueClosedError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { checkLeaseRequest, checkSubscribeOptions } from './arguments.js';
+import { DEAD_LETTER_REASONS } from './dead-letter-reasons.js';
 import type { BackendConsumer, RawLease, SettleOutcome } from './backend.js';
 import { LeaseLostError } from '../errors.js';
 import { QueueLease, type LeaseOwner } from './lease.js';
@@ -15,8 +17,8 @@ import { SubscriptionLoop } from './subscription.js';
 import { TickBatcher } from './tick-batcher.js';
 import type { ConsumptionMode, Lease, LeaseRequest, MessageHandler, QueueConsumer, QueueOptions, SubscribeOptions, Subscription } from './types.js';
 
-/** Reasons core writes on dead letters it makes itself. */
-export const DEAD_LETTER_REASONS = Object.freeze({ maxDeliveries: 'max-deliveries', decodeError: 'decode-error' } as const);
+// Re-exported where it always was; the table of reasons is dead-letter-reasons.ts.
+export { DEAD_LETTER_REASONS };
 
 export interface ConsumerContext<T> {
   readonly queueName: string;
@@ -39,6 +41,10 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
   ) {
     this.queueName = ctx.queueName;
     this.acks = new TickBatcher((raws) => this.ackMany(raws));
+  }
+
+  deadLetterPayload(raw: RawLease): Uint8Array | undefined {
+    return this.ctx.options.codec.redactForDeadLetter?.(raw.payload);
   }
 
   ackBatched(raw: RawLease): Promise<void> {
@@ -78,7 +84,8 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
       try {
         message = codec.decode(raw.payload);
       } catch (err) {
-        (refused ??= []).push(this.refuse(raw, DEAD_LETTER_REASONS.decodeError, err));
+        const reason = hasCode(err, ERROR_CODES.UnauthenticatedFrame) ? DEAD_LETTER_REASONS.unauthenticated : DEAD_LETTER_REASONS.decodeError;
+        (refused ??= []).push(this.refuse(raw, reason, err));
         continue;
       }
       out.push(new QueueLease(this, raw, message, leaseMs, forLoop));
@@ -90,7 +97,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
   private async refuse(raw: RawLease, reason: string, cause: unknown): Promise<void> {
     this.ctx.logger.warn({ queue: this.queueName, id: raw.id, attempt: raw.attempt, reason, err: cause }, 'dead-lettering a delivery');
     try {
-      await this.backend.deadLetter(raw, reason);
+      await this.backend.deadLetter(raw, reason, this.deadLetterPayload(raw));
     } catch (err) {
       // Lost: another consumer holds it now and will make the same decision.
       if (!hasCode(err, ERROR_CODES.LeaseLost)) {

@@ -1,6 +1,6 @@
 /**
  * createQueueFactory turns a backend's primitives into the queue contract, once for every backend
- * (STYLE §2): option validation, codecs, decode-error and max-deliveries dead-lettering, fenced
+ * (packages/core/README.md, "Queue layer"): option validation, codecs, decode-error and max-deliveries dead-lettering, fenced
  * settle-once leases, the subscribe loop, unique consumer names, batching of enqueues and acks.
  */
 import { systemClock, type Clock } from '../clock.js';
@@ -87,7 +87,7 @@ class QueueFactory implements MessageQueueFactory {
   }
 }
 
-/** Builds the queue API over `backend`. SPEC §3. */
+/** Builds the queue API over `backend`. */
 export function createQueueFactory(backend: QueueBackend, options: QueueFactoryOptions = {}): MessageQueueFactory {
   return new QueueFactory(backend, options);
 }

@@ -1,6 +1,6 @@
 /**
  * A delivered message under a consumer's claim: the RawLease a backend returned, decoded, with the
- * lease verbs. Settling happens once (SPEC §3): the first ack/release/deadLetter decides; the
+ * lease verbs. Settling happens once: the first ack/release/deadLetter decides; the
  * same verb again returns the same promise, a different verb (or renew) afterwards fails with
  * SY_QUEUE_LEASE_LOST because this consumer no longer holds the message.
  */
@@ -14,6 +14,8 @@ export interface LeaseOwner {
   readonly backend: BackendConsumer;
   /** Acks through the consumer's tick batcher (one backend.ack per event-loop turn). */
   ackBatched(raw: RawLease): Promise<void>;
+  /** What the dead letter of `raw` stores instead of its payload (the codec's redaction), or undefined. */
+  deadLetterPayload(raw: RawLease): Uint8Array | undefined;
 }
 
 type Verb = 'ack' | 'release' | 'deadLetter';
@@ -94,7 +96,7 @@ export class QueueLease<T> implements Delivery<T> {
     if (typeof reason !== 'string' || reason.length === 0) {
       return Promise.reject(InvalidArgumentError.format('deadLetter reason', 'a non-empty string', reason));
     }
-    return this.settle('deadLetter', () => this.owner.backend.deadLetter(this.raw, reason));
+    return this.settle('deadLetter', () => this.owner.backend.deadLetter(this.raw, reason, this.owner.deadLetterPayload(this.raw)));
   }
 
   async renew(ms?: number): Promise<void> {

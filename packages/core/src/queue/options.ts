@@ -1,12 +1,13 @@
 /**
  * Queue option defaults and validation. Options are validated once, when a queue is opened;
- * every problem is collected and each names the option and the value received (STYLE §5).
+ * every problem is collected and each names the option and the value received.
  */
 import { InvalidQueueOptionsError } from '../errors.js';
+import { OptionProblems } from '../options/problems.js';
 import { jsonCodec } from './codecs.js';
 import type { QueueOptions, QueueOptionsInput } from './types.js';
 
-/** Defaults for every queue option (SPEC §9). */
+/** Defaults for every queue option (packages/core/README.md, "Queue options"). */
 export const QUEUE_DEFAULTS = Object.freeze({
   leaseMs: 30_000,
   maxDeliveries: 3,
@@ -18,62 +19,42 @@ export const QUEUE_DEFAULTS = Object.freeze({
 /** Shortest lease accepted: shorter leases expire before a round trip to a loaded server returns. */
 export const MIN_LEASE_MS = 50;
 
-const KNOWN_KEYS = new Set(['codec', 'leaseMs', 'maxDeliveries', 'deadLetterSuffix', 'dedupWindowMs', 'fanoutRetention']);
-const KNOWN_RETENTION_KEYS = new Set(['maxLength', 'maxAgeMs']);
+const KNOWN_KEYS = ['codec', 'leaseMs', 'maxDeliveries', 'deadLetterSuffix', 'dedupWindowMs', 'fanoutRetention'];
+const KNOWN_RETENTION_KEYS = ['maxLength', 'maxAgeMs'];
 
 /** Validates `input` for queue `queue`; returns frozen, fully resolved options or throws InvalidQueueOptionsError listing every problem. */
 export function resolveQueueOptions<T>(queue: string, input: QueueOptionsInput<T> = {}): QueueOptions<T> {
-  const problems: string[] = [];
-  if (typeof queue !== 'string' || queue.length === 0) problems.push(`name must be a non-empty string (got ${show(queue)})`);
-  if (typeof input !== 'object' || input === null) {
-    throw new InvalidQueueOptionsError(String(queue), [`options must be an object (got ${show(input)})`]);
-  }
-  for (const key of Object.keys(input)) {
-    if (!KNOWN_KEYS.has(key)) problems.push(`${key} is not a queue option (known: ${[...KNOWN_KEYS].join(', ')})`);
-  }
+  const problems = new OptionProblems();
+  if (typeof queue !== 'string' || queue.length === 0) problems.expected('name', 'a non-empty string', queue);
+  if (!problems.object('options', input)) throw new InvalidQueueOptionsError(String(queue), problems.messages());
+  problems.unknownKeys(input, KNOWN_KEYS, '', { noun: 'a queue option' });
 
   const leaseMs = input.leaseMs ?? QUEUE_DEFAULTS.leaseMs;
-  if (!Number.isInteger(leaseMs) || leaseMs < MIN_LEASE_MS) {
-    problems.push(`leaseMs must be an integer ≥ ${MIN_LEASE_MS} (got ${show(input.leaseMs)})`);
-  }
+  problems.integer('leaseMs', leaseMs, MIN_LEASE_MS);
   const maxDeliveries = input.maxDeliveries ?? QUEUE_DEFAULTS.maxDeliveries;
-  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
-    problems.push(`maxDeliveries must be an integer ≥ 1 (got ${show(input.maxDeliveries)})`);
-  }
+  problems.integer('maxDeliveries', maxDeliveries, 1);
   const deadLetterSuffix = input.deadLetterSuffix ?? QUEUE_DEFAULTS.deadLetterSuffix;
-  if (typeof deadLetterSuffix !== 'string' || deadLetterSuffix.length === 0) {
-    problems.push(`deadLetterSuffix must be a non-empty string (got ${show(input.deadLetterSuffix)})`);
-  }
+  problems.nonEmptyString('deadLetterSuffix', deadLetterSuffix);
   const dedupWindowMs = input.dedupWindowMs ?? QUEUE_DEFAULTS.dedupWindowMs;
-  if (!Number.isInteger(dedupWindowMs) || dedupWindowMs < 1) {
-    problems.push(`dedupWindowMs must be an integer ≥ 1 (got ${show(input.dedupWindowMs)})`);
-  }
+  problems.integer('dedupWindowMs', dedupWindowMs, 1);
 
   const retentionInput = input.fanoutRetention ?? {};
   let maxLength: number = QUEUE_DEFAULTS.fanoutRetention.maxLength;
   let maxAgeMs: number = QUEUE_DEFAULTS.fanoutRetention.maxAgeMs;
-  if (typeof retentionInput !== 'object' || retentionInput === null) {
-    problems.push(`fanoutRetention must be an object (got ${show(retentionInput)})`);
-  } else {
-    for (const key of Object.keys(retentionInput)) {
-      if (!KNOWN_RETENTION_KEYS.has(key)) problems.push(`fanoutRetention.${key} is not an option (known: maxLength, maxAgeMs)`);
-    }
+  if (problems.object('fanoutRetention', retentionInput)) {
+    problems.unknownKeys(retentionInput, KNOWN_RETENTION_KEYS, 'fanoutRetention', { noun: 'an option' });
     maxLength = retentionInput.maxLength ?? maxLength;
     maxAgeMs = retentionInput.maxAgeMs ?? maxAgeMs;
-    if (!Number.isInteger(maxLength) || maxLength < 1) {
-      problems.push(`fanoutRetention.maxLength must be an integer ≥ 1 (got ${show(retentionInput.maxLength)})`);
-    }
-    if (!Number.isInteger(maxAgeMs) || maxAgeMs < 1) {
-      problems.push(`fanoutRetention.maxAgeMs must be an integer ≥ 1 (got ${show(retentionInput.maxAgeMs)})`);
-    }
+    problems.integer('fanoutRetention.maxLength', maxLength, 1);
+    problems.integer('fanoutRetention.maxAgeMs', maxAgeMs, 1);
   }
 
   const codec = input.codec ?? jsonCodec<T>();
   if (typeof codec !== 'object' || codec === null || typeof codec.encode !== 'function' || typeof codec.decode !== 'function') {
-    problems.push(`codec must have encode() and decode() functions (got ${show(input.codec)})`);
+    problems.expected('codec', 'an object with encode() and decode() functions', input.codec);
   }
 
-  if (problems.length > 0) throw new InvalidQueueOptionsError(String(queue), problems);
+  if (!problems.isEmpty) throw new InvalidQueueOptionsError(String(queue), problems.messages());
   return Object.freeze({
     codec,
     leaseMs,
@@ -82,12 +63,4 @@ export function resolveQueueOptions<T>(queue: string, input: QueueOptionsInput<T
     dedupWindowMs,
     fanoutRetention: Object.freeze({ maxLength, maxAgeMs }),
   });
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
 }

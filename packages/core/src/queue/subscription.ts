@@ -1,7 +1,7 @@
 /**
- * The subscribe() loop (SPEC §3). It leases only as many messages as it has free slots, so a
- * lease's clock starts near its handler's start (LESSONS: Dapr buffered leased work and redelivered
- * it while it still ran). Running leases are renewed from the Clock at a third of leaseMs; a handler
+ * The subscribe() loop (packages/core/README.md, "Queue options"). It leases only as many messages
+ * as it has free slots, so a lease's clock starts near its handler's start: a consumer that leased
+ * ahead would let buffered leases expire and see them redelivered while it still ran them. Running leases are renewed from the Clock at a third of leaseMs; a handler
  * that returns is acked (acks of one turn go to the backend together); one that throws is released
  * with exponential backoff. Stopping stops leasing, lets running handlers finish and settle (for
  * up to drainTimeoutMs; then their leases are released so another consumer runs them now),

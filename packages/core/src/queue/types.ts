@@ -1,5 +1,5 @@
 /**
- * The queue contract every Switchyard component uses (SPEC §3). Backends do not implement these
+ * The queue contract every Switchyard component uses (packages/core/README.md, "Queue layer"). Backends do not implement these
  * interfaces directly: they implement the primitives in `backend.ts`, and core's
  * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
@@ -9,6 +9,12 @@
 export interface QueueCodec<T> {
   encode(message: T): Uint8Array;
   decode(bytes: Uint8Array): T;
+  /**
+   * What a dead letter stores instead of `bytes`, or undefined to store them unchanged. Called
+   * whenever a delivery is dead-lettered (by a handler or by core), so secrets in a message need
+   * not outlive it (the frame codecs remove credentials, protocol/frame-redaction.ts).
+   */
+  redactForDeadLetter?(bytes: Uint8Array): Uint8Array | undefined;
 }
 
 /** How a consumer shares messages: `competing` (each message to one consumer of the group) or `fanout` (every subscriber gets every message). */

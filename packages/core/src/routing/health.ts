@@ -1,5 +1,5 @@
 /**
- * Instance health from the last heartbeat and the clock (SPEC §6 Health). Computed on read, so
+ * Instance health from the last heartbeat and the clock (docs/configuration.md, `health`). Computed on read, so
  * routing never uses an instance past its thresholds even between two sweeps.
  */
 import type { InstanceStatus } from '../protocol/frames.js';

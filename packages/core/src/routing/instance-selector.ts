@@ -1,5 +1,5 @@
 /**
- * Which instances may take a request, in preference order, and which one gets it (SPEC §6):
+ * Which instances may take a request, in preference order, and which one gets it:
  * healthy first, degraded only when no instance is healthy, draining and stale never; within
  * that, the caller's region first. pick() then takes the least loaded (by this gateway's own
  * in-flight count) and breaks ties round robin, so equal instances share load evenly.

@@ -1,48 +1,22 @@
 /**
- * The gateway's routing state (SPEC §4 rules, §6 Health and request path): which instances
- * exist, what they serve, how healthy they are, and which one takes a request. Pure and
- * synchronous; time comes from the injected Clock; every transport feeds the same state through
- * applyControl() and lost(), and the gateway calls sweep() on a timer.
+ * The gateway's routing state: which instances exist, what they serve, how healthy they are,
+ * which one takes a request, and when an instance must be asked for its HELLO again (RESYNC).
+ * Pure and synchronous; time comes from the injected Clock. Every transport feeds the same state
+ * (through a TransportFeed: applyControl(), lost(), backendRecovered()), and the gateway calls
+ * sweep() on a timer. The parts: instance-registry.ts (instances and indexes), version-choice.ts,
+ * routing-snapshot.ts (the JSON view), resync-schedule.ts (the RESYNC rate limit).
  */
-import semver from 'semver';
-import type { EndpointDescriptor, HttpMethod, InstanceDescriptor, InstanceStatus } from '../protocol/frames.js';
-import type { ControlFrame, HeartbeatFrame, HelloFrame } from '../protocol/frames.js';
-import type { InstanceLink } from '../transport/types.js';
-import { healthAt, takesWork } from './health.js';
-import { orderEligible, RoundRobin } from './instance-selector.js';
+import type { ControlFrame, EndpointDescriptor, HeartbeatFrame, HelloFrame, HttpMethod } from '../protocol/frames.js';
+import type { InstanceLink, TransportType } from '../transport/types.js';
+import { takesWork } from './health.js';
+import { InstanceRegistry, type Registered } from './instance-registry.js';
 import { resolveRoutingOptions, type ResolvedRoutingOptions, type RoutingStateOptions } from './options.js';
-import { RouteTable, routeKeyOf, type RouteProvider } from './route-table.js';
-import type {
-  ControlOutcome,
-  HealthChange,
-  InstanceHealth,
-  InstanceSnapshot,
-  InstanceView,
-  RouteCandidate,
-  RouteMatch,
-  RoutingSnapshot,
-  VersionChoice,
-} from './types.js';
-
-/** Distinct versions whose pre-release flag is remembered; past this the cache starts over. */
-const PRERELEASE_CACHE_MAX = 1_000;
-
-interface Registered {
-  readonly descriptor: InstanceDescriptor;
-  readonly link: InstanceLink;
-  readonly endpoints: readonly EndpointDescriptor[];
-  readonly endpointsHash: string;
-  readonly routeKeys: ReadonlySet<string>;
-  readonly providerKeys: readonly string[];
-  /** Registration order; among instances of one version, the newest HELLO's endpoint descriptors win. */
-  readonly order: number;
-  readonly registeredAt: number;
-  reportedStatus: InstanceStatus;
-  reportedInFlight: number;
-  lastSeq: number;
-  lastSeenAt: number;
-  lastHealth: InstanceHealth;
-}
+import { ResyncSchedule } from './resync-schedule.js';
+import { healthCounts, routingSnapshot } from './routing-snapshot.js';
+import type { ControlOutcome, HealthChange, InstanceHealth, InstanceView, RouteMatch, RoutingSnapshot, VersionChoice } from './types.js';
+import { VersionChooser } from './version-choice.js';
+import { checkRegistration } from './registration-policy.js';
+import type { RegistrationRefusedError } from '../errors.js';
 
 /** The outcome of routing one request from method and path to an instance. */
 export type RouteDecision =
@@ -61,33 +35,38 @@ export type RouteDecision =
 
 export class RoutingState {
   private readonly options: ResolvedRoutingOptions;
-  private readonly instances = new Map<string, Registered>();
-  /** `service@version` → instance ids. */
-  private readonly byVersion = new Map<string, Set<string>>();
-  /** Service → the order at which it first registered, kept while it has any instance (route precedence). */
-  private readonly serviceOrder = new Map<string, number>();
-  /** Provider key (service, version, endpoint) → how many instances declare it. */
-  private readonly providers = new Map<string, { count: number; provider: RouteProvider }>();
+  private readonly registry: InstanceRegistry;
+  private readonly versions: VersionChooser;
+  private readonly resyncs: ResyncSchedule;
   /** Instances that said GOODBYE → until when their late HEARTBEATs are ignored rather than RESYNCed. */
   private readonly departed = new Map<string, number>();
-  /** Requests this gateway has dispatched and not finished, by instance (outlives re-registration). */
-  private readonly localInFlight = new Map<string, number>();
-  private readonly roundRobin = new RoundRobin();
-  private readonly prereleaseCache = new Map<string, boolean>();
-  private table: RouteTable | undefined;
-  private nextOrder = 0;
-  private builds = 0;
+  private readonly refusals: Record<RegistrationRefusedError['why'], number> = { 'instance-changed': 0, 'endpoints-differ': 0, 'too-many-instances': 0, 'too-many-endpoints': 0 };
 
   constructor(options: RoutingStateOptions) {
     this.options = resolveRoutingOptions(options);
+    this.registry = new InstanceRegistry(this.options);
+    this.versions = new VersionChooser(this.options.defaultVersions, this.registry);
+    this.resyncs = new ResyncSchedule(this.options.resyncMinIntervalMs);
   }
 
   /** How many times the route table was built: once per change of the endpoint set, never per request. */
   get routeTableBuilds(): number {
-    return this.builds;
+    return this.registry.routeTableBuilds;
   }
 
-  /** Applies a validated HELLO, HEARTBEAT or GOODBYE that arrived over `link`. */
+  /** HELLOs refused by the registration policy since start, by rule (for `/metrics`). */
+  registrationRefusals(): Readonly<Record<RegistrationRefusedError['why'], number>> {
+    return { ...this.refusals };
+  }
+
+  /**
+   * Applies a validated HELLO, HEARTBEAT or GOODBYE that arrived over `link`. A `resync` outcome
+   * is this state's decision that the instance must send HELLO again (docs/protocol.md §6): it
+   * beat without a known HELLO, with other endpoints, or after its backend recovered; at most
+   * once per `resyncMinIntervalMs` per instance. The caller sends it over `link`. Throws
+   * RegistrationRefusedError (SY_ROUTING_REGISTRATION_REFUSED), changing nothing, for a HELLO the
+   * registration policy refuses (registration-policy.ts).
+   */
   applyControl(frame: ControlFrame, link: InstanceLink): ControlOutcome {
     switch (frame.type) {
       case 'HELLO':
@@ -97,8 +76,8 @@ export class RoutingState {
       case 'GOODBYE': {
         const id = frame.payload.instanceId;
         this.departed.set(id, this.options.clock.now() + this.options.staleAfterMs);
-        if (!this.instances.has(id)) return { kind: 'ignored', instanceId: id, why: 'unknown-instance' };
-        this.remove(id);
+        this.resyncs.forget(id);
+        if (this.registry.remove(id) === undefined) return { kind: 'ignored', instanceId: id, why: 'unknown-instance' };
         return { kind: 'removed', instanceId: id };
       }
     }
@@ -106,23 +85,35 @@ export class RoutingState {
 
   /** The transport knows the instance is gone (e.g. its connection closed): it is removed at once. */
   lost(instanceId: string, reason: string): HealthChange | undefined {
-    const rec = this.instances.get(instanceId);
+    const rec = this.registry.remove(instanceId);
     if (rec === undefined) return undefined;
-    this.remove(instanceId);
     return { ...identify(rec), from: rec.lastHealth, to: 'stale', removed: true, reason };
+  }
+
+  /**
+   * The backend of `transport` came back from a loss (or lost its data): frames may have been
+   * missed, HELLOs among them. Every instance reached over it is asked for its HELLO on its next
+   * HEARTBEAT, so the view heals within one heartbeat interval; until then it is still routed to.
+   * Returns how many instances that concerns.
+   */
+  backendRecovered(transport: TransportType): number {
+    const n = this.registry.doubtHellos(transport);
+    for (const rec of this.registry.records()) if (rec.helloDoubtful) this.resyncs.forget(rec.descriptor.instanceId);
+    return n;
   }
 
   /** Applies the clock: degrades silent instances, removes stale ones. Returns every transition since the last look. */
   sweep(): HealthChange[] {
     const now = this.options.clock.now();
     for (const [id, until] of this.departed) if (until <= now) this.departed.delete(id);
+    this.resyncs.sweep(now);
     const changes: HealthChange[] = [];
-    for (const [id, rec] of this.instances) {
-      const health = this.healthOf(rec, now);
+    for (const rec of this.registry.records()) {
+      const health = this.registry.healthOf(rec, now);
       if (health === rec.lastHealth) continue;
       const removed = health === 'stale';
       changes.push({ ...identify(rec), from: rec.lastHealth, to: health, removed, reason: removed ? `no heartbeat for ${now - rec.lastSeenAt} ms` : transitionReason(rec, now, this.options.degradedAfterMs) });
-      if (removed) this.remove(id);
+      if (removed) this.registry.remove(rec.descriptor.instanceId);
       else rec.lastHealth = health;
     }
     return changes;
@@ -130,58 +121,16 @@ export class RoutingState {
 
   /** Matches method and path (query string ignored) against every registered endpoint. */
   match(method: string, path: string): RouteMatch {
-    return this.routeTable().match(method, path);
+    return this.registry.routeTable().match(method, path);
   }
 
   /**
-   * Chooses the version of a found route (SPEC §6): `requested` (the `x-switchyard-version`
-   * header: a version or a semver range), else the configured default, else the highest release
-   * version with an eligible instance (pre-releases only when no release version has one).
+   * Chooses the version of a found route: `requested` (the `x-switchyard-version` header: a
+   * version or a semver range), else the configured default, else the highest release version
+   * with an eligible instance (pre-releases only when no release version has one).
    */
   chooseVersion(match: Extract<RouteMatch, { kind: 'found' }>, requested?: string): VersionChoice {
-    const { service, candidates } = match;
-    const selector = requested?.trim();
-    if (selector !== undefined && selector !== '') return this.fromSelector(match, selector, 'header');
-    const configured = this.options.defaultVersions.get(service);
-    if (configured !== undefined) return this.fromSelector(match, configured, 'default');
-    // Plain loops, no per-request closures: this runs for every request without a version header.
-    let chosen: RouteCandidate | undefined;
-    for (const c of candidates) {
-      if (!this.isPrerelease(c.version) && this.hasEligible(service, c.version, c.routeKey)) {
-        chosen = c;
-        break;
-      }
-    }
-    if (chosen === undefined) {
-      for (const c of candidates) {
-        if (this.hasEligible(service, c.version, c.routeKey)) {
-          chosen = c;
-          break;
-        }
-      }
-    }
-    if (chosen === undefined) return { kind: 'unavailable', service, versions: candidates.map((c) => c.version) };
-    return { kind: 'chosen', service, version: chosen.version, candidate: chosen, source: 'highest' };
-  }
-
-  private fromSelector(match: Extract<RouteMatch, { kind: 'found' }>, value: string, source: 'header' | 'default'): VersionChoice {
-    const { service, candidates } = match;
-    const matching = semver.validRange(value) === null ? [] : candidates.filter((c) => semver.satisfies(c.version, value));
-    if (matching.length === 0) return { kind: 'version-not-found', service, requested: value, source };
-    const chosen = matching.find((c) => this.hasEligible(service, c.version, c.routeKey));
-    if (chosen === undefined) return { kind: 'unavailable', service, versions: matching.map((c) => c.version) };
-    return { kind: 'chosen', service, version: chosen.version, candidate: chosen, source };
-  }
-
-  /** semver.prerelease() parses the version on every call; registered versions are few, so remember the answer. */
-  private isPrerelease(version: string): boolean {
-    let pre = this.prereleaseCache.get(version);
-    if (pre === undefined) {
-      pre = semver.prerelease(version) !== null;
-      if (this.prereleaseCache.size >= PRERELEASE_CACHE_MAX) this.prereleaseCache.clear();
-      this.prereleaseCache.set(version, pre);
-    }
-    return pre;
+    return this.versions.choose(match, requested);
   }
 
   /**
@@ -190,35 +139,12 @@ export class RoutingState {
    * RouteCandidate), only instances that serve that endpoint.
    */
   eligibleInstances(service: string, version: string, region?: string, routeKey?: string): InstanceView[] {
-    const now = this.options.clock.now();
-    const ids = this.byVersion.get(`${service}@${version}`);
-    if (ids === undefined) return [];
-    const views: InstanceView[] = [];
-    for (const id of ids) {
-      const rec = this.instances.get(id) as Registered;
-      if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) continue;
-      const health = this.healthOf(rec, now);
-      if (takesWork(health)) views.push(view(rec, health, this.localInFlight.get(rec.descriptor.instanceId) ?? 0));
-    }
-    return orderEligible(views, region);
+    return this.registry.eligibleInstances(service, version, region, routeKey);
   }
 
   /** The instance that gets the next request: best eligible group, least in-flight here, round robin on ties. */
   pick(service: string, version: string, region?: string, routeKey?: string): InstanceView | undefined {
-    const key = `${service}@${version}`;
-    const ids = this.byVersion.get(key);
-    if (ids !== undefined && ids.size === 1) {
-      // One registered instance (the common deployment per version): it is the pick when it is
-      // eligible, so skip building, filtering and ordering views. The round-robin cursor still
-      // advances, exactly as choose() would, so later picks are unchanged.
-      const rec = this.instances.get(ids.values().next().value as string) as Registered;
-      if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) return undefined;
-      const health = this.healthOf(rec, this.options.clock.now());
-      if (!takesWork(health)) return undefined;
-      this.roundRobin.advance(key);
-      return view(rec, health, this.localInFlight.get(rec.descriptor.instanceId) ?? 0);
-    }
-    return this.roundRobin.choose(key, this.eligibleInstances(service, version, region, routeKey), region);
+    return this.registry.pick(service, version, region, routeKey);
   }
 
   /** match → chooseVersion → pick in one call, for callers with nothing to do in between. */
@@ -234,221 +160,68 @@ export class RoutingState {
 
   /** Counts a request dispatched to `instanceId` until the returned function is called (once). */
   beginDispatch(instanceId: string): () => void {
-    this.localInFlight.set(instanceId, (this.localInFlight.get(instanceId) ?? 0) + 1);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const left = (this.localInFlight.get(instanceId) ?? 1) - 1;
-      if (left <= 0) this.localInFlight.delete(instanceId);
-      else this.localInFlight.set(instanceId, left);
-    };
+    return this.registry.beginDispatch(instanceId);
   }
 
   /** True when some version of `service` has an instance that takes work (readiness: `requiredServices`). */
   isServiceAvailable(service: string): boolean {
     const now = this.options.clock.now();
-    for (const rec of this.instances.values()) {
-      if (rec.descriptor.service === service && takesWork(this.healthOf(rec, now))) return true;
+    for (const rec of this.registry.records()) {
+      if (rec.descriptor.service === service && takesWork(this.registry.healthOf(rec, now))) return true;
     }
     return false;
   }
 
   /** One instance, or undefined when it is not registered. */
   instance(instanceId: string): InstanceView | undefined {
-    const rec = this.instances.get(instanceId);
-    return rec === undefined ? undefined : view(rec, this.healthOf(rec, this.options.clock.now()), this.localInFlight.get(instanceId) ?? 0);
+    const rec = this.registry.get(instanceId);
+    return rec === undefined ? undefined : this.registry.view(rec, this.options.clock.now());
   }
 
   /** Registered instances by health (for the `instances by health` metric). */
   counts(): Record<InstanceHealth, number> {
-    const now = this.options.clock.now();
-    const counts: Record<InstanceHealth, number> = { healthy: 0, degraded: 0, draining: 0, stale: 0 };
-    for (const rec of this.instances.values()) counts[this.healthOf(rec, now)]++;
-    return counts;
+    return healthCounts(this.registry, this.options.clock.now());
   }
 
   /** The JSON routing view. */
   snapshot(): RoutingSnapshot {
-    const now = this.options.clock.now();
-    const services = new Map<string, Map<string, Registered[]>>();
-    for (const rec of this.instances.values()) {
-      const { service, version } = rec.descriptor;
-      let versions = services.get(service);
-      if (versions === undefined) services.set(service, (versions = new Map()));
-      const list = versions.get(version);
-      if (list === undefined) versions.set(version, [rec]);
-      else list.push(rec);
-    }
-    return {
-      at: now,
-      counts: this.counts(),
-      services: [...services.entries()]
-        .sort((a, b) => compareText(a[0], b[0]))
-        .map(([name, versions]) => ({
-          name,
-          defaultVersion: this.options.defaultVersions.get(name) ?? null,
-          versions: [...versions.entries()]
-            .sort((a, b) => semver.rcompare(a[0], b[0]))
-            .map(([version, recs]) => ({
-              version,
-              endpoints: this.endpointsOf(recs),
-              instances: recs.sort((a, b) => compareText(a.descriptor.instanceId, b.descriptor.instanceId)).map((r) => instanceSnapshot(r, this.healthOf(r, now), this.localInFlight.get(r.descriptor.instanceId) ?? 0)),
-            })),
-        })),
-      routes: this.routeTable().routes.map(({ method, path, service, versions, shadowed }) => ({ method, path, service, versions, shadowed })),
-    };
+    return routingSnapshot(this.registry, this.options.clock.now(), this.options.defaultVersions);
   }
 
   private hello(frame: HelloFrame, link: InstanceLink): ControlOutcome {
-    const { instance, endpoints, endpointsHash } = frame.payload;
+    const refusal = this.options.registration === false ? undefined : checkRegistration(this.registry, frame.payload, this.options.registration);
+    if (refusal !== undefined) {
+      this.refusals[refusal.why] += 1;
+      throw refusal;
+    }
+    const { instance, endpointsHash } = frame.payload;
     const id = instance.instanceId;
-    const now = this.options.clock.now();
     this.departed.delete(id);
-    const previous = this.instances.get(id);
+    this.resyncs.forget(id);
+    const previous = this.registry.register(frame.payload, link, this.options.clock.now());
     const endpointsChanged =
       previous === undefined ||
       previous.endpointsHash !== endpointsHash ||
       previous.descriptor.service !== instance.service ||
       previous.descriptor.version !== instance.version;
-    const order = this.nextOrder++;
-    const providerKeys = endpoints.map((endpoint) => `${instance.service}\u0000${instance.version}\u0000${JSON.stringify(endpoint)}`);
-    // Attach the new registration before detaching the old one, so an unchanged endpoint set
-    // never drops to zero providers and never forces a route-table rebuild.
-    providerKeys.forEach((key, i) => this.addProvider(key, { service: instance.service, version: instance.version, endpoint: endpoints[i] as EndpointDescriptor, order }));
-    if (!this.serviceOrder.has(instance.service)) {
-      this.serviceOrder.set(instance.service, order);
-      this.table = undefined;
-    }
-    const rec: Registered = {
-      descriptor: instance,
-      link,
-      endpoints,
-      endpointsHash,
-      routeKeys: new Set(endpoints.map(routeKeyOf)),
-      providerKeys,
-      order,
-      registeredAt: now,
-      reportedStatus: 'healthy',
-      reportedInFlight: 0,
-      // A HELLO starts a new sequence: a restarted instance counts heartbeats from 0 again.
-      lastSeq: -1,
-      lastSeenAt: now,
-      lastHealth: 'healthy',
-    };
-    this.instances.set(id, rec);
-    if (previous !== undefined) this.detach(previous);
-    const versionKey = `${instance.service}@${instance.version}`;
-    let ids = this.byVersion.get(versionKey);
-    if (ids === undefined) this.byVersion.set(versionKey, (ids = new Set()));
-    ids.add(id);
     return { kind: 'registered', instanceId: id, replaced: previous !== undefined, endpointsChanged };
   }
 
   private heartbeat(frame: HeartbeatFrame, link: InstanceLink): ControlOutcome {
     const p = frame.payload;
     const id = p.instanceId;
-    const rec = this.instances.get(id);
+    const now = this.options.clock.now();
+    const rec = this.registry.get(id);
     if (rec === undefined) {
       if (this.departed.has(id)) return { kind: 'ignored', instanceId: id, why: 'departed' };
+      if (!this.resyncs.due(id, now)) return { kind: 'ignored', instanceId: id, why: 'resync-not-due' };
       return { kind: 'resync', instanceId: id, link, why: 'unknown-instance' };
     }
     if (p.seq <= rec.lastSeq) return { kind: 'ignored', instanceId: id, why: 'stale-seq' };
-    const now = this.options.clock.now();
-    rec.lastSeq = p.seq;
-    rec.lastSeenAt = now;
-    rec.reportedStatus = p.status;
-    rec.reportedInFlight = p.inFlight;
-    const from = rec.lastHealth;
-    rec.lastHealth = this.healthOf(rec, now);
-    if (p.endpointsHash !== rec.endpointsHash) return { kind: 'resync', instanceId: id, link, why: 'endpoints-changed' };
+    const from = this.registry.beat(rec, p, now);
+    const why = p.endpointsHash !== rec.endpointsHash ? 'endpoints-changed' : rec.helloDoubtful ? 'backend-recovered' : undefined;
+    if (why !== undefined && this.resyncs.due(id, now)) return { kind: 'resync', instanceId: id, link, why };
     return { kind: 'updated', instanceId: id, from, to: rec.lastHealth };
-  }
-
-  private remove(id: string): void {
-    const rec = this.instances.get(id);
-    if (rec === undefined) return;
-    this.instances.delete(id);
-    this.detach(rec);
-  }
-
-  /** Drops a registration's index entries and providers; the instances map is the caller's business. */
-  private detach(rec: Registered): void {
-    const { service, version, instanceId } = rec.descriptor;
-    const versionKey = `${service}@${version}`;
-    const ids = this.byVersion.get(versionKey);
-    ids?.delete(instanceId);
-    if (ids !== undefined && ids.size === 0) {
-      this.byVersion.delete(versionKey);
-      this.roundRobin.forget(versionKey);
-    }
-    for (const key of rec.providerKeys) {
-      const slot = this.providers.get(key);
-      if (slot === undefined) continue;
-      if (--slot.count === 0) {
-        this.providers.delete(key);
-        this.table = undefined;
-      }
-    }
-    for (const other of this.instances.values()) {
-      if (other !== rec && other.descriptor.service === service) return;
-    }
-    this.serviceOrder.delete(service);
-    this.table = undefined;
-  }
-
-  private addProvider(key: string, provider: RouteProvider): void {
-    const slot = this.providers.get(key);
-    if (slot !== undefined) {
-      slot.count++;
-      return;
-    }
-    this.providers.set(key, { count: 1, provider });
-    this.table = undefined;
-  }
-
-  private routeTable(): RouteTable {
-    if (this.table !== undefined) return this.table;
-    const providers: RouteProvider[] = [];
-    // Newest registration first within a version: RouteTable keeps the first descriptor it sees
-    // for a service version, so the newest HELLO's timeout and claims win.
-    const slots = [...this.providers.values()].sort((a, b) => b.provider.order - a.provider.order);
-    for (const { provider } of slots) {
-      providers.push({ ...provider, order: this.serviceOrder.get(provider.service) ?? provider.order });
-    }
-    const table = new RouteTable(providers);
-    for (const route of table.routes) {
-      if (route.shadowed.length > 0) {
-        this.options.logger.warn(
-          { method: route.method, path: route.path, service: route.service, shadowed: route.shadowed },
-          `route ${route.method} ${route.path} is declared by several services; "${route.service}" registered first and serves it`,
-        );
-      }
-    }
-    this.table = table;
-    this.builds++;
-    return table;
-  }
-
-  private hasEligible(service: string, version: string, routeKey: string): boolean {
-    const ids = this.byVersion.get(`${service}@${version}`);
-    if (ids === undefined) return false;
-    const now = this.options.clock.now();
-    for (const id of ids) {
-      const rec = this.instances.get(id) as Registered;
-      if (rec.routeKeys.has(routeKey) && takesWork(this.healthOf(rec, now))) return true;
-    }
-    return false;
-  }
-
-  private endpointsOf(recs: readonly Registered[]): { method: HttpMethod; path: string }[] {
-    const seen = new Map<string, { method: HttpMethod; path: string }>();
-    for (const r of recs) for (const e of r.endpoints) seen.set(`${e.method} ${e.path}`, { method: e.method, path: e.path });
-    return [...seen.values()].sort((a, b) => compareText(a.path, b.path) || compareText(a.method, b.method));
-  }
-
-  private healthOf(rec: Registered, now: number): InstanceHealth {
-    return healthAt(rec, now, this.options.degradedAfterMs, this.options.staleAfterMs);
   }
 }
 
@@ -460,46 +233,4 @@ function transitionReason(rec: Registered, now: number, degradedAfterMs: number)
   if (rec.reportedStatus === 'draining') return 'reported draining';
   if (now - rec.lastSeenAt >= degradedAfterMs) return `no heartbeat for ${now - rec.lastSeenAt} ms`;
   return `reported ${rec.reportedStatus}`;
-}
-
-function view(rec: Registered, health: InstanceHealth, localInFlight: number): InstanceView {
-  const d = rec.descriptor;
-  return {
-    instanceId: d.instanceId,
-    service: d.service,
-    version: d.version,
-    region: d.region,
-    address: d.address,
-    link: rec.link,
-    health,
-    reportedStatus: rec.reportedStatus,
-    reportedInFlight: rec.reportedInFlight,
-    localInFlight,
-    lastSeq: rec.lastSeq,
-    lastSeenAt: rec.lastSeenAt,
-    registeredAt: rec.registeredAt,
-    endpointsHash: rec.endpointsHash,
-    endpoints: rec.endpoints,
-  };
-}
-
-function instanceSnapshot(rec: Registered, health: InstanceHealth, localInFlight: number): InstanceSnapshot {
-  return {
-    instanceId: rec.descriptor.instanceId,
-    region: rec.descriptor.region,
-    address: rec.descriptor.address,
-    transport: rec.link.transport,
-    health,
-    reportedStatus: rec.reportedStatus,
-    reportedInFlight: rec.reportedInFlight,
-    localInFlight,
-    lastSeq: rec.lastSeq,
-    lastSeenAt: rec.lastSeenAt,
-    registeredAt: rec.registeredAt,
-    endpointsHash: rec.endpointsHash,
-  };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /**
- * The routing state's public shapes (SPEC §4 rules, §6 Health and request path). Everything here
+ * The routing state's public shapes (docs/protocol.md §6, docs/operations.md). Everything here
  * is plain data and JSON-able, so the gateway can serve it as its routing view unchanged.
  */
 import type { EndpointDescriptor, HttpMethod, InstanceStatus } from '../protocol/frames.js';
@@ -34,13 +34,17 @@ export interface InstanceView {
   readonly endpoints: readonly EndpointDescriptor[];
 }
 
-/** What applying one control frame did; the caller acts on `resync` (sends RESYNC over `link`). */
+/**
+ * What applying one control frame did. `resync` is routing's decision that the instance must send
+ * HELLO again (already rate-limited); TransportFeed sends it over `link`, the only place a RESYNC
+ * is sent from.
+ */
 export type ControlOutcome =
   | { readonly kind: 'registered'; readonly instanceId: string; readonly replaced: boolean; readonly endpointsChanged: boolean }
   | { readonly kind: 'updated'; readonly instanceId: string; readonly from: InstanceHealth; readonly to: InstanceHealth }
-  | { readonly kind: 'resync'; readonly instanceId: string; readonly link: InstanceLink; readonly why: 'unknown-instance' | 'endpoints-changed' }
+  | { readonly kind: 'resync'; readonly instanceId: string; readonly link: InstanceLink; readonly why: 'unknown-instance' | 'endpoints-changed' | 'backend-recovered' }
   | { readonly kind: 'removed'; readonly instanceId: string }
-  | { readonly kind: 'ignored'; readonly instanceId: string; readonly why: 'stale-seq' | 'departed' | 'unknown-instance' };
+  | { readonly kind: 'ignored'; readonly instanceId: string; readonly why: 'stale-seq' | 'departed' | 'unknown-instance' | 'resync-not-due' };
 
 /** One health transition found by sweep() or lost(). `removed` is true when the instance left the state. */
 export interface HealthChange {
@@ -85,22 +89,10 @@ export type VersionChoice =
   /** Matching versions exist but none has an eligible instance: answer 503 at once. */
   | { readonly kind: 'unavailable'; readonly service: string; readonly versions: readonly string[] };
 
-export interface InstanceSnapshot {
-  readonly instanceId: string;
-  readonly region: string;
-  readonly address: string;
-  readonly transport: string;
-  readonly health: InstanceHealth;
-  readonly reportedStatus: InstanceStatus;
-  readonly reportedInFlight: number;
-  readonly localInFlight: number;
-  readonly lastSeq: number;
-  readonly lastSeenAt: number;
-  readonly registeredAt: number;
-  readonly endpointsHash: string;
-}
+/** One instance in the JSON routing view: its view without service, version and endpoints (the view nests it under them), and its transport by name instead of its link. */
+export type InstanceSnapshot = Omit<InstanceView, 'service' | 'version' | 'endpoints' | 'link'> & { readonly transport: string };
 
-/** The JSON routing view (SPEC §6): services, versions, instances with health, routes, counts. */
+/** The JSON routing view (`GET /_switchyard/routes`): services, versions, instances with health, routes, counts. */
 export interface RoutingSnapshot {
   readonly at: number;
   readonly counts: Readonly<Record<InstanceHealth, number>>;

@@ -2,7 +2,7 @@
  * A gateway-side transport's dispatched-but-unanswered REQUESTs, by correlation id: the one
  * table the Messaging and TCP/TLS transports share. A RESPONSE settles its entry exactly once; a
  * RESPONSE whose id is not here (late, duplicate, or for another process) is the caller's to drop
- * and count (SPEC §4).
+ * and count (docs/protocol.md, "Correlation and ordering rules").
  *
  * Entries live in an array of slots, and the ids this table hands out name their slot, so a
  * RESPONSE finds its entry without a hash table. On Node 20 a long-lived Map or dictionary that

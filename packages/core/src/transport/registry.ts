@@ -1,18 +1,23 @@
 /**
- * Builds router transports from `transports:` config entries (SPEC §6 "Config"), so the gateway
+ * Builds router transports from `transports:` config entries (docs/configuration.md, `transports`), so the gateway
  * and the SDK read the same shape: `messaging` loads its queue backend by name through the plugin
  * loader; `tcp` and `tls` come from `@switchyard/transport-tcp`'s `routerTransportPlugin`; `inmemory`
  * links both sides in one process through a named hub.
  */
-import { InvalidArgumentError, InvalidPluginError } from '../errors.js';
-import { loadQueueBackendPlugin } from '../ioc/plugin-loader.js';
+import { InvalidArgumentError } from '../errors.js';
+import { loadQueueBackendPlugin, type PackageImporter, type QueueBackendPluginLoader } from '../ioc/plugin-loader.js';
+import { OptionProblems } from '../options/problems.js';
 import { createQueueFactory } from '../queue/factory.js';
 import type { MessageQueueFactory } from '../queue/types.js';
+import { backendOptionsOf, checkEntryShape, messagingOptionsOf } from './entry-check.js';
 import { inMemoryHub } from './in-memory/hub.js';
 import { MessagingGatewayTransport } from './messaging/gateway-transport.js';
 import { MessagingInstanceTransport } from './messaging/instance-transport.js';
-import { resolveMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
-import type { GatewayTransport, InstanceTransport, RouterTransportPlugin, TransportDeps } from './types.js';
+import type { MessagingTransportOptionsInput } from './messaging/options.js';
+import { frameAuthFromConfig } from './messaging/auth-config.js';
+import type { FrameAuthenticator } from './messaging/frame-authenticator.js';
+import { tcpPlugin } from './tcp-plugin.js';
+import type { GatewayTransport, InstanceTransport, TransportDeps } from './types.js';
 
 /** One `transports:` entry as read from config (validated here). */
 export type TransportConfigEntry = Readonly<Record<string, unknown>> & { readonly type: string };
@@ -39,46 +44,39 @@ export interface MessagingQueuesConfig {
   readonly blockMs?: number;
   /** Instance: period of the running-request deadline sweep. @default 100 */
   readonly deadlineCheckMs?: number;
-  /** Gateway: minimum gap between RESYNCs to one instance. @default 1000 */
-  readonly resyncMinIntervalMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
   readonly pendingGraceMs?: number;
 }
 
-const TCP_PACKAGE = '@switchyard/transport-tcp';
-const MESSAGING_KEYS = new Set(['type', 'backend', 'queues', 'concurrency']);
-/** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
-const QUEUES_OPTION_KEYS = [
-  'leaseMs',
-  'requestLeaseMs',
-  'maxDeliveries',
-  'deadLetterSuffix',
-  'replayTtlMs',
-  'replayCacheSize',
-  'replayCacheBytes',
-  'blockMs',
-  'deadlineCheckMs',
-  'resyncMinIntervalMs',
-  'pendingGraceMs',
-] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
-const QUEUES_KEYS = new Set<string>(['prefix', ...QUEUES_OPTION_KEYS]);
+/**
+ * What the registry builds transports with: the transports' deps, and where packages come from.
+ * `importPackage` is the host's own `import`, so transport and backend packages resolve from the
+ * host's folder (npm's isolated layout hides them from core's): see loadQueueBackendPlugin.
+ */
+export interface RegistryDeps extends TransportDeps {
+  /** Loads a messaging entry's queue backend by name. @default loadQueueBackendPlugin through `importPackage` */
+  readonly loadBackendPlugin?: QueueBackendPluginLoader;
+  /** The host package's import; also finds `@switchyard/transport-tcp`. */
+  readonly importPackage?: PackageImporter;
+}
 
 /** Builds every gateway-side transport of `entries`, in order. Nothing is started. */
 export async function createGatewayTransports(
   entries: readonly TransportConfigEntry[],
-  deps: TransportDeps & { readonly node: { readonly id: string; readonly region: string } },
+  deps: RegistryDeps & { readonly node: { readonly id: string; readonly region: string } },
 ): Promise<GatewayTransport[]> {
   if (!Array.isArray(entries)) throw InvalidArgumentError.format('transports', 'a list of transport entries', entries);
+  checkEntries(entries, (i) => `transports[${i}]`);
   const built: GatewayTransport[] = [];
   for (let i = 0; i < entries.length; i++) {
-    const entry = checkEntry(entries[i], `transports[${i}]`);
+    const entry = entries[i] as TransportConfigEntry;
     if (entry.type === 'messaging') {
-      const { factory, options } = await messagingParts(entry, `transports[${i}]`, deps);
-      built.push(new MessagingGatewayTransport({ factory, options, ownsFactory: true }, deps));
+      const { factory, options, auth } = await messagingParts(entry, `transports[${i}]`, deps);
+      built.push(new MessagingGatewayTransport({ factory, options, auth, ownsFactory: true }, deps));
     } else if (entry.type === 'inmemory') {
-      built.push(inMemoryHub(hubName(entry, `transports[${i}]`)).gatewayTransport(deps));
+      built.push(inMemoryHub(hubName(entry)).gatewayTransport(deps));
     } else {
-      const plugin = await tcpPlugin(`transports[${i}].type`);
+      const plugin = await tcpPlugin(`transports[${i}].type`, deps.importPackage);
       built.push(naming(`transports[${i}]`, () => plugin.createGatewayTransport(entry, deps)));
     }
   }
@@ -86,74 +84,46 @@ export async function createGatewayTransports(
 }
 
 /** Builds the instance-side transport of one entry (a service uses the first entry of its config). Nothing is started. */
-export async function createInstanceTransport(entry: TransportConfigEntry, deps: TransportDeps, path = 'transports[0]'): Promise<InstanceTransport> {
-  const checked = checkEntry(entry, path);
-  if (checked.type === 'messaging') {
-    const { factory, options } = await messagingParts(checked, path, deps);
-    return new MessagingInstanceTransport({ factory, options, ownsFactory: true }, deps);
+export async function createInstanceTransport(entry: TransportConfigEntry, deps: RegistryDeps, path = 'transports[0]'): Promise<InstanceTransport> {
+  checkEntries([entry], () => path);
+  if (entry.type === 'messaging') {
+    const { factory, options, auth } = await messagingParts(entry, path, deps);
+    return new MessagingInstanceTransport({ factory, options, auth, ownsFactory: true }, deps);
   }
-  if (checked.type === 'inmemory') return inMemoryHub(hubName(checked, path)).instanceTransport(deps);
-  const plugin = await tcpPlugin(`${path}.type`);
-  return naming(path, () => plugin.createInstanceTransport(checked, deps));
+  if (entry.type === 'inmemory') return inMemoryHub(hubName(entry)).instanceTransport(deps);
+  const plugin = await tcpPlugin(`${path}.type`, deps.importPackage);
+  return naming(path, () => plugin.createInstanceTransport(entry, deps));
 }
 
-function checkEntry(entry: unknown, path: string): TransportConfigEntry {
-  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw InvalidArgumentError.format(path, 'an object', entry);
-  const type = (entry as { type?: unknown }).type;
-  if (type !== 'messaging' && type !== 'tcp' && type !== 'tls' && type !== 'inmemory') {
-    throw InvalidArgumentError.format(`${path}.type`, 'one of "messaging", "tcp", "tls", "inmemory"', type);
-  }
-  return entry as TransportConfigEntry;
+/** Core's checks of every entry, before anything is built; throws SY_INVALID_ARGUMENT listing every problem. */
+function checkEntries(entries: readonly unknown[], pathOf: (index: number) => string): void {
+  const problems = new OptionProblems();
+  entries.forEach((entry, i) => checkEntryShape(entry, pathOf(i), problems));
+  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
 }
 
 async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
-  deps: TransportDeps,
-): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput }> {
-  const backend = entry.backend;
-  if (typeof backend !== 'string' || backend.length === 0) {
-    throw InvalidArgumentError.format(`${path}.backend`, 'a backend name ("memory", "valkey" or a package exporting a queue backend plugin)', backend);
+  deps: RegistryDeps,
+): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput; auth: FrameAuthenticator | undefined }> {
+  const backend = entry.backend as string;
+  const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
+  const plugin = await load(backend);
+  // Keys are read once the backend is known to exist and before it connects: a missing key stops
+  // start-up with its config path.
+  const auth = frameAuthFromConfig(entry.auth, backend, `${path}.auth`, deps.clock);
+  if (auth === undefined && backend !== 'memory') {
+    deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
   }
-  for (const key of Object.keys(entry)) {
-    if (!MESSAGING_KEYS.has(key) && key !== backend) {
-      throw new InvalidArgumentError(`${path}.${key}`, `is not a key of a messaging transport (known: ${[...MESSAGING_KEYS].join(', ')}, and "${backend}" for the backend's options)`);
-    }
-  }
-  const queues = objectAt(entry.queues, `${path}.queues`) as MessagingQueuesConfig;
-  for (const key of Object.keys(queues)) {
-    if (!QUEUES_KEYS.has(key)) throw new InvalidArgumentError(`${path}.queues.${key}`, `is not a queues option (known: ${[...QUEUES_KEYS].join(', ')})`);
-  }
-  if (queues.prefix !== undefined && (typeof queues.prefix !== 'string' || queues.prefix.length === 0)) {
-    throw InvalidArgumentError.format(`${path}.queues.prefix`, 'a non-empty string', queues.prefix);
-  }
-  const given: Record<string, unknown> = {};
-  for (const key of QUEUES_OPTION_KEYS) if (queues[key] !== undefined) given[key] = queues[key];
-  const options = given as MessagingTransportOptionsInput;
-  // Validate the transport options now, so the error names the config key.
-  resolveMessagingOptions(options, `${path}.queues`);
-  if (entry.concurrency !== undefined) {
-    options.concurrency = entry.concurrency as number;
-    resolveMessagingOptions({ concurrency: options.concurrency }, path);
-  }
-
-  const backendOptions: Record<string, unknown> = { ...objectAt(entry[backend], `${path}.${backend}`) };
-  // The key prefix belongs to the backend's key space; only backends with keys take it.
-  if (backend === 'valkey' && queues.prefix !== undefined) backendOptions.prefix = queues.prefix;
-  const plugin = await loadQueueBackendPlugin(backend);
-  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptions, { clock: deps.clock }));
+  const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock, configKey: `${path}.${backend}` }));
   const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
-  return { factory, options };
+  return { factory, options: messagingOptionsOf(entry), auth };
 }
 
 /** `{ type: inmemory, hub?: name }`: both sides name the same hub (default 'default'). */
-function hubName(entry: TransportConfigEntry, path: string): string {
-  for (const key of Object.keys(entry)) {
-    if (key !== 'type' && key !== 'hub') throw new InvalidArgumentError(`${path}.${key}`, 'is not a key of an inmemory transport (known: type, hub)');
-  }
-  const hub = entry.hub ?? 'default';
-  if (typeof hub !== 'string' || hub.length === 0) throw InvalidArgumentError.format(`${path}.hub`, 'a non-empty string', hub);
-  return hub;
+function hubName(entry: TransportConfigEntry): string {
+  return (entry.hub as string | undefined) ?? 'default';
 }
 
 /**
@@ -174,26 +144,4 @@ function naming<T>(path: string, build: () => T): T {
     }
     throw err;
   }
-}
-
-function objectAt(value: unknown, path: string): Readonly<Record<string, unknown>> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw InvalidArgumentError.format(path, 'an object', value);
-  return value as Readonly<Record<string, unknown>>;
-}
-
-/** Loaded lazily: core does not depend on the TCP package; a deployment without it only fails when it names tcp/tls. */
-async function tcpPlugin(path: string): Promise<RouterTransportPlugin> {
-  let mod: { routerTransportPlugin?: unknown };
-  try {
-    const specifier: string = TCP_PACKAGE;
-    mod = (await import(specifier)) as { routerTransportPlugin?: unknown };
-  } catch (err) {
-    throw new InvalidArgumentError(path, `needs ${TCP_PACKAGE}, which could not be loaded: ${(err as Error).message}`);
-  }
-  const plugin = mod.routerTransportPlugin as Partial<RouterTransportPlugin> | undefined;
-  if (plugin === undefined || typeof plugin.createGatewayTransport !== 'function' || typeof plugin.createInstanceTransport !== 'function') {
-    throw new InvalidPluginError(TCP_PACKAGE, 'it does not export routerTransportPlugin with createGatewayTransport and createInstanceTransport');
-  }
-  return plugin as RouterTransportPlugin;
 }

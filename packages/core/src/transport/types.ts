@@ -12,6 +12,8 @@ import type {
   RequestPayload,
   ResponsePayload,
 } from '../protocol/frames.js';
+import type { OptionProblem } from '../options/problems.js';
+import type { QueueStats } from '../queue/types.js';
 import type { Cancellation } from './cancellation.js';
 
 export enum TransportType {
@@ -38,12 +40,22 @@ export interface DispatchTarget {
   readonly link: InstanceLink;
 }
 
-/** What a gateway-side transport reports to the gateway's routing state. */
+/**
+ * What a gateway-side transport reports to the gateway's routing state. A transport only
+ * reports; the routing state decides what follows (e.g. a RESYNC, which the gateway then asks
+ * of the transport through `resync()`).
+ */
 export interface GatewayTransportEvents {
   /** HELLO, HEARTBEAT or GOODBYE from an instance, already validated. */
   control(frame: ControlFrame, link: InstanceLink): void;
   /** The transport knows the instance is gone (connection closed): make it stale at once. */
   lost(instanceId: string, reason: string): void;
+  /**
+   * The transport's backend came back after a loss, or lost its data (a queue server restarted
+   * empty): control frames, HELLOs among them, may have been missed. `reason` names the event.
+   * Optional for a receiver that keeps no state across such a loss.
+   */
+  recovered?(reason: string): void;
 }
 
 export interface DispatchOptions {
@@ -68,10 +80,24 @@ export interface GatewayTransport {
    * request cannot be carried or the RESPONSE is invalid.
    */
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload>;
-  /** Asks one instance to send HELLO again. */
+  /**
+   * Sends RESYNC (asks one instance to send HELLO again) now; the caller decides when, and how
+   * often. An instance the gateway has no HELLO from has empty `service` and `version`: the
+   * transport reaches it through `target.link`.
+   */
   resync(target: DispatchTarget): Promise<void>;
   /** True while the transport can carry requests (connected, consuming). */
   isReady(): boolean;
+  /**
+   * Counters for `/metrics` (`switchyard_gateway_transport_events_total`), by event name; a `pending`
+   * entry, if any, is a gauge and is not exported as a counter. Optional.
+   */
+  metrics?(): Readonly<Record<string, number>>;
+  /**
+   * Depth and dead letters of the queues this transport reads or writes, by queue name, for
+   * `/metrics`. Only transports over a queue backend have them. Optional.
+   */
+  queueStats?(): Promise<Readonly<Record<string, QueueStats>>>;
   /** Stops intake, fails what is still waiting with SY_TRANSPORT_CLOSED, closes connections. Idempotent. */
   stop(): Promise<void>;
 }
@@ -121,4 +147,6 @@ export interface RouterTransportPlugin {
   readonly coreVersion: string;
   createGatewayTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): GatewayTransport;
   createInstanceTransport(entry: Readonly<Record<string, unknown>>, deps: TransportDeps): InstanceTransport;
+  /** Every problem of `entry` for `side`, paths relative to the entry, without building anything. Optional. */
+  checkEntry?(entry: Readonly<Record<string, unknown>>, side: 'gateway' | 'instance'): readonly OptionProblem[];
 }

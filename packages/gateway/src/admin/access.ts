@@ -1,12 +1,16 @@
 /**
- * Who may use the admin API, the console's data and the routing view. Off unless `admin` is
- * configured. A caller proves a role with `Authorization: Bearer <token>`: a static token from
- * `admin.tokens`/`admin.tokensFile`, or a JWT verified by `auth.jwt` whose `admin.roleClaim` names
- * the role. Cookies are never read, and a request a browser marks as cross-site is refused before
- * its credentials are looked at, so another site cannot drive the API with the operator's browser.
+ * The gateway's one judge of admin access: the admin API, the console's data, and the operations
+ * views that are not public on the client listener (`/_switchyard/routes`, and `/metrics` with
+ * `ops.metrics: admin`) all ask it. A caller proves a role with `Authorization: Bearer <token>`:
+ * a static token from `admin.tokens`/`admin.tokensFile`, or a JWT verified by `auth.jwt` whose
+ * `admin.roleClaim` names the role, or that carries `ops.adminClaim` (by default the `scope` word
+ * `switchyard:admin`, matched the way endpoint `requiringClaims` are), which grants `viewer`.
+ * A verified JWT with neither is refused 403; an anonymous identity is never an administrator.
+ * Cookies are never read, and a request a browser marks as cross-site is refused before its
+ * credentials are looked at, so another site cannot drive the API with the operator's browser.
  *
  * `operator` may do everything `viewer` may. Any HTTP surface that needs "admin access" calls
- * {@link AdminAccess.check} with the role it needs.
+ * {@link AdminAccess.check} with the role it needs; the operations views need `viewer`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,7 +19,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { adminTokenSchema, type AdminConfig, type AdminRole, type AdminToken } from '../config/admin-schema.js';
 import { GatewayConfigError } from '../errors.js';
-import type { Authenticator } from '../policy/authenticator.js';
+import type { ClaimRequirement } from '@switchyard/core';
+import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 
 /** The caller an action is logged under. */
 export interface AdminPrincipal {
@@ -63,11 +68,16 @@ export class AdminAccess {
   private constructor(
     private readonly tokens: readonly KnownToken[],
     private readonly roleClaim: string | undefined,
+    private readonly adminClaim: ClaimRequirement,
     private readonly authenticator: Authenticator,
   ) {}
 
-  /** Reads `admin.tokensFile` (YAML or JSON list of `{name, role, token}`) and checks it; throws GatewayConfigError naming the entry at fault. */
-  static async create(config: AdminConfig, authenticator: Authenticator, jwtConfigured: boolean): Promise<AdminAccess> {
+  /**
+   * Reads `admin.tokensFile` (YAML or JSON list of `{name, role, token}`) and checks it; throws
+   * GatewayConfigError naming the entry at fault. Without `admin` config only `adminClaim` grants access.
+   */
+  static async create(config: AdminConfig | undefined, adminClaim: ClaimRequirement, authenticator: Authenticator, jwtConfigured: boolean): Promise<AdminAccess> {
+    if (config === undefined) return new AdminAccess([], undefined, adminClaim, authenticator);
     const tokens: AdminToken[] = [...(config.tokens ?? [])];
     if (config.tokensFile !== undefined) tokens.push(...(await readTokensFile(config.tokensFile)));
     if (config.roleClaim !== undefined && !jwtConfigured) {
@@ -83,6 +93,7 @@ export class AdminAccess {
     return new AdminAccess(
       tokens.map((t) => Object.freeze({ name: t.name, role: t.role, digest: digest(t.token) })),
       config.roleClaim,
+      adminClaim,
       authenticator,
     );
   }
@@ -100,7 +111,10 @@ export class AdminAccess {
     }
     const principal = this.byToken(match[1] as string) ?? (await this.byJwt(authorization as string));
     if (principal === undefined) {
-      return { kind: 'refused', status: 401, code: 'SY_GATEWAY_UNAUTHENTICATED', message: 'the bearer token is not an admin token and not a verified JWT with an admin role' };
+      return { kind: 'refused', status: 401, code: 'SY_GATEWAY_UNAUTHENTICATED', message: 'the bearer token is not an admin token and not a verified JWT' };
+    }
+    if (principal === 'no-role') {
+      return { kind: 'refused', status: 403, code: 'SY_GATEWAY_FORBIDDEN', message: 'the verified JWT carries no admin role (admin.roleClaim) and not ops.adminClaim' };
     }
     if (ROLE_RANK[principal.role] < ROLE_RANK[need]) {
       return { kind: 'refused', status: 403, code: 'SY_GATEWAY_FORBIDDEN', message: `"${principal.name}" has role ${principal.role}; this needs ${need}` };
@@ -116,14 +130,18 @@ export class AdminAccess {
     return found === undefined ? undefined : { name: found.name, role: found.role, via: 'token' };
   }
 
-  private async byJwt(authorization: string): Promise<AdminPrincipal | undefined> {
-    if (this.roleClaim === undefined) return undefined;
+  /** The role a verified JWT grants; 'no-role' when it is verified but grants none; undefined when it is not verified. */
+  private async byJwt(authorization: string): Promise<AdminPrincipal | 'no-role' | undefined> {
     const outcome = await this.authenticator.authenticate(authorization);
     if (outcome.kind !== 'verified') return undefined;
-    const value = outcome.identity.claims[this.roleClaim];
+    const value = this.roleClaim === undefined ? undefined : outcome.identity.claims[this.roleClaim];
     const values = Array.isArray(value) ? value : typeof value === 'string' ? value.split(' ') : [];
-    const role: AdminRole | undefined = values.includes('operator') ? 'operator' : values.includes('viewer') ? 'viewer' : undefined;
-    if (role === undefined) return undefined;
+    const role: AdminRole | undefined = values.includes('operator')
+      ? 'operator'
+      : values.includes('viewer') || meetsClaims(outcome.identity, [this.adminClaim])
+        ? 'viewer'
+        : undefined;
+    if (role === undefined) return 'no-role';
     return { name: outcome.identity.subject ?? 'jwt', role, via: 'jwt' };
   }
 }

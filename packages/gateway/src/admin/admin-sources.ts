@@ -3,20 +3,8 @@
  * (instances), the Messaging transport (queues, dead letters), the router transports (RESYNC) and
  * the drained set. The API sees only this interface, so its tests can give it plain objects.
  */
-import {
-  GATEWAY_CONTROL_QUEUE,
-  TransportType,
-  serviceControlQueue,
-  serviceRequestsQueue,
-  type Clock,
-  type DeadLetterStore,
-  type GatewayTransport,
-  type InstanceHealth,
-  type MessageQueue,
-  type QueueActivity,
-  type QueueStats,
-  type RoutingState,
-} from '@switchyard/core';
+import { TransportType, type Clock, type DeadLetterStore, type GatewayTransport, type MessageQueue, type QueueActivity, type QueueStats } from '@switchyard/core';
+import { GATEWAY_CONTROL_QUEUE, serviceControlQueue, serviceRequestsQueue, type InstanceHealth, type RoutingState } from '@switchyard/core/internal';
 import type { TransportSet } from '../transport-set.js';
 import type { DrainedInstances } from './drained-instances.js';
 import type { RouteRow, RouteStats } from './route-stats.js';

@@ -1,15 +1,15 @@
 /**
- * Assembles the admin surface of a gateway from its `admin` config: access, the admin API, the
- * redrive tasks and the console. `createGateway` calls it once; without `admin` config nothing
+ * Assembles the admin surface of a gateway from its `admin` config and its admin access: the admin
+ * API, the redrive tasks and the console. `createGateway` calls it once; without `admin` config nothing
  * here is built and the admin paths are not served.
  */
-import type { Clock, Logger, RoutingState } from '@switchyard/core';
+import type { Clock, Logger } from '@switchyard/core';
+import type { RoutingState } from '@switchyard/core/internal';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminConfig } from '../config/admin-schema.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
-import type { Authenticator } from '../policy/authenticator.js';
 import type { TransportSet } from '../transport-set.js';
-import { AdminAccess } from './access.js';
+import type { AdminAccess } from './access.js';
 import { adminApi } from './admin-api.js';
 import { gatewayAdminSources } from './admin-sources.js';
 import { consoleAssets } from './console-assets.js';
@@ -19,8 +19,8 @@ import { RouteStats } from './route-stats.js';
 
 export interface AdminSurfaceParts {
   readonly config: AdminConfig;
-  readonly jwtConfigured: boolean;
-  readonly authenticator: Authenticator;
+  /** The gateway's one admin-access judge, shared with the routing view. */
+  readonly access: AdminAccess;
   readonly routing: RoutingState;
   readonly transports: TransportSet;
   readonly drained: DrainedInstances;
@@ -38,9 +38,8 @@ export interface AdminSurface {
   close(): Promise<void>;
 }
 
-export async function createAdminSurface(parts: AdminSurfaceParts): Promise<AdminSurface> {
-  const { config, clock, logger } = parts;
-  const access = await AdminAccess.create(config, parts.authenticator, parts.jwtConfigured);
+export function createAdminSurface(parts: AdminSurfaceParts): AdminSurface {
+  const { config, access, clock, logger } = parts;
   const tasks = new RedriveTasks(clock, logger);
   const sources = gatewayAdminSources({ routing: parts.routing, transports: parts.transports, drained: parts.drained, routeStats: new RouteStats(parts.metrics, clock), clock });
   const api = adminApi({ access, sources, tasks, logger });

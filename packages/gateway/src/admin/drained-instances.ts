@@ -5,7 +5,8 @@
  * the same turn, so no request is routed to it in between. A drained instance that leaves
  * (GOODBYE, lost, stale) is forgotten, so a restarted instance with a new id takes traffic again.
  */
-import type { ControlFrame, InstanceView, RoutingState } from '@switchyard/core';
+import type { ControlFrame } from '@switchyard/core';
+import type { InstanceView, RoutingState } from '@switchyard/core/internal';
 
 export class DrainedInstances {
   private readonly ids = new Set<string>();

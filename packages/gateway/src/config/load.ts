@@ -1,10 +1,13 @@
 /**
  * Loads and validates the gateway config once: file (YAML or JSON) + `SWITCHYARD_*` env
- * overrides → zod → every problem listed by key path and value → deep-frozen result.
+ * overrides → zod and the transport checks → every problem listed by key path and value →
+ * deep-frozen result.
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { checkTransportEntries, formatValue, OptionProblems } from '@switchyard/core/internal';
+import { importFromGateway } from '../import-package.js';
 import { GatewayConfigError, GatewayConfigFileError } from '../errors.js';
 import { applyEnvOverrides, formatPath, readEnvOverrides } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
@@ -12,16 +15,29 @@ import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
- * Validates `raw` (the parsed file, or `{}`) with `env` overrides applied. Throws
- * {@link GatewayConfigError} listing every problem; returns a deep-frozen config.
+ * Validates `raw` (the parsed file, or `{}`) with `env` overrides applied: the schema, and every
+ * `transports` entry through core's transport checks and each named plugin's (a backend's options,
+ * a tcp/tls entry), so one error lists every problem of every section. Throws
+ * {@link GatewayConfigError}; returns a deep-frozen config.
  */
-export function parseGatewayConfig(raw: unknown, env: Env = {}): Readonly<GatewayConfig> {
+export async function parseGatewayConfig(raw: unknown, env: Env = {}): Promise<Readonly<GatewayConfig>> {
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
-    throw new GatewayConfigError([`(root): must be a mapping of config keys (got ${describe(raw)})`]);
+    throw new GatewayConfigError([`(root): must be a mapping of config keys (got ${formatValue(raw)})`]);
   }
   const { value, sources } = applyEnvOverrides(raw ?? {}, readEnvOverrides(env));
   const result = gatewayConfigSchema.safeParse(value, { reportInput: true });
-  if (!result.success) throw new GatewayConfigError(result.error.issues.map((i) => describeIssue(i, sources)));
+  const issues = result.success ? [] : result.error.issues;
+  const problems = issues.flatMap((i) => describeIssue(i, sources));
+  // The schema checks an entry's type; core and the plugins check the rest of it. A path the
+  // schema already reported is not reported twice.
+  const reported = new Set(issues.map((i) => formatPath(i.path)));
+  const transports = (value as { transports?: unknown }).transports;
+  if (Array.isArray(transports)) {
+    for (const p of await checkTransportEntries(transports, 'gateway', 'transports', { importPackage: importFromGateway })) {
+      if (!reported.has(p.path)) problems.push(`${p.path}: ${p.message}${fromVariable(p.path, sources)}`);
+    }
+  }
+  if (!result.success || problems.length > 0) throw new GatewayConfigError(problems);
   return deepFreeze(result.data);
 }
 
@@ -42,27 +58,24 @@ export async function loadGatewayConfig(file: string, env: Env = {}): Promise<Re
   return parseGatewayConfig(raw, env);
 }
 
-function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>): string {
+function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>): string[] {
   const path = formatPath(issue.path);
-  const from = (p: string): string => {
-    const variable = sources.get(p);
-    return variable === undefined ? '' : ` (from ${variable})`;
-  };
   if (issue.code === 'unrecognized_keys') {
-    const parentKeys = knownKeysAt(issue.path);
-    return issue.keys
-      .map((k) => {
-        const full = issue.path.length === 0 ? k : `${path}.${k}`;
-        const hint = closest(k, parentKeys);
-        return `${full}: unknown key${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${from(full)}`;
-      })
-      .join('\n  - ');
+    const problems = new OptionProblems(issue.path.length === 0 ? '' : path);
+    problems.unknownKeys(Object.fromEntries(issue.keys.map((k) => [k, true])), knownKeysAt(issue.path));
+    return problems.list.map((p) => `${p.path}: ${p.message}${fromVariable(p.path, sources)}`);
   }
   // Credentials are never echoed: a near-miss token or secret in a log is still a leak.
   const isSecret = ['token', 'secret'].includes(String(issue.path.at(-1)));
   const showInput = !isSecret && 'input' in issue && issue.input !== undefined && !(issue.code === 'custom' && typeof issue.input === 'object');
-  const got = showInput ? ` (got ${describe(issue.input)})` : issue.code === 'invalid_type' ? ' (got nothing)' : '';
-  return `${path}: ${issue.message.replace(/^Invalid input: /, '')}${got}${from(path)}`;
+  const got = showInput ? ` (got ${formatValue(issue.input)})` : issue.code === 'invalid_type' ? ' (got nothing)' : '';
+  return [`${path}: ${issue.message.replace(/^Invalid input: /, '')}${got}${fromVariable(path, sources)}`];
+}
+
+/** ` (from SWITCHYARD_…)` when the value at `path` came from an environment variable. */
+function fromVariable(path: string, sources: ReadonlyMap<string, string>): string {
+  const variable = sources.get(path);
+  return variable === undefined ? '' : ` (from ${variable})`;
 }
 
 /** Keys the schema knows at `path` (for "did you mean"). */
@@ -86,40 +99,6 @@ function unwrap(schema: unknown): unknown {
     s = next as typeof s;
   }
   return s;
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  const json = JSON.stringify(value);
-  return json.length > 80 ? `${json.slice(0, 77)}...` : json;
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {

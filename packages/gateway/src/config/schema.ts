@@ -1,5 +1,5 @@
 /**
- * The gateway config schema (SPEC §6 "Config"), with every default in one place. Parsed once at
+ * The gateway config schema (docs/configuration.md), with every default in one place. Parsed once at
  * start by `parseGatewayConfig`; nothing downstream checks or defaults again.
  */
 import { hostname } from 'node:os';
@@ -7,7 +7,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { adminSchema } from './admin-schema.js';
 
-/** Identity headers stripped from every client request by default (SPEC §6). A trailing `*` is a prefix match. */
+/** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
   'x-switchyard-identity-*',
   'x-tenant-id',
@@ -27,9 +27,20 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   /** Longest wait for one transport's stop() during shutdown (not configurable). */
   transportStopTimeoutMs: 5_000,
   keepAliveTimeoutMs: 5_000,
+  /** Request line target (path + query) over this answers 414. */
+  maxRequestTargetBytes: 8 * 1024,
+  /** Request line + headers over this answer 431 (Node's `maxHeaderSize`). */
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  bodyIdleTimeoutMs: 10_000,
+  maxConnectionsPerClient: 1_024,
+  opsHost: '0.0.0.0',
+  adminClaim: Object.freeze({ claim: 'scope', value: 'switchyard:admin' }),
   defaultTimeoutMs: 30_000,
   sweepIntervalMs: 1_000,
   rememberDepartedMs: 300_000,
+  resyncMinIntervalMs: 1_000,
   degradedAfterMs: 15_000,
   staleAfterMs: 30_000,
   retryAfterSeconds: 1,
@@ -67,8 +78,18 @@ const httpSchema = z
     shutdownGraceMs: z.number().int().min(0).default(GATEWAY_DEFAULTS.shutdownGraceMs),
     keepAliveTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.keepAliveTimeoutMs),
     trustProxy: z.boolean().default(false),
+    maxRequestTargetBytes: positiveInt().default(GATEWAY_DEFAULTS.maxRequestTargetBytes),
+    maxHeaderBytes: positiveInt().default(GATEWAY_DEFAULTS.maxHeaderBytes),
+    headersTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.headersTimeoutMs),
+    requestTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.requestTimeoutMs),
+    bodyIdleTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.bodyIdleTimeoutMs),
+    maxConnectionsPerClient: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.maxConnectionsPerClient),
   })
-  .prefault({});
+  .prefault({})
+  .refine((h) => h.headersTimeoutMs <= h.requestTimeoutMs, {
+    message: 'must not be greater than http.requestTimeoutMs (the headers are part of the request)',
+    path: ['headersTimeoutMs'],
+  });
 
 const transportSchema = z.looseObject({
   type: z.enum(['messaging', 'tcp', 'tls', 'inmemory']),
@@ -82,6 +103,10 @@ const routingSchema = z
       .default({}),
     sweepIntervalMs: positiveInt().default(GATEWAY_DEFAULTS.sweepIntervalMs),
     rememberDepartedMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.rememberDepartedMs),
+    resyncMinIntervalMs: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.resyncMinIntervalMs),
+    // Registration policy bounds (core routing/registration-policy.ts); its defaults when absent.
+    maxInstancesPerService: positiveInt().optional(),
+    maxEndpoints: positiveInt().optional(),
   })
   .prefault({});
 
@@ -108,6 +133,7 @@ const jwtSchema = z
     jwksFile: nonEmpty().optional(),
     jwksUrl: z.url().optional(),
     clockToleranceSec: z.number().min(0).default(GATEWAY_DEFAULTS.clockToleranceSec),
+    requireExp: z.boolean().default(true),
     tenantClaim: nonEmpty().default(GATEWAY_DEFAULTS.tenantClaim),
     scopesClaim: nonEmpty().default(GATEWAY_DEFAULTS.scopesClaim),
   })
@@ -155,6 +181,17 @@ const rateLimitSchema = z
   })
   .prefault({});
 
+const claimSchema = z.strictObject({ claim: nonEmpty(), value: nonEmpty().optional() });
+
+const opsSchema = z
+  .strictObject({
+    host: nonEmpty().default(GATEWAY_DEFAULTS.opsHost),
+    port: z.number().int('must be an integer').min(0).max(65_535).optional(),
+    metrics: z.enum(['public', 'admin']).default('public'),
+    adminClaim: claimSchema.default({ ...GATEWAY_DEFAULTS.adminClaim }),
+  })
+  .prefault({});
+
 const logSchema = z
   .strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(GATEWAY_DEFAULTS.logLevel),
@@ -181,6 +218,7 @@ export const gatewayConfigSchema = z.strictObject({
   health: healthSchema,
   auth: authSchema,
   rateLimit: rateLimitSchema,
+  ops: opsSchema,
   log: logSchema,
   admin: adminSchema,
 });
@@ -192,6 +230,8 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type JwtConfig = NonNullable<GatewayConfig['auth']['jwt']>;
 export type AnonymousConfig = NonNullable<GatewayConfig['auth']['anonymous']>;
 export type RateLimitConfig = GatewayConfig['rateLimit'];
+export type HttpConfig = GatewayConfig['http'];
+export type OpsConfig = GatewayConfig['ops'];
 export type TransportEntry = GatewayConfig['transports'][number];
 
 /** Top-level keys, for env mapping and "did you mean" hints. */

@@ -1,8 +1,8 @@
 /**
  * Reads a request body with a byte limit: a declared Content-Length over the limit is refused
  * before a byte is read; otherwise chunks are counted as they arrive and reading stops at the
- * first byte past the limit, so an oversized body is never buffered whole (LESSONS: never buffer
- * an unbounded body).
+ * first byte past the limit, so an oversized body is never buffered whole: a client that sends an
+ * endless body must cost the gateway at most `maxBodyBytes` of memory.
  */
 import type { IncomingMessage } from 'node:http';
 

@@ -1,12 +1,15 @@
 /**
  * The gateway's in-flight dispatches, and their deadlines, in one set. Shutdown waits for the set
- * to empty (or answers what is left 503 when the grace period ends); one Clock tick every
- * `resolutionMs` cancels entries past their deadline with reason `timeout`. A timer and an
+ * to empty (or answers what is left 503 when the grace period ends). This file owns the
+ * deadline of a gateway request: it sets it (deadlineAfter), one Clock tick every
+ * `resolutionMs` cancels entries past it with reason `timeout`, and timedOut() says whether an
+ * outcome came too late, which the request path answers 504. A timer and an
  * AbortController per request cost several allocations and listener calls on the hot path; this
  * costs one slot of an IndexedList (not a Set: each entry holds a whole HTTP exchange, see there).
  * Deadlines fire up to `resolutionMs` late.
  */
-import { IndexedList, type Cancellation, type Clock, type Indexed } from '@switchyard/core';
+import { type Cancellation, type Clock } from '@switchyard/core';
+import { IndexedList, type Indexed } from '@switchyard/core/internal';
 
 /** One dispatch the gateway waits on. */
 export interface InFlightEntry extends Indexed {
@@ -29,6 +32,20 @@ export class InFlightRequests {
 
   get size(): number {
     return this.entries.length;
+  }
+
+  /** The deadline (epoch ms) of a request dispatched now with `timeoutMs`. */
+  deadlineAfter(timeoutMs: number): number {
+    return this.clock.now() + timeoutMs;
+  }
+
+  /**
+   * True when `entry`'s outcome is too late for its client: it was cancelled for its deadline, or
+   * the deadline passed before the outcome arrived (the instance also stops at the deadline and
+   * may answer a moment before the tick fires). Either way the answer is 504.
+   */
+  timedOut(entry: InFlightEntry): boolean {
+    return entry.cancellation.reason === 'timeout' || this.clock.now() >= entry.deadline;
   }
 
   add(entry: InFlightEntry): void {

@@ -1,16 +1,17 @@
 /**
- * The request path of SPEC §6, in order: strip reserved identity headers → match (404/405) →
- * version → authenticate and authorize (401/403) → identity headers from the verified principal
- * → rate limits (429) → eligible instance (503, fast) → body within maxBodyBytes (413) → dispatch
- * with a deadline (504 + CANCEL; client gone → CANCEL) → response (502 on transport failure).
- * This is the throughput-critical path: no schema validation, no per-request closures beyond
- * the deadline and disconnect hooks, one writeHead + end per answer.
+ * The request path, in order: strip reserved identity headers → match (404/405) → version →
+ * authenticate and authorize (401/403) → identity headers from the verified principal → rate
+ * limits (429) → eligible instance (503, fast) → body within maxBodyBytes (413) → dispatch with
+ * a deadline (504 + CANCEL; client gone → CANCEL) → response (502 on transport failure). The
+ * order and each answer are in packages/gateway/README.md and docs/operations.md.
+ * This is the throughput-critical path: no schema validation, one Exchange per request (see
+ * exchange.ts), no per-request closures beyond its client-disconnect hook and the routing
+ * state's dispatch counter, one writeHead + end per answer (answers.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   hasCode,
   ERROR_CODES,
-  Cancellation,
   type Clock,
   type DispatchTarget,
   type EndpointDescriptor,
@@ -20,19 +21,22 @@ import {
   type Logger,
   type RequestPayload,
   type ResponsePayload,
-  type RoutingState,
   type TransportType,
 } from '@switchyard/core';
+import { type RoutingState } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
-import { errorBody, GATEWAY_HTTP_ERRORS, type GatewayHttpErrorCode } from '../errors.js';
 import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
 import type { RateLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import { readBody } from './body-reader.js';
-import { InFlightRequests, type InFlightEntry } from './in-flight.js';
+import { Answers } from './answers.js';
+import { bodyWithinIdleLimit } from './body-idle.js';
+import { Exchange, RETRY_SOON } from './exchange.js';
+import { InFlightRequests } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
+import { readRequestTarget } from './request-target.js';
 
 export interface RequestPathDeps {
   readonly config: Readonly<GatewayConfig>;
@@ -51,13 +55,8 @@ export interface RequestPathDeps {
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
-/** `Retry-After` for the 503s that a moment fixes (no instance yet, shutting down). */
-const RETRY_SOON: Readonly<Record<string, string>> = Object.freeze({ 'retry-after': '1' });
-
 /** How long the rest of an oversized body is drained before the connection is cut. */
 const BODY_LINGER_MS = 5_000;
-
-const SKIP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'te', 'trailer']);
 
 export class RequestPath {
   readonly inFlight: InFlightRequests;
@@ -66,7 +65,7 @@ export class RequestPath {
   private readonly maxBodyBytes: number;
   private readonly defaultTimeoutMs: number;
   private readonly region: string;
-  private readonly logRequests: boolean;
+  private readonly answers: Answers;
   /**
    * Route labels by endpoint descriptor. Building `${method} ${path}` per request made a fresh
    * string that each metrics lookup then had to flatten and hash again.
@@ -78,7 +77,7 @@ export class RequestPath {
     this.maxBodyBytes = deps.config.http.maxBodyBytes;
     this.defaultTimeoutMs = deps.config.routing.defaultTimeoutMs;
     this.region = deps.config.node.region;
-    this.logRequests = deps.config.log.requests;
+    this.answers = new Answers(deps.metrics, deps.logger, this.requestIdHeader, deps.config.log.requests);
     this.inFlight = new InFlightRequests(deps.clock);
   }
 
@@ -96,7 +95,7 @@ export class RequestPath {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     this.run(req, res).catch((err: unknown) => {
       this.deps.logger.error({ err: errorFields(err), url: req.url }, 'gateway request path failed');
-      if (!res.headersSent) this.fail(res, 'SY_GATEWAY_INTERNAL', 'unknown', 'unmatched', '', performance.now());
+      if (!res.headersSent) this.answers.fail(new Exchange(this.answers, req, res, 'unknown', req.method ?? '', req.url ?? '', performance.now()), 'SY_GATEWAY_INTERNAL');
       else res.destroy();
     });
   };
@@ -104,58 +103,66 @@ export class RequestPath {
   private async run(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const deps = this.deps;
-    // SPEC §6: reserved identity headers go before anything reads headers.
+    // Reserved identity headers go before anything reads headers: only the gateway writes them.
     deps.reserved.strip(req.headers);
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    const query = q === -1 ? '' : url.slice(q + 1);
+    // Edge: protocol limits and path normalisation before anything matches (request-target.ts).
+    const requestTarget = readRequestTarget(req.url, deps.config.http);
+    if (requestTarget.kind !== 'ok') {
+      deps.metrics.requestStarted();
+      // The refused target is not logged as the path: it may be kilobytes long or carry secrets.
+      const refused = new Exchange(this.answers, req, res, newRequestId(), req.method ?? 'GET', '', started);
+      this.answers.fail(refused, requestTarget.kind === 'too-long' ? 'SY_GATEWAY_URI_TOO_LONG' : 'SY_GATEWAY_BAD_REQUEST');
+      return;
+    }
+    const { path, query } = requestTarget;
 
     if (deps.operations(path, req, res)) return;
 
     const requestId = readRequestId(req.headers[this.requestIdHeader]) ?? newRequestId();
+    const method = req.method ?? 'GET';
+    const ex = new Exchange(this.answers, req, res, requestId, method, path, started);
     deps.metrics.requestStarted();
     if (this.draining) {
       res.shouldKeepAlive = false;
-      this.fail(res, 'SY_GATEWAY_SHUTTING_DOWN', requestId, 'unmatched', '', started, RETRY_SOON);
+      this.answers.fail(ex, 'SY_GATEWAY_SHUTTING_DOWN', RETRY_SOON);
       return;
     }
-    const method = req.method ?? 'GET';
     const match = deps.routing.match(method, path);
     if (match.kind === 'not-found') {
       if (deps.departed.wasServed(method, path)) {
-        this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, 'departed', '', started, RETRY_SOON);
+        ex.route = 'departed';
+        this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       } else {
-        this.fail(res, 'SY_GATEWAY_NOT_FOUND', requestId, 'unmatched', '', started);
+        this.answers.fail(ex, 'SY_GATEWAY_NOT_FOUND');
       }
       return;
     }
     if (match.kind === 'method-not-allowed') {
-      this.fail(res, 'SY_GATEWAY_METHOD_NOT_ALLOWED', requestId, 'unmatched', '', started, { allow: match.allow.join(', ') });
+      this.answers.fail(ex, 'SY_GATEWAY_METHOD_NOT_ALLOWED', { allow: match.allow.join(', ') });
       return;
     }
     const choice = deps.routing.chooseVersion(match, headerValue(req.headers['x-switchyard-version']));
     if (choice.kind === 'version-not-found') {
-      this.fail(res, 'SY_GATEWAY_VERSION_NOT_FOUND', requestId, 'unmatched', '', started);
+      this.answers.fail(ex, 'SY_GATEWAY_VERSION_NOT_FOUND');
       return;
     }
     // With no eligible version, authenticate against the highest candidate's endpoint; the 503
-    // comes at the instance step, after auth and rate limits (SPEC §6 order).
+    // comes at the instance step, after auth and rate limits (the order above).
     const candidate = choice.kind === 'chosen' ? choice.candidate : (match.candidates[0] as (typeof match.candidates)[number]);
     const endpoint = candidate.endpoint;
-    const route = this.routeOf(endpoint);
+    ex.route = this.routeOf(endpoint);
 
     // No promise to await when there is no token to verify (awaiting a plain value still costs a tick).
     const authenticating = deps.authenticator.authenticate(headerValue(req.headers.authorization));
     const auth = authenticating instanceof Promise ? await authenticating : authenticating;
     if (auth.kind === 'invalid') {
-      this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer error="invalid_token"' });
+      this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer error="invalid_token"' });
       return;
     }
     const identity: Identity | null = auth.kind === 'none' ? null : auth.identity;
     if (endpoint.requiringClaims.length > 0 && !meetsClaims(identity, endpoint.requiringClaims)) {
-      if (identity === null || identity.anonymous) this.fail(res, 'SY_GATEWAY_UNAUTHENTICATED', requestId, route, '', started, { 'www-authenticate': 'Bearer' });
-      else this.fail(res, 'SY_GATEWAY_FORBIDDEN', requestId, route, '', started);
+      if (identity === null || identity.anonymous) this.answers.fail(ex, 'SY_GATEWAY_UNAUTHENTICATED', { 'www-authenticate': 'Bearer' });
+      else this.answers.fail(ex, 'SY_GATEWAY_FORBIDDEN');
       return;
     }
 
@@ -170,14 +177,14 @@ export class RequestPath {
           : `ip:${this.clientIp(req)}`;
       const waitMs = deps.clientLimiter.take(key);
       if (waitMs > 0) {
-        this.fail(res, 'SY_GATEWAY_RATE_LIMITED', requestId, route, '', started, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
     if (deps.routeLimiter !== undefined) {
       const waitMs = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
       if (waitMs > 0) {
-        this.fail(res, 'SY_GATEWAY_RATE_LIMITED', requestId, route, '', started, { 'retry-after': String(Math.ceil(waitMs / 1000)) });
+        this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
@@ -185,71 +192,64 @@ export class RequestPath {
     const instance = choice.kind === 'chosen' ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey) : undefined;
     const transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
     if (instance === undefined || transport === undefined) {
-      this.fail(res, 'SY_GATEWAY_NO_INSTANCE', requestId, route, '', started, RETRY_SOON);
+      this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       return;
     }
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+    ex.transport = target.link.transport;
 
     const reading = readBody(req, this.maxBodyBytes);
-    const body = reading instanceof Promise ? await reading : reading;
+    // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
+    const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
     if (body.kind === 'too-large') {
-      this.fail(res, 'SY_GATEWAY_PAYLOAD_TOO_LARGE', requestId, route, target.link.transport, started);
+      this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
       this.discardRest(req, res);
       return;
     }
     if (body.kind === 'aborted' || res.destroyed) {
-      this.finished(route, 499, target.link.transport, started, requestId, method, path);
+      this.answers.finished(ex, 499);
       return;
     }
 
     const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
+    ex.deadline = this.inFlight.deadlineAfter(timeoutMs);
     const payload: Omit<RequestPayload, 'replyTo'> = {
       method: method as HttpMethod,
       path,
       query,
       headers,
       body: body.body,
-      deadline: deps.clock.now() + timeoutMs,
+      deadline: ex.deadline,
       identity,
     };
-    const exchange = new Exchange(this, res, requestId, route, target.link.transport, started, payload.deadline);
-    this.inFlight.add(exchange);
+    ex.instanceId = target.instanceId;
+    this.inFlight.add(ex);
     const dispatched = deps.routing.beginDispatch(target.instanceId);
-    res.on('close', exchange.onClose);
+    ex.watchClient();
     let response: ResponsePayload;
     try {
       // The transport makes the REQUEST's correlation id: a pending table names its slot in it,
       // and a client's request id may repeat.
-      response = await transport.dispatch(target, payload, { cancellation: exchange.cancellation });
+      response = await transport.dispatch(target, payload, { cancellation: ex.cancellation });
     } catch (err) {
-      if (!exchange.answered) this.dispatchFailed(err, exchange, target.instanceId);
+      if (!ex.answered) this.dispatchFailed(err, ex);
       return;
     } finally {
       dispatched();
-      this.inFlight.delete(exchange);
-      res.off('close', exchange.onClose);
+      this.inFlight.delete(ex);
+      ex.unwatchClient();
     }
-    if (exchange.answered) return;
-    // The instance also stops at the deadline and may answer (e.g. 499) a moment before our tick
-    // fires: past the deadline the answer is 504, whatever arrived (SPEC §6).
-    if (deps.clock.now() >= payload.deadline) {
-      this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, target.link.transport, started);
+    if (ex.answered) return;
+    if (this.inFlight.timedOut(ex)) {
+      this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
       return;
     }
     if (res.destroyed) {
-      this.finished(route, 499, target.link.transport, started, requestId, method, path);
+      this.answers.finished(ex, 499);
       return;
     }
-    const out: Record<string, string> = {};
-    for (const name in response.headers) {
-      if (!SKIP_RESPONSE_HEADERS.has(name)) out[name] = response.headers[name] as string;
-    }
-    out[this.requestIdHeader] = requestId;
-    out['content-length'] = String(response.body.byteLength);
     if (this.draining) res.shouldKeepAlive = false;
-    res.writeHead(response.status, out);
-    res.end(response.body);
-    this.finished(route, response.status, target.link.transport, started, requestId, method, path, response.instanceId);
+    this.answers.respond(ex, response);
   }
 
   /**
@@ -271,64 +271,14 @@ export class RequestPath {
     });
   }
 
-  private dispatchFailed(err: unknown, exchange: Exchange, instanceId: string): void {
-    const { cancellation, res, requestId, route, transport, started } = exchange;
-    if (cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
-      const reason = cancellation.reason ?? 'cancelled';
-      if (reason === 'timeout') {
-        this.fail(res, 'SY_GATEWAY_TIMEOUT', requestId, route, transport, started);
-      } else {
-        this.finished(route, 499, transport, started, requestId, '', '', instanceId);
-      }
+  private dispatchFailed(err: unknown, ex: Exchange): void {
+    if (ex.cancellation.cancelled || hasCode(err, ERROR_CODES.RequestCancelled)) {
+      if (this.inFlight.timedOut(ex)) this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
+      else this.answers.finished(ex, 499);
       return;
     }
-    this.deps.logger.warn({ requestId, route, instanceId, transport, err: errorFields(err) }, 'dispatch failed');
-    this.fail(res, 'SY_GATEWAY_BAD_GATEWAY', requestId, route, transport, started);
-  }
-
-  /** @internal Exchange answers through this. */
-  fail(
-    res: ServerResponse,
-    code: GatewayHttpErrorCode,
-    requestId: string,
-    route: string,
-    transport: string,
-    started: number,
-    extra?: Readonly<Record<string, string>>,
-  ): void {
-    const status = GATEWAY_HTTP_ERRORS[code].status;
-    if (!res.headersSent && !res.destroyed) {
-      const body = errorBody(code, requestId);
-      res.writeHead(status, {
-        ...extra,
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': String(Buffer.byteLength(body)),
-        [this.requestIdHeader]: requestId,
-      });
-      res.end(body);
-    }
-    this.finished(route, status, transport, started, requestId, res.req?.method ?? '', res.req?.url ?? '', undefined, code);
-  }
-
-  private finished(
-    route: string,
-    status: number,
-    transport: string,
-    started: number,
-    requestId: string,
-    method: string,
-    path: string,
-    instanceId?: string,
-    code?: string,
-  ): void {
-    const ms = performance.now() - started;
-    this.deps.metrics.requestFinished(route, status, transport === '' ? 'none' : transport, ms / 1000);
-    if (this.logRequests) {
-      this.deps.logger.info(
-        { requestId, method, path, route, status, durationMs: Math.round(ms * 100) / 100, transport, instanceId, code },
-        'request',
-      );
-    }
+    this.deps.logger.warn({ requestId: ex.requestId, route: ex.route, instanceId: ex.instanceId, transport: ex.transport, err: errorFields(err) }, 'dispatch failed');
+    this.answers.fail(ex, 'SY_GATEWAY_BAD_GATEWAY');
   }
 
   private routeOf(endpoint: EndpointDescriptor): string {
@@ -356,39 +306,4 @@ function headerValue(v: string | string[] | undefined): string | undefined {
 function errorFields(err: unknown): Record<string, unknown> {
   if (err instanceof Error) return { message: err.message, code: (err as { code?: unknown }).code, name: err.name };
   return { message: String(err) };
-}
-
-/**
- * One dispatched request while the gateway waits for its answer: its cancellation (cancelled by
- * the deadline tick, a client disconnect, or shutdown) and what the shutdown path needs to answer
- * the client itself. One object per request instead of a controller, a Map entry per tracker and
- * a closure per hook.
- */
-class Exchange implements InFlightEntry {
-  readonly cancellation = new Cancellation();
-  /** True once the shutdown path answered the client; the dispatch's outcome is then ignored. */
-  answered = false;
-  listIndex = -1;
-
-  constructor(
-    private readonly path: RequestPath,
-    readonly res: ServerResponse,
-    readonly requestId: string,
-    readonly route: string,
-    readonly transport: string,
-    readonly started: number,
-    readonly deadline: number,
-  ) {}
-
-  /** The response's 'close' listener: a client gone before its answer cancels the dispatch. */
-  readonly onClose = (): void => {
-    if (!this.res.writableFinished) this.cancellation.cancel('client-disconnected');
-  };
-
-  answerShuttingDown(): void {
-    if (this.answered) return;
-    this.answered = true;
-    this.res.shouldKeepAlive = false;
-    this.path.fail(this.res, 'SY_GATEWAY_SHUTTING_DOWN', this.requestId, this.route, this.transport, this.started, RETRY_SOON);
-  }
 }

@@ -17,7 +17,11 @@ export const METRIC_NAMES = Object.freeze({
   queueDepth: 'switchyard_gateway_queue_depth',
   queueDeadLetters: 'switchyard_gateway_queue_dead_letters',
   transportCounter: 'switchyard_gateway_transport_events_total',
+  registrationsRefused: 'switchyard_gateway_registrations_refused_total',
 });
+
+/** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */
+const UNCONVENTIONAL_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
 /** What the scrape-time collectors read. */
 export interface MetricsSources {
@@ -29,6 +33,8 @@ export interface MetricsSources {
   queueStats(): Promise<ReadonlyArray<{ transport: string; queue: string; depth: number; deadLetters: number }>>;
   /** Monotonic transport counters (dispatched, responses, dropped responses, cancels). */
   transportCounters(): ReadonlyArray<{ transport: string; event: string; value: number }>;
+  /** HELLOs the registration policy refused, by rule. */
+  registrationRefusals(): Readonly<Record<string, number>>;
 }
 
 interface RequestChildren {
@@ -51,6 +57,10 @@ export class GatewayMetrics {
 
   constructor(sources: MetricsSources) {
     collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_gateway_' });
+    // prom-client's defaults include three gauges named `*_total`, which Prometheus reserves for
+    // counters (`promtool check metrics` rejects them). Each is the sum of the labelled gauge
+    // beside it (e.g. `nodejs_active_handles{type}`), so dropping them loses nothing.
+    for (const name of UNCONVENTIONAL_DEFAULT_METRICS) this.registry.removeSingleMetric(`switchyard_gateway_${name}`);
     const requestCounts = this.requestCounts;
     new Counter({
       name: METRIC_NAMES.requests,
@@ -102,28 +112,21 @@ export class GatewayMetrics {
       });
       return statsRead;
     };
-    new Gauge({
-      name: METRIC_NAMES.queueDepth,
-      help: 'Messages waiting in a Messaging transport queue',
-      labelNames: ['transport', 'queue'],
-      registers: [this.registry],
-      async collect() {
-        const stats = await queueStats();
-        this.reset();
-        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.depth);
-      },
-    });
-    new Gauge({
-      name: METRIC_NAMES.queueDeadLetters,
-      help: 'Dead letters of a Messaging transport queue',
-      labelNames: ['transport', 'queue'],
-      registers: [this.registry],
-      async collect() {
-        const stats = await queueStats();
-        this.reset();
-        for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, s.deadLetters);
-      },
-    });
+    const queueGauge = (name: string, help: string, value: (s: Awaited<ReturnType<typeof queueStats>>[number]) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['transport', 'queue'],
+        registers: [this.registry],
+        async collect() {
+          const stats = await queueStats();
+          this.reset();
+          for (const s of stats) this.set({ transport: s.transport, queue: s.queue }, value(s));
+        },
+      });
+    };
+    queueGauge(METRIC_NAMES.queueDepth, 'Messages waiting in a Messaging transport queue', (s) => s.depth);
+    queueGauge(METRIC_NAMES.queueDeadLetters, 'Dead letters of a Messaging transport queue', (s) => s.deadLetters);
     new Counter({
       name: METRIC_NAMES.transportCounter,
       help: 'Router transport events (dispatched, responses, dropped responses, cancels)',
@@ -132,6 +135,16 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         for (const c of sources.transportCounters()) this.inc({ transport: c.transport, event: c.event }, c.value);
+      },
+    });
+    new Counter({
+      name: METRIC_NAMES.registrationsRefused,
+      help: 'HELLOs refused by the registration policy, by rule (instance-changed, endpoints-differ, too-many-instances, too-many-endpoints)',
+      labelNames: ['reason'],
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [reason, value] of Object.entries(sources.registrationRefusals())) this.inc({ reason }, value);
       },
     });
   }

@@ -9,6 +9,8 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type
 import type { ClaimRequirement, Identity } from '@switchyard/core';
 import type { AnonymousConfig, JwtConfig } from '../config/schema.js';
 import { GatewayAuthSetupError } from '../errors.js';
+import { claimMatches } from './claim-match.js';
+import { isSafeHeaderValue } from './header-value.js';
 
 /** The outcome of reading a request's credentials. */
 export type AuthOutcome =
@@ -54,6 +56,8 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
     ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
     ...(jwt.algorithms === undefined ? (jwt.secret === undefined ? {} : { algorithms: ['HS256', 'HS384', 'HS512'] }) : { algorithms: [...jwt.algorithms] }),
     clockTolerance: jwt.clockToleranceSec,
+    // A token without `exp` would be valid forever once leaked.
+    ...(jwt.requireExp ? { requiredClaims: ['exp'] } : {}),
   };
   return {
     authenticate(authorization) {
@@ -68,7 +72,10 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
     try {
       const token = match[1] as string;
       const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
-      return { kind: 'verified', identity: identityFrom(payload, jwt) };
+      const identity = identityFrom(payload, jwt);
+      const unsafe = unsafeIdentityField(identity);
+      if (unsafe !== undefined) return { kind: 'invalid', reason: `the token's ${unsafe} holds a control character and cannot be forwarded as a header` };
+      return { kind: 'verified', identity };
     } catch (err) {
       return { kind: 'invalid', reason: (err as { code?: string }).code ?? (err as Error).message };
     }
@@ -101,6 +108,14 @@ function identityFrom(payload: JWTPayload, jwt: JwtConfig): Identity {
   });
 }
 
+/** The first identity field that cannot be written as a header value, if any. */
+function unsafeIdentityField(identity: Identity): string | undefined {
+  if (identity.subject !== undefined && !isSafeHeaderValue(identity.subject)) return 'subject';
+  if (identity.tenant !== undefined && !isSafeHeaderValue(identity.tenant)) return 'tenant';
+  if (identity.scopes !== undefined && !identity.scopes.every(isSafeHeaderValue)) return 'scopes';
+  return undefined;
+}
+
 function scopesOf(value: unknown): readonly string[] | undefined {
   if (typeof value === 'string') return value.split(' ').filter((s) => s !== '');
   if (Array.isArray(value)) return value.filter((s): s is string => typeof s === 'string');
@@ -108,24 +123,19 @@ function scopesOf(value: unknown): readonly string[] | undefined {
 }
 
 /**
- * True when `identity` meets every requirement: the claim exists and, when a value is given,
- * equals it, contains it (array), or contains it as a space-separated word (`scope` strings).
+ * True when `identity` meets every requirement: the token carries the claim itself (not through
+ * the object prototype) and, when a value is given, the claim matches it ({@link claimMatches}:
+ * equal, an array element, or a word of a space-separated `scope` string; never a throw).
  * An anonymous identity never meets a requirement.
  */
 export function meetsClaims(identity: Identity | null, requirements: readonly ClaimRequirement[]): boolean {
   if (requirements.length === 0) return true;
   if (identity === null || identity.anonymous) return false;
   for (const r of requirements) {
-    const actual = identity.claims[r.claim];
+    if (!Object.hasOwn(identity.claims, r.claim)) return false;
+    const actual: unknown = identity.claims[r.claim];
     if (actual === undefined || actual === null) return false;
-    if (r.value === undefined) continue;
-    if (Array.isArray(actual)) {
-      if (!actual.some((v) => String(v) === r.value)) return false;
-    } else if (typeof actual === 'string') {
-      if (actual !== r.value && !actual.split(' ').includes(r.value)) return false;
-    } else if (String(actual) !== r.value) {
-      return false;
-    }
+    if (r.value !== undefined && !claimMatches(actual, r.value)) return false;
   }
   return true;
 }

@@ -1,11 +1,12 @@
 /**
- * The identity header policy (SPEC §6): every reserved identity header a client sent is removed,
- * in any letter case, before anything reads headers; identity headers are then written only from
- * the verified principal or the configured anonymous identity. Services trust these headers
- * because nothing else can set them.
+ * The identity header policy (packages/gateway/README.md, "Design decisions", identity headers):
+ * every reserved identity header a client sent is removed, in any letter case, before anything
+ * reads headers; identity headers are then written only from the verified principal or the
+ * configured anonymous identity. Services trust these headers because nothing else can set them.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Identity } from '@switchyard/core';
+import { connectionNamedHeaders, isHopByHop } from './hop-by-hop.js';
 
 /** Headers the gateway writes from the identity it verified. */
 export const IDENTITY_HEADERS = Object.freeze({
@@ -18,23 +19,23 @@ export const IDENTITY_HEADERS = Object.freeze({
   scopesPlain: 'x-scopes',
 });
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) describe the client connection, not the request; an
-// instance never sees them.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
-
-/** Decides whether a header name is reserved. Names are compared lower-cased; `prefix-*` entries match by prefix. */
+/**
+ * Decides whether a header name is reserved. Names are compared lower-cased and with `_` read
+ * as `-`, because many servers and frameworks (CGI, PHP, WSGI, Rails) turn both into the same
+ * variable: `x_user_id` would reach a service as `X-User-Id`. `prefix-*` entries match by prefix.
+ */
 export class ReservedHeaders {
   private readonly exact: ReadonlySet<string>;
   private readonly prefixes: readonly string[];
 
   constructor(list: readonly string[]) {
-    const lower = list.map((h) => h.toLowerCase());
+    const lower = list.map(canonicalName);
     this.exact = new Set(lower.filter((h) => !h.endsWith('*')));
     this.prefixes = lower.filter((h) => h.endsWith('*')).map((h) => h.slice(0, -1));
   }
 
   isReserved(name: string): boolean {
-    const lower = name.toLowerCase();
+    const lower = canonicalName(name);
     if (this.exact.has(lower)) return true;
     for (const p of this.prefixes) if (lower.startsWith(p)) return true;
     return false;
@@ -56,15 +57,22 @@ export class ReservedHeaders {
   }
 }
 
+function canonicalName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.includes('_') ? lower.replaceAll('_', '-') : lower;
+}
+
 /**
  * The headers forwarded to the instance: the client's (already stripped) minus hop-by-hop
- * ones, lower-case names, multiple values joined with ', ' (SPEC §4 REQUEST headers).
+ * ones and those named in `Connection`, lower-case names, multiple values joined with ', '
+ * (docs/protocol.md, REQUEST).
  */
 export function forwardableHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
+  const named = connectionNamedHeaders(headers.connection);
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || isHopByHop(name) || named?.has(name) === true) continue;
     out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
   return out;

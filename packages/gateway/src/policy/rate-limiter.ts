@@ -4,7 +4,8 @@
  * `sweep()`, and past `maxKeys` the oldest bucket is evicted, so a flood of distinct clients
  * cannot grow memory without bound.
  */
-import { OldestFirstMap, type Clock } from '@switchyard/core';
+import { type Clock } from '@switchyard/core';
+import { OldestFirstMap } from '@switchyard/core/internal';
 
 export interface BucketOptions {
   /** Sustained rate. */

@@ -1,7 +1,8 @@
 /**
- * The single registry of Lua scripts (STYLE §7): name, key count, typed signature. Each script is
+ * The single registry of Lua scripts: name, key count, typed signature. Each script is
  * one atomic operation in its own .lua file beside this one, loaded at runtime relative to this
- * module (from src, or from dist with a fallback to the shipped src), with `-- @include <lib>`
+ * module (`npm run build` copies them into dist/scripts; a dist compiled by `tsc -b` alone falls
+ * back to the shipped src/scripts), with `-- @include <lib>`
  * lines replaced by the named fragment. Registered on a client with ioredis `defineCommand`
  * (EVALSHA, falling back to EVAL).
  */

@@ -1,7 +1,7 @@
 --[[ reclaim: claims deliveries that are due again for this consumer, counting a new delivery
   (attempt + 1): first released/delayed entries whose due time passed, then expired leases (idle >=
   the queue's lease ms T, unless a lease extension says later). Pending ids whose entry was deleted
-  or trimmed are acked away instead of looping forever (LESSONS, retention).
+  or trimmed (fan-out retention, purge) are acked away instead of looping forever.
   KEYS[1] stream  KEYS[2] delayed set  KEYS[3] lease-extension hash
   ARGV[1] group  ARGV[2] consumer  ARGV[3] queue lease ms T  ARGV[4] max entries
   ARGV[5] scan cursor ('-' to start)  ARGV[6] lease ms for the claimed deliveries

@@ -1,6 +1,6 @@
 /**
  * The instance's memory of REQUESTs it has taken, so a redelivered REQUEST runs at most once per
- * instance (SPEC §4): while it runs, a redelivery waits for the same run; once answered, a
+ * instance (docs/protocol.md, "Correlation and ordering rules"): while it runs, a redelivery waits for the same run; once answered, a
  * redelivery replays the stored RESPONSE. Answered entries are bounded by count, bytes and age,
  * and are evicted oldest first (an OldestFirstMap: see there why not by iterating a Map).
  */

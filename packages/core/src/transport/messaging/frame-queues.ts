@@ -4,8 +4,9 @@
  */
 import type { MessageQueue, MessageQueueFactory, QueueStats } from '../../queue/types.js';
 import type { Frame } from '../../protocol/frames.js';
-import { frameCodec } from '../../protocol/frame-codec.js';
+import { unsignedFrameCodec } from '../../protocol/frame-redaction.js';
 import type { MessagingTransportOptions } from './options.js';
+import type { FrameAuthenticator } from './frame-authenticator.js';
 
 export class FrameQueues {
   private readonly open = new Map<string, MessageQueue<Frame>>();
@@ -13,6 +14,8 @@ export class FrameQueues {
   constructor(
     readonly factory: MessageQueueFactory,
     private readonly options: MessagingTransportOptions,
+    /** Signs and verifies every frame when given; frames travel unsigned otherwise (memory backend, `auth.insecure`). */
+    private readonly auth?: FrameAuthenticator,
   ) {}
 
   /** A control or responses queue (generic lease). */
@@ -20,7 +23,7 @@ export class FrameQueues {
     return this.get(name, this.options.leaseMs);
   }
 
-  /** A `service.<name>.<version>.requests` queue (REQUEST lease, SPEC §9). */
+  /** A `service.<name>.<version>.requests` queue (REQUEST lease, `requestLeaseMs`). */
   requests(name: string): MessageQueue<Frame> {
     return this.get(name, this.options.requestLeaseMs);
   }
@@ -29,7 +32,7 @@ export class FrameQueues {
     let queue = this.open.get(name);
     if (queue === undefined) {
       queue = this.factory.queue<Frame>(name, {
-        codec: frameCodec,
+        codec: this.auth?.codecFor(name) ?? unsignedFrameCodec,
         leaseMs,
         maxDeliveries: this.options.maxDeliveries,
         deadLetterSuffix: this.options.deadLetterSuffix,

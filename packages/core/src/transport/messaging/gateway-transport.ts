@@ -1,14 +1,17 @@
 /**
- * The gateway side of the Messaging router transport (SPEC §5). Listens first, then sends: the
- * node's responses queue is subscribed in start(), before any REQUEST can be dispatched.
- * No timer runs per request; one slow sweep fails requests nobody aborted long after their deadline.
+ * The gateway side of the Messaging router transport (docs/messaging-transport.md). Listens
+ * first, then sends: the node's responses queue is subscribed in start(), before any REQUEST can
+ * be dispatched. No timer runs per request; one slow sweep fails requests nobody aborted long
+ * after their deadline. It reports control frames and backend recoveries; whether an instance
+ * needs a RESYNC is the routing state's decision (core/src/routing/transport-feed.ts sends it).
  */
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
-import type { CancelReason, ControlFrame, Frame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import type { CancelReason, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
 import {
   TransportType,
@@ -19,7 +22,9 @@ import {
   type InstanceLink,
   type TransportDeps,
 } from '../types.js';
+import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
+import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
 import {
@@ -33,16 +38,17 @@ import {
 } from './queue-names.js';
 
 /** Counters of one gateway-side Messaging transport, for `/metrics`. All are totals since start except `pending`. */
-export interface MessagingGatewayCounters {
+// A type, not an interface, so it is a Readonly<Record<string, number>> as GatewayTransport.metrics() promises.
+export type MessagingGatewayCounters = {
   /** REQUESTs enqueued. */
   readonly dispatched: number;
   /** RESPONSEs matched to a waiting request. */
   readonly responses: number;
-  /** RESPONSEs for an unknown or already finished request (late, duplicate), dropped (SPEC §4). */
+  /** RESPONSEs for an unknown or already finished request (late, duplicate), dropped (docs/protocol.md §6). */
   readonly droppedResponses: number;
   /** CANCELs sent (abort of a dispatched request). */
   readonly cancels: number;
-  /** RESYNCs sent (asked for, or for a HEARTBEAT from an instance without a known HELLO). */
+  /** RESYNCs sent (each one the routing state asked for). */
   readonly resyncs: number;
   /** HELLO, HEARTBEAT and GOODBYE frames received. */
   readonly controlFrames: number;
@@ -50,18 +56,17 @@ export interface MessagingGatewayCounters {
   readonly rejectedFrames: number;
   /** Requests waiting for their RESPONSE now. */
   readonly pending: number;
-}
+  /** Frames refused as unauthenticated and dead-lettered (docs/messaging-transport.md, "Signed frames"); 0 when frames are unsigned. */
+  readonly unauthenticatedFrames: number;
+};
 
 export interface MessagingGatewayTransportInit {
   readonly factory: MessageQueueFactory;
   readonly options?: MessagingTransportOptionsInput;
   /** Close the factory on stop() (true when the registry built it for this transport). @default false */
   readonly ownsFactory?: boolean;
-}
-
-interface KnownInstance {
-  readonly endpointsHash: string;
-  readonly link: InstanceLink;
+  /** Signs every frame written and verifies every frame read (docs/messaging-transport.md, "Signed frames"). Unsigned when omitted. */
+  readonly auth?: FrameAuthenticator;
 }
 
 const DONE: Promise<void> = Promise.resolve();
@@ -87,8 +92,6 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.sendCancel(waiting.target.service, waiting.id, reason);
     waiting.reject(new RequestCancelledError(waiting.id, reason));
   });
-  private readonly known = new Map<string, KnownInstance>();
-  private readonly lastResyncAt = new Map<string, number>();
   private readonly requestQueues = new Map<string, MessageQueue<Frame>>();
   private readonly stopping = new AbortController();
   private events: GatewayTransportEvents | undefined;
@@ -105,7 +108,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   ) {
     if (deps.node === undefined) throw new InvalidArgumentError('deps.node', 'is required on the gateway side: its id names the responses queue');
     this.options = resolveMessagingOptions(init.options);
-    this.queues = new FrameQueues(init.factory, this.options);
+    this.queues = new FrameQueues(init.factory, this.options, init.auth);
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.nodeId = deps.node.id;
@@ -154,12 +157,15 @@ export class MessagingGatewayTransport implements GatewayTransport {
     });
   }
 
+  /** Enqueues RESYNC on `service.<name>.control`; an unknown instance's service comes from its link (its requests queue). */
   async resync(target: DispatchTarget): Promise<void> {
     if (this.state !== 'started') throw new TransportClosedError('messaging', `resync ${target.instanceId}`);
-    // The gateway asks for the same RESYNC that track() may have just sent for this HEARTBEAT:
-    // one rate limit for both keeps it to one RESYNC per instance per resyncMinIntervalMs.
-    if (!this.resyncDue(target.instanceId)) return;
-    await this.sendResync(target.service, target.instanceId);
+    const service = target.service !== '' ? target.service : parseServiceRequestsQueue(target.link.address)?.service;
+    if (service === undefined) {
+      throw new TransportFailureError('messaging', `cannot resync instance ${target.instanceId}: its link "${target.link.address}" names no service requests queue`);
+    }
+    this.counters.resyncs += 1;
+    await this.queues.queue(serviceControlQueue(service)).enqueue({ v: 1, type: 'RESYNC', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId: target.instanceId } });
   }
 
   isReady(): boolean {
@@ -168,7 +174,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
 
   /** Counters for `/metrics` (documented in docs/messaging-transport.md). */
   metrics(): MessagingGatewayCounters {
-    return { ...this.counters, pending: this.pending.size };
+    return { ...this.counters, pending: this.pending.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
   }
 
   /** Stats of the queues this node reads or writes: its responses queue, `gateway.control`, and every requests queue it dispatched to. */
@@ -209,36 +215,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
 
   /**
    * After the backend comes back from a loss (or recreated a consumer group: the server lost its
-   * data), frames may have been missed, HELLOs among them. Forgetting which HELLOs were seen makes
-   * the next HEARTBEAT of every instance trigger a RESYNC, so the view heals within one heartbeat
-   * interval. Never rejects; ends when the transport stops or the status stream ends.
+   * data), frames may have been missed, HELLOs among them: reported as `recovered`, so the routing
+   * state asks every instance for its HELLO on its next HEARTBEAT and the view heals within one
+   * heartbeat interval. Never rejects; ends when the transport stops or the status stream ends.
    */
-  private async watchBackend(): Promise<void> {
-    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
-    const signal = this.stopping.signal;
-    const stopped = new Promise<null>((resolve) => {
-      if (signal.aborted) resolve(null);
-      else signal.addEventListener('abort', () => resolve(null), { once: true });
+  private watchBackend(): Promise<void> {
+    const what = 'a recovered backend will not be reported to routing';
+    return watchBackendRecovery(this.init.factory, this.stopping.signal, { groupRecreated: true, logger: this.logger, what }, (event) => {
+      this.logger.info({ node: this.nodeId, event }, 'backend recovered');
+      this.report(() => this.events?.recovered?.(event), 'backend recovery');
     });
-    let lost = false;
-    try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), stopped]);
-        if (next === null || next.done === true) return;
-        const status = next.value;
-        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
-        else if ((status.type === 'connected' && lost) || status.type === 'group-recreated') {
-          lost = false;
-          this.known.clear();
-          this.lastResyncAt.clear();
-          this.logger.info({ node: this.nodeId, event: status.type }, 'backend recovered; instances will be re-synced on their next heartbeat');
-        }
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'backend status stream failed');
-    } finally {
-      void iterator.return?.();
-    }
   }
 
   private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
@@ -257,64 +243,18 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
     if (frame.type !== 'HELLO' && frame.type !== 'HEARTBEAT' && frame.type !== 'GOODBYE') return this.reject(frame, delivery, GATEWAY_CONTROL_QUEUE);
     this.counters.controlFrames += 1;
-    const link = this.track(frame, delivery.headers);
-    try {
-      this.events?.control(frame, link);
-    } catch (err) {
-      this.logger.error({ err, frame: frame.type, id: frame.id }, 'routing state rejected a control frame');
-    }
+    const link = frame.type === 'HELLO' ? helloLink(frame) : linkFromHeaders(delivery.headers);
+    this.report(() => this.events?.control(frame, link), `${frame.type} ${frame.id}`);
     return DONE;
   }
 
-  /** Keeps what the node needs to address an instance, and RESYNCs one it sees beat without a matching HELLO (SPEC §5). */
-  private track(frame: ControlFrame, headers: Readonly<Record<string, string>>): InstanceLink {
-    if (frame.type === 'HELLO') {
-      const { instance, endpointsHash } = frame.payload;
-      const link: InstanceLink = { transport: TransportType.Messaging, address: serviceRequestsQueue(instance.service, instance.version) };
-      this.known.set(instance.instanceId, { endpointsHash, link });
-      this.lastResyncAt.delete(instance.instanceId);
-      return link;
+  /** Reports an event; a throwing sink is logged, never allowed to stop a read loop. */
+  private report(event: () => void, what: string): void {
+    try {
+      event();
+    } catch (err) {
+      this.logger.error({ err, what }, 'the gateway failed to take a transport event');
     }
-    const instanceId = frame.payload.instanceId;
-    const known = this.known.get(instanceId);
-    if (frame.type === 'GOODBYE') {
-      this.known.delete(instanceId);
-      this.lastResyncAt.delete(instanceId);
-      return known?.link ?? this.linkFromHeaders(headers);
-    }
-    if (known === undefined || known.endpointsHash !== frame.payload.endpointsHash) {
-      const service = headers[HEADER_SERVICE];
-      if (service !== undefined) this.maybeResync(service, instanceId);
-    }
-    return known?.link ?? this.linkFromHeaders(headers);
-  }
-
-  private linkFromHeaders(headers: Readonly<Record<string, string>>): InstanceLink {
-    const service = headers[HEADER_SERVICE];
-    const version = headers[HEADER_VERSION];
-    const address = service !== undefined && version !== undefined ? serviceRequestsQueue(service, version) : '';
-    return { transport: TransportType.Messaging, address };
-  }
-
-  /** True (and the time noted) when no RESYNC went to `instanceId` within resyncMinIntervalMs. */
-  private resyncDue(instanceId: string): boolean {
-    const now = this.clock.now();
-    const last = this.lastResyncAt.get(instanceId);
-    if (last !== undefined && now - last < this.options.resyncMinIntervalMs) return false;
-    this.lastResyncAt.set(instanceId, now);
-    return true;
-  }
-
-  private maybeResync(service: string, instanceId: string): void {
-    if (!this.resyncDue(instanceId)) return;
-    this.sendResync(service, instanceId).catch((err: unknown) => {
-      this.logger.warn({ err, instanceId }, 'RESYNC could not be sent');
-    });
-  }
-
-  private async sendResync(service: string, instanceId: string): Promise<void> {
-    this.counters.resyncs += 1;
-    await this.queues.queue(serviceControlQueue(service)).enqueue({ v: 1, type: 'RESYNC', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId } });
   }
 
   private sendCancel(service: string, requestId: string, reason: CancelReason): void {
@@ -355,6 +295,20 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private reject(frame: Frame, delivery: Delivery<Frame>, queue: string): Promise<void> {
     this.counters.rejectedFrames += 1;
     this.logger.warn({ queue, frame: frame.type, id: frame.id }, 'frame of the wrong type for its queue dead-lettered');
-    return delivery.deadLetter(`unexpected-frame-type: ${frame.type} on ${queue}`);
+    return delivery.deadLetter(unexpectedFrameTypeReason(frame.type, queue));
   }
+}
+
+/** A HELLO names its service and version: its link is their requests queue. */
+function helloLink(frame: HelloFrame): InstanceLink {
+  const { service, version } = frame.payload.instance;
+  return { transport: TransportType.Messaging, address: serviceRequestsQueue(service, version) };
+}
+
+/** HEARTBEAT and GOODBYE name only the instance; the SDK's queue headers name its service and version. */
+function linkFromHeaders(headers: Readonly<Record<string, string>>): InstanceLink {
+  const service = headers[HEADER_SERVICE];
+  const version = headers[HEADER_VERSION];
+  const address = service !== undefined && version !== undefined ? serviceRequestsQueue(service, version) : '';
+  return { transport: TransportType.Messaging, address };
 }

@@ -1,5 +1,5 @@
 /**
- * The instance side of the Messaging router transport (SPEC §5). Pulls REQUESTs from
+ * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
  * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
  * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
@@ -10,11 +10,14 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
+import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
+import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
   GATEWAY_CONTROL_QUEUE,
@@ -43,6 +46,8 @@ export interface MessagingInstanceCounters {
   readonly rejectedFrames: number;
   /** Handlers running now. */
   readonly running: number;
+  /** Frames refused as unauthenticated and dead-lettered (docs/messaging-transport.md, "Signed frames"); 0 when frames are unsigned. */
+  readonly unauthenticatedFrames: number;
 }
 
 export interface MessagingInstanceTransportInit {
@@ -50,6 +55,8 @@ export interface MessagingInstanceTransportInit {
   readonly options?: MessagingTransportOptionsInput;
   /** Close the factory on close() (true when the registry built it for this transport). @default false */
   readonly ownsFactory?: boolean;
+  /** Signs every frame written and verifies every frame read (docs/messaging-transport.md, "Signed frames"). Unsigned when omitted. */
+  readonly auth?: FrameAuthenticator;
 }
 
 interface Running {
@@ -98,7 +105,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     deps: TransportDeps,
   ) {
     this.options = resolveMessagingOptions(init.options);
-    this.queues = new FrameQueues(init.factory, this.options);
+    this.queues = new FrameQueues(init.factory, this.options, init.auth);
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
@@ -163,7 +170,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   /** Counters (documented in docs/messaging-transport.md). */
   metrics(): MessagingInstanceCounters {
-    return { ...this.counters, running: this.running.size };
+    return { ...this.counters, running: this.running.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
   }
 
   /** Stats of the queues this instance reads or writes. */
@@ -183,11 +190,11 @@ export class MessagingInstanceTransport implements InstanceTransport {
   }
 
   private onRequest(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
-    if (frame.type !== 'REQUEST') return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a requests queue`);
+    if (frame.type !== 'REQUEST') return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a requests queue'));
     const { deadline, replyTo } = frame.payload;
-    if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, `invalid-reply-to: ${replyTo.slice(0, 200)}`);
+    if (!isGatewayResponsesQueue(replyTo)) return this.reject(delivery, invalidReplyToReason(replyTo));
     const now = this.clock.now();
-    // SPEC §4: a REQUEST past its deadline is acked and dropped, never executed.
+    // A REQUEST past its deadline is acked and dropped, never executed (docs/protocol.md, REQUEST).
     if (now > deadline) {
       this.counters.expired += 1;
       return DONE;
@@ -268,7 +275,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
         if (frame.payload.instanceId !== instanceId || this.state !== 'started') return DONE;
         return this.sendHello();
       default:
-        return this.reject(delivery, `unexpected-frame-type: ${frame.type} on a service control queue`);
+        return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a service control queue'));
     }
   }
 
@@ -285,31 +292,13 @@ export class MessagingInstanceTransport implements InstanceTransport {
    * contract: "after a reconnect"): a server that lost its data lost the gateways' view with it.
    * Never rejects; ends when the transport closes or the factory's status stream ends.
    */
-  private async watchBackend(): Promise<void> {
-    const iterator = this.init.factory.status()[Symbol.asyncIterator]();
-    const closed = new Promise<null>((resolve) => {
-      if (this.closing.signal.aborted) resolve(null);
-      else this.closing.signal.addEventListener('abort', () => resolve(null), { once: true });
+  private watchBackend(): Promise<void> {
+    const what = 'HELLO will not be re-sent on reconnect';
+    return watchBackendRecovery(this.init.factory, this.closing.signal, { groupRecreated: false, logger: this.logger, what }, async () => {
+      if (this.state !== 'started') return;
+      this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'backend reconnected; sending HELLO again');
+      await this.sendHello().catch((err: unknown) => this.logger.warn({ err }, 'HELLO after reconnect could not be sent'));
     });
-    let lost = false;
-    try {
-      for (;;) {
-        const next = await Promise.race([iterator.next(), closed]);
-        if (next === null || next.done === true) return;
-        const status = next.value;
-        if (status.type === 'disconnected' || status.type === 'reconnecting') lost = true;
-        else if (status.type === 'connected' && lost) {
-          lost = false;
-          if (this.state !== 'started') continue;
-          this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'backend reconnected; sending HELLO again');
-          await this.sendHello().catch((err: unknown) => this.logger.warn({ err }, 'HELLO after reconnect could not be sent'));
-        }
-      }
-    } catch (err) {
-      this.logger.warn({ err }, 'backend status stream failed; HELLO will not be re-sent on reconnect');
-    } finally {
-      void iterator.return?.();
-    }
   }
 
   /** One sweep over running handlers instead of a timer per request. */

@@ -1,15 +1,16 @@
 /**
  * Options of the Messaging router transport: defaults in one frozen object, validated once where
- * a transport is created, returned frozen (STYLE §5).
+ * a transport is created, returned frozen (docs/messaging-transport.md, "Options").
  */
 import { InvalidArgumentError } from '../../errors.js';
+import { OptionProblems } from '../../options/problems.js';
 
 export interface MessagingTransportOptionsInput {
-  /** Lease of the control and responses queues (SPEC §9, generic queue lease). @default 30000 */
+  /** Lease of the control and responses queues (the queue default lease). @default 30000 */
   leaseMs?: number;
-  /** Lease of a REQUEST, renewed while its handler runs, so a dead instance's work is reclaimed quickly (SPEC §9). @default 5000 */
+  /** Lease of a REQUEST, renewed while its handler runs, so a dead instance's work is reclaimed quickly. @default 5000 */
   requestLeaseMs?: number;
-  /** Deliveries of one frame before it is dead-lettered (SPEC §9). @default 3 */
+  /** Deliveries of one frame before it is dead-lettered. @default 3 */
   maxDeliveries?: number;
   /** Dead-letter queue = queue name + this. @default ':dlq' */
   deadLetterSuffix?: string;
@@ -25,8 +26,6 @@ export interface MessagingTransportOptionsInput {
   replayCacheBytes?: number;
   /** Instance: how often running REQUESTs are checked against their deadline (one sweep, no timer per request). @default 100 */
   deadlineCheckMs?: number;
-  /** Gateway: a RESYNC to one instance is sent at most this often. @default 1000 */
-  resyncMinIntervalMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
   pendingGraceMs?: number;
 }
@@ -45,7 +44,6 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   replayCacheSize: 10_000,
   replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
-  resyncMinIntervalMs: 1_000,
   pendingGraceMs: 5_000,
 });
 
@@ -59,26 +57,27 @@ const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransport
   ['replayCacheSize', 0],
   ['replayCacheBytes', 0],
   ['deadlineCheckMs', 1],
-  ['resyncMinIntervalMs', 0],
   ['pendingGraceMs', 0],
 ];
 
-/** Fills defaults and checks every option; throws SY_INVALID_ARGUMENT naming `<path>.<option>`. */
+/** Fills defaults and checks every option; throws SY_INVALID_ARGUMENT listing every problem, each named `<path>.<option>`. */
 export function resolveMessagingOptions(input: MessagingTransportOptionsInput = {}, path = 'messaging'): MessagingTransportOptions {
-  const known = new Set<string>(Object.keys(MESSAGING_TRANSPORT_DEFAULTS));
-  for (const key of Object.keys(input)) {
-    if (!known.has(key)) throw new InvalidArgumentError(`${path}.${key}`, `is not an option of the messaging transport (known: ${[...known].join(', ')})`);
-  }
-  const o = { ...MESSAGING_TRANSPORT_DEFAULTS };
-  for (const [key, value] of Object.entries(input)) {
-    if (value !== undefined) (o as Record<string, unknown>)[key] = value;
-  }
-  for (const [key, min] of INTEGER_MINIMUMS) {
-    const v: unknown = o[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw InvalidArgumentError.format(`${path}.${key}`, `an integer ≥ ${min}`, v);
-  }
-  if (typeof o.deadLetterSuffix !== 'string' || o.deadLetterSuffix.length === 0) {
-    throw InvalidArgumentError.format(`${path}.deadLetterSuffix`, 'a non-empty string', o.deadLetterSuffix);
-  }
-  return Object.freeze(o);
+  const problems = new OptionProblems(path);
+  checkMessagingOptions(input, problems);
+  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
+  return Object.freeze({ ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) });
+}
+
+/** Adds every problem of `input` to `problems` (whose prefix names where the options sit in a config). */
+export function checkMessagingOptions(input: MessagingTransportOptionsInput, problems: OptionProblems): void {
+  problems.unknownKeys(input, Object.keys(MESSAGING_TRANSPORT_DEFAULTS), '', { noun: 'an option of the messaging transport' });
+  const o = { ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) };
+  for (const [key, min] of INTEGER_MINIMUMS) problems.integer(key, o[key], min);
+  problems.nonEmptyString('deadLetterSuffix', o.deadLetterSuffix);
+}
+
+function definedOnly(input: MessagingTransportOptionsInput): MessagingTransportOptionsInput {
+  const given: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) if (value !== undefined) given[key] = value;
+  return given;
 }

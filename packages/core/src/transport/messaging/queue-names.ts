@@ -1,5 +1,5 @@
 /**
- * The Messaging router transport's queue names (SPEC §5) and nothing else. Names are logical:
+ * The Messaging router transport's queue names (docs/messaging-transport.md, "Queue topology") and nothing else. Names are logical:
  * the backend adds its own key prefix (e.g. `switchyard:{gateway.control}` in Valkey).
  */
 

@@ -1,0 +1,106 @@
+/**
+ * Signed-frame benchmark (issue 21): the CPU cost of signing and verifying one frame, beside the
+ * plain codec in the same run. Each row runs one operation N times and reports CPU-µs per frame
+ * (process.cpuUsage, user + system); "signing" and "verifying" are the differences to the plain
+ * encode and decode of the same frame. Target: under 3 µs per frame for REQUEST-sized frames.
+ * Writes bench/results/frame-auth-<timestamp>.json and frame-auth-latest.json. Not a test.
+ *
+ *   npm run bench:frame-auth        (SWITCHYARD_BENCH_QUICK=1 for a short run)
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { FrameKeyRing, decodeFrame, encodeFrame, frameKey, frameScope, makeFrame, openFrame, sealFrame, systemClock, type Frame } from '@switchyard/core';
+import { FrameAuthenticator } from '@switchyard/core/internal';
+import { printTable, round, writeResults } from './lib/index.js';
+
+const quick = process.env.SWITCHYARD_BENCH_QUICK === '1';
+const N = quick ? 50_000 : 300_000;
+const startedAt = new Date();
+const ring = new FrameKeyRing({ gateway: [frameKey('gateway', randomBytes(32), 'bench')], instance: [frameKey('instance', randomBytes(32), 'bench')] });
+const SCOPE = frameScope('service.echo.1.0.0.requests');
+
+function request(bodyBytes: number): Frame {
+  return makeFrame(
+    'REQUEST',
+    {
+      method: 'POST',
+      path: '/echo/items/42',
+      query: 'a=1',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'r-1234567890', 'user-agent': 'bench/1.0', accept: '*/*' },
+      body: randomBytes(bodyBytes),
+      deadline: Date.now() + 3_600_000,
+      replyTo: 'gateway.gw-1.responses',
+      identity: { anonymous: false, subject: 'alice', tenant: 't-1', scopes: ['echo:read'], claims: { sub: 'alice', role: 'user' } },
+    },
+    { clock: systemClock },
+  );
+}
+
+function response(bodyBytes: number, id: string): Frame {
+  return makeFrame('RESPONSE', { status: 200, headers: { 'content-type': 'application/json' }, body: randomBytes(bodyBytes), instanceId: 'echo-1' }, { clock: systemClock, id });
+}
+
+/** CPU-µs per call of `run` over N calls (after a warm-up of N / 10). */
+function cpuMicros(run: () => unknown): number {
+  for (let i = 0; i < N / 10; i++) run();
+  const before = process.cpuUsage();
+  for (let i = 0; i < N; i++) run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / N;
+}
+
+interface Row {
+  readonly frame: string;
+  readonly bytes: number;
+  readonly encodeUs: number;
+  readonly sealUs: number;
+  readonly signingUs: number;
+  readonly decodeUs: number;
+  readonly openUs: number;
+  readonly verifyingUs: number;
+  /** node:crypto's HMAC-SHA256 alone over the same bytes: the floor under signing and verifying. */
+  readonly bareHmacUs: number;
+}
+
+const cases: Array<[string, Frame]> = [];
+for (const size of [256, 16_384]) {
+  const req = request(size);
+  cases.push([`REQUEST ${size} B`, req], [`RESPONSE ${size} B`, response(size, req.id)]);
+}
+cases.push(['HEARTBEAT', makeFrame('HEARTBEAT', { instanceId: 'echo-1', seq: 1, status: 'healthy', inFlight: 3, endpointsHash: 'a'.repeat(64) }, { clock: systemClock })]);
+
+const rows: Row[] = [];
+const bareKey = randomBytes(32);
+for (const [name, frame] of cases) {
+  const plain = encodeFrame(frame);
+  const sealed = sealFrame(frame, SCOPE, ring);
+  const encodeUs = cpuMicros(() => encodeFrame(frame));
+  const sealUs = cpuMicros(() => sealFrame(frame, SCOPE, ring));
+  const decodeUs = cpuMicros(() => decodeFrame(plain));
+  const openUs = cpuMicros(() => openFrame(sealed, SCOPE, ring));
+  const bareHmacUs = cpuMicros(() => createHmac('sha256', bareKey).update(plain).digest());
+  rows.push({ frame: name, bytes: sealed.length, encodeUs, sealUs, signingUs: sealUs - encodeUs, decodeUs, openUs, verifyingUs: openUs - decodeUs, bareHmacUs });
+}
+
+// The transport's whole read path for a control frame: MAC, window, replayed-id memory.
+const auth = new FrameAuthenticator({ keys: ring }, systemClock);
+const control = auth.codecFor('gateway.control');
+const heartbeats = Array.from({ length: N + N / 10 }, (_, seq) =>
+  control.encode(makeFrame('HEARTBEAT', { instanceId: 'echo-1', seq, status: 'healthy', inFlight: 3, endpointsHash: 'a'.repeat(64) }, { clock: systemClock })),
+);
+let next = 0;
+const controlReadUs = cpuMicros(() => control.decode(heartbeats[next++] as Uint8Array));
+
+printTable(rows, [
+  { title: 'frame', value: (r) => r.frame },
+  { title: 'signed bytes', value: (r) => r.bytes },
+  { title: 'encode µs', value: (r) => r.encodeUs },
+  { title: 'seal µs', value: (r) => r.sealUs },
+  { title: 'signing µs', value: (r) => r.signingUs },
+  { title: 'decode µs', value: (r) => r.decodeUs },
+  { title: 'open µs', value: (r) => r.openUs },
+  { title: 'verifying µs', value: (r) => r.verifyingUs },
+  { title: 'bare HMAC µs', value: (r) => r.bareHmacUs },
+]);
+process.stdout.write(`control-frame read (verify + replay window + id memory), HEARTBEAT: ${round(controlReadUs, 2)} CPU-µs\n`);
+const { latest } = writeResults('frame-auth', { iterations: N, loadAverage: (await import('node:os')).loadavg(), rows, controlReadUs }, startedAt);
+process.stdout.write(`results: ${latest}\n`);

@@ -1,0 +1,178 @@
+/** Signed frames (packages/core/src/protocol/frame-auth.ts, transport/messaging/frame-authenticator.ts, auth-config.ts). */
+import { randomBytes } from 'node:crypto';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ManualClock } from '../src/clock.js';
+import { decodeFrame, encodeFrame } from '../src/protocol/frame-codec.js';
+import { redactFrameBytes } from '../src/protocol/frame-redaction.js';
+import { ENVELOPE_BYTES, FrameKeyRing, frameKey, frameScope, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
+import type { Frame } from '../src/protocol/frames.js';
+import { FrameAuthenticator } from '../src/transport/messaging/frame-authenticator.js';
+import { frameAuthFromConfig, type KeySourceReader } from '../src/transport/messaging/auth-config.js';
+import { frames } from './protocol-fixtures.js';
+
+const Q = 'gateway.control';
+const key = (role: 'gateway' | 'instance'): FrameKey => frameKey(role, randomBytes(32), `test ${role} key`);
+const ringOf = (gateway: FrameKey[], instance: FrameKey[]): FrameKeyRing => new FrameKeyRing({ gateway, instance });
+const byType = (type: Frame['type']): Frame => frames().find((f) => f.type === type) as Frame;
+
+function refusal(run: () => unknown): string {
+  try {
+    run();
+  } catch (err) {
+    assert.is((err as { code?: unknown }).code, 'SY_PROTOCOL_UNAUTHENTICATED_FRAME', `unexpected error: ${String(err)}`);
+    return (err as { reason: string }).reason;
+  }
+  assert.unreachable('the frame was accepted');
+  return '';
+}
+
+const seal = suite('sealFrame and openFrame');
+const g = key('gateway');
+const i = key('instance');
+const ring = ringOf([g], [i]);
+
+seal('every frame type round-trips, signed with its own role’s key', () => {
+  for (const frame of frames()) {
+    const sealed = sealFrame(frame, frameScope(Q), ring);
+    assert.is(openFrame(sealed, frameScope(Q), ring).id, frame.id);
+    assert.is(openFrame(sealed, frameScope(Q), ring).type, frame.type);
+  }
+});
+
+seal('a flipped byte anywhere in the frame, a frame moved to another queue, and an unsigned frame are refused', () => {
+  const sealed = sealFrame(byType('REQUEST'), frameScope(Q), ring);
+  for (const at of [ENVELOPE_BYTES, ENVELOPE_BYTES + 20, sealed.length - 1]) {
+    const copy = Uint8Array.from(sealed);
+    copy[at] = (copy[at] as number) ^ 1;
+    assert.match(refusal(() => openFrame(copy, frameScope(Q), ring)), /signature does not match/);
+  }
+  assert.match(refusal(() => openFrame(sealed, frameScope('service.echo.1.0.0.requests'), ring)), /signature does not match/);
+  assert.match(refusal(() => openFrame(encodeFrame(byType('HELLO')), frameScope(Q), ring)), /not signed/);
+});
+
+seal('a frame signed with an unknown key, or with the other role’s key, is refused', () => {
+  const stranger = ringOf([key('gateway')], [key('instance')]);
+  assert.match(refusal(() => openFrame(sealFrame(byType('HELLO'), frameScope(Q), stranger), frameScope(Q), ring)), /not an accepted key/);
+  // A holder of the gateway key signs a HELLO with it: the roles do not mix.
+  class GatewayKeyOnly extends FrameKeyRing {
+    override signing(): FrameKey {
+      return g;
+    }
+  }
+  const forged = sealFrame(byType('HELLO'), frameScope(Q), new GatewayKeyOnly({ gateway: [g], instance: [i] }));
+  assert.match(refusal(() => openFrame(forged, frameScope(Q), ring)), /signed with a gateway key; only a instance key signs HELLO/);
+});
+
+seal('during rotation the ring accepts the current and the previous key, and signs with the current', () => {
+  const next = key('instance');
+  const rotated = ringOf([g], [next, i]);
+  const old = sealFrame(byType('HEARTBEAT'), frameScope(Q), ring);
+  assert.is(openFrame(old, frameScope(Q), rotated).type, 'HEARTBEAT');
+  const fresh = sealFrame(byType('HEARTBEAT'), frameScope(Q), rotated);
+  assert.match(refusal(() => openFrame(fresh, frameScope(Q), ring)), /not an accepted key/);
+  assert.is(openFrame(fresh, frameScope(Q), ringOf([g], [i, next])).type, 'HEARTBEAT');
+});
+
+seal('a secret shorter than 32 bytes is refused, naming where it came from', () => {
+  assert.throws(() => frameKey('gateway', Buffer.alloc(16), 'transports[0].auth.gatewayKey (env K)'), /transports\[0\]\.auth\.gatewayKey \(env K\) holds a gateway key of 16 bytes/);
+});
+
+seal.run();
+
+const policy = suite('FrameAuthenticator: replay window and replayed control frames');
+
+policy('a frame sent outside the replay window is refused and counted', async () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const auth = new FrameAuthenticator({ keys: ring, replayWindowMs: 10_000 }, clock);
+  const codec = auth.codecFor(Q);
+  const bytes = codec.encode(byType('HEARTBEAT'));
+  await clock.advance(10_001);
+  assert.match(refusal(() => codec.decode(bytes)), /outside the replay window of ±10000 ms/);
+  assert.is(auth.counters.unauthenticated, 1);
+});
+
+policy('a HEARTBEAT or HELLO seen before is refused as a replay; a redelivered REQUEST is not', () => {
+  const clock = new ManualClock(1_700_000_000_000);
+  const auth = new FrameAuthenticator({ keys: ring }, clock);
+  const control = auth.codecFor(Q);
+  for (const type of ['HELLO', 'HEARTBEAT'] as const) {
+    const bytes = control.encode(byType(type));
+    assert.is(control.decode(bytes).type, type);
+    assert.match(refusal(() => control.decode(bytes)), /seen before: a replay/);
+  }
+  const requests = auth.codecFor('service.billing.1.4.2.requests');
+  const request = requests.encode(byType('REQUEST'));
+  assert.is(requests.decode(request).type, 'REQUEST');
+  assert.is(requests.decode(request).type, 'REQUEST');
+  assert.equal(auth.counters, { unauthenticated: 2, replayed: 2 });
+});
+
+policy.run();
+
+const config = suite('frameAuthFromConfig: keys from files or the environment');
+const clock = new ManualClock();
+const secret = randomBytes(32).toString('hex');
+const reader: KeySourceReader = {
+  env: { GW: secret, IN: `${secret.slice(0, 60)}abcd`, SHORT: 'too-short' },
+  readFile: (path) => {
+    if (path === '/keys/gw') return Buffer.from(`${secret}\n`);
+    throw new Error(`ENOENT: no such file ${path}`);
+  },
+};
+
+config('the memory backend runs unsigned without keys; other backends refuse to start without them, naming the key', () => {
+  assert.is(frameAuthFromConfig(undefined, 'memory', 'transports[0].auth', clock, reader), undefined);
+  assert.throws(() => frameAuthFromConfig(undefined, 'valkey', 'transports[0].auth', clock, reader), /transports\[0\]\.auth\.gatewayKey is required: frames over the "valkey" backend are signed/);
+  assert.throws(
+    () => frameAuthFromConfig({ gatewayKey: { env: 'GW' } }, 'valkey', 'transports[0].auth', clock, reader),
+    /transports\[0\]\.auth\.instanceKey is required/,
+  );
+});
+
+config('insecure: true runs unsigned, and is refused together with keys', () => {
+  assert.is(frameAuthFromConfig({ insecure: true }, 'valkey', 'a', clock, reader), undefined);
+  assert.throws(() => frameAuthFromConfig({ insecure: true, gatewayKey: { env: 'GW' } }, 'valkey', 'a', clock, reader), /a\.insecure is true but a\.gatewayKey is set too/);
+});
+
+config('a key written in the config text, an unset variable, an unreadable file and a short key are refused with their paths', () => {
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: secret, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader), /a\.gatewayKey is text in the config/);
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: { env: 'NOPE' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader), /a\.gatewayKey\.env names NOPE, which is not set/);
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: { file: '/keys/x' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader), /a\.gatewayKey\.file names \/keys\/x, which could not be read/);
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: { env: 'SHORT' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader), /a\.gatewayKey \(env SHORT\) holds a gateway key of 9 bytes/);
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' }, nope: 1 }, 'valkey', 'a', clock, reader), /a\.nope is not an auth option/);
+});
+
+config('a key file and a variable holding the same secret make the same key (trailing newline trimmed)', () => {
+  const fromFile = frameAuthFromConfig({ gatewayKey: { file: '/keys/gw' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader);
+  const fromEnv = frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader);
+  assert.ok(fromFile !== undefined && fromEnv !== undefined);
+  const request = byType('REQUEST');
+  assert.is(fromEnv.codecFor('q').decode(fromFile.codecFor('q').encode(request)).id, request.id);
+});
+
+config.run();
+
+const redaction = suite('redactFrameBytes: what a dead letter keeps');
+
+redaction('a signed REQUEST loses its credentials and its signature; everything else is kept', () => {
+  const request = byType('REQUEST') as Extract<Frame, { type: 'REQUEST' }>;
+  const withCredentials = { ...request, payload: { ...request.payload, headers: { ...request.payload.headers, authorization: 'Bearer t', cookie: 'sid=1', 'proxy-authorization': 'Basic x' } } };
+  const stored = redactFrameBytes(sealFrame(withCredentials, frameScope(Q), ring));
+  assert.ok(stored, 'a redacted copy');
+  const frame = decodeFrame(stored) as typeof request;
+  assert.equal(frame.payload.headers, request.payload.headers);
+  assert.equal(frame.payload.identity, request.payload.identity);
+  assert.equal([...frame.payload.body], [...request.payload.body]);
+});
+
+redaction('a RESPONSE loses Set-Cookie; frames with nothing to remove and undecodable bytes are stored as they are', () => {
+  const response = byType('RESPONSE') as Extract<Frame, { type: 'RESPONSE' }>;
+  const stored = redactFrameBytes(encodeFrame({ ...response, payload: { ...response.payload, headers: { 'set-cookie': 'sid=1', 'content-type': 'text/plain' } } }));
+  assert.equal((decodeFrame(stored as Uint8Array) as typeof response).payload.headers, { 'content-type': 'text/plain' });
+  assert.is(redactFrameBytes(sealFrame(byType('REQUEST'), frameScope(Q), ring)), undefined);
+  assert.is(redactFrameBytes(sealFrame(byType('HELLO'), frameScope(Q), ring)), undefined);
+  assert.is(redactFrameBytes(new Uint8Array([1, 2, 3])), undefined);
+});
+
+redaction.run();

@@ -5,9 +5,14 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'deploy/**', '.tmp/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'bench/results/**', 'deploy/**', '.tmp/**', '**/console-dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    // The operator console runs in the browser (bundled by packages/gateway/scripts/build-console.mjs).
+    files: ['packages/gateway/console/**/*.js'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {

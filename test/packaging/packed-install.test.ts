@@ -20,7 +20,7 @@ import { freePort, repoRoot, spawnNode, type TsProcess } from '../harness/proces
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { eventually } from '../harness/wait.js';
 
-const PACKAGES = ['core', 'transport-memory', 'transport-valkey', 'transport-tcp', 'microservice', 'gateway'] as const;
+const PACKAGES = ['core', 'transport-memory', 'transport-valkey', 'transport-tcp', 'microservice', 'gateway', 'cli'] as const;
 
 /** Runs a command to completion within `ms`; fails naming it, with its output tail. */
 function run(command: string, args: readonly string[], cwd: string, ms: number): Promise<string> {
@@ -91,10 +91,15 @@ if (valkey === null) {
 
     const gwDir = join(work, 'gateway-project');
     const svcDir = join(work, 'service-project');
+    const cliDir = join(work, 'cli-project');
     await Promise.all([
       installProject(gwDir, tarballs, ['@switchyard/gateway']),
       installProject(svcDir, tarballs, ['@switchyard/microservice', '@switchyard/transport-valkey']),
+      installProject(cliDir, tarballs, ['@switchyard/cli']),
     ]);
+    assert.ok(existsSync(join(gwDir, 'node_modules/@switchyard/gateway/console-dist/index.html')), '@switchyard/gateway ships the console bundle');
+    const cliHelp = await run(join(cliDir, 'node_modules/.bin/switchyard'), ['--help'], cliDir, 30_000);
+    assert.match(cliHelp, /dlq/, 'the installed `switchyard` bin runs and lists its commands');
     assert.equal(readdirSync(join(gwDir, 'node_modules/@switchyard')), ['gateway'], 'the gateway project sees only @switchyard/gateway (linked layout)');
     const installedValkey = join(svcDir, 'node_modules/@switchyard/transport-valkey');
     for (const f of ['LICENSE', 'dist/scripts/fenced-ack.lua', 'dist/scripts/lib-held.lua']) assert.ok(existsSync(join(installedValkey, f)), `@switchyard/transport-valkey ships ${f}`);

@@ -57,6 +57,7 @@ export type {
   DeadLetter,
   DeadLetterStore,
   QueueStats,
+  QueueActivity,
   MessageQueue,
   QueueCapabilities,
   BackendStatus,
@@ -66,6 +67,17 @@ export { jsonCodec, bytesCodec } from './queue/codecs.js';
 export { QUEUE_DEFAULTS, MIN_LEASE_MS, resolveQueueOptions } from './queue/options.js';
 export { createQueueFactory, type QueueFactoryOptions } from './queue/factory.js';
 export { DEAD_LETTER_REASONS } from './queue/consumer.js';
+export {
+  matchesDeadLetter,
+  matchingDeadLetterIds,
+  redriveDeadLetters,
+  purgeMatchingDeadLetters,
+  type DeadLetterFilter,
+  type RedriveOptions,
+  type RedriveProgress,
+  type RedriveResult,
+  type RedriveTarget,
+} from './queue/redrive.js';
 
 // --- queue backend primitives and plugin contract ---------------------------------------------
 export type {

@@ -4,6 +4,7 @@
  * down in order: stop accepting → finish in-flight (bounded by http.shutdownGraceMs) or cancel
  * it → stop the sweep → stop transports in config order.
  */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Container } from 'inversify';
 import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
 import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
@@ -13,7 +14,6 @@ import { importFromGateway } from './import-package.js';
 import { createClientListener } from './http/listener.js';
 import { RequestPath } from './http/request-handler.js';
 import { httpServerOptions } from './http/server-options.js';
-import { adminCheck } from './operations/admin-access.js';
 import { operationsEndpoints, PUBLIC_OPERATIONS, type Readiness } from './operations/endpoints.js';
 import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
@@ -25,6 +25,9 @@ import { RateLimiter } from './policy/rate-limiter.js';
 import { DepartedRoutes } from './departed-routes.js';
 import { createOpenApiFeature } from './openapi/openapi-feature.js';
 import { TransportSet } from './transport-set.js';
+import { AdminAccess } from './admin/access.js';
+import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
+import { DrainedInstances } from './admin/drained-instances.js';
 
 /** What `createGateway` can be given instead of building it from config (tests, embedding). */
 export interface GatewayDeps {
@@ -45,6 +48,8 @@ export interface Gateway {
   readonly routing: RoutingState;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** The admin API, console and their access check; undefined unless `admin` is configured. */
+  readonly admin: AdminSurface | undefined;
   /** Starts the transports, then listens on http.host:http.port. Resolves with the base URL. */
   start(): Promise<string>;
   /** The base URL (`http://host:port`, or `https://` with `http.tls`) once started. */
@@ -103,8 +108,12 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     throw new GatewayConfigError([(err as Error).message], 'transports config');
   }
   const authenticator = await container.getAsync<Authenticator>(TOKENS.Authenticator);
+  // The one judge of admin access: the admin API and the routing view both ask it (admin/access.ts).
+  const access = await AdminAccess.create(config.admin, config.ops.adminClaim, authenticator, config.auth.jwt !== undefined);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
-  const transports = new TransportSet(transportList, routing, departed, logger, clock);
+  // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
+  const drained = new DrainedInstances(routing);
+  const transports = new TransportSet(transportList, routing, departed, logger, clock, { control: (frame) => drained.afterControl(frame) });
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;
   const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
@@ -132,7 +141,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     readiness,
     metrics,
     logger,
-    admin: adminCheck(authenticator, config.ops.adminClaim),
+    admin: (headers: IncomingHttpHeaders) => access.check(headers, 'viewer'),
     routesView: () => ({
       node: config.node,
       transports: transports.readiness(),
@@ -145,6 +154,11 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   // OpenAPI: descriptions fetched on HELLO, documents and /docs ahead of the routes, validation before dispatch.
   const openapi = createOpenApiFeature({ config, clock, logger, routing, metrics, transports: () => transports.byType });
   transports.onHello(openapi.announced);
+  // Admin: the API and console stay on the client listener (the console calls the API from its own
+  // origin) even with ops.port; their paths go first, then OpenAPI's, then the operations endpoints (admin/admin-surface.ts).
+  const admin = config.admin === undefined ? undefined : createAdminSurface({ config: config.admin, access, routing, transports, drained, metrics, clock, logger });
+  const operationsHook = (path: string, req: IncomingMessage, res: ServerResponse): boolean =>
+    (admin !== undefined && admin.handle(path, req, res)) || openapi.serve(path, req, res) || operations(path, req, res);
   const requestPath = new RequestPath({
     config,
     clock,
@@ -157,7 +171,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     metrics,
     clientLimiter,
     routeLimiter,
-    operations: (path, req, res) => openapi.serve(path, req, res) || operations(path, req, res),
+    operations: operationsHook,
     validation: openapi.validation,
     ...(config.http.tls?.ca === undefined ? {} : { certificates: new ClientCertificates() }),
   });
@@ -217,6 +231,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
+    await admin?.close();
     await ops?.stop();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);
     await openapi.close();
@@ -230,6 +245,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routing,
     metrics,
     logger,
+    admin,
     start,
     url: () => baseUrl,
     opsUrl: () => (ops === undefined ? undefined : ops.url()),

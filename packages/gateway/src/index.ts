@@ -44,6 +44,15 @@ export { REDACTED_LOG_PATHS, scrubUrl } from './log-redaction.js';
 // --- operations -------------------------------------------------------------------------------
 export { METRIC_NAMES, GatewayMetrics, type MetricsSources } from './operations/metrics.js';
 export { OPERATIONS_PATHS, type Readiness } from './operations/endpoints.js';
+export { AdminAccess, crossSiteReason, type AccessDecision, type AdminPrincipal } from './admin/access.js';
+export { ADMIN_PREFIX } from './admin/admin-api.js';
+export { type AdminSurface } from './admin/admin-surface.js';
+export { type InstanceRow, type QueueRow } from './admin/admin-sources.js';
+export { summarize as summarizeDeadLetter, detail as describeDeadLetter, type DeadLetterSummary, type DeadLetterDetail } from './admin/dead-letter-view.js';
+export { type RedriveTaskView, type RedriveState } from './admin/redrive-tasks.js';
+export { type RouteRow } from './admin/route-stats.js';
+export { CONSOLE_PATH, CONSOLE_DIST } from './admin/console-assets.js';
+export { ADMIN_ROLES, type AdminConfig, type AdminRole } from './config/admin-schema.js';
 
 // --- OpenAPI and validation -------------------------------------------------------------------
 export { OPENAPI_PATHS } from './openapi/openapi-endpoints.js';

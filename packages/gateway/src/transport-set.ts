@@ -12,7 +12,7 @@ import {
   type Logger,
   type TransportType,
 } from '@switchyard/core';
-import { TransportFeed, type ControlOutcome, type RoutingState } from '@switchyard/core/internal';
+import { TransportFeed, type ControlOutcome, type RoutingState, type TransportFeedHooks } from '@switchyard/core/internal';
 
 import type { DepartedRoutes } from './departed-routes.js';
 
@@ -27,6 +27,8 @@ export class TransportSet {
     private readonly departed: DepartedRoutes,
     private readonly logger: Logger,
     private readonly clock: Clock,
+    /** Further feed hooks, called after this set's own (the admin API's drain keeps its instances draining on `control`). */
+    private readonly hooks: TransportFeedHooks = {},
   ) {
     const map = new Map<TransportType, GatewayTransport>();
     for (const t of transports) if (!map.has(t.type)) map.set(t.type, t);
@@ -44,10 +46,14 @@ export class TransportSet {
       try {
         await t.start(
           new TransportFeed(this.routing, t, this.logger, {
-            control: (frame, link, outcome) => this.onControl(t, frame, link, outcome),
+            control: (frame, link, outcome) => {
+              this.onControl(t, frame, link, outcome);
+              this.hooks.control?.(frame, link, outcome);
+            },
             lost: (instanceId, reason, change) => {
               this.logger.info({ instanceId, reason, transport: t.type }, 'instance lost');
               if (change?.removed === true) this.departed.departed(instanceId);
+              this.hooks.lost?.(instanceId, reason, change);
             },
           }),
         );

@@ -1,6 +1,7 @@
 /**
- * Who may read the operations views: on the client listener the routing view needs a token with
- * ops.adminClaim and health stays public; with ops.port every view moves to its own listener.
+ * Who may read the operations views: on the client listener the routing view needs admin access
+ * (role viewer: a token with ops.adminClaim, or an admin token) and health stays public; with
+ * ops.port every view moves to its own listener, while the admin API stays on the client listener.
  */
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
@@ -74,3 +75,37 @@ separate('with ops.port the views are public there and absent from the client li
 });
 
 separate.run();
+
+const unified = suite('the routing view and the admin API share one admin access');
+let ug: Gateway | undefined;
+const VIEWER_TOKEN = 'viewer-token-0123456789abc';
+unified.before(async () => {
+  ug = await gatewayWith({ admin: { tokens: [{ name: 'victor', role: 'viewer', token: VIEWER_TOKEN }] } });
+});
+unified.after(() => ug?.stop());
+
+unified('an admin viewer token reads the routing view and the admin API; a cross-site request is refused', async () => {
+  const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+  assert.is((await fetch(`${ug?.url()}/_switchyard/routes`, { headers: viewer })).status, 200);
+  assert.is((await fetch(`${ug?.url()}/_switchyard/admin/instances`, { headers: viewer })).status, 200);
+  assert.is((await fetch(`${ug?.url()}/_switchyard/admin/instances`, { headers: await bearer({ scope: 'switchyard:admin' }) })).status, 200, 'ops.adminClaim grants viewer on the admin API too');
+  const crossSite = await fetch(`${ug?.url()}/_switchyard/routes`, { headers: { ...viewer, 'sec-fetch-site': 'cross-site' } });
+  assert.is(crossSite.status, 403);
+});
+
+unified.run();
+
+const apart = suite('the admin API with an ops listener');
+let ag: Gateway | undefined;
+apart.before(async () => {
+  ag = await gatewayWith({ ops: { host: '127.0.0.1', port: 0 }, admin: { tokens: [{ name: 'victor', role: 'viewer', token: VIEWER_TOKEN }] } });
+});
+apart.after(() => ag?.stop());
+
+apart('stays on the client listener, next to the console, and is not on the ops listener', async () => {
+  const viewer = { authorization: `Bearer ${VIEWER_TOKEN}` };
+  assert.is((await fetch(`${ag?.url()}/_switchyard/admin/instances`, { headers: viewer })).status, 200);
+  assert.is((await fetch(`${ag?.opsUrl() as string}/_switchyard/admin/instances`, { headers: viewer })).status, 404);
+});
+
+apart.run();

@@ -2,12 +2,15 @@
  * One queue's primitives over its keys: enqueue (one script call per batch), consumers, dead
  * letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
-import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
+import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
 import { QueueClosedError } from '@switchyard/core';
 import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
 import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
+
+/** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
+const ACTIVE_CONSUMER_MS = 30_000;
 
 /** Dead letters moved per replay script call. */
 const REPLAY_BATCH = 500;
@@ -118,6 +121,12 @@ export class ValkeyQueue implements BackendQueue {
       this.ctx.client.syStats(k.stream, k.delayed, k.scheduled, k.deadLetters, k.groups, k.fanout),
     );
     return { depth, inFlight, delayed, deadLetters };
+  }
+
+  async activity(): Promise<QueueActivity> {
+    const k = this.keys;
+    const [consumers, ageMs, redelivered] = await this.command('activity', () => this.ctx.client.syActivity(k.stream, k.groups, k.fanout, k.scheduled, ACTIVE_CONSUMER_MS));
+    return { consumers, oldestWaitingAgeMs: ageMs === -1 ? null : ageMs, redelivered };
   }
 
   close(): Promise<void> {

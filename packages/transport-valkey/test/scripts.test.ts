@@ -389,6 +389,26 @@ if (redis !== null) {
     assert.equal(await redis.syStats(k.stream, k.delayed, k.scheduled, k.deadLetters, k.groups, k.fanout), [1, 1, 2, 1]);
     void b;
   });
+  stats('activity counts reading consumers and the age of the oldest entry not handed out yet, and changes nothing', async () => {
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [0, -1, 0], 'no stream: nobody reads, nothing waits');
+    await leased(redis, 1, 'c1');
+    await redis.xgroup('CREATECONSUMER', k.stream, G, 'c2');
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [2, -1, 0], 'two readers; the one entry is leased, once');
+    const later = (await redis.xadd(k.stream, '*', 'p', 'later', 'd', String(Date.now() + 60_000)))!;
+    await redis.zadd(k.scheduled, Date.now() + 60_000, later);
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [2, -1, 0], 'a delayed enqueue not yet due does not wait');
+    const [first] = (await redis.xrange(k.stream, '-', '+', 'COUNT', 1))[0] as [string, string[]];
+    await redis.xclaim(k.stream, G, 'c2', 0, first);
+    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000))[2], 1, 'a claimed entry counts as redelivered');
+    await redis.xadd(k.stream, '*', 'p', 'waiting');
+    const before = await snapshot(redis);
+    const [consumers, ageMs, redelivered] = await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000);
+    assert.is(consumers, 2);
+    assert.is(redelivered, 1);
+    assert.ok(ageMs >= 0 && ageMs < 5_000, `age ${ageMs} ms of the entry just added`);
+    assert.equal(await snapshot(redis), before);
+    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, -1))[0], 0, 'a consumer idle longer than the window does not count');
+  });
   // The last suite releases the connection and the server, so the file exits by itself.
   stats.after(async () => {
     redis.disconnect();

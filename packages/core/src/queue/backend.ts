@@ -7,7 +7,7 @@
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
  * LeaseLostError and change nothing.
  */
-import type { BackendStatus, ConsumptionMode, DeadLetter, QueueCapabilities, QueueStats } from './types.js';
+import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
 import type { OptionProblem } from '../options/problems.js';
 
@@ -84,6 +84,8 @@ export interface BackendQueue {
   replayDeadLetters(ids?: readonly string[]): Promise<number>;
   purgeDeadLetters(ids?: readonly string[]): Promise<number>;
   stats(): Promise<QueueStats>;
+  /** Optional: consumers and backlog age, for the admin API. */
+  activity?(): Promise<QueueActivity>;
   /** Closes every consumer it opened. Idempotent. */
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ import { Consumer } from './consumer.js';
 import { DeadLetters } from './dead-letters.js';
 import { TickBatcher } from './tick-batcher.js';
 import type {
+  QueueActivity,
   ConsumerOptions,
   DeadLetterStore,
   EnqueueOptions,
@@ -120,6 +121,11 @@ export class Queue<T> implements MessageQueue<T> {
   stats(): Promise<QueueStats> {
     if (this.closing !== undefined) return Promise.reject(new QueueClosedError(this.name, 'read stats'));
     return this.backend.stats();
+  }
+
+  activity(): Promise<QueueActivity | undefined> {
+    if (this.closing !== undefined) return Promise.reject(new QueueClosedError(this.name, 'read activity'));
+    return this.backend.activity?.() ?? Promise.resolve(undefined);
   }
 
   close(): Promise<void> {

@@ -171,6 +171,19 @@ export interface QueueStats {
   readonly deadLetters: number;
 }
 
+/**
+ * Who is reading a queue and how old its backlog is, for operators. Separate from QueueStats so a
+ * backend that cannot tell simply does not offer it.
+ */
+export interface QueueActivity {
+  /** Consumers that read the queue recently (competing and fan-out). */
+  readonly consumers: number;
+  /** Age of the oldest message no consumer has been handed yet; null when none waits. */
+  readonly oldestWaitingAgeMs: number | null;
+  /** Messages leased now (or released) that have been delivered more than once. */
+  readonly redelivered: number;
+}
+
 export interface MessageQueue<T> {
   readonly name: string;
   readonly options: QueueOptions<T>;
@@ -185,6 +198,8 @@ export interface MessageQueue<T> {
   subscribe(handler: MessageHandler<T>, options?: SubscribeOptions): Subscription;
   readonly deadLetters: DeadLetterStore<T>;
   stats(): Promise<QueueStats>;
+  /** Consumers and backlog age; undefined when the backend cannot tell. */
+  activity(): Promise<QueueActivity | undefined>;
   /** Closes every consumer this queue made. Idempotent. */
   close(): Promise<void>;
 }

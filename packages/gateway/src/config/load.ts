@@ -65,8 +65,10 @@ function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, str
     problems.unknownKeys(Object.fromEntries(issue.keys.map((k) => [k, true])), knownKeysAt(issue.path));
     return problems.list.map((p) => `${p.path}: ${p.message}${fromVariable(p.path, sources)}`);
   }
-  const showInput = 'input' in issue && !(issue.code === 'custom' && typeof issue.input === 'object');
-  const got = showInput ? ` (got ${formatValue(issue.input)})` : '';
+  // Credentials are never echoed: a near-miss token or secret in a log is still a leak.
+  const isSecret = ['token', 'secret'].includes(String(issue.path.at(-1)));
+  const showInput = !isSecret && 'input' in issue && issue.input !== undefined && !(issue.code === 'custom' && typeof issue.input === 'object');
+  const got = showInput ? ` (got ${formatValue(issue.input)})` : issue.code === 'invalid_type' ? ' (got nothing)' : '';
   return [`${path}: ${issue.message.replace(/^Invalid input: /, '')}${got}${fromVariable(path, sources)}`];
 }
 

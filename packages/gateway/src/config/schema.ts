@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
 import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
+import { adminSchema } from './admin-schema.js';
 
 /** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -228,6 +229,7 @@ export const gatewayConfigSchema = z.strictObject({
   ops: opsSchema,
   log: logSchema,
   validation: validationSchema,
+  admin: adminSchema,
 });
 
 /** The validated, fully defaulted, frozen gateway config. */

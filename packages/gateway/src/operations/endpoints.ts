@@ -5,9 +5,9 @@
  * public; the routing view and the metrics are public, admin-only or absent per listener
  * (docs/operations.md "Operations listener and access").
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@switchyard/core';
-import type { AdminCheck } from './admin-access.js';
+import type { AccessDecision } from '../admin/access.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export const OPERATIONS_PATHS = Object.freeze({
@@ -30,8 +30,8 @@ export interface OperationsSources {
   routesView(): unknown;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
-  /** Decides `admin` access; without it an `admin` view answers 401. */
-  readonly admin?: AdminCheck;
+  /** Decides `admin` access (the gateway's AdminAccess at role `viewer`); without it an `admin` view answers 401. */
+  readonly admin?: (headers: IncomingHttpHeaders) => Promise<AccessDecision>;
 }
 
 /** Who may read a view on one listener: anyone, an administrator, or nobody (not served: the path falls through). */
@@ -67,13 +67,11 @@ export function operationsEndpoints(sources: OperationsSources, access: Operatio
 }
 
 function answerAdmin(sources: OperationsSources, req: IncomingMessage, res: ServerResponse, serve: () => void): void {
-  const authorization = req.headers.authorization;
-  const check = sources.admin ?? (() => Promise.resolve<'unauthenticated'>('unauthenticated'));
-  check(authorization).then(
-    (verdict) => {
-      if (verdict === 'allowed') serve();
-      else if (verdict === 'forbidden') sendJson(res, 403, { error: { code: 'SY_GATEWAY_FORBIDDEN', message: 'this view needs the ops.adminClaim claim' } });
-      else sendJson(res, 401, { error: { code: 'SY_GATEWAY_UNAUTHENTICATED', message: 'this view needs a bearer token carrying ops.adminClaim' } }, { 'www-authenticate': 'Bearer' });
+  const check = sources.admin ?? (() => Promise.resolve<AccessDecision>({ kind: 'refused', status: 401, code: 'SY_GATEWAY_UNAUTHENTICATED', message: 'no admin access is configured' }));
+  check(req.headers).then(
+    (decision) => {
+      if (decision.kind === 'granted') serve();
+      else sendJson(res, decision.status, { error: { code: decision.code, message: `this view needs admin access (role viewer): ${decision.message}` } }, decision.status === 401 ? { 'www-authenticate': 'Bearer' } : {});
     },
     (err: unknown) => {
       sources.logger.error({ err: (err as Error).message }, 'admin check failed');

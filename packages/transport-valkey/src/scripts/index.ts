@@ -25,6 +25,7 @@ export const SCRIPTS = Object.freeze({
   syReplayDeadLetters: { file: 'replay-dead-letters.lua', keys: 2 },
   syPurgeDeadLetters: { file: 'purge-dead-letters.lua', keys: 1 },
   syStats: { file: 'stats.lua', keys: 6 },
+  syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
 } as const);
 
@@ -57,6 +58,8 @@ declare module 'ioredis' {
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
     /** stats.lua → [depth, inFlight, delayed, deadLetters] */
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
+    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
+    syActivity(...args: Arg[]): Result<[number, number, number], Context>;
   }
 }
 

@@ -182,6 +182,15 @@ export class MessagingGatewayTransport implements GatewayTransport {
     return this.queues.stats();
   }
 
+  /**
+   * One of the transport's queues (a `service.<name>.<version>.requests` queue, a service control
+   * queue, `gateway.control` or a responses queue) opened with the options the transport uses, for
+   * the gateway's admin API: its stats, activity and dead letters.
+   */
+  adminQueue(queue: string): MessageQueue<Frame> {
+    return parseServiceRequestsQueue(queue) === undefined ? this.queues.queue(queue) : this.queues.requests(queue);
+  }
+
   stop(): Promise<void> {
     this.stopped ??= this.doStop();
     return this.stopped;

@@ -143,6 +143,21 @@ config('a key written in the config text, an unset variable, an unreadable file 
   assert.throws(() => frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' }, nope: 1 }, 'valkey', 'a', clock, reader), /a\.nope is not an auth option/);
 });
 
+config('every problem of the auth section is reported at once', () => {
+  const err = (() => {
+    try {
+      frameAuthFromConfig({ gatewayKey: { env: 'NOPE' }, replayWindowMs: 5, nope: 1 }, 'valkey', 'transports[0].auth', clock, reader);
+    } catch (e) {
+      return e as Error;
+    }
+    return undefined;
+  })();
+  assert.ok(err, 'refused');
+  for (const part of [/transports\[0\]\.auth\.nope is not an auth option/, /transports\[0\]\.auth\.gatewayKey\.env names NOPE/, /transports\[0\]\.auth\.instanceKey is required/, /transports\[0\]\.auth\.replayWindowMs must be an integer ≥ 1000/]) {
+    assert.match(err.message, part);
+  }
+});
+
 config('a key file and a variable holding the same secret make the same key (trailing newline trimmed)', () => {
   const fromFile = frameAuthFromConfig({ gatewayKey: { file: '/keys/gw' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader);
   const fromEnv = frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader);

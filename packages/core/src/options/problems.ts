@@ -33,7 +33,12 @@ export class OptionProblems {
 
   /** A problem at `path` (relative to the prefix; '' is the prefix itself). */
   add(path: string, message: string): void {
-    this.list.push({ path: join(this.prefix, path), message });
+    this.list.push({ path: this.pathOf(path), message });
+  }
+
+  /** The full key path of `path` (relative to the prefix). */
+  pathOf(path: string): string {
+    return join(this.prefix, path);
   }
 
   /** `<path> must be <expected> (got <value>)`. */

@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../../clock.js';
 import { InvalidArgumentError } from '../../errors.js';
+import { OptionProblems } from '../../options/problems.js';
 import { FrameKeyRing, frameKey, type FrameKey, type FrameKeyRole } from '../../protocol/frame-auth.js';
 import { FRAME_AUTH_DEFAULTS, FrameAuthenticator } from './frame-authenticator.js';
 
@@ -46,7 +47,7 @@ export interface KeySourceReader {
 
 const processReader: KeySourceReader = { env: process.env, readFile: (path) => readFileSync(path) };
 
-const AUTH_KEYS = new Set(['gatewayKey', 'instanceKey', 'previousGatewayKey', 'previousInstanceKey', 'replayWindowMs', 'insecure']);
+const AUTH_KEYS = ['gatewayKey', 'instanceKey', 'previousGatewayKey', 'previousInstanceKey', 'replayWindowMs', 'insecure'];
 const KEY_FIELDS: ReadonlyArray<readonly [FrameKeyRole, 'gatewayKey' | 'instanceKey', 'previousGatewayKey' | 'previousInstanceKey']> = [
   ['gateway', 'gatewayKey', 'previousGatewayKey'],
   ['instance', 'instanceKey', 'previousInstanceKey'],
@@ -55,6 +56,7 @@ const KEY_FIELDS: ReadonlyArray<readonly [FrameKeyRole, 'gatewayKey' | 'instance
 /**
  * Validates `auth` (at config path `path`) and reads its keys. Returns the authenticator, or
  * undefined when frames travel unsigned (no keys over the memory backend, or `insecure: true`).
+ * Throws SY_INVALID_ARGUMENT listing every problem of the section at once.
  */
 export function frameAuthFromConfig(
   auth: unknown,
@@ -63,62 +65,82 @@ export function frameAuthFromConfig(
   clock: Clock,
   reader: KeySourceReader = processReader,
 ): FrameAuthenticator | undefined {
-  if (auth !== undefined && (typeof auth !== 'object' || auth === null || Array.isArray(auth))) throw InvalidArgumentError.format(path, 'an object', auth);
+  const problems = new OptionProblems(path);
+  if (auth !== undefined && !problems.object('', auth)) throw InvalidArgumentError.fromProblems(problems.list);
   const section = (auth ?? {}) as Readonly<Record<string, unknown>>;
-  for (const key of Object.keys(section)) {
-    if (!AUTH_KEYS.has(key)) throw new InvalidArgumentError(`${path}.${key}`, `is not an auth option (known: ${[...AUTH_KEYS].join(', ')})`);
-  }
+  problems.unknownKeys(section, AUTH_KEYS, '', { noun: 'an auth option' });
   const insecure = section.insecure ?? false;
-  if (typeof insecure !== 'boolean') throw InvalidArgumentError.format(`${path}.insecure`, 'true or false', insecure);
-  const given = [...AUTH_KEYS].filter((k) => k.endsWith('Key') && section[k] !== undefined);
-  if (insecure) {
-    if (given.length > 0) throw new InvalidArgumentError(`${path}.insecure`, `is true but ${given.map((k) => `${path}.${k}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} set too: drop the keys or drop insecure`);
+  if (typeof insecure !== 'boolean') problems.expected('insecure', 'true or false', insecure);
+  const given = AUTH_KEYS.filter((k) => k.endsWith('Key') && section[k] !== undefined);
+  if (insecure === true) {
+    if (given.length > 0) problems.add('insecure', `is true but ${given.map((k) => `${path}.${k}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} set too: drop the keys or drop insecure`);
+    if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
     return undefined;
   }
-  if (given.length === 0 && backend === 'memory') return undefined;
+  if (given.length === 0 && backend === 'memory' && problems.isEmpty) return undefined;
   const keys: Record<FrameKeyRole, FrameKey[]> = { gateway: [], instance: [] };
   for (const [role, current, previous] of KEY_FIELDS) {
     if (section[current] === undefined) {
-      throw new InvalidArgumentError(
-        `${path}.${current}`,
+      problems.add(
+        current,
         `is required: frames over the "${backend}" backend are signed (docs/messaging-transport.md, "Signed frames"). ` +
           `Give { file: <path> } or { env: <NAME> } holding a secret of at least 32 bytes, or set ${path}.insecure: true to run unsigned`,
       );
+    } else {
+      const key = readKey(role, section[current], current, problems, reader);
+      if (key !== undefined) keys[role].push(key);
     }
-    keys[role].push(readKey(role, section[current], `${path}.${current}`, reader));
-    if (section[previous] !== undefined) keys[role].push(readKey(role, section[previous], `${path}.${previous}`, reader));
+    if (section[previous] !== undefined) {
+      const key = readKey(role, section[previous], previous, problems, reader);
+      if (key !== undefined) keys[role].push(key);
+    }
   }
   const replayWindowMs = section.replayWindowMs ?? FRAME_AUTH_DEFAULTS.replayWindowMs;
-  if (typeof replayWindowMs !== 'number' || !Number.isInteger(replayWindowMs) || replayWindowMs < 1_000) {
-    throw InvalidArgumentError.format(`${path}.replayWindowMs`, 'an integer ≥ 1000', replayWindowMs);
-  }
-  return new FrameAuthenticator({ keys: new FrameKeyRing(keys), replayWindowMs }, clock);
+  problems.integer('replayWindowMs', replayWindowMs, 1_000);
+  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
+  return new FrameAuthenticator({ keys: new FrameKeyRing(keys), replayWindowMs: replayWindowMs as number }, clock);
 }
 
-function readKey(role: FrameKeyRole, source: unknown, path: string, reader: KeySourceReader): FrameKey {
+/** Reads one key source at `field` (relative to the auth section); a problem is added, and undefined returned, when it cannot. */
+function readKey(role: FrameKeyRole, source: unknown, field: string, problems: OptionProblems, reader: KeySourceReader): FrameKey | undefined {
   if (typeof source === 'string') {
-    throw new InvalidArgumentError(path, 'is text in the config: keys are read from a file or the environment, never from the config. Give { file: <path> } or { env: <NAME> }');
+    problems.add(field, 'is text in the config: keys are read from a file or the environment, never from the config. Give { file: <path> } or { env: <NAME> }');
+    return undefined;
   }
-  if (typeof source !== 'object' || source === null || Array.isArray(source)) throw InvalidArgumentError.format(path, '{ file: <path> } or { env: <NAME> }', source);
+  if (!problems.object(field, source, '{ file: <path> } or { env: <NAME> }')) return undefined;
   const { file, env, ...rest } = source as { file?: unknown; env?: unknown };
-  const extra = Object.keys(rest);
-  if (extra.length > 0 || (file === undefined) === (env === undefined)) {
-    throw new InvalidArgumentError(path, `must have exactly one of file or env (got ${JSON.stringify(Object.keys(source))})`);
+  if (Object.keys(rest).length > 0 || (file === undefined) === (env === undefined)) {
+    problems.add(field, `must have exactly one of file or env (got ${JSON.stringify(Object.keys(source as object))})`);
+    return undefined;
   }
-  if (file !== undefined) {
-    if (typeof file !== 'string' || file.length === 0) throw InvalidArgumentError.format(`${path}.file`, 'a file path', file);
-    let content: Buffer;
-    try {
-      content = reader.readFile(file);
-    } catch (err) {
-      throw new InvalidArgumentError(`${path}.file`, `names ${file}, which could not be read: ${(err as Error).message}`);
+  let origin = '';
+  try {
+    if (file !== undefined) {
+      if (!problems.nonEmptyString(`${field}.file`, file)) return undefined;
+      origin = `file ${file}`;
+      let content: Buffer;
+      try {
+        content = reader.readFile(file);
+      } catch (err) {
+        problems.add(`${field}.file`, `names ${file}, which could not be read: ${(err as Error).message}`);
+        return undefined;
+      }
+      return frameKey(role, trimEnd(content), `${problems.pathOf(field)} (${origin})`);
     }
-    return frameKey(role, trimEnd(content), `${path} (file ${file})`);
+    if (!problems.nonEmptyString(`${field}.env`, env)) return undefined;
+    origin = `env ${env}`;
+    const value = reader.env[env];
+    if (value === undefined || value.length === 0) {
+      problems.add(`${field}.env`, `names ${env}, which is not set`);
+      return undefined;
+    }
+    return frameKey(role, trimEnd(Buffer.from(value, 'utf8')), `${problems.pathOf(field)} (${origin})`);
+  } catch (err) {
+    // frameKey refuses a secret shorter than MIN_SECRET_BYTES.
+    const detail = (err as { problems?: readonly { message: string }[] }).problems?.[0]?.message ?? (err as Error).message;
+    problems.add(field, `(${origin}) ${detail}`);
+    return undefined;
   }
-  if (typeof env !== 'string' || env.length === 0) throw InvalidArgumentError.format(`${path}.env`, 'an environment variable name', env);
-  const value = reader.env[env];
-  if (value === undefined || value.length === 0) throw new InvalidArgumentError(`${path}.env`, `names ${env}, which is not set`);
-  return frameKey(role, trimEnd(Buffer.from(value, 'utf8')), `${path} (env ${env})`);
 }
 
 /** Without trailing whitespace: a key file written by `echo` ends with a newline. */

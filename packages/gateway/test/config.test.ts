@@ -71,7 +71,7 @@ errors('problems in different sections are reported at once: the schema, the tra
     parseGatewayConfig(
       {
         http: { port: 'eighty' },
-        transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: 'redis://valkey:6379/0', hots: 'x' }, queues: { leaseMs: 10 } }],
+        transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: 'redis://valkey:6379/0', hots: 'x' }, queues: { leaseMs: 10 }, auth: { insecure: true } }],
       },
       {},
     ),
@@ -80,6 +80,25 @@ errors('problems in different sections are reported at once: the schema, the tra
   assert.match(text, /^http\.port: .*\(got "eighty"\)$/m);
   assert.match(text, /^transports\[0\]\.valkey\.hots: is not an option/m);
   assert.match(text, /^transports\[0\]\.queues\.leaseMs: must be an integer ≥ 100 \(got 10\)$/m);
+  assert.is(problems.length, 3, text);
+});
+
+errors("a messaging entry's auth section is checked with the rest, without reading its keys", async () => {
+  const problems = await problemsOf(() =>
+    parseGatewayConfig(
+      {
+        http: { port: -1 },
+        transports: [{ type: 'messaging', backend: 'valkey', auth: { gatewayKey: 'written-in-the-config', instanceKey: { env: 'NOT_SET_HERE' }, nope: 1 } }],
+      },
+      {},
+    ),
+  );
+  const text = problems.join('\n');
+  assert.match(text, /^http\.port: /m);
+  assert.match(text, /^transports\[0\]\.auth\.gatewayKey: is text in the config/m);
+  assert.match(text, /^transports\[0\]\.auth\.nope: is not an auth option/m);
+  // A variable or file is read when the transport is built, not when the config is checked.
+  assert.not.match(text, /NOT_SET_HERE/);
   assert.is(problems.length, 3, text);
 });
 
@@ -126,7 +145,7 @@ const env = suite('gateway config environment overrides');
 
 env('SWITCHYARD_* variables override keys by path, with numbers and JSON parsed', async () => {
   const c = await parseGatewayConfig(
-    { transports: [{ type: 'messaging', backend: 'valkey' }], http: { port: 1000 } },
+    { transports: [{ type: 'messaging', backend: 'valkey', auth: { insecure: true } }], http: { port: 1000 } },
     {
       SWITCHYARD_HTTP__PORT: '9000',
       SWITCHYARD_HTTP__MAX_BODY_BYTES: '2048',

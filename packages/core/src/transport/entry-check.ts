@@ -3,10 +3,8 @@
  * them) and by a config loader that reports every problem of every entry before anything is built.
  * Each check adds to an OptionProblems; paths are full config paths (`transports[0].queues.leaseMs`).
  */
-import { systemClock } from '../clock.js';
-import type { InvalidArgumentError } from '../errors.js';
 import { loadQueueBackendPlugin, type PackageImporter } from '../ioc/plugin-loader.js';
-import { frameAuthFromConfig } from './messaging/auth-config.js';
+import { authSectionProblems } from './messaging/auth-config.js';
 import { OptionProblems, type OptionProblem } from '../options/problems.js';
 import { checkMessagingOptions, type MessagingTransportOptionsInput } from './messaging/options.js';
 import type { MessagingQueuesConfig, TransportConfigEntry } from './registry.js';
@@ -127,7 +125,7 @@ export async function checkTransportEntries(
         const scoped = new OptionProblems(`${at}.${backend}`);
         scoped.addAll(plugin.checkOptions?.(backendOptionsOf(entry)) ?? []);
         problems.addAll(scoped.list);
-        problems.addAll(authProblems(entry.auth, backend, `${at}.auth`));
+        problems.addAll(authSectionProblems(entry.auth, backend, `${at}.auth`));
       } else if (entry.type === 'tcp' || entry.type === 'tls') {
         const plugin = await tcpPlugin(`${at}.type`, where.importPackage);
         const scoped = new OptionProblems(at);
@@ -139,16 +137,6 @@ export async function checkTransportEntries(
     }
   }
   return problems.list;
-}
-
-/** The `auth` section's problems (keys are read to check them, then dropped: the registry reads them again when it builds). */
-function authProblems(auth: unknown, backend: string, path: string): readonly OptionProblem[] {
-  try {
-    frameAuthFromConfig(auth, backend, path, systemClock);
-    return [];
-  } catch (err) {
-    return (err as InvalidArgumentError).problems ?? [{ path, message: (err as Error).message }];
-  }
 }
 
 function pick(source: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

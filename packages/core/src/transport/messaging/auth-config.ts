@@ -16,9 +16,9 @@
 import { readFileSync } from 'node:fs';
 import type { Clock } from '../../clock.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { OptionProblems } from '../../options/problems.js';
+import { OptionProblems, type OptionProblem } from '../../options/problems.js';
 import { FrameKeyRing, frameKey, type FrameKey, type FrameKeyRole } from '../../protocol/frame-auth.js';
-import { FRAME_AUTH_DEFAULTS, FrameAuthenticator } from './frame-authenticator.js';
+import { FRAME_AUTH_DEFAULTS, FrameAuthenticator, type FrameAuthenticatorOptions } from './frame-authenticator.js';
 
 /** Where one key's secret is read from: a file (its content, trailing whitespace trimmed) or an environment variable. */
 export type FrameKeySource = { readonly file: string } | { readonly env: string };
@@ -66,7 +66,31 @@ export function frameAuthFromConfig(
   reader: KeySourceReader = processReader,
 ): FrameAuthenticator | undefined {
   const problems = new OptionProblems(path);
-  if (auth !== undefined && !problems.object('', auth)) throw InvalidArgumentError.fromProblems(problems.list);
+  const built = readAuthSection(auth, backend, problems, reader);
+  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
+  return built === undefined ? undefined : new FrameAuthenticator(built, clock);
+}
+
+/**
+ * The problems of an `auth` section's shape (unknown keys, missing or conflicting keys, key
+ * sources written as text, the replay window), without reading any key: a config checker reports
+ * them with the rest of the config; the files and variables are read when the transport is built.
+ */
+export function authSectionProblems(auth: unknown, backend: string, path: string): readonly OptionProblem[] {
+  const problems = new OptionProblems(path);
+  readAuthSection(auth, backend, problems, undefined);
+  return problems.list;
+}
+
+/** Checks the section into `problems`; with a `reader`, also reads the keys and returns the authenticator's options. */
+function readAuthSection(
+  auth: unknown,
+  backend: string,
+  problems: OptionProblems,
+  reader: KeySourceReader | undefined,
+): FrameAuthenticatorOptions | undefined {
+  const path = problems.pathOf('');
+  if (auth !== undefined && !problems.object('', auth)) return undefined;
   const section = (auth ?? {}) as Readonly<Record<string, unknown>>;
   problems.unknownKeys(section, AUTH_KEYS, '', { noun: 'an auth option' });
   const insecure = section.insecure ?? false;
@@ -74,10 +98,9 @@ export function frameAuthFromConfig(
   const given = AUTH_KEYS.filter((k) => k.endsWith('Key') && section[k] !== undefined);
   if (insecure === true) {
     if (given.length > 0) problems.add('insecure', `is true but ${given.map((k) => `${path}.${k}`).join(', ')} ${given.length === 1 ? 'is' : 'are'} set too: drop the keys or drop insecure`);
-    if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
     return undefined;
   }
-  if (given.length === 0 && backend === 'memory' && problems.isEmpty) return undefined;
+  if (given.length === 0 && backend === 'memory') return undefined;
   const keys: Record<FrameKeyRole, FrameKey[]> = { gateway: [], instance: [] };
   for (const [role, current, previous] of KEY_FIELDS) {
     if (section[current] === undefined) {
@@ -97,12 +120,12 @@ export function frameAuthFromConfig(
   }
   const replayWindowMs = section.replayWindowMs ?? FRAME_AUTH_DEFAULTS.replayWindowMs;
   problems.integer('replayWindowMs', replayWindowMs, 1_000);
-  if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
-  return new FrameAuthenticator({ keys: new FrameKeyRing(keys), replayWindowMs: replayWindowMs as number }, clock);
+  if (!problems.isEmpty || reader === undefined) return undefined;
+  return { keys: new FrameKeyRing(keys), replayWindowMs: replayWindowMs as number };
 }
 
-/** Reads one key source at `field` (relative to the auth section); a problem is added, and undefined returned, when it cannot. */
-function readKey(role: FrameKeyRole, source: unknown, field: string, problems: OptionProblems, reader: KeySourceReader): FrameKey | undefined {
+/** Checks one key source at `field` (relative to the auth section) and, with a `reader`, reads it; a problem is added, and undefined returned, when it cannot. */
+function readKey(role: FrameKeyRole, source: unknown, field: string, problems: OptionProblems, reader: KeySourceReader | undefined): FrameKey | undefined {
   if (typeof source === 'string') {
     problems.add(field, 'is text in the config: keys are read from a file or the environment, never from the config. Give { file: <path> } or { env: <NAME> }');
     return undefined;
@@ -116,7 +139,7 @@ function readKey(role: FrameKeyRole, source: unknown, field: string, problems: O
   let origin = '';
   try {
     if (file !== undefined) {
-      if (!problems.nonEmptyString(`${field}.file`, file)) return undefined;
+      if (!problems.nonEmptyString(`${field}.file`, file) || reader === undefined) return undefined;
       origin = `file ${file}`;
       let content: Buffer;
       try {
@@ -127,7 +150,7 @@ function readKey(role: FrameKeyRole, source: unknown, field: string, problems: O
       }
       return frameKey(role, trimEnd(content), `${problems.pathOf(field)} (${origin})`);
     }
-    if (!problems.nonEmptyString(`${field}.env`, env)) return undefined;
+    if (!problems.nonEmptyString(`${field}.env`, env) || reader === undefined) return undefined;
     origin = `env ${env}`;
     const value = reader.env[env];
     if (value === undefined || value.length === 0) {

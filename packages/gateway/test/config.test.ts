@@ -4,19 +4,8 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GATEWAY_DEFAULTS, loadGatewayConfig, parseGatewayConfig } from '../src/index.js';
+import { minimal, problemsOf } from './config-helpers.js';
 
-const minimal = { transports: [{ type: 'messaging', backend: 'memory' }] };
-
-async function problemsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'SY_GATEWAY_INVALID_CONFIG');
-    return [...(err as { problems: string[] }).problems];
-  }
-  assert.unreachable('config should have been rejected');
-  return [];
-}
 
 const defaults = suite('gateway config defaults');
 

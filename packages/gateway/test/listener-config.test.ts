@@ -7,19 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { silentLogger } from '@switchyard/core';
 import { createGateway, LISTENER_DEFAULTS, parseGatewayConfig } from '../src/index.js';
+import { minimal, problemsOf } from './config-helpers.js';
 
-const minimal = { transports: [{ type: 'messaging', backend: 'memory' }] };
-
-async function problemsOf(fn: () => Promise<unknown>): Promise<string[]> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'SY_GATEWAY_INVALID_CONFIG');
-    return [...(err as { problems: string[] }).problems];
-  }
-  assert.unreachable('config should have been rejected');
-  return [];
-}
 
 const keys = suite('listener config keys');
 

@@ -159,11 +159,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
         const body = parse(redriveBody, await readJson(req));
         const filter = filterOf(body);
         const chosen = targets(body.queue);
-        if (body.dryRun) {
-          let matched = 0;
-          for (const t of chosen) matched += (await matchingDeadLetterIds(t.store, filter)).length;
-          return { body: { dryRun: true, matched, queues: chosen.map((t) => t.queue) } };
-        }
+        if (body.dryRun) return { body: await dryRun(chosen, filter) };
         const task = tasks.start(chosen, filter, body.ratePerSecond, principal.name);
         audit(principal, 'redrive', { task: task.id, queues: task.queues, filter, ratePerSecond: body.ratePerSecond });
         return { status: 202, body: task };
@@ -180,11 +176,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
         }
         const filter = filterOf(body);
         const chosen = targets(body.queue);
-        if (body.dryRun) {
-          let matched = 0;
-          for (const t of chosen) matched += (await matchingDeadLetterIds(t.store, filter)).length;
-          return { body: { dryRun: true, matched, queues: chosen.map((t) => t.queue) } };
-        }
+        if (body.dryRun) return { body: await dryRun(chosen, filter) };
         const purged = await purgeMatchingDeadLetters(chosen, filter);
         audit(principal, 'purge', { queues: chosen.map((t) => t.queue), filter, purged });
         return { body: { purged } };
@@ -279,6 +271,13 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
 }
 
 /** The id just before `id` in stream order, so `list({ after, limit: 1 })` returns `id` itself. */
+/** What a dry run of a redrive or purge would touch: the matching dead letters of each chosen queue, counted. */
+async function dryRun(chosen: readonly RedriveTarget[], filter: DeadLetterFilter): Promise<{ dryRun: true; matched: number; queues: string[] }> {
+  let matched = 0;
+  for (const t of chosen) matched += (await matchingDeadLetterIds(t.store, filter)).length;
+  return { dryRun: true, matched, queues: chosen.map((t) => t.queue) };
+}
+
 function previousId(id: string): string {
   const m = /^(\d+)-(\d+)$/.exec(id);
   if (m === null) return id;

@@ -51,7 +51,19 @@ staticChecks('values hold a gateway config that the gateway parser accepts once 
   const values = parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) as Obj;
   const config = {
     node: { region: at(values, 'gateway.region') },
-    transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: 'redis://x:6379/0' }, queues: at(values, 'messaging.queues') }],
+    // As _helpers.tpl writes the entry: the frame keys are files of the mounted frame-keys Secret.
+    transports: [
+      {
+        type: 'messaging',
+        backend: 'valkey',
+        valkey: { url: 'redis://x:6379/0' },
+        queues: at(values, 'messaging.queues'),
+        auth: {
+          gatewayKey: { file: `/run/secrets/switchyard/${String(at(values, 'frameKeys.gatewayKeyName'))}` },
+          instanceKey: { file: `/run/secrets/switchyard/${String(at(values, 'frameKeys.instanceKeyName'))}` },
+        },
+      },
+    ],
     ...(at(values, 'gateway.config') as Obj),
   };
   const parsed = await parseGatewayConfig(config, { SWITCHYARD_NODE__ID: 'demo-switchyard-gateway-5d9c7-abcde' });

@@ -111,38 +111,24 @@ interface EdgeLoad {
   readonly streams?: number;
 }
 
+/** A Messaging-over-Valkey row whose gateway and echo share one entry, with the `auth` section `auth()` gives. */
+function valkeyRow(name: string, auth: () => Record<string, unknown>): TransportRow {
+  return {
+    name,
+    needsValkey: true,
+    entries: (ctx) => {
+      const entry = { type: 'messaging', backend: 'valkey', valkey: { url: ctx.valkey?.url }, queues: { prefix: `bench-${randomUUID().slice(0, 8)}` }, auth: auth() };
+      return { gateway: [entry], echo: [entry] };
+    },
+  };
+}
+
 /** The transport table: one row per way the gateway reaches the echo service. */
 const TRANSPORTS: readonly TransportRow[] = [
-  {
-    name: 'messaging/valkey',
-    needsValkey: true,
-    entries: (ctx) => {
-      const entry = {
-        type: 'messaging',
-        backend: 'valkey',
-        valkey: { url: ctx.valkey?.url },
-        queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
-        // Signed frames, as a production deployment runs them: the row includes their cost.
-        auth: authSection(newKeys()),
-      };
-      return { gateway: [entry], echo: [entry] };
-    },
-  },
-  {
-    // The same path with frames unsigned: beside the row above, the cost of signing and verifying.
-    name: 'messaging/valkey-unsigned',
-    needsValkey: true,
-    entries: (ctx) => {
-      const entry = {
-        type: 'messaging',
-        backend: 'valkey',
-        valkey: { url: ctx.valkey?.url },
-        queues: { prefix: `bench-${randomUUID().slice(0, 8)}` },
-        auth: { insecure: true },
-      };
-      return { gateway: [entry], echo: [entry] };
-    },
-  },
+  // Signed frames, as a production deployment runs them: the row includes their cost.
+  valkeyRow('messaging/valkey', () => authSection(newKeys())),
+  // The same path with frames unsigned: beside the row above, the cost of signing and verifying.
+  valkeyRow('messaging/valkey-unsigned', () => ({ insecure: true })),
   {
     name: 'tcp',
     needsValkey: false,

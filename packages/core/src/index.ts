@@ -22,6 +22,7 @@ export {
   RegistrationRefusedError,
   RequestCancelledError,
   TransportFailureError,
+  RequestNotSentError,
   TransportClosedError,
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';

@@ -59,6 +59,8 @@ export class FrameConnection {
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private closeReason: string | undefined;
   private closedFlag = false;
+  private queuedCount = 0;
+  private writtenCount = 0;
   private readonly closedPromise: Promise<string>;
   private resolveClosed!: (reason: string) => void;
 
@@ -88,6 +90,19 @@ export class FrameConnection {
     return !this.closedFlag && this.closeReason === undefined;
   }
 
+  /**
+   * Frames accepted by send() so far: read right after a send(), it is that frame's sequence
+   * number. A frame whose number is above {@link written} never left this process.
+   */
+  get queued(): number {
+    return this.queuedCount;
+  }
+
+  /** Frames handed to the socket so far (they may have reached the peer). */
+  get written(): number {
+    return this.writtenCount;
+  }
+
   /** Resolves with the close reason once the socket has closed. */
   get closed(): Promise<string> {
     return this.closedPromise;
@@ -113,6 +128,7 @@ export class FrameConnection {
     // Frames are queued measured, not encoded: writePending() writes each one, with its length
     // prefix, straight into the batch, so a body is copied once and no buffer is made per frame.
     this.pending.push(parts);
+    this.queuedCount += 1;
     this.pendingBytes += LENGTH_PREFIX_BYTES + parts.byteLength;
     if (this.pending.length >= FLUSH_FRAMES || this.pendingBytes >= FLUSH_BYTES) {
       this.writePending();
@@ -169,9 +185,11 @@ export class FrameConnection {
       stats.framesWritten += this.pending.length;
       stats.writes += 1;
     }
+    const frames = this.pending.length;
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return;
+    this.writtenCount += frames;
     if (this.socket.write(batch) && this.drainWaiters.length > 0) this.onDrain();
   }
 

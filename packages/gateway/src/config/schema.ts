@@ -7,6 +7,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
 import { adminSchema } from './admin-schema.js';
+import { admissionSchema, transportOrderSchema } from './admission-schema.js';
 
 /** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -112,6 +113,8 @@ const routingSchema = z
     // Registration policy bounds (core routing/registration-policy.ts); its defaults when absent.
     maxInstancesPerService: positiveInt().optional(),
     maxEndpoints: positiveInt().optional(),
+    // Which transports a route or service is sent over, in order (config/admission-schema.ts).
+    transportOrder: transportOrderSchema,
   })
   .prefault({});
 
@@ -230,6 +233,23 @@ export const gatewayConfigSchema = z.strictObject({
   log: logSchema,
   validation: validationSchema,
   admin: adminSchema,
+  admission: admissionSchema,
+}).superRefine((config, ctx) => {
+  // A transport order may only name transports this gateway runs.
+  const running = new Set(config.transports.map((t) => t.type));
+  const order = config.routing.transportOrder;
+  const lists: Array<[Array<string | number>, readonly string[] | undefined]> = [
+    [['default'], order.default],
+    ...Object.entries(order.services).map(([k, v]): [Array<string | number>, readonly string[]] => [['services', k], v]),
+    ...Object.entries(order.routes).map(([k, v]): [Array<string | number>, readonly string[]] => [['routes', k], v]),
+  ];
+  for (const [path, list] of lists) {
+    list?.forEach((t, i) => {
+      if (!running.has(t as TransportEntry['type'])) {
+        ctx.addIssue({ code: 'custom', path: ['routing', 'transportOrder', ...path, i], message: `names "${t}", which is not in transports (${[...running].join(', ')})` });
+      }
+    });
+  }
 });
 
 /** The validated, fully defaulted, frozen gateway config. */
@@ -242,6 +262,7 @@ export type RateLimitConfig = GatewayConfig['rateLimit'];
 export type HttpConfig = GatewayConfig['http'];
 export type OpsConfig = GatewayConfig['ops'];
 export type TransportEntry = GatewayConfig['transports'][number];
+export type { AdmissionConfig, LimitConfig, TransportOrderConfig } from './admission-schema.js';
 
 /** Top-level keys, for env mapping and "did you mean" hints. */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze(Object.keys(gatewayConfigSchema.shape));

@@ -29,10 +29,13 @@ import { resolveMessagingOptions, type MessagingTransportOptions, type Messaging
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
 import {
   GATEWAY_CONTROL_QUEUE,
+  HEADER_REGION,
   HEADER_SERVICE,
   HEADER_VERSION,
+  UNPLACED_REGION,
   gatewayResponsesQueue,
   parseServiceRequestsQueue,
+  regionRequestsQueue,
   serviceControlQueue,
   serviceRequestsQueue,
 } from './queue-names.js';
@@ -273,11 +276,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
     }
   }
 
+  /**
+   * The queue of the target's region: its link (from its HELLO) names it. The instance selector
+   * chose the target, so the gateway's own region comes first (routing/instance-selector.ts).
+   */
   private requestQueue(target: DispatchTarget): MessageQueue<Frame> {
-    const key = `${target.service}\u0000${target.version}`;
+    const key = target.link.address;
     let queue = this.requestQueues.get(key);
     if (queue === undefined) {
-      queue = this.queues.requests(serviceRequestsQueue(target.service, target.version));
+      const name = parseServiceRequestsQueue(key) === undefined ? serviceRequestsQueue(target.service, target.version) : key;
+      queue = this.queues.requests(name);
       this.requestQueues.set(key, queue);
     }
     return queue;
@@ -299,16 +307,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
   }
 }
 
-/** A HELLO names its service and version: its link is their requests queue. */
+/** A HELLO names its service, version and region: its link is their requests queue. */
 function helloLink(frame: HelloFrame): InstanceLink {
-  const { service, version } = frame.payload.instance;
-  return { transport: TransportType.Messaging, address: serviceRequestsQueue(service, version) };
+  const { service, version, region } = frame.payload.instance;
+  return { transport: TransportType.Messaging, address: regionRequestsQueue(service, version, region) };
 }
 
-/** HEARTBEAT and GOODBYE name only the instance; the SDK's queue headers name its service and version. */
+/** HEARTBEAT and GOODBYE name only the instance; the SDK's queue headers name its service, version and region. */
 function linkFromHeaders(headers: Readonly<Record<string, string>>): InstanceLink {
   const service = headers[HEADER_SERVICE];
   const version = headers[HEADER_VERSION];
-  const address = service !== undefined && version !== undefined ? serviceRequestsQueue(service, version) : '';
+  const address = service !== undefined && version !== undefined ? regionRequestsQueue(service, version, headers[HEADER_REGION] ?? UNPLACED_REGION) : '';
   return { transport: TransportType.Messaging, address };
 }

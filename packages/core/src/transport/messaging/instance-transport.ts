@@ -1,6 +1,7 @@
 /**
  * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
- * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
+ * its region's `service.<name>.<version>@<region>.requests` (`service.<name>.<version>.requests`
+ * when it states no region) with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
  * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
  */
@@ -21,11 +22,12 @@ import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
   GATEWAY_CONTROL_QUEUE,
+  HEADER_REGION,
   HEADER_SERVICE,
   HEADER_VERSION,
   isGatewayResponsesQueue,
+  regionRequestsQueue,
   serviceControlQueue,
-  serviceRequestsQueue,
 } from './queue-names.js';
 
 /** Counters of one instance-side Messaging transport. Totals since start except `running`. */
@@ -114,12 +116,13 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
     if (this.state !== 'new') throw new TransportClosedError('messaging', 'start an instance transport twice');
-    const { service, version } = hello.instance;
-    const requestsName = serviceRequestsQueue(service, version);
+    const { service, version, region } = hello.instance;
+    // The instance's region's queue (the version's queue for an instance that states no region).
+    const requestsName = regionRequestsQueue(service, version, region);
     // The address is the transport's to fill: where this instance takes its REQUESTs.
     this.hello = { ...hello, instance: { ...hello.instance, address: `messaging:${requestsName}` } };
     this.handle = handle;
-    this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version });
+    this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version, [HEADER_REGION]: region });
     this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
     this.state = 'started';
     // Listen first (RESYNC, CANCEL), then pull, then announce.

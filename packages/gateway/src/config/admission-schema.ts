@@ -50,7 +50,14 @@ export const limitSchema = z
 export type LimitConfig = z.output<typeof limitSchema>;
 
 const routeKeys = <T extends z.ZodType>(value: T) =>
-  z.record(z.string().regex(ROUTE_KEY, 'must be "METHOD /path/template", e.g. "GET /echo/slow"'), value).default({});
+  z
+    .record(z.string(), value)
+    .superRefine((rec, ctx) => {
+      for (const key of Object.keys(rec)) {
+        if (!ROUTE_KEY.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: 'must be a route "METHOD /path/template", e.g. "GET /echo/slow"' });
+      }
+    })
+    .default({});
 
 export const admissionSchema = z
   .strictObject({
@@ -94,3 +101,29 @@ export const transportOrderSchema = z
   .prefault({});
 
 export type TransportOrderConfig = z.output<typeof transportOrderSchema>;
+
+/**
+ * The transport order may only name transports the gateway runs. Checked on the raw config (like
+ * the transport entries), so it is listed with the schema's problems rather than only after them.
+ */
+export function transportOrderProblems(raw: unknown): Array<{ path: string; message: string }> {
+  const r = raw as { transports?: unknown; routing?: { transportOrder?: Record<string, unknown> } } | null | undefined;
+  const order = r?.routing?.transportOrder;
+  if (!Array.isArray(r?.transports) || order === undefined || order === null || typeof order !== 'object') return [];
+  const running = new Set((r.transports as Array<{ type?: unknown }>).map((t) => t?.type));
+  const lists: Array<[string, unknown]> = [['default', order.default]];
+  for (const section of ['services', 'routes'] as const) {
+    const entries = order[section];
+    if (entries !== null && typeof entries === 'object') for (const [k, v] of Object.entries(entries)) lists.push([`${section}.${k}`, v]);
+  }
+  const problems: Array<{ path: string; message: string }> = [];
+  for (const [path, list] of lists) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((t, i) => {
+      if (typeof t === 'string' && transportType.safeParse(t).success && !running.has(t)) {
+        problems.push({ path: `routing.transportOrder.${path}.${i}`, message: `names "${t}", which is not in transports (${[...running].join(', ')})` });
+      }
+    });
+  }
+  return problems;
+}

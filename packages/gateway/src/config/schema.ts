@@ -234,22 +234,6 @@ export const gatewayConfigSchema = z.strictObject({
   validation: validationSchema,
   admin: adminSchema,
   admission: admissionSchema,
-}).superRefine((config, ctx) => {
-  // A transport order may only name transports this gateway runs.
-  const running = new Set(config.transports.map((t) => t.type));
-  const order = config.routing.transportOrder;
-  const lists: Array<[Array<string | number>, readonly string[] | undefined]> = [
-    [['default'], order.default],
-    ...Object.entries(order.services).map(([k, v]): [Array<string | number>, readonly string[]] => [['services', k], v]),
-    ...Object.entries(order.routes).map(([k, v]): [Array<string | number>, readonly string[]] => [['routes', k], v]),
-  ];
-  for (const [path, list] of lists) {
-    list?.forEach((t, i) => {
-      if (!running.has(t as TransportEntry['type'])) {
-        ctx.addIssue({ code: 'custom', path: ['routing', 'transportOrder', ...path, i], message: `names "${t}", which is not in transports (${[...running].join(', ')})` });
-      }
-    });
-  }
 });
 
 /** The validated, fully defaulted, frozen gateway config. */

@@ -182,7 +182,9 @@ export class TcpGatewayTransport implements GatewayTransport {
       const before = link.connection.queued;
       link.connection.send(frame).catch((err: unknown) => {
         if (!this.finish(id)) return;
-        if (entry.seq > link.connection.written) {
+        // Never written because the connection closed: another path may carry it. (A frame over
+        // maxFrameBytes is refused as such: sending it elsewhere would not help.)
+        if (entry.seq > link.connection.written && !hasCode(err, 'SY_TCP_FRAME_TOO_LARGE')) {
           reject(new RequestNotSentError(this.type, id, (err as Error).message, { cause: err }));
           return;
         }

@@ -205,6 +205,10 @@ execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'
 const startedAt = new Date();
 const uptimeBefore = execFileSync('uptime').toString().trim();
 const valkey = await startValkey();
+if (valkey === null) {
+  process.stderr.write('bench:overload needs a Valkey-compatible server (redis-server or valkey-server on PATH)\n');
+  process.exit(1);
+}
 const valkeyPid = await serverPid(valkey.url);
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-overload-'));
 const rounds: Record<Mode, ModeResult[]> = { on: [], off: [] };

@@ -21,6 +21,8 @@ interface QueueOpeningTransport {
 const opensQueues = (t: GatewayTransport | undefined): t is GatewayTransport & QueueOpeningTransport =>
   t !== undefined && typeof (t as Partial<QueueOpeningTransport>).adminQueue === 'function';
 
+/** How long a queue whose region left, with no other region to move to, waits for one to register. */
+const ORPHAN_KEEP_MS = 10 * 60_000;
 /** How often a handover checks whether its queue is empty. */
 const CHECK_MS = 500;
 /** The longest a handover runs (a lease the departed instance held runs out well before). */
@@ -41,6 +43,8 @@ export class RegionHandover {
   /** Messaging instances by id: where each takes its REQUESTs. */
   private readonly placed = new Map<string, Placement>();
   private readonly running = new Map<string, Running>();
+  /** Queues whose region left while no other region had an instance: handed over when one registers. */
+  private readonly orphans = new Map<string, Placement & { readonly since: number }>();
   private moved = 0;
   private closed = false;
 
@@ -69,6 +73,15 @@ export class RegionHandover {
     if (parsed === undefined) return;
     this.placed.set(frame.payload.instance.instanceId, { service: parsed.service, version: parsed.version, queue: link.address });
     this.running.get(link.address)?.stop.abort();
+    this.orphans.delete(link.address);
+    const now = this.clock.now();
+    for (const [queue, o] of this.orphans) {
+      if (now - o.since > ORPHAN_KEEP_MS) this.orphans.delete(queue);
+      else if (o.service === parsed.service && o.version === parsed.version) {
+        this.orphans.delete(queue);
+        this.start(o);
+      }
+    }
   }
 
   /** An instance left the routing state: when it was its region's last for its version, its queue is handed over. */
@@ -77,6 +90,12 @@ export class RegionHandover {
     if (p === undefined) return;
     this.placed.delete(instanceId);
     for (const other of this.placed.values()) if (other.queue === p.queue) return;
+    // No other region serves the version now: what waits there is moved once one registers.
+    if (this.destination(p) === undefined) this.orphans.set(p.queue, { ...p, since: this.clock.now() });
+    else this.start(p);
+  }
+
+  private start(p: Placement): void {
     if (this.closed || this.running.has(p.queue) || !opensQueues(this.transport)) return;
     const stop = new AbortController();
     const done = this.handOver(this.transport, p, stop.signal).catch((err: unknown) => {

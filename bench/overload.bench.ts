@@ -19,6 +19,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +57,8 @@ const TICK_MS = 5;
 type Mode = 'on' | 'off';
 
 interface Sample {
+  /** When the request was started, ms after the measurement began. */
+  at: number;
   readonly ms: number;
   readonly status: number;
   readonly shed: boolean;
@@ -75,6 +78,10 @@ interface ModeResult {
   readonly p99ShedMs: number;
   readonly statuses: Record<string, number>;
   readonly cpuUsPerRequest: Record<string, number>;
+  /** p99 of this load generator's own event-loop delay (ms): a floor under every latency it measures. */
+  readonly clientLoopDelayP99Ms: number;
+  /** Per second of the run: requests started, shed, admitted that missed the deadline, slowest shed answer (ms). */
+  readonly bySecond?: Array<{ second: number; sent: number; shed: number; misses: number; maxShedMs: number }>;
 }
 
 const agent = new Agent({ keepAlive: true, maxSockets: 4_096 });
@@ -85,9 +92,9 @@ function get(url: string): Promise<Sample> {
     const req = request(url, { agent, method: 'GET' }, (res) => {
       const shed = res.headers['x-switchyard-shed-reason'] !== undefined;
       res.resume();
-      res.once('end', () => resolve({ ms: performance.now() - started, status: res.statusCode ?? 0, shed }));
+      res.once('end', () => resolve({ at: started, ms: performance.now() - started, status: res.statusCode ?? 0, shed }));
     });
-    req.once('error', () => resolve({ ms: performance.now() - started, status: 0, shed: false }));
+    req.once('error', () => resolve({ at: started, ms: performance.now() - started, status: 0, shed: false }));
     req.end();
   });
 }
@@ -103,10 +110,12 @@ async function offer(url: string, rps: number, seconds: number): Promise<Sample[
     for (; sent < due; sent++) pending.push(get(url));
     await new Promise((r) => setTimeout(r, TICK_MS));
   }
-  return Promise.all(pending);
+  const samples = await Promise.all(pending);
+  for (const x of samples) x.at -= start;
+  return samples;
 }
 
-function summarizeMode(mode: Mode, samples: readonly Sample[], seconds: number, cpu: Record<string, number>): ModeResult {
+function summarizeMode(mode: Mode, samples: readonly Sample[], seconds: number, cpu: Record<string, number>, clientLoopDelayP99Ms: number): ModeResult {
   const admitted = samples.filter((s) => !s.shed);
   const shed = samples.filter((s) => s.shed);
   const ok = samples.filter((s) => s.status >= 200 && s.status < 300);
@@ -130,6 +139,18 @@ function summarizeMode(mode: Mode, samples: readonly Sample[], seconds: number, 
     p99ShedMs: sh.length === 0 ? Number.NaN : round(percentile(sh, 99), 2),
     statuses,
     cpuUsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v, 1)])),
+    clientLoopDelayP99Ms,
+    bySecond: Array.from({ length: Math.ceil(seconds) }, (_, second) => {
+      const inSecond = samples.filter((x) => Math.floor(x.at / 1000) === second);
+      const shedHere = inSecond.filter((x) => x.shed);
+      return {
+        second,
+        sent: inSecond.length,
+        shed: shedHere.length,
+        misses: inSecond.filter((x) => !x.shed && !(x.status >= 200 && x.status < 300 && x.ms <= DEADLINE_MS)).length,
+        maxShedMs: round(Math.max(0, ...shedHere.map((x) => x.ms)), 1),
+      };
+    }),
   };
 }
 
@@ -184,8 +205,9 @@ function median(xs: readonly number[]): number {
 function medianOf(mode: Mode, rounds: readonly ModeResult[]): ModeResult {
   const m = (f: (r: ModeResult) => number): number => median(rounds.map(f));
   const first = rounds[0] as ModeResult;
+  const { bySecond: _perRound, ...rest } = first;
   return {
-    ...first,
+    ...rest,
     offered: m((r) => r.offered),
     goodputRps: m((r) => r.goodputRps),
     admitted: m((r) => r.admitted),
@@ -196,6 +218,7 @@ function medianOf(mode: Mode, rounds: readonly ModeResult[]): ModeResult {
     p99AdmittedMs: m((r) => r.p99AdmittedMs),
     p50ShedMs: m((r) => r.p50ShedMs),
     p99ShedMs: m((r) => r.p99ShedMs),
+    clientLoopDelayP99Ms: m((r) => r.clientLoopDelayP99Ms),
     cpuUsPerRequest: Object.fromEntries(Object.keys(first.cpuUsPerRequest).map((k) => [k, m((r) => r.cpuUsPerRequest[k] ?? Number.NaN)])),
     mode,
   };
@@ -221,15 +244,23 @@ try {
       const pair = await startPair(mode, valkey.url, dir);
       try {
         const url = `${pair.url}/echo/slow?ms=${HANDLER_MS}`;
-        // Warm up under capacity (JIT, connections, queues, the adaptive limit's first windows).
+        // Warm up (JIT, connections, queues, the adaptive limit's first windows): under capacity,
+        // then briefly at the offered load so the shedding path is compiled too, then let the
+        // queue drain (what waited past its deadline is dropped by the instance).
         await offer(url, CAPACITY_RPS / 2, WARMUP_S);
+        await offer(url, OFFERED_RPS, 2);
+        await new Promise((r) => setTimeout(r, 2 * DEADLINE_MS));
         const pids: Record<string, number> = { gateway: pair.gateway.pid, echo: pair.echo.pid };
         if (valkeyPid !== undefined) pids.valkey = valkeyPid;
         const cpu = new CpuWindow(pids);
+        const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+        loopDelay.enable();
         const samples = await offer(url, OFFERED_RPS, DURATION_S);
-        const result = summarizeMode(mode, samples, DURATION_S, cpu.perRequest(samples.length));
+        loopDelay.disable();
+        const result = summarizeMode(mode, samples, DURATION_S, cpu.perRequest(samples.length), round(loopDelay.percentile(99) / 1e6, 1));
         rounds[mode].push(result);
-        process.stdout.write(`round ${r + 1} ${mode}: ${JSON.stringify(result)}\n`);
+        const { bySecond, ...headline } = result;
+        process.stdout.write(`round ${r + 1} ${mode}: ${JSON.stringify(headline)}\n  per second [sent, shed, misses, slowest shed ms]: ${JSON.stringify(bySecond?.map((b) => [b.sent, b.shed, b.misses, b.maxShedMs]))}\n`);
       } finally {
         await pair.echo.stop();
         await pair.gateway.stop();
@@ -251,7 +282,9 @@ printTable(results, [
   { title: 'admitted in deadline', value: (r) => `${round(r.admittedWithinDeadlineShare * 100, 1)} %` },
   { title: 'deadline misses', value: (r) => r.deadlineMisses },
   { title: 'p99 admitted ms', value: (r) => r.p99AdmittedMs },
+  { title: 'p50 shed ms', value: (r) => r.p50ShedMs },
   { title: 'p99 shed ms', value: (r) => r.p99ShedMs },
+  { title: 'client loop p99 ms', value: (r) => r.clientLoopDelayP99Ms },
   { title: 'gateway µs/req', value: (r) => r.cpuUsPerRequest.gateway },
   { title: 'echo µs/req', value: (r) => r.cpuUsPerRequest.echo },
   { title: 'valkey µs/req', value: (r) => r.cpuUsPerRequest.valkey },

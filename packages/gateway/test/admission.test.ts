@@ -19,12 +19,17 @@ limits('a fixed limit admits up to its number in flight and one more after a rel
   assert.ok(l.tryAcquire());
 });
 
+/** The limiters' clock: drive() moves it on by each round's latency. */
+let nowMs = 0;
+const now = (): number => nowMs;
+
 /** Runs about `windows` adjustment windows through `l`: rounds of up to `inFlight` requests at once, each answer taking `latencyMs`. */
 function drive(l: AdaptiveLimit, windows: number, latencyMs: number, deadlineMs: number, inFlight?: number): void {
   for (let w = 0; w < windows; w++) {
     for (let n = 0; n < WINDOW_SAMPLES; ) {
       let held = 0;
       while (held < (inFlight ?? l.limit) && l.tryAcquire()) held += 1;
+      nowMs += latencyMs;
       for (let k = 0; k < held; k++) l.release(latencyMs, deadlineMs);
       n += held;
     }
@@ -32,20 +37,34 @@ function drive(l: AdaptiveLimit, windows: number, latencyMs: number, deadlineMs:
 }
 
 limits('an adaptive limit grows while latency stays well inside the deadline and the limit is used', () => {
-  const l = new AdaptiveLimit({ initialLimit: 10, minLimit: 2, maxLimit: 200, deadlineShare: 0.5 });
+  const l = new AdaptiveLimit({ initialLimit: 10, minLimit: 2, maxLimit: 200, deadlineShare: 0.5, now });
   drive(l, 30, 20, 1_000);
   assert.ok(l.limit > 10, `grew to ${l.limit}`);
   assert.ok(l.limit <= 200);
 });
 
 limits('an adaptive limit does not grow when nobody reaches it (application-limited)', () => {
-  const l = new AdaptiveLimit({ initialLimit: 10, minLimit: 2, maxLimit: 200, deadlineShare: 0.5 });
+  const l = new AdaptiveLimit({ initialLimit: 10, minLimit: 2, maxLimit: 200, deadlineShare: 0.5, now });
   drive(l, 30, 20, 1_000, 2);
   assert.is(l.limit, 10);
 });
 
+limits('over target, an adaptive limit falls to what the measured throughput gets through in the target latency, not below', () => {
+  const l = new AdaptiveLimit({ initialLimit: 1_000, minLimit: 5, maxLimit: 2_000, deadlineShare: 0.5, now });
+  // A service that answers 100 requests per second at most: in flight n, each answer takes n × 10 ms.
+  for (let w = 0; w < 40; w++) {
+    const n = l.limit;
+    const latency = Math.max(50, n * 10);
+    for (let i = 0; i < n; i++) l.tryAcquire();
+    nowMs += latency;
+    for (let i = 0; i < n; i++) l.release(latency, 1_000);
+  }
+  // Little's law: 100/s × 500 ms target = 50 in flight.
+  assert.ok(l.limit >= 40 && l.limit <= 60, `settled at ${l.limit}`);
+});
+
 limits('an adaptive limit shrinks, down to minLimit, while latency is over its share of the deadline', () => {
-  const l = new AdaptiveLimit({ initialLimit: 100, minLimit: 5, maxLimit: 200, deadlineShare: 0.5 });
+  const l = new AdaptiveLimit({ initialLimit: 100, minLimit: 5, maxLimit: 200, deadlineShare: 0.5, now });
   drive(l, 3, 900, 1_000);
   const after3 = l.limit;
   assert.ok(after3 < 100, `shrank to ${after3}`);
@@ -54,8 +73,8 @@ limits('an adaptive limit shrinks, down to minLimit, while latency is over its s
 });
 
 limits('with a tolerance, latency inflation over the baseline shrinks the limit even far inside the deadline', () => {
-  const withTolerance = new AdaptiveLimit({ initialLimit: 50, minLimit: 2, maxLimit: 200, deadlineShare: 0.5, tolerance: 1.5 });
-  const without = new AdaptiveLimit({ initialLimit: 50, minLimit: 2, maxLimit: 200, deadlineShare: 0.5 });
+  const withTolerance = new AdaptiveLimit({ initialLimit: 50, minLimit: 2, maxLimit: 200, deadlineShare: 0.5, tolerance: 1.5, now });
+  const without = new AdaptiveLimit({ initialLimit: 50, minLimit: 2, maxLimit: 200, deadlineShare: 0.5, now });
   for (const l of [withTolerance, without]) {
     drive(l, 10, 10, 30_000); // baseline 10 ms
     drive(l, 3, 60, 30_000); // latency ×6, far inside a 30 s deadline

@@ -6,12 +6,15 @@
  *
  *   target   = deadlineShare × deadline, or tolerance × baseline when that is lower (tolerance set)
  *   gradient = clamp(target / latency, 0.5, 1)
- *   limit'   = limit × gradient, plus √limit of headroom while latency is on target and the limit is in use
- *   limit    = 0.8 × limit + 0.2 × limit'   (smoothed), within [minLimit, maxLimit]
+ *   on target: limit += 0.2 × √limit while the limit is in use (half of it reached in the window)
+ *   over it:   limit  = max(limit × gradient, throughput × target), within [minLimit, maxLimit]
  *
- * so the limit settles where the requests it admits still finish well inside their deadline. The
- * baseline is a slow moving average of the windows' latency that falls quickly when latency drops
- * (a service that got faster, or a queue that emptied).
+ * While latency is over target the limit falls at once (not smoothed), but never below
+ * throughput × target: by Little's law that many requests in flight is what the service gets through
+ * in the target latency, so the limit lands there instead of overshooting while the requests
+ * admitted before the cut still drain. So the limit settles where the requests it admits still
+ * finish well inside their deadline. The baseline is a slow moving average of the windows' latency
+ * that falls quickly when latency drops (a service that got faster, or a queue that emptied).
  */
 
 /** What the admission step needs of a limit: try to take a slot, give it back with what was measured. */
@@ -53,6 +56,8 @@ export interface AdaptiveLimitOptions {
   readonly deadlineShare: number;
   /** When set, latency may also grow only to this multiple of its baseline. */
   readonly tolerance?: number | undefined;
+  /** Milliseconds on a monotonic clock, read once per window. @default performance.now */
+  readonly now?: () => number;
 }
 
 /** Answers per adjustment: enough to average out one slow answer, few enough to react within a fraction of a second under load. */
@@ -70,9 +75,13 @@ export class AdaptiveLimit implements ConcurrencyLimit {
   /** Most requests in flight during the window: a limit nobody reaches is not raised. */
   private peakInFlight = 0;
   private baselineMs = 0;
+  private readonly now: () => number;
+  private windowStartedAt: number;
 
   constructor(private readonly options: AdaptiveLimitOptions) {
     this.estimate = options.initialLimit;
+    this.now = options.now ?? (() => performance.now());
+    this.windowStartedAt = this.now();
   }
 
   get limit(): number {
@@ -101,7 +110,11 @@ export class AdaptiveLimit implements ConcurrencyLimit {
 
   private adjust(deadlineMs: number): void {
     const latency = this.latencySum / this.samples;
+    const now = this.now();
+    // Answers per ms over the window.
+    const throughput = this.samples / Math.max(now - this.windowStartedAt, 1);
     const peak = this.peakInFlight;
+    this.windowStartedAt = now;
     this.samples = 0;
     this.latencySum = 0;
     this.peakInFlight = this.inFlight;
@@ -116,8 +129,9 @@ export class AdaptiveLimit implements ConcurrencyLimit {
     if (o.tolerance !== undefined) target = Math.min(target, o.tolerance * this.baselineMs);
     const gradient = Math.max(0.5, Math.min(1, target / Math.max(latency, 1e-3)));
     const estimate = this.estimate;
-    const headroom = gradient >= 1 && peak >= estimate / 2 ? Math.sqrt(estimate) : 0;
-    const next = estimate * gradient + headroom;
-    this.estimate = Math.max(o.minLimit, Math.min(o.maxLimit, estimate * (1 - SMOOTHING) + next * SMOOTHING));
+    let next: number;
+    if (gradient < 1) next = Math.min(estimate, Math.max(estimate * gradient, throughput * target));
+    else next = peak >= estimate / 2 ? estimate + SMOOTHING * Math.sqrt(estimate) : estimate;
+    this.estimate = Math.max(o.minLimit, Math.min(o.maxLimit, next));
   }
 }

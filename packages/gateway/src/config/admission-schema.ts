@@ -11,12 +11,12 @@ export const ADMISSION_DEFAULTS = Object.freeze({
   enabled: true,
   retryAfterSeconds: 1,
   /** How often the backlog of each Messaging requests queue is read (one stats read per queue per period, never per request). */
-  backlogRefreshMs: 500,
+  backlogRefreshMs: 250,
   /** Shed when the wait a new request can expect in its queue is over this share of its deadline. */
   backlogMaxWaitShare: 0.5,
-  initialLimit: 20,
+  initialLimit: 100,
   minLimit: 4,
-  maxLimit: 1_000,
+  maxLimit: 10_000,
   deadlineShare: 0.5,
 });
 

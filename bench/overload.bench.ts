@@ -26,7 +26,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { CpuWindow, percentile, printTable, round, writeResults } from './lib/index.js';
+import { silentLogger, systemClock } from '@switchyard/core';
 import { repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
+import { Admission } from '../packages/gateway/src/admission/admission.js';
+import { BacklogMonitor } from '../packages/gateway/src/admission/backlog-monitor.js';
+import { parseGatewayConfig } from '../packages/gateway/src/index.js';
 import { startValkey } from '../test/harness/valkey.js';
 
 const { values } = parseArgs({
@@ -224,7 +228,31 @@ function medianOf(mode: Mode, rounds: readonly ModeResult[]): ModeResult {
   };
 }
 
+/**
+ * The admission decision alone, in this process: admit + release of one route with the default
+ * adaptive limit and a backlog check of a Messaging queue (figures in memory), ns per decision,
+ * median of 5 runs of 200k. What a shed answer costs the gateway beyond parsing and writing HTTP.
+ */
+async function decisionCostNs(): Promise<number> {
+  const config = (await parseGatewayConfig({ transports: [{ type: 'messaging', backend: 'memory' }] }, {})).admission;
+  const backlog = new BacklogMonitor(undefined, systemClock, silentLogger, 250);
+  const admission = new Admission(config, backlog);
+  const runs: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const n = 200_000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const d = admission.admit('echo', 'GET /echo/slow', DEADLINE_MS, 'service.echo.1.0.0.requests');
+      if (typeof d !== 'string') admission.release(d, 50, DEADLINE_MS);
+    }
+    runs.push(Number(process.hrtime.bigint() - t0) / n);
+  }
+  return round(median(runs), 1);
+}
+
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
+const decisionNs = await decisionCostNs();
+process.stdout.write(`admission decision (admit + release, in process): ${decisionNs} ns\n`);
 const startedAt = new Date();
 const uptimeBefore = execFileSync('uptime').toString().trim();
 const valkey = await startValkey();
@@ -295,6 +323,7 @@ const written = writeResults(
   {
     parameters: { durationS: DURATION_S, rounds: ROUNDS, warmupS: WARMUP_S, handlerMs: HANDLER_MS, instanceConcurrency: INSTANCE_CONCURRENCY, capacityRps: CAPACITY_RPS, offeredRps: OFFERED_RPS, deadlineMs: DEADLINE_MS, transport: 'messaging/valkey' },
     load: { uptimeBefore, uptimeAfter, loadavg: loadavg(), uptimeS: uptime() },
+    admissionDecisionNs: decisionNs,
     results,
     rounds,
   },

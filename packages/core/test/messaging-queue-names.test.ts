@@ -17,6 +17,10 @@ names('a region requests queue parses back to its service, version and region; t
     assert.equal(parseServiceRequestsQueue(name), { service, version, region });
   }
   assert.is(regionRequestsQueue('billing', '1.4.2', 'local'), serviceRequestsQueue('billing', '1.4.2'));
+  assert.is(regionRequestsQueue('billing', '1.4.2', ''), serviceRequestsQueue('billing', '1.4.2'), 'an empty region is unplaced');
+  const odd = regionRequestsQueue('billing', '1.4.2', 'eu {west} @ 1');
+  assert.not.match(odd, /[{} ]/);
+  assert.equal(parseServiceRequestsQueue(odd), { service: 'billing', version: '1.4.2', region: 'eu {west} @ 1' });
 });
 
 names('a name that is not a requests queue parses to undefined', () => {

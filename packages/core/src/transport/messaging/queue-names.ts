@@ -21,17 +21,28 @@ export const UNPLACED_REGION = 'local';
 /**
  * Competing: REQUESTs for one exact service version in one region, shared by that version's
  * instances in the region: `service.<name>.<version>@<region>.requests`, or the version's queue
- * for {@link UNPLACED_REGION}. `@` cannot occur in a semver version, so the name parses back.
+ * for {@link UNPLACED_REGION} (and an empty region). `@` cannot occur in a semver version, so the
+ * name parses back; the region is URI-encoded (a region is free text in HELLO, and a `{` or `}`
+ * would end a Valkey hash tag).
  */
 export const regionRequestsQueue = (service: string, version: string, region: string): string =>
-  region === UNPLACED_REGION ? serviceRequestsQueue(service, version) : `service.${service}.${version}@${region}.requests`;
+  region === UNPLACED_REGION || region === '' ? serviceRequestsQueue(service, version) : `service.${service}.${version}@${encodeURIComponent(region)}.requests`;
 
 const SERVICE_REQUESTS = /^service\.(.+?)\.(\d+\.\d+\.\d+[^@]*?)(?:@(.+))?\.requests$/;
 
 /** The inverse of {@link regionRequestsQueue}: which service version (and region) a requests queue serves, or undefined. */
 export function parseServiceRequestsQueue(name: string): { service: string; version: string; region: string } | undefined {
   const m = SERVICE_REQUESTS.exec(name);
-  return m === null ? undefined : { service: m[1] as string, version: m[2] as string, region: m[3] ?? UNPLACED_REGION };
+  if (m === null) return undefined;
+  let region = UNPLACED_REGION;
+  if (m[3] !== undefined) {
+    try {
+      region = decodeURIComponent(m[3]);
+    } catch {
+      return undefined;
+    }
+  }
+  return { service: m[1] as string, version: m[2] as string, region };
 }
 
 /** Fan-out: CANCEL and RESYNC for every instance of a service (addressed inside the frame). */

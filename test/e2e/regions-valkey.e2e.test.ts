@@ -3,7 +3,8 @@
  * its region's requests queue, and the gateway sends to the queue of its own region while that
  * region has an instance. When the last instance of the gateway's region leaves, the REQUESTs
  * still queued there are moved to the remote region's queue and answered; new requests go to the
- * remote region.
+ * remote region. Both when it leaves gracefully (GOODBYE) and when it crashes (stale after its
+ * heartbeats stop; the REQUEST it held comes free when its lease runs out).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,6 +114,56 @@ if (server === null) {
       const r = await call(`remote-${i}`);
       assert.equal([r.status, r.instanceId], [200, 'count-us'], `request ${i} after eu left`);
     }
+  });
+
+  regions('a crashed local instance: once it is stale, what waited in its queue and what it held are answered remotely', async () => {
+    // Short request leases, so the REQUEST the crashed instance held is free again soon.
+    const messaging = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix: `regions-crash-${randomUUID().slice(0, 8)}`, requestLeaseMs: 1_000 }, auth: { insecure: true } };
+    const gateway = spawnTs('packages/gateway/src/cli.ts', [
+      '--config',
+      write('gateway-crash', {
+        node: { id: 'gw-eu-crash', region: 'eu' },
+        http: { host: '127.0.0.1', port: 0 },
+        transports: [messaging],
+        health: { degradedAfterMs: 3 * HEARTBEAT_MS, staleAfterMs: 6 * HEARTBEAT_MS },
+        auth: { anonymous: { subject: 'anonymous' } },
+        log: { level: 'info', requests: false },
+      }),
+    ]);
+    running.push(gateway);
+    const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+    const start = (id: string, region: string, concurrency: number): TsProcess => {
+      const file = write(id, { service: { name: 'count', version: '1.0.0', region, heartbeatIntervalMs: HEARTBEAT_MS }, transports: [{ ...messaging, concurrency }] });
+      const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', file, '--instance-id', id]);
+      running.push(p);
+      return p;
+    };
+    const eu = start('crash-eu', 'eu', 1);
+    const us = start('crash-us', 'us', 8);
+    await Promise.all([eu.waitFor(/count listening/, 30_000), us.waitFor(/count listening/, 30_000)]);
+    await eventually(
+      async () => {
+        const res = await fetch(`${url}/count/probe`);
+        return res.status === 200 && ((await res.json()) as { instanceId: string }).instanceId === 'crash-eu' ? true : undefined;
+      },
+      { within: 30_000, what: 'the local instance to serve' },
+    );
+    const call = async (id: string): Promise<{ id: string; status: number; instanceId?: string }> => {
+      const res = await fetch(`${url}/count/${id}?ms=300`);
+      const body = res.status === 200 ? ((await res.json()) as { instanceId: string }) : undefined;
+      return { id, status: res.status, ...(body === undefined ? {} : { instanceId: body.instanceId }) };
+    };
+    const queued = Array.from({ length: 5 }, (_, i) => call(`crash-${i}`));
+    await eventually(() => (ranIds(eu).some((id) => id.startsWith('crash-')) ? true : undefined), { within: 10_000, what: 'the local instance to start one' });
+    await eu.kill();
+    const answers = await Promise.all(queued);
+    assert.equal(answers.map((a) => [a.id, a.status, a.instanceId]), answers.map((a) => [a.id, 200, 'crash-us']), 'every request answered by the remote region');
+    // Only the request the crashed instance was running when it died ran twice (it never answered).
+    const ranOnEu = ranIds(eu).filter((id) => id.startsWith('crash-'));
+    assert.is(ranOnEu.length, 1, `eu ran ${ranOnEu.join(',')}`);
+    const ranOnUs = ranIds(us).filter((id) => id.startsWith('crash-'));
+    assert.is(new Set(ranOnUs).size, ranOnUs.length, 'nothing ran twice in us');
+    await gateway.waitFor(/region handover ended/, 15_000);
   });
 }
 

@@ -275,7 +275,9 @@ export class RequestPath {
     this.inFlight.add(ex);
     ex.watchClient();
     let response: ResponsePayload | undefined;
+    // The admission limit learns the latency of the dispatch (the client's upload is not the service's).
     let measured = false;
+    const dispatchedAt = performance.now();
     try {
       for (;;) {
         const dispatched = deps.routing.beginDispatch(target.instanceId);
@@ -303,7 +305,7 @@ export class RequestPath {
       }
       measured = true;
     } finally {
-      if (admitted !== undefined) deps.admission?.release(admitted, measured ? performance.now() - started : undefined, timeoutMs);
+      if (admitted !== undefined) deps.admission?.release(admitted, measured ? performance.now() - dispatchedAt : undefined, timeoutMs);
       this.inFlight.delete(ex);
       ex.unwatchClient();
     }

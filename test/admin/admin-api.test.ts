@@ -139,12 +139,13 @@ if (server === null) {
     assert.is((await deadLetters(fx)).length, 6 - replayed, 'the letters not replayed stay dead-lettered');
   });
 
-  test('drain marks the instance draining at this gateway; resync asks it for a HELLO', async () => {
+  test('drain marks the instance draining here at once and tells it; resync asks it for a HELLO', async () => {
     // The echo was stopped by the previous case: start a fresh one.
     const fresh = await startAdminFixture(server.url, { console: false });
     try {
       const d = await admin(fresh, `instances/${fresh.echo.instanceId}/drain`, { token: OPERATOR_TOKEN, body: {} });
       assert.is(d.status, 200);
+      assert.equal(d.body, { drained: fresh.echo.instanceId, told: true }, 'the instance itself was sent DRAIN');
       const row = async (): Promise<Record<string, unknown> | undefined> =>
         ((await admin(fresh, 'instances', { token: VIEWER_TOKEN })).body.instances as Array<Record<string, unknown>>).find((i) => i.instanceId === fresh.echo.instanceId);
       assert.is((await row())?.health, 'draining');
@@ -162,6 +163,8 @@ if (server === null) {
       assert.is(fresh.gateway.routing.instance(fresh.echo.instanceId)?.health, 'draining', 'still draining right after the HELLO');
       const unknown = await admin(fresh, 'instances/nope/drain', { token: OPERATOR_TOKEN, body: {} });
       assert.is(unknown.status, 404);
+      const badReason = await admin(fresh, `instances/${fresh.echo.instanceId}/drain`, { token: OPERATOR_TOKEN, body: { reason: 7 } });
+      assert.is(badReason.status, 400, 'a reason that is not a string is refused');
     } finally {
       await fresh.stop();
     }

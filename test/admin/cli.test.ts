@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
-import { within } from '../harness/wait.js';
+import { eventually, within } from '../harness/wait.js';
 import { OPERATOR_TOKEN, startAdminFixture, VIEWER_TOKEN } from './admin-fixture.js';
 
 interface Run {
@@ -168,6 +168,33 @@ if (server === null) {
       const noToken = cli(['--gateway', fx.url, 'queues']);
       assert.is(await finished(noToken, 15_000, 'queues without a token'), EXIT.denied);
       assert.match(noToken.stderr(), /pass --token/);
+    } finally {
+      await fx.stop();
+    }
+  });
+
+  test('against a gateway: drain <instance> tells the instance itself, which stops taking work and reports draining', async () => {
+    const fx = await startAdminFixture(server.url, { console: false });
+    try {
+      const drain = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', fx.echo.instanceId, '--reason', 'kernel upgrade', '--json']);
+      assert.is(await finished(drain, 15_000, 'drain'), EXIT.ok, drain.stderr());
+      assert.equal(JSON.parse(drain.stdout()), { drained: fx.echo.instanceId, told: true });
+      // Not only this gateway's mark: the instance took the DRAIN and its own heartbeats say so.
+      await eventually(() => fx.echo.status().drained, { within: 5_000, what: 'the echo drained by the DRAIN frame' });
+      const seq = fx.gateway.routing.instance(fx.echo.instanceId)?.lastSeq ?? 0;
+      await eventually(() => (fx.gateway.routing.instance(fx.echo.instanceId)?.lastSeq ?? 0) > seq + 1, { within: 5_000, what: 'a heartbeat from the echo after the drain' });
+      assert.is(fx.gateway.routing.instance(fx.echo.instanceId)?.reportedStatus, 'draining');
+      assert.is(fx.echo.status().state, 'running', 'the drained instance stays up');
+
+      const table = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'instances']);
+      assert.is(await finished(table, 15_000, 'instances table'), EXIT.ok);
+      assert.match(table.stdout(), /draining \(drained\)/);
+
+      const text = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', fx.echo.instanceId]);
+      assert.is(await finished(text, 15_000, 'drain again, for people'), EXIT.ok, text.stderr());
+      assert.match(text.stdout(), /is draining: it takes no new requests from any gateway/);
+      const unknown = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', 'nope']);
+      assert.is(await finished(unknown, 15_000, 'drain of an unknown instance'), EXIT.notFound);
     } finally {
       await fx.stop();
     }

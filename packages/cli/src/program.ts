@@ -232,13 +232,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('drain')
-    .description('stop sending new requests to an instance at this gateway; in-flight requests finish')
+    .description('drain an instance: it takes no new requests from any gateway, finishes in-flight ones and stays up until stopped')
     .argument('<instance>', 'instance id (from switchyard instances)')
-    .action(async (instance: string, _o: unknown, cmd: Command) =>
+    .option('--reason <text>', 'why, logged by the gateway and the instance')
+    .action(async (instance: string, o: { reason?: string }, cmd: Command) =>
       withSource(cmd, async (source, g) => {
-        await source.drain(instance);
-        if (g.json === true) return out(JSON.stringify({ drained: instance }, null, 2));
-        out(`${instance} is draining: no new requests go to it from this gateway`);
+        const result = await source.drain(instance, o.reason);
+        if (g.json === true) return out(JSON.stringify(result, null, 2));
+        if (result.told) out(`${instance} is draining: it takes no new requests from any gateway; in-flight ones finish`);
+        else out(`${instance} is draining at this gateway only: the instance could not be told (${result.why ?? 'unknown reason'})`);
       }),
     );
 
@@ -269,7 +271,7 @@ function positiveNumber(name: string, v: string): number {
 }
 
 function instanceRow(i: InstanceRow): string[] {
-  return [i.service, i.version, i.instanceId, i.region, i.transport, i.drained ? `${i.health} (drained here)` : i.health, `${duration(i.lastHeartbeatAgeMs)} ago`, `${i.reportedInFlight} (here ${i.localInFlight})`];
+  return [i.service, i.version, i.instanceId, i.region, i.transport, i.drained ? `${i.health} (drained)` : i.health, `${duration(i.lastHeartbeatAgeMs)} ago`, `${i.reportedInFlight} (here ${i.localInFlight})`];
 }
 
 function queueRow(q: QueueRow): Array<string | number> {

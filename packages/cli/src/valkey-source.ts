@@ -22,7 +22,7 @@ import { summarizeDeadLetter, describeDeadLetter } from '@switchyard/gateway';
 import { connectValkeyQueueFactory } from '@switchyard/transport-valkey';
 import { Redis } from 'ioredis';
 import { CliError, EXIT } from './exit-codes.js';
-import type { AdminSource, ListRequest, MatchRequest } from './source.js';
+import type { AdminSource, DrainResult, ListRequest, MatchRequest } from './source.js';
 
 export interface ValkeySourceOptions {
   readonly url: string;
@@ -112,7 +112,7 @@ export class ValkeySource implements AdminSource {
     return Promise.reject(needsGateway('RESYNC'));
   }
 
-  drain(): Promise<void> {
+  drain(): Promise<DrainResult> {
     return Promise.reject(needsGateway('drain'));
   }
 

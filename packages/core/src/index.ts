@@ -123,6 +123,7 @@ export {
   type RequestPayload,
   type ResponsePayload,
   type CancelPayload,
+  type DrainPayload,
   type HelloFrame,
   type HeartbeatFrame,
   type GoodbyeFrame,
@@ -130,6 +131,7 @@ export {
   type RequestFrame,
   type ResponseFrame,
   type CancelFrame,
+  type DrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
@@ -165,6 +167,7 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';

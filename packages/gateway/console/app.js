@@ -29,7 +29,7 @@ function initialToken() {
 const plural = (n, word) => (n === 1 ? word : `${word}s`);
 
 function Health({ health, drained }) {
-  return html`<span class=${`health health-${health}`} data-testid="health">${health}${drained ? ' · drained here' : ''}</span>`;
+  return html`<span class=${`health health-${health}`} data-testid="health">${health}${drained ? ' · drained' : ''}</span>`;
 }
 
 function TokenForm({ onToken, error }) {

@@ -1,7 +1,8 @@
 /**
  * A running copy of a service (packages/microservice/README.md): endpoints, the request handler the
- * transport calls, heartbeats, and the shutdown order GOODBYE → drain in-flight → close, so no
- * gateway sends work to an instance that is about to stop.
+ * transport calls, heartbeats, the shutdown order GOODBYE → drain in-flight → close, so no
+ * gateway sends work to an instance that is about to stop, and an operator's drain (DRAIN frame or
+ * drain()): no new work, in-flight finishes, heartbeats say `draining`, the instance stays up.
  */
 import {
   computeDescriptionHash,
@@ -9,6 +10,7 @@ import {
   DESCRIPTION_PATH,
   hasCode,
   type Cancellation,
+  type DrainPayload,
   type HelloPayload,
   type HttpMethod,
   type InstanceStatus,
@@ -36,6 +38,8 @@ export class Microservice {
   /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
   private readonly exposed = new Set<AbortController>();
   private stopping: Promise<void> | undefined;
+  /** Set once drained (drain() or a DRAIN frame); a drained instance stays so until it stops. */
+  private drainedBy: Omit<DrainPayload, 'instanceId'> | undefined;
 
   constructor(private readonly options: ResolvedMicroserviceOptions) {}
 
@@ -100,7 +104,11 @@ export class Microservice {
       descriptionHash: this.described.hash,
     };
     try {
-      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation));
+      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation), {
+        drain: (payload) => {
+          this.drain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'drain failed'));
+        },
+      });
     } catch (err) {
       this.state = 'stopped';
       throw err;
@@ -117,13 +125,37 @@ export class Microservice {
     return this.stopping;
   }
 
-  status(): MicroserviceStatus {
-    return { state: this.state, ready: this.isReady(), instanceId: this.options.instanceId, inFlight: this.inFlight, handled: this.handled };
+  /**
+   * Takes no new requests from now on and stays up: the transport stops intake (over a queue it
+   * stops pulling REQUESTs), running handlers finish, and a HEARTBEAT saying `draining` goes out at
+   * once and at every interval after, so every gateway stops routing here. A gateway's DRAIN frame
+   * calls this. Nothing undrains an instance; stop it (and start it again) instead. Idempotent.
+   */
+  async drain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy !== undefined) return;
+    const by: { -readonly [K in keyof Omit<DrainPayload, 'instanceId'>]: string } = {};
+    if (request.reason !== undefined) by.reason = request.reason;
+    if (request.requestedBy !== undefined) by.requestedBy = request.requestedBy;
+    this.drainedBy = by;
+    this.options.logger.info({ instanceId: this.options.instanceId, ...by, inFlight: this.inFlight }, 'draining: no new requests; in-flight ones finish');
+    this.beat();
+    await this.options.transport.drain?.();
   }
 
-  /** Running, and the transport can take requests. */
+  status(): MicroserviceStatus {
+    return {
+      state: this.state,
+      ready: this.isReady(),
+      drained: this.drainedBy !== undefined,
+      instanceId: this.options.instanceId,
+      inFlight: this.inFlight,
+      handled: this.handled,
+    };
+  }
+
+  /** Running, not drained, and the transport can take requests. */
   isReady(): boolean {
-    return this.state === 'running' && this.options.transport.isReady();
+    return this.state === 'running' && this.drainedBy === undefined && this.options.transport.isReady();
   }
 
   private async doStop(): Promise<void> {
@@ -157,7 +189,7 @@ export class Microservice {
   }
 
   private beat(): void {
-    const status: InstanceStatus = this.state === 'running' ? 'healthy' : 'draining';
+    const status: InstanceStatus = this.state === 'running' && this.drainedBy === undefined ? 'healthy' : 'draining';
     this.seq += 1;
     this.options.transport
       .heartbeat({ instanceId: this.options.instanceId, seq: this.seq, status, inFlight: this.inFlight, endpointsHash: this.endpointsHash })

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { matchesDeadLetter, matchingDeadLetterIds, purgeMatchingDeadLetters, type DeadLetterFilter, type Logger, type RedriveTarget } from '@switchyard/core';
+import { matchesDeadLetter, matchingDeadLetterIds, PROTOCOL_LIMITS, purgeMatchingDeadLetters, type DeadLetterFilter, type Logger, type RedriveTarget } from '@switchyard/core';
 import { z } from 'zod';
 import type { AdminRole } from '../config/admin-schema.js';
 import { errorBody, type GatewayHttpErrorCode, statusOf } from '../errors.js';
@@ -43,6 +43,8 @@ const replayBody = z.strictObject({ queue: z.string().min(1), ids: z.array(z.str
 const redriveBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), ratePerSecond: z.number().positive().max(10_000), dryRun: z.boolean().default(false) });
 const purgeBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), dryRun: z.boolean().default(false) });
 const resyncBody = z.strictObject({ instanceId: z.string().min(1).optional() });
+// The reason travels in the DRAIN frame, whose short strings are at most PROTOCOL_LIMITS.maxShortStringLength.
+const drainBody = z.strictObject({ reason: z.string().min(1).max(PROTOCOL_LIMITS.maxShortStringLength).optional() });
 
 export interface AdminApiDeps {
   readonly access: AdminAccess;
@@ -220,11 +222,14 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       method: 'POST',
       pattern: /^instances\/([^/]+)\/drain$/,
       role: 'operator',
-      handle: async ({ params, principal }) => {
+      handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
-        if (!sources.drain(id)) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
-        audit(principal, 'drain', { instanceId: id });
-        return { body: { drained: id } };
+        const body = parse(drainBody, await readJson(req));
+        const outcome = await sources.drain(id, { ...body, requestedBy: principal.name });
+        if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
+        audit(principal, 'drain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
+        // Not told: drained at this gateway only; the operator sees why and can retry or stop the instance.
+        return { body: outcome.told ? { drained: id, told: true } : { drained: id, told: false, why: outcome.why } };
       },
     },
   ];

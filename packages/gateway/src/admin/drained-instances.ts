@@ -1,25 +1,46 @@
 /**
- * Instances an operator drained at this gateway: no new requests go to them, requests already
- * dispatched finish. The gateway marks the instance `draining` at once and keeps it so: after
- * every HELLO or HEARTBEAT routing applies for it, {@link afterControl} marks it draining again in
- * the same turn, so no request is routed to it in between. A drained instance that leaves
- * (GOODBYE, lost, stale) is forgotten, so a restarted instance with a new id takes traffic again.
+ * Instances an operator drained. Draining has two effects: this gateway marks the instance
+ * `draining` at once, and it sends the instance a DRAIN frame over the transport the instance
+ * registered on (the way RESYNC is sent). The instance then stops taking new requests (over a
+ * queue it stops pulling them), finishes those it holds, and says `draining` in its heartbeats,
+ * which is how every other gateway replica learns it.
+ *
+ * The local mark covers the time until the instance's own heartbeats say so: after every HELLO or
+ * HEARTBEAT routing applies for it, {@link afterControl} marks it draining again in the same turn,
+ * so no request is routed to it here in between. A drained instance that leaves (GOODBYE, lost,
+ * stale) is forgotten, so a restarted instance takes traffic again.
  */
-import type { ControlFrame } from '@switchyard/core';
+import type { ControlFrame, DrainPayload, GatewayTransport, TransportType } from '@switchyard/core';
 import type { InstanceView, RoutingState } from '@switchyard/core/internal';
+
+/** What a drain did: whether the instance is known here, and whether the DRAIN frame went out. */
+export type DrainOutcome =
+  | { readonly known: false }
+  | { readonly known: true; readonly told: true }
+  | { readonly known: true; readonly told: false; readonly why: string };
 
 export class DrainedInstances {
   private readonly ids = new Set<string>();
 
-  constructor(private readonly routing: RoutingState) {}
+  constructor(
+    private readonly routing: RoutingState,
+    private readonly transportOf: (type: TransportType) => GatewayTransport | undefined,
+  ) {}
 
-  /** Marks `instanceId` draining; false when this gateway does not know it. */
-  drain(instanceId: string): boolean {
+  /** Marks `instanceId` draining here, then sends it DRAIN. `known: false` when this gateway does not know it. */
+  async drain(instanceId: string, request: Omit<DrainPayload, 'instanceId'> = {}): Promise<DrainOutcome> {
     const instance = this.routing.instance(instanceId);
-    if (instance === undefined) return false;
+    if (instance === undefined) return { known: false };
     this.ids.add(instanceId);
     this.markDraining(instance);
-    return true;
+    const transport = this.transportOf(instance.link.transport);
+    if (transport?.drain === undefined) return { known: true, told: false, why: `the ${instance.link.transport} transport cannot carry DRAIN` };
+    try {
+      await transport.drain({ instanceId, service: instance.service, version: instance.version, link: instance.link }, { instanceId, ...request });
+      return { known: true, told: true };
+    } catch (err) {
+      return { known: true, told: false, why: (err as Error).message };
+    }
   }
 
   isDrained(instanceId: string): boolean {

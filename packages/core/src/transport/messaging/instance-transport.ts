@@ -2,7 +2,7 @@
  * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
  * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
- * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
+ * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC and DRAIN.
  */
 import { TransportClosedError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
@@ -12,7 +12,7 @@ import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame,
 import { newFrameId } from '../../protocol/ids.js';
 import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
-import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
+import { TransportType, type InstanceRequestHandler, type InstanceTransport, type InstanceTransportEvents, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
 import { watchBackendRecovery } from './backend-recovery.js';
@@ -84,12 +84,13 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private readonly earlyCancels: RecentIds;
   private readonly running = new Map<string, Running>();
   private readonly responseQueues = new Map<string, MessageQueue<Frame>>();
-  /** Aborted by goodbye(): stops pulling REQUESTs. */
+  /** Aborted by drain() or goodbye(): stops pulling REQUESTs. */
   private readonly intake = new AbortController();
   /** Aborted by close(): stops the control subscription. */
   private readonly closing = new AbortController();
   private hello: HelloPayload | undefined;
   private handle: InstanceRequestHandler | undefined;
+  private events: InstanceTransportEvents | undefined;
   private headers: Readonly<Record<string, string>> = {};
   private gatewayControl: MessageQueue<Frame> | undefined;
   private requestsSub: Subscription | undefined;
@@ -112,8 +113,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.earlyCancels = new RecentIds(this.options.replayCacheSize, this.options.replayTtlMs);
   }
 
-  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+  async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     if (this.state !== 'new') throw new TransportClosedError('messaging', 'start an instance transport twice');
+    this.events = events;
     const { service, version } = hello.instance;
     const requestsName = serviceRequestsQueue(service, version);
     // The address is the transport's to fill: where this instance takes its REQUESTs.
@@ -149,6 +151,17 @@ export class MessagingInstanceTransport implements InstanceTransport {
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
     if (this.state !== 'started' && this.state !== 'leaving') throw new TransportClosedError('messaging', 'send a HEARTBEAT');
     await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload });
+  }
+
+  /**
+   * Stops pulling REQUESTs and stays registered: the REQUEST subscription ends (its running
+   * handlers finish and are acked), so nothing new is leased to this instance; the control
+   * subscription and heartbeats go on.
+   */
+  async drain(): Promise<void> {
+    if (this.state !== 'started' || this.intake.signal.aborted) return;
+    this.intake.abort();
+    this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'draining: no longer pulling REQUESTs');
   }
 
   async goodbye(): Promise<void> {
@@ -274,6 +287,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
       case 'RESYNC':
         if (frame.payload.instanceId !== instanceId || this.state !== 'started') return DONE;
         return this.sendHello();
+      case 'DRAIN':
+        if (frame.payload.instanceId === instanceId && this.state === 'started') this.events?.drain(frame.payload);
+        return DONE;
       default:
         return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a service control queue'));
     }

@@ -94,11 +94,13 @@ if (server === null) {
     assert.match(String(shown.body.preview), /poison-for-show \\x01/);
     assert.is((await deadLetters(fx, '&reason=max-deliveries')).length, 0, 'the reason filter excludes it');
     assert.is((await deadLetters(fx, `&since=${Date.now() + 60_000}`)).length, 0, 'the since filter excludes it');
-    const queues = (await admin(fx, 'queues', { token: VIEWER_TOKEN })).body.queues as Array<{ queue: string; deadLetters: number; consumers?: number; oldestWaitingAgeMs?: number | null }>;
+    const queues = (await admin(fx, 'queues', { token: VIEWER_TOKEN })).body.queues as Array<{ queue: string; deadLetters: number; consumers?: number; oldestWaitingAgeMs?: number | null; redelivered?: number; redeliveredIsLowerBound?: boolean }>;
     const echoQueue = queues.find((q) => q.queue === ECHO_REQUESTS);
     assert.is(echoQueue?.deadLetters, 1);
     assert.ok((echoQueue?.consumers ?? 0) >= 1, 'the echo reads its requests queue');
     assert.is(echoQueue?.oldestWaitingAgeMs, null, 'nothing waits');
+    assert.is(echoQueue?.redelivered, 0);
+    assert.is(echoQueue?.redeliveredIsLowerBound, false, 'a small backlog is counted exactly');
     const purged = await admin(fx, 'dead-letters/purge', { token: OPERATOR_TOKEN, body: { queue: ECHO_REQUESTS } });
     assert.equal(purged.body, { purged: 1 });
   });

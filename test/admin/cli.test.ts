@@ -112,6 +112,30 @@ if (server === null) {
     assert.is((await jobs.stats()).depth, result.replayed, 'exactly the replayed ones are back in the queue');
   });
 
+  test('queues shows a redelivered count over a backlog past the scan limit as a lower bound (≥), and --json says so', async ({ prefix, factory }) => {
+    const q = factory.queue<number>('backlog', { leaseMs: 200, maxDeliveries: 5 });
+    const total = 1_100;
+    await q.enqueueBatch(Array.from({ length: total }, (_, i) => ({ message: i })));
+    for (const consumer of [q.consumer(), q.consumer()]) {
+      let leased = 0;
+      // The second consumer takes every message again once its first lease expired: attempt 2.
+      await eventually(async () => {
+        leased += (await consumer.lease({ max: 500, blockMs: 200 })).length;
+        return leased === total ? true : undefined;
+      }, { within: 20_000, what: `all ${total} messages leased` });
+    }
+    const small = factory.queue<number>('small');
+    await small.enqueue(1);
+    const json = cli(['--valkey', server.url, '--prefix', prefix, '--json', 'queues']);
+    assert.is(await finished(json, 15_000, 'queues --json'), EXIT.ok, json.stderr());
+    const rows = (JSON.parse(json.stdout()) as { queues: Array<{ queue: string; redelivered: number; redeliveredIsLowerBound: boolean }> }).queues;
+    assert.equal(rows.map((r) => [r.queue, r.redelivered, r.redeliveredIsLowerBound]), [['backlog', 1_000, true], ['small', 0, false]]);
+    const table = cli(['--valkey', server.url, '--prefix', prefix, 'queues']);
+    assert.is(await finished(table, 15_000, 'queues table'), EXIT.ok, table.stderr());
+    assert.match(table.stdout(), /backlog\s.*≥1000/);
+    assert.not.match(table.stdout(), /small\s.*≥/);
+  });
+
   test('--json output of queues, dlq list, dry runs and purge parses', async ({ prefix, factory }) => {
     const a = factory.queue<string>('orders');
     const b = factory.queue<string>('invoices');

@@ -276,7 +276,8 @@ function instanceRow(i: InstanceRow): string[] {
 
 function queueRow(q: QueueRow): Array<string | number> {
   const oldest = q.oldestWaitingAgeMs === undefined ? '?' : q.oldestWaitingAgeMs === null ? '-' : duration(q.oldestWaitingAgeMs);
-  return [q.queue, q.depth, oldest, q.inFlight, q.redelivered ?? '?', q.delayed, q.deadLetters, q.consumers ?? '?'];
+  const redelivered = q.redelivered === undefined ? '?' : q.redeliveredIsLowerBound === true ? `≥${q.redelivered}` : q.redelivered;
+  return [q.queue, q.depth, oldest, q.inFlight, redelivered, q.delayed, q.deadLetters, q.consumers ?? '?'];
 }
 
 function deadLetterRow(d: DeadLetterSummary, now: number): string[] {

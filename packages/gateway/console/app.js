@@ -86,7 +86,7 @@ function Queues({ rows }) {
     { key: 'depth', label: 'Waiting', numeric: true, render: (r) => count(r.depth) },
     { key: 'oldestWaitingAgeMs', label: 'Oldest waiting', numeric: true, render: (r) => (r.oldestWaitingAgeMs === undefined ? '?' : r.oldestWaitingAgeMs === null ? '–' : duration(r.oldestWaitingAgeMs)) },
     { key: 'inFlight', label: 'Leased', numeric: true, render: (r) => count(r.inFlight) },
-    { key: 'redelivered', label: 'Redelivered', numeric: true, render: (r) => (r.redelivered === undefined ? '?' : html`<span class=${r.redelivered > 0 ? 'warn' : ''}>${count(r.redelivered)}</span>`) },
+    { key: 'redelivered', label: 'Redelivered', numeric: true, render: (r) => (r.redelivered === undefined ? '?' : html`<span class=${r.redelivered > 0 ? 'warn' : ''} title=${r.redeliveredIsLowerBound ? 'counted over part of a large backlog: at least this many' : ''} data-testid="redelivered">${r.redeliveredIsLowerBound ? '≥ ' : ''}${count(r.redelivered)}</span>`) },
     { key: 'delayed', label: 'Delayed', numeric: true, render: (r) => count(r.delayed) },
     { key: 'deadLetters', label: 'Dead letters', numeric: true, render: (r) => html`<span class=${r.deadLetters > 0 ? 'warn' : ''}>${count(r.deadLetters)}</span>` },
     { key: 'consumers', label: 'Consumers', numeric: true, render: (r) => (r.consumers === undefined ? '?' : count(r.consumers)) },

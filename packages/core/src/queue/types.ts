@@ -182,6 +182,11 @@ export interface QueueActivity {
   readonly oldestWaitingAgeMs: number | null;
   /** Messages leased now (or released) that have been delivered more than once. */
   readonly redelivered: number;
+  /**
+   * True when the backend counted `redelivered` over only part of the pending messages (a huge
+   * backlog), so the true figure is at least that. Absent or false: the count is exact.
+   */
+  readonly redeliveredIsLowerBound?: boolean;
 }
 
 export interface MessageQueue<T> {

@@ -58,8 +58,8 @@ declare module 'ioredis' {
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
     /** stats.lua → [depth, inFlight, delayed, deadLetters] */
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
-    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
-    syActivity(...args: Arg[]): Result<[number, number, number], Context>;
+    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered, 1 when redelivered is a lower bound] */
+    syActivity(...args: Arg[]): Result<[number, number, number, number], Context>;
   }
 }
 

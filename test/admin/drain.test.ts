@@ -197,6 +197,31 @@ valkey('a DRAIN that is unsigned, or signed with an instance key, is refused by 
   }
 });
 
+valkey('a gateway that starts after the drain learns the instance as draining from its first frames', async () => {
+  if (server === null) return;
+  const prefix = `drain-${randomUUID().slice(0, 8)}`;
+  const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix }, auth: authSection(newKeys()) };
+  const gw1 = await startGateway(`gw1-${prefix}`, entry);
+  // Heartbeats 3 s apart: a HELLO alone would show the instance healthy for that long.
+  const a = await startEcho(`echo-a-${prefix}`, entry, 3_000);
+  let gw2: { gateway: Gateway; url: string } | undefined;
+  try {
+    await eventually(() => gw1.gateway.routing.instance(a.instanceId)?.health === 'healthy', { within: 10_000, what: 'echo A registered' });
+    assert.equal((await drain(gw1.url, a.instanceId, 'before gw2')).body, { drained: a.instanceId, told: true });
+    await eventually(() => a.status().drained, { within: 5_000, what: 'echo A drained' });
+    // The new gateway hears a HEARTBEAT from an instance it does not know and asks for its HELLO (RESYNC).
+    const late = await startGateway(`gw2-${prefix}`, entry);
+    gw2 = late;
+    await eventually(() => late.gateway.routing.instance(a.instanceId) !== undefined, { within: 10_000, what: 'gateway 2 registered A' });
+    await eventually(() => late.gateway.routing.instance(a.instanceId)?.health === 'draining', { within: 1_000, what: 'A draining at gateway 2 right after its HELLO' });
+    const answer = await call(late.url, '/echo/nobody');
+    assert.is(answer.status, 503, 'no eligible instance: answered at once, not queued for a drained instance');
+  } finally {
+    await a.stop();
+    await Promise.all([gw1.gateway.stop(), gw2?.gateway.stop()]);
+  }
+});
+
 const tcp = suite('drain over TCP');
 
 tcp('a drained TCP instance gets no new requests, finishes its in-flight one, and registers draining at a gateway that restarts', async () => {

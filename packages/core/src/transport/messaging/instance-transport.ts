@@ -91,6 +91,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private hello: HelloPayload | undefined;
   private handle: InstanceRequestHandler | undefined;
   private events: InstanceTransportEvents | undefined;
+  /** The last HEARTBEAT sent; after drain() it follows every HELLO, since a HELLO alone registers the instance healthy. */
+  private lastHeartbeat: HeartbeatPayload | undefined;
   private headers: Readonly<Record<string, string>> = {};
   private gatewayControl: MessageQueue<Frame> | undefined;
   private requestsSub: Subscription | undefined;
@@ -150,6 +152,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
     if (this.state !== 'started' && this.state !== 'leaving') throw new TransportClosedError('messaging', 'send a HEARTBEAT');
+    this.lastHeartbeat = payload;
     await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload });
   }
 
@@ -295,8 +298,10 @@ export class MessagingInstanceTransport implements InstanceTransport {
     }
   }
 
-  private sendHello(): Promise<void> {
-    return this.sendControl({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello as HelloPayload });
+  private async sendHello(): Promise<void> {
+    await this.sendControl({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello as HelloPayload });
+    const beat = this.lastHeartbeat;
+    if (this.intake.signal.aborted && beat !== undefined) await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload: beat });
   }
 
   private async sendControl(frame: ControlFrame): Promise<void> {

@@ -197,7 +197,7 @@ if (server === null) {
     }
   });
 
-  test('against a gateway: drain <instance> tells the instance itself, which stops taking work and reports draining', async () => {
+  test('against a gateway: drain <instance> tells the instance itself, which stops taking work and reports draining; undrain takes it back', async () => {
     const fx = await startAdminFixture(server.url, { console: false });
     try {
       const drain = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', fx.echo.instanceId, '--reason', 'kernel upgrade', '--json']);
@@ -219,6 +219,15 @@ if (server === null) {
       assert.match(text.stdout(), /is draining: it takes no new requests from any gateway/);
       const unknown = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', 'nope']);
       assert.is(await finished(unknown, 15_000, 'drain of an unknown instance'), EXIT.notFound);
+
+      const undrain = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'undrain', fx.echo.instanceId, '--json']);
+      assert.is(await finished(undrain, 15_000, 'undrain'), EXIT.ok, undrain.stderr());
+      assert.equal(JSON.parse(undrain.stdout()), { undrained: fx.echo.instanceId, told: true });
+      await eventually(() => !fx.echo.status().drained, { within: 5_000, what: 'the echo undrained by the UNDRAIN frame' });
+      await eventually(() => fx.gateway.routing.instance(fx.echo.instanceId)?.health === 'healthy', { within: 5_000, what: 'the echo healthy again at the gateway' });
+      const res = await fetch(`${fx.url}/echo/back`);
+      assert.is(res.status, 200, 'the undrained echo serves again');
+      await res.arrayBuffer();
     } finally {
       await fx.stop();
     }

@@ -41,8 +41,8 @@ async function call(base: string, path: string): Promise<Answer> {
   return { status: res.status, instanceId };
 }
 
-async function drain(base: string, instanceId: string, reason: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}/_switchyard/admin/instances/${encodeURIComponent(instanceId)}/drain`, {
+async function drain(base: string, instanceId: string, reason: string, action: 'drain' | 'undrain' = 'drain'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}/_switchyard/admin/instances/${encodeURIComponent(instanceId)}/${action}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${OPERATOR_TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify({ reason }),
@@ -147,6 +147,18 @@ valkey('a drain asked of gateway 1 stops requests through gateway 2 from reachin
     const seq = gw2.gateway.routing.instance(a.instanceId)?.lastSeq ?? 0;
     await eventually(() => (gw2.gateway.routing.instance(a.instanceId)?.lastSeq ?? 0) > seq, { within: 5_000, what: 'another heartbeat from A' });
     assert.is(gw2.gateway.routing.instance(a.instanceId)?.health, 'draining');
+
+    // Undrain through the other replica: A pulls again, and both gateways see it healthy.
+    assert.equal((await drain(gw2.url, a.instanceId, 'done', 'undrain')).body, { undrained: a.instanceId, told: true });
+    await eventually(() => !a.status().drained && a.status().ready, { within: 5_000, what: 'echo A undrained' });
+    for (const { gateway } of [gw1, gw2]) {
+      await eventually(() => gateway.routing.instance(a.instanceId)?.health === 'healthy', { within: 5_000, what: 'A healthy again at both gateways' });
+    }
+    const back = await eventually(async () => {
+      const r = await spread(gw1.url, 20);
+      return (r.byInstance[a.instanceId] ?? 0) > 0 ? r : undefined;
+    }, { within: 10_000, what: 'requests reaching A again' });
+    assert.equal(back.failures, []);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
     await Promise.all([gw1.gateway.stop(), gw2.gateway.stop()]);
@@ -190,6 +202,10 @@ valkey('a DRAIN that is unsigned, or signed with an instance key, is refused by 
     // The same instance does take a DRAIN signed with the gateway key (the admin API's).
     assert.equal((await drain(gw.url, a.instanceId, 'real')).body, { drained: a.instanceId, told: true });
     await eventually(() => a.status().drained, { within: 5_000, what: 'echo A drained by the real DRAIN' });
+    // And a forged UNDRAIN does not take it back.
+    await redis.xadd(stream, '*', 'p', Buffer.from(sealFrame(makeFrame('UNDRAIN', { instanceId: a.instanceId }, { clock: systemClock }), frameScope(control), ring)));
+    await eventually(async () => ((await redis.xlen(`${stream}:dlq`)) >= 3 ? true : undefined), { within: 10_000, what: 'the forged UNDRAIN dead-lettered' });
+    assert.is(a.status().drained, true, 'still drained');
   } finally {
     redis.disconnect();
     await a.stop();
@@ -261,6 +277,11 @@ tcp('a drained TCP instance gets no new requests, finishes its in-flight one, an
     const again = await spread(gw.url, 20);
     assert.equal(again.byInstance, { [b.instanceId]: 20 }, 'still nothing to A at the restarted gateway');
     assert.is(a.status().state, 'running');
+
+    assert.equal((await drain(gw.url, a.instanceId, 'done', 'undrain')).body, { undrained: a.instanceId, told: true });
+    await eventually(() => gw.gateway.routing.instance(a.instanceId)?.health === 'healthy', { within: 5_000, what: 'A healthy again after UNDRAIN' });
+    const back = await spread(gw.url, 20);
+    assert.ok((back.byInstance[a.instanceId] ?? 0) > 0, `requests reach A again: ${JSON.stringify(back.byInstance)}`);
   } finally {
     await Promise.all([a.stop(), b.stop()]);
     await gw.gateway.stop();

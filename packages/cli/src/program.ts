@@ -232,7 +232,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('drain')
-    .description('drain an instance: it takes no new requests from any gateway, finishes in-flight ones and stays up until stopped')
+    .description('drain an instance: it takes no new requests from any gateway, finishes in-flight ones and stays up until undrained or stopped')
     .argument('<instance>', 'instance id (from switchyard instances)')
     .option('--reason <text>', 'why, logged by the gateway and the instance')
     .action(async (instance: string, o: { reason?: string }, cmd: Command) =>
@@ -241,6 +241,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         if (g.json === true) return out(JSON.stringify(result, null, 2));
         if (result.told) out(`${instance} is draining: it takes no new requests from any gateway; in-flight ones finish`);
         else out(`${instance} is draining at this gateway only: the instance could not be told (${result.why ?? 'unknown reason'})`);
+      }),
+    );
+
+  program
+    .command('undrain')
+    .description('take a drain back: the instance takes new requests again')
+    .argument('<instance>', 'instance id (from switchyard instances)')
+    .option('--reason <text>', 'why, logged by the gateway and the instance')
+    .action(async (instance: string, o: { reason?: string }, cmd: Command) =>
+      withSource(cmd, async (source, g) => {
+        const result = await source.undrain(instance, o.reason);
+        if (g.json === true) return out(JSON.stringify(result, null, 2));
+        if (result.told) out(`${instance} takes new requests again; gateways route to it from its next heartbeat (sent at once)`);
+        else out(`${instance} is no longer marked draining at this gateway, but the instance could not be told (${result.why ?? 'unknown reason'})`);
       }),
     );
 

@@ -22,7 +22,7 @@ import { summarizeDeadLetter, describeDeadLetter } from '@switchyard/gateway';
 import { connectValkeyQueueFactory } from '@switchyard/transport-valkey';
 import { Redis } from 'ioredis';
 import { CliError, EXIT } from './exit-codes.js';
-import type { AdminSource, DrainResult, ListRequest, MatchRequest } from './source.js';
+import type { AdminSource, DrainResult, ListRequest, MatchRequest, UndrainResult } from './source.js';
 
 export interface ValkeySourceOptions {
   readonly url: string;
@@ -114,6 +114,10 @@ export class ValkeySource implements AdminSource {
 
   drain(): Promise<DrainResult> {
     return Promise.reject(needsGateway('drain'));
+  }
+
+  undrain(): Promise<UndrainResult> {
+    return Promise.reject(needsGateway('undrain'));
   }
 
   async close(): Promise<void> {

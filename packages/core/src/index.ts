@@ -124,6 +124,7 @@ export {
   type ResponsePayload,
   type CancelPayload,
   type DrainPayload,
+  type UndrainPayload,
   type HelloFrame,
   type HeartbeatFrame,
   type GoodbyeFrame,
@@ -132,6 +133,7 @@ export {
   type ResponseFrame,
   type CancelFrame,
   type DrainFrame,
+  type UndrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';

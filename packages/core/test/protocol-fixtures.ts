@@ -46,5 +46,6 @@ export function frames(body: Uint8Array = new Uint8Array([1, 2, 3])): Frame[] {
     makeFrame('CANCEL', { reason: 'timeout' }, { clock, id: request.id }),
     makeFrame('DRAIN', { instanceId: 'billing-a1', reason: 'node maintenance', requestedBy: 'olivia' }, { clock }),
     makeFrame('DRAIN', { instanceId: 'billing-a1' }, { clock }),
+    makeFrame('UNDRAIN', { instanceId: 'billing-a1', requestedBy: 'olivia' }, { clock }),
   ];
 }

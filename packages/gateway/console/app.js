@@ -45,6 +45,13 @@ function TokenForm({ onToken, error }) {
   `;
 }
 
+/** Drains or undrains an instance; the notice says whether the instance itself was told (then every gateway follows). */
+async function told(act, what, instanceId) {
+  const answer = await act.call('POST', `instances/${encodeURIComponent(instanceId)}/${what}`, {});
+  if (answer.told) return what === 'drain' ? `${instanceId} drained: it takes no new requests from any gateway` : `${instanceId} undrained: it takes requests again`;
+  return `${what} ${instanceId}: at this gateway only; the instance could not be told (${answer.why})`;
+}
+
 function Instances({ rows, now, canAct, act }) {
   const columns = [
     { key: 'service', label: 'Service' },
@@ -59,7 +66,10 @@ function Instances({ rows, now, canAct, act }) {
     ...(canAct
       ? [{
           key: 'actions', label: '', sortable: false,
-          render: (r) => html`<button type="button" class="small" data-testid="drain" disabled=${r.drained} onClick=${() => act(`drain ${r.instanceId}`, () => act.call('POST', `instances/${encodeURIComponent(r.instanceId)}/drain`, {}))}>Drain</button>`,
+          render: (r) =>
+            r.health === 'draining'
+              ? html`<button type="button" class="small" data-testid="undrain" onClick=${() => act(`undrain ${r.instanceId}`, () => told(act, 'undrain', r.instanceId))}>Undrain</button>`
+              : html`<button type="button" class="small" data-testid="drain" onClick=${() => act(`drain ${r.instanceId}`, () => told(act, 'drain', r.instanceId))}>Drain</button>`,
         }]
       : []),
   ];
@@ -247,8 +257,8 @@ function Console({ token, onSignOut }) {
 
   const act = async (what, run) => {
     try {
-      await run();
-      setNotice(`${what}: done`);
+      const message = await run();
+      setNotice(typeof message === 'string' ? message : `${what}: done`);
     } catch (e) {
       setNotice(undefined);
       setError(`${what} failed: ${e.message}`);

@@ -108,6 +108,9 @@ export class Microservice {
         drain: (payload) => {
           this.drain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'drain failed'));
         },
+        undrain: (payload) => {
+          this.undrain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'undrain failed'));
+        },
       });
     } catch (err) {
       this.state = 'stopped';
@@ -129,7 +132,7 @@ export class Microservice {
    * Takes no new requests from now on and stays up: the transport stops intake (over a queue it
    * stops pulling REQUESTs), running handlers finish, and a HEARTBEAT saying `draining` goes out at
    * once and at every interval after, so every gateway stops routing here. A gateway's DRAIN frame
-   * calls this. Nothing undrains an instance; stop it (and start it again) instead. Idempotent.
+   * calls this; undrain() (or an UNDRAIN frame) takes it back. Idempotent.
    */
   async drain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
     if (this.state !== 'running' || this.drainedBy !== undefined) return;
@@ -140,6 +143,22 @@ export class Microservice {
     this.options.logger.info({ instanceId: this.options.instanceId, ...by, inFlight: this.inFlight }, 'draining: no new requests; in-flight ones finish');
     this.beat();
     await this.options.transport.drain?.();
+  }
+
+  /**
+   * Takes a drain back: the transport takes new requests again and a HEARTBEAT saying `healthy`
+   * goes out at once, so the gateways route here again. A gateway's UNDRAIN frame calls this. No-op
+   * when not drained (or stopping: a stopping instance stays draining).
+   */
+  async undrain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy === undefined) return;
+    this.drainedBy = undefined;
+    const by: Record<string, string> = {};
+    if (request.reason !== undefined) by.reason = request.reason;
+    if (request.requestedBy !== undefined) by.requestedBy = request.requestedBy;
+    await this.options.transport.undrain?.();
+    this.options.logger.info({ instanceId: this.options.instanceId, ...by }, 'undrained: taking new requests again');
+    this.beat();
   }
 
   status(): MicroserviceStatus {

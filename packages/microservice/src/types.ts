@@ -69,7 +69,7 @@ export interface MicroserviceStatus {
   readonly state: MicroserviceState;
   /** Running, not drained, and its transport can take requests. */
   readonly ready: boolean;
-  /** Drained by an operator (a DRAIN frame) or by drain(): takes no new requests until it stops. */
+  /** Drained by an operator (a DRAIN frame) or by drain(): takes no new requests until undrained or stopped. */
   readonly drained: boolean;
   readonly instanceId: string;
   /** Handlers running now. */

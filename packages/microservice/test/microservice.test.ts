@@ -39,6 +39,9 @@ class RecordingTransport implements InstanceTransport {
   async drain(): Promise<void> {
     this.calls.push('drain');
   }
+  async undrain(): Promise<void> {
+    this.calls.push('undrain');
+  }
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
     this.heartbeats.push(payload);
   }
@@ -111,6 +114,27 @@ test('a DRAIN from the transport stops intake, beats draining at once, lets the 
   assert.ok(!t.calls.includes('goodbye'), 'a drained instance does not leave');
   await svc.stop();
   assert.equal(t.calls, ['start', 'drain', 'goodbye', 'close']);
+});
+
+test('an UNDRAIN resumes intake and beats healthy at once; undrain() when not drained does nothing', async () => {
+  const { svc, t } = make();
+  svc.get('/x', async () => ({ status: 200, json: {} }));
+  await svc.start();
+  await svc.undrain();
+  assert.ok(!t.calls.includes('undrain'), 'nothing to undrain');
+  await svc.drain({ reason: 'r' });
+  t.events?.undrain({ instanceId: 'billing-1', requestedBy: 'olivia' });
+  await within(
+    (async () => {
+      while (t.heartbeats.at(-1)?.status !== 'healthy') await new Promise((r) => setImmediate(r));
+    })(),
+    1_000,
+    'a healthy heartbeat after the UNDRAIN',
+  );
+  assert.equal(t.calls, ['start', 'drain', 'undrain']);
+  assert.is(svc.status().drained, false);
+  assert.is(svc.isReady(), true);
+  await svc.stop();
 });
 
 test('path parameters, including a catch-all, reach the handler percent-decoded', async () => {

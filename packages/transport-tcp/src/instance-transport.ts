@@ -1,6 +1,6 @@
 /**
  * The instance side of the TCP and TLS transports: one connection to the gateway, HELLO on
- * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC/DRAIN received on it. A lost connection is re-opened
+ * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC/DRAIN/UNDRAIN received on it. A lost connection is re-opened
  * with capped, jittered backoff and HELLO is sent again. See packages/transport-tcp/README.md.
  */
 import { connect as connectNet, type Socket } from 'node:net';
@@ -112,6 +112,10 @@ export class TcpInstanceTransport implements InstanceTransport {
    */
   async drain(): Promise<void> {
     this.drained = true;
+  }
+
+  async undrain(): Promise<void> {
+    this.drained = false;
   }
 
   async goodbye(): Promise<void> {
@@ -266,7 +270,10 @@ export class TcpInstanceTransport implements InstanceTransport {
         if (this.hello !== undefined && this.state !== 'closed') this.sendHello(connection).catch(() => undefined);
         return;
       case 'DRAIN':
-        if (this.hello !== undefined && frame.payload.instanceId === this.hello.instance.instanceId && this.state === 'running') this.events?.drain(frame.payload);
+      case 'UNDRAIN':
+        if (this.hello === undefined || frame.payload.instanceId !== this.hello.instance.instanceId || this.state !== 'running') return;
+        if (frame.type === 'DRAIN') this.events?.drain(frame.payload);
+        else this.events?.undrain(frame.payload);
         return;
       default:
         this.deps.logger.warn({ transport: this.type, frameType: frame.type }, 'frame type not expected from a gateway; dropped');

@@ -6,7 +6,7 @@
 
 export const PROTOCOL_VERSION = 1 as const;
 
-export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN';
+export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN' | 'UNDRAIN';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -83,6 +83,9 @@ export interface DrainPayload {
   readonly requestedBy?: string;
 }
 
+/** An operator takes a drain back: the instance takes new REQUESTs again and reports `healthy`. Same fields as DRAIN. */
+export type UndrainPayload = DrainPayload;
+
 /** The verified caller, written by the gateway only. */
 export interface Identity {
   readonly anonymous: boolean;
@@ -137,6 +140,7 @@ export type RequestFrame = FrameOf<'REQUEST', RequestPayload>;
 export type ResponseFrame = FrameOf<'RESPONSE', ResponsePayload>;
 export type CancelFrame = FrameOf<'CANCEL', CancelPayload>;
 export type DrainFrame = FrameOf<'DRAIN', DrainPayload>;
+export type UndrainFrame = FrameOf<'UNDRAIN', UndrainPayload>;
 
 export type Frame =
   | HelloFrame
@@ -146,7 +150,8 @@ export type Frame =
   | RequestFrame
   | ResponseFrame
   | CancelFrame
-  | DrainFrame;
+  | DrainFrame
+  | UndrainFrame;
 
 /** Frames an instance sends to every gateway about itself. */
 export type ControlFrame = HelloFrame | HeartbeatFrame | GoodbyeFrame;

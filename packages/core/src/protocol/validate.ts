@@ -41,6 +41,7 @@ export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
   'RESPONSE',
   'CANCEL',
   'DRAIN',
+  'UNDRAIN',
 ]);
 export const HTTP_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 export const INSTANCE_STATUSES: readonly InstanceStatus[] = Object.freeze(['healthy', 'degraded', 'draining']);
@@ -113,6 +114,8 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
       return { v: 1, id, sentAt, type: 'CANCEL', payload: cancel(p) };
     case 'DRAIN':
       return { v: 1, id, sentAt, type: 'DRAIN', payload: drain(p) };
+    case 'UNDRAIN':
+      return { v: 1, id, sentAt, type: 'UNDRAIN', payload: drain(p) };
   }
 }
 

@@ -7,6 +7,7 @@ import type {
   CancelReason,
   ControlFrame,
   DrainPayload,
+  UndrainPayload,
   HeartbeatPayload,
   HelloPayload,
   RequestFrame,
@@ -94,6 +95,8 @@ export interface GatewayTransport {
    * the gateway that was asked.
    */
   drain?(target: DispatchTarget, payload: DrainPayload): Promise<void>;
+  /** Sends UNDRAIN (takes a drain back), as `drain`. Optional with it. */
+  undrain?(target: DispatchTarget, payload: UndrainPayload): Promise<void>;
   /** True while the transport can carry requests (connected, consuming). */
   isReady(): boolean;
   /**
@@ -120,6 +123,8 @@ export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cance
 export interface InstanceTransportEvents {
   /** A gateway asked this instance to drain (a DRAIN addressed to it, authenticated where frames are signed). */
   drain(payload: DrainPayload): void;
+  /** A gateway took the drain back (an UNDRAIN addressed to it). */
+  undrain(payload: UndrainPayload): void;
 }
 
 /** The instance side of a router transport. */
@@ -129,7 +134,7 @@ export interface InstanceTransport {
    * Connects, sends HELLO, and starts taking REQUESTs. The transport re-sends HELLO on RESYNC and
    * after a reconnect; it drops REQUESTs past their deadline, and runs a redelivered REQUEST at
    * most once (replaying the stored RESPONSE). A DRAIN addressed to this instance goes to
-   * `events.drain`; the service then decides, and calls `drain()`.
+   * `events.drain` (an UNDRAIN to `events.undrain`); the service then decides, and calls `drain()` or `undrain()`.
    */
   start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void>;
   /**
@@ -139,6 +144,8 @@ export interface InstanceTransport {
    * they see `draining`. Idempotent. Optional: without it, only the heartbeats say `draining`.
    */
   drain?(): Promise<void>;
+  /** Takes new REQUESTs again after drain(). Idempotent; optional with drain(). */
+  undrain?(): Promise<void>;
   heartbeat(payload: HeartbeatPayload): Promise<void>;
   /** Sends GOODBYE and stops taking new REQUESTs; in-flight ones still answer. */
   goodbye(): Promise<void>;

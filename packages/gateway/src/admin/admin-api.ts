@@ -232,6 +232,19 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
         return { body: outcome.told ? { drained: id, told: true } : { drained: id, told: false, why: outcome.why } };
       },
     },
+    {
+      method: 'POST',
+      pattern: /^instances\/([^/]+)\/undrain$/,
+      role: 'operator',
+      handle: async ({ req, params, principal }) => {
+        const id = params[0] as string;
+        const body = parse(drainBody, await readJson(req));
+        const outcome = await sources.undrain(id, { ...body, requestedBy: principal.name });
+        if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
+        audit(principal, 'undrain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
+        return { body: outcome.told ? { undrained: id, told: true } : { undrained: id, told: false, why: outcome.why } };
+      },
+    },
   ];
 
   return (path, req, res) => {

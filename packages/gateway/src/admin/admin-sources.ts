@@ -45,6 +45,8 @@ export interface AdminSources {
   resync(instanceId?: string): Promise<number>;
   /** Drains an instance: marks it here and sends it DRAIN (drained-instances.ts). */
   drain(instanceId: string, request: { reason?: string; requestedBy?: string }): Promise<DrainOutcome>;
+  /** Takes a drain back: forgets the mark and sends UNDRAIN. */
+  undrain(instanceId: string, request: { reason?: string; requestedBy?: string }): Promise<DrainOutcome>;
 }
 
 /** What the Messaging gateway transport offers the admin API beyond the transport contract. */
@@ -129,5 +131,6 @@ export function gatewayAdminSources(parts: GatewayAdminParts): AdminSources {
       return asked;
     },
     drain: (instanceId, request) => drained.drain(instanceId, request),
+    undrain: (instanceId, request) => drained.undrain(instanceId, request),
   };
 }

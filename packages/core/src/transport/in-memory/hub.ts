@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
-import type { ControlFrame, DrainPayload, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import type { ControlFrame, DrainPayload, UndrainPayload, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { Cancellation, type CancelListener } from '../cancellation.js';
 import {
@@ -62,11 +62,12 @@ export class InMemoryHub {
     this.instances.set(instanceId, { handle, accepting: true, events });
   }
 
-  /** @internal Hands a DRAIN to the instance; false when it is not on this hub. */
-  drain(instanceId: string, payload: DrainPayload): boolean {
+  /** @internal Hands a DRAIN or an UNDRAIN to the instance; false when it is not on this hub. */
+  drain(instanceId: string, payload: DrainPayload | UndrainPayload, undo: boolean): boolean {
     const entry = this.instances.get(instanceId);
     if (entry === undefined) return false;
-    entry.events?.drain(payload);
+    if (undo) entry.events?.undrain(payload);
+    else entry.events?.drain(payload);
     return true;
   }
 
@@ -164,8 +165,16 @@ class InMemoryGatewayTransport implements GatewayTransport {
   }
 
   async drain(target: DispatchTarget, payload: DrainPayload): Promise<void> {
-    if (this.stopped) throw new TransportClosedError('inmemory', `drain ${target.instanceId}`);
-    if (!this.hub.drain(target.instanceId, payload)) throw new TransportFailureError('inmemory', `instance ${target.instanceId} is not connected to hub "${this.hub.name}"`);
+    this.toInstance(target, payload, false);
+  }
+
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    this.toInstance(target, payload, true);
+  }
+
+  private toInstance(target: DispatchTarget, payload: DrainPayload, undo: boolean): void {
+    if (this.stopped) throw new TransportClosedError('inmemory', `${undo ? 'undrain' : 'drain'} ${target.instanceId}`);
+    if (!this.hub.drain(target.instanceId, payload, undo)) throw new TransportFailureError('inmemory', `instance ${target.instanceId} is not connected to hub "${this.hub.name}"`);
   }
 
   isReady(): boolean {

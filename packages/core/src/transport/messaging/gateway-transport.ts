@@ -9,7 +9,7 @@ import { InvalidArgumentError, RequestCancelledError, TransportClosedError, Tran
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
-import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame } from '../../protocol/frames.js';
+import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
@@ -50,8 +50,9 @@ export type MessagingGatewayCounters = {
   readonly cancels: number;
   /** RESYNCs sent (each one the routing state asked for). */
   readonly resyncs: number;
-  /** DRAINs sent (each one an operator asked for). */
+  /** DRAINs and UNDRAINs sent (each one an operator asked for). */
   readonly drains: number;
+  readonly undrains: number;
   /** HELLO, HEARTBEAT and GOODBYE frames received. */
   readonly controlFrames: number;
   /** Frames of the wrong type for their queue, dead-lettered. */
@@ -102,7 +103,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
-  private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, drains: 0, controlFrames: 0, rejectedFrames: 0 };
+  private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, drains: 0, undrains: 0, controlFrames: 0, rejectedFrames: 0 };
 
   constructor(
     private readonly init: MessagingGatewayTransportInit,
@@ -169,11 +170,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
     await this.toInstance(target, 'drain', { v: 1, type: 'DRAIN', id: newFrameId(), sentAt: this.clock.now(), payload }, 'drains');
   }
 
+  /** Enqueues UNDRAIN on `service.<name>.control`, as RESYNC. */
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    await this.toInstance(target, 'undrain', { v: 1, type: 'UNDRAIN', id: newFrameId(), sentAt: this.clock.now(), payload }, 'undrains');
+  }
+
   /**
    * A frame for one instance goes to its service's control queue (every instance of the service
    * reads it; the one named acts). Counted as it starts sending, so the counter is exact at once.
    */
-  private async toInstance(target: DispatchTarget, what: string, frame: ResyncFrame | DrainFrame, counter: 'resyncs' | 'drains'): Promise<void> {
+  private async toInstance(target: DispatchTarget, what: string, frame: ResyncFrame | DrainFrame | UndrainFrame, counter: 'resyncs' | 'drains' | 'undrains'): Promise<void> {
     if (this.state !== 'started') throw new TransportClosedError('messaging', `${what} ${target.instanceId}`);
     const service = target.service !== '' ? target.service : parseServiceRequestsQueue(target.link.address)?.service;
     if (service === undefined) {

@@ -2,7 +2,7 @@
  * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
  * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
- * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC and DRAIN.
+ * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC, DRAIN and UNDRAIN.
  */
 import { TransportClosedError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
@@ -84,8 +84,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private readonly earlyCancels: RecentIds;
   private readonly running = new Map<string, Running>();
   private readonly responseQueues = new Map<string, MessageQueue<Frame>>();
-  /** Aborted by drain() or goodbye(): stops pulling REQUESTs. */
-  private readonly intake = new AbortController();
+  /** Aborted by drain() or goodbye(): stops pulling REQUESTs. undrain() starts pulling again with a new one. */
+  private intake = new AbortController();
   /** Aborted by close(): stops the control subscription. */
   private readonly closing = new AbortController();
   private hello: HelloPayload | undefined;
@@ -96,6 +96,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private headers: Readonly<Record<string, string>> = {};
   private gatewayControl: MessageQueue<Frame> | undefined;
   private requestsSub: Subscription | undefined;
+  /** REQUEST subscriptions a drain ended; close() waits for their handlers too. */
+  private readonly drainedSubs: Subscription[] = [];
+  private requestsName = '';
   private controlSub: Subscription | undefined;
   private stopDeadlineCheck: (() => void) | undefined;
   private backendWatch: Promise<void> | undefined;
@@ -133,17 +136,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
       blockMs: this.options.blockMs,
       signal: this.closing.signal,
     });
-    this.requestsSub = this.queues.requests(requestsName).subscribe((frame, delivery) => this.onRequest(frame, delivery), {
-      group: 'instances',
-      concurrency: this.options.concurrency,
-      leaseMs: this.options.requestLeaseMs,
-      blockMs: this.options.blockMs,
-      signal: this.intake.signal,
-      // This subscription stops at GOODBYE, when the SDK's own drain starts (its drainTimeoutMs,
-      // then it aborts the handlers): releasing REQUESTs that are still draining would hand them
-      // to another instance while they run here.
-      drainTimeoutMs: NO_DRAIN_LIMIT_MS,
-    });
+    this.requestsName = requestsName;
+    this.pull();
     this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
     this.backendWatch = this.watchBackend();
     await this.sendHello();
@@ -164,7 +158,16 @@ export class MessagingInstanceTransport implements InstanceTransport {
   async drain(): Promise<void> {
     if (this.state !== 'started' || this.intake.signal.aborted) return;
     this.intake.abort();
+    if (this.requestsSub !== undefined) this.drainedSubs.push(this.requestsSub);
     this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'draining: no longer pulling REQUESTs');
+  }
+
+  /** Pulls REQUESTs again after drain(), with a new subscription (the drained one may still be finishing its handlers). */
+  async undrain(): Promise<void> {
+    if (this.state !== 'started' || !this.intake.signal.aborted) return;
+    this.intake = new AbortController();
+    this.pull();
+    this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'undrained: pulling REQUESTs again');
   }
 
   async goodbye(): Promise<void> {
@@ -197,12 +200,26 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private async doClose(): Promise<void> {
     this.state = 'closed';
     this.intake.abort();
-    await this.requestsSub?.close();
+    await Promise.all([this.requestsSub?.close(), ...this.drainedSubs.map((s) => s.close())]);
     this.stopDeadlineCheck?.();
     this.closing.abort();
     await this.controlSub?.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
+  }
+
+  private pull(): void {
+    this.requestsSub = this.queues.requests(this.requestsName).subscribe((frame, delivery) => this.onRequest(frame, delivery), {
+      group: 'instances',
+      concurrency: this.options.concurrency,
+      leaseMs: this.options.requestLeaseMs,
+      blockMs: this.options.blockMs,
+      signal: this.intake.signal,
+      // This subscription stops at GOODBYE or a drain, when the SDK's own drain starts (at GOODBYE
+      // its drainTimeoutMs, then it aborts the handlers): releasing REQUESTs that are still running
+      // would hand them to another instance while they run here.
+      drainTimeoutMs: NO_DRAIN_LIMIT_MS,
+    });
   }
 
   private onRequest(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
@@ -292,6 +309,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
         return this.sendHello();
       case 'DRAIN':
         if (frame.payload.instanceId === instanceId && this.state === 'started') this.events?.drain(frame.payload);
+        return DONE;
+      case 'UNDRAIN':
+        if (frame.payload.instanceId === instanceId && this.state === 'started') this.events?.undrain(frame.payload);
         return DONE;
       default:
         return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a service control queue'));

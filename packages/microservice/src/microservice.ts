@@ -38,7 +38,7 @@ export class Microservice {
   /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
   private readonly exposed = new Set<AbortController>();
   private stopping: Promise<void> | undefined;
-  /** Set once drained (drain() or a DRAIN frame); a drained instance stays so until it stops. */
+  /** Who drained this instance and why, while drained (drain() or a DRAIN frame, until undrain() or stop()). */
   private drainedBy: Omit<DrainPayload, 'instanceId'> | undefined;
 
   constructor(private readonly options: ResolvedMicroserviceOptions) {}
@@ -136,9 +136,7 @@ export class Microservice {
    */
   async drain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
     if (this.state !== 'running' || this.drainedBy !== undefined) return;
-    const by: { -readonly [K in keyof Omit<DrainPayload, 'instanceId'>]: string } = {};
-    if (request.reason !== undefined) by.reason = request.reason;
-    if (request.requestedBy !== undefined) by.requestedBy = request.requestedBy;
+    const by = asked(request);
     this.drainedBy = by;
     this.options.logger.info({ instanceId: this.options.instanceId, ...by, inFlight: this.inFlight }, 'draining: no new requests; in-flight ones finish');
     this.beat();
@@ -153,11 +151,8 @@ export class Microservice {
   async undrain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
     if (this.state !== 'running' || this.drainedBy === undefined) return;
     this.drainedBy = undefined;
-    const by: Record<string, string> = {};
-    if (request.reason !== undefined) by.reason = request.reason;
-    if (request.requestedBy !== undefined) by.requestedBy = request.requestedBy;
     await this.options.transport.undrain?.();
-    this.options.logger.info({ instanceId: this.options.instanceId, ...by }, 'undrained: taking new requests again');
+    this.options.logger.info({ instanceId: this.options.instanceId, ...asked(request) }, 'undrained: taking new requests again');
     this.beat();
   }
 
@@ -239,4 +234,12 @@ export class Microservice {
       if (this.inFlight === 0) this.drained?.();
     }
   }
+}
+
+/** The reason and requester of a drain or undrain, without absent fields (for the log line). */
+function asked(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined }): Omit<DrainPayload, 'instanceId'> {
+  return {
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+  };
 }

@@ -225,7 +225,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
         const body = parse(drainBody, await readJson(req));
-        const outcome = await sources.drain(id, { ...body, requestedBy: principal.name });
+        const outcome = await sources.drain(id, { ...body, requestedBy: requester(principal) });
         if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
         audit(principal, 'drain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
         // Not told: drained at this gateway only; the operator sees why and can retry or stop the instance.
@@ -239,7 +239,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
         const body = parse(drainBody, await readJson(req));
-        const outcome = await sources.undrain(id, { ...body, requestedBy: principal.name });
+        const outcome = await sources.undrain(id, { ...body, requestedBy: requester(principal) });
         if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
         audit(principal, 'undrain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
         return { body: outcome.told ? { undrained: id, told: true } : { undrained: id, told: false, why: outcome.why } };
@@ -324,6 +324,11 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new AdminHttpError('SY_GATEWAY_BAD_REQUEST', `invalid body: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+}
+
+/** Who asked, as a DRAIN frame carries it (a short string: a long JWT subject is cut, never refused by the instance). */
+function requester(principal: AdminPrincipal): string {
+  return principal.name.slice(0, PROTOCOL_LIMITS.maxShortStringLength);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -158,6 +158,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   async drain(): Promise<void> {
     if (this.state !== 'started' || this.intake.signal.aborted) return;
     this.intake.abort();
+    // Subscriptions of earlier drains that have finished their handlers need no waiting for.
+    for (let i = this.drainedSubs.length - 1; i >= 0; i--) if (this.drainedSubs[i]?.isClosed() === true) this.drainedSubs.splice(i, 1);
     if (this.requestsSub !== undefined) this.drainedSubs.push(this.requestsSub);
     this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'draining: no longer pulling REQUESTs');
   }

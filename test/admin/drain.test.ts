@@ -206,6 +206,16 @@ valkey('a DRAIN that is unsigned, or signed with an instance key, is refused by 
     await redis.xadd(stream, '*', 'p', Buffer.from(sealFrame(makeFrame('UNDRAIN', { instanceId: a.instanceId }, { clock: systemClock }), frameScope(control), ring)));
     await eventually(async () => ((await redis.xlen(`${stream}:dlq`)) >= 3 ? true : undefined), { within: 10_000, what: 'the forged UNDRAIN dead-lettered' });
     assert.is(a.status().drained, true, 'still drained');
+
+    // The real DRAIN, copied back into the queue after an UNDRAIN, is refused as a replay.
+    const entries = await redis.xrangeBuffer(stream, '-', '+');
+    const realDrain = entries.map(([, fields]) => fields[fields.findIndex((f) => f.toString() === 'p') + 1] as Buffer).find((p) => p.includes(Buffer.from('"reason":"real"')));
+    assert.ok(realDrain !== undefined, 'the real DRAIN is in the control stream');
+    assert.equal((await drain(gw.url, a.instanceId, 'undo', 'undrain')).body, { undrained: a.instanceId, told: true });
+    await eventually(() => !a.status().drained, { within: 5_000, what: 'echo A undrained' });
+    await redis.xadd(stream, '*', 'p', realDrain);
+    await eventually(async () => ((await redis.xlen(`${stream}:dlq`)) >= 4 ? true : undefined), { within: 10_000, what: 'the replayed DRAIN dead-lettered' });
+    assert.is(a.status().drained, false, 'a replayed DRAIN drains nothing');
   } finally {
     redis.disconnect();
     await a.stop();

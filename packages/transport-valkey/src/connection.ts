@@ -32,6 +32,12 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
   };
 }
 
+/** Pause between retries of a Cluster command while its slot has no reachable master. */
+const FAILOVER_RETRY_MS = 100;
+
+/** Retries (redirections) that fit in `commandTimeoutMs`, plus room for ordinary MOVED/ASK hops. */
+export const failoverRetries = (commandTimeoutMs: number): number => Math.ceil(commandTimeoutMs / FAILOVER_RETRY_MS) + 16;
+
 /** A new client in `role`. The caller owns it and must `quit()`/`disconnect()` it. */
 export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = o.connectionName): ValkeyClient {
   const base = redisOptions(o, role, role === 'reader' ? `${name}:reader` : name);
@@ -41,9 +47,13 @@ export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = 
       redisOptions: base,
       clusterRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
       enableReadyCheck: true,
-      maxRedirections: 16,
-      retryDelayOnFailover: 100,
-      retryDelayOnClusterDown: 100,
+      // While a master fails over (a closed connection, CLUSTERDOWN, TRYAGAIN, MOVED to the dead
+      // node) a command is retried every FAILOVER_RETRY_MS: a command for up to commandTimeoutMs,
+      // the blocking read for as long as it takes. Each retry counts as a redirection.
+      maxRedirections: role === 'reader' ? Number.MAX_SAFE_INTEGER : failoverRetries(o.commandTimeoutMs),
+      retryDelayOnFailover: FAILOVER_RETRY_MS,
+      retryDelayOnClusterDown: FAILOVER_RETRY_MS,
+      retryDelayOnTryAgain: FAILOVER_RETRY_MS,
       scaleReads: 'master',
       ...(o.tls !== undefined ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
     };

@@ -70,7 +70,7 @@ export class ValkeyBackend implements QueueBackend {
    */
   describeServer(): string {
     const notes: string[] = [];
-    if (this.configKey !== undefined) notes.push(`config key ${this.configKey}.url`);
+    if (this.configKey !== undefined) notes.push(`config key ${this.configKey}.${this.options.serverKey}`);
     if (this.lastClientError !== undefined) notes.push(`last error: ${this.lastClientError}`);
     return notes.length === 0 ? this.options.displayUrl : `${this.options.displayUrl} (${notes.join('; ')})`;
   }

@@ -1,0 +1,93 @@
+/**
+ * Chaos over a local Valkey Cluster (three masters, one replica each), real gateway and service
+ * processes: a manual `CLUSTER FAILOVER` and a SIGKILLed service instance under load, then a
+ * killed master whose replica takes over. Every request must be answered 200; the handlers'
+ * executions per request id are counted and reported (at least one each).
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startValkeyCluster, type ValkeyCluster } from '../harness/valkey-cluster.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
+import { executionReport, executions, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
+
+const cluster = await startValkeyCluster({ replicas: 1, nodeTimeoutMs: 2_000 });
+if (cluster === null) {
+  const skipped = suite('chaos over a valkey cluster');
+  skipped.skip('needs valkey-server/redis-server and its CLI on PATH (see the banner above)', () => undefined);
+  skipped.run();
+} else {
+  register(cluster);
+}
+
+function register(cluster: ValkeyCluster): void {
+  const test = suite<{ world: ChaosWorld | undefined }>('chaos over a valkey cluster (real processes)', { world: undefined });
+  test.after.each(async (ctx) => {
+    await ctx.world?.stop();
+    ctx.world = undefined;
+  });
+  test.after(async () => {
+    await cluster.stop();
+  });
+
+  const entry = (prefix: string): Record<string, unknown> => ({
+    type: 'messaging',
+    backend: 'valkey',
+    valkey: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) }, commandTimeoutMs: 5_000 },
+    // A short REQUEST lease: a killed instance's work is reclaimed in about a second.
+    queues: { prefix, requestLeaseMs: 1_000 },
+    auth: authSection(newKeys()),
+  });
+
+  test('2,000 requests through a CLUSTER FAILOVER of the requests queue\'s master and a SIGKILLed instance: every one answered', async (ctx) => {
+    const prefix = `chaos-${randomUUID().slice(0, 8)}`;
+    const world = await startChaosWorld({ entry: entry(prefix), services: 3 });
+    ctx.world = world;
+    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
+    const replica = cluster.replicas().find((r) => r.masterPort === master.port);
+    assert.ok(replica !== undefined, `a replica of master ${master.port}`);
+    let failover: Promise<void> | undefined;
+    let killed: Promise<unknown> | undefined;
+    const load = await runLoad(world.url, 2_000, 32, (answered) => {
+      if (answered === 400) failover = cluster.failover(replica.port);
+      if (answered === 1_000) killed = world.services[0]?.kill();
+    });
+    await failover;
+    await killed;
+    assert.is(cluster.cli(replica.port, 'role').split('\n')[0], 'master', 'the replica was promoted');
+    const report = executionReport(load.ids, executions(world.countFiles));
+    process.stdout.write(
+      `cluster failover run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
+        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
+    );
+    assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
+    assert.equal(report.neverRun.slice(0, 5), [], `${report.neverRun.length} requests never executed`);
+  });
+
+  test('a killed master whose replica takes over mid-load: consumers resume by themselves, every request answered', async (ctx) => {
+    await cluster.waitHealthy();
+    const prefix = `chaos-${randomUUID().slice(0, 8)}`;
+    const world = await startChaosWorld({ entry: entry(prefix), services: 2 });
+    ctx.world = world;
+    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
+    const replica = cluster.replicas().find((r) => r.masterPort === master.port);
+    assert.ok(replica !== undefined, `a replica of master ${master.port}`);
+    let crash: Promise<void> | undefined;
+    const load = await runLoad(world.url, 1_000, 32, (answered) => {
+      if (answered === 300) crash = cluster.kill(master.port);
+    });
+    await crash;
+    assert.is(cluster.cli(replica.port, 'role').split('\n')[0], 'master', 'the replica took over');
+    const report = executionReport(load.ids, executions(world.countFiles));
+    process.stdout.write(
+      `cluster master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
+        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
+    );
+    if (load.failed.length > 0) writeFileSync(join(world.dir, "gateway.log"), world.gateway.output()), process.stdout.write(`gateway log: ${join(world.dir, "gateway.log")}\n`);
+    assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
+  });
+
+  test.run();
+}

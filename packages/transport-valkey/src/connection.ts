@@ -21,7 +21,9 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
     connectTimeout: o.connectTimeoutMs,
     connectionName: name,
     // Commands wait for the connection (reader) or fail after commandRetries reconnects (command).
-    maxRetriesPerRequest: role === 'reader' ? null : o.commandRetries,
+    // Behind Sentinel a lost master is a failover in progress: a command waits for the promoted
+    // master for up to commandTimeoutMs instead.
+    maxRetriesPerRequest: role === 'reader' || o.sentinels !== undefined ? null : o.commandRetries,
     // A command (never the blocking read) also gives up after commandTimeoutMs, queued time
     // included: a server that accepts connections and drops them resets ioredis' retry count.
     ...(role === 'command' ? { commandTimeout: o.commandTimeoutMs } : {}),

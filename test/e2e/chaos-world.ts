@@ -73,7 +73,7 @@ async function startWorld(o: ChaosWorldOptions): Promise<ChaosWorld> {
   const services: TsProcess[] = [];
   const countFiles: string[] = [];
   const serviceConfig = join(dir, 'counting.json');
-  writeFileSync(serviceConfig, JSON.stringify({ service: { name: 'counting', version: '1.0.0', region: 'chaos' }, transports: [o.entry] }));
+  writeFileSync(serviceConfig, JSON.stringify({ service: { name: 'counting', version: '1.0.0', region: 'chaos', heartbeatIntervalMs: 500 }, transports: [o.entry] }));
   for (let i = 0; i < o.services; i++) {
     const countFile = join(dir, `count-${i}.txt`);
     countFiles.push(countFile);

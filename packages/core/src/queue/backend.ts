@@ -97,6 +97,26 @@ export interface QueueBackend {
   isReady(): boolean;
   status(): AsyncIterable<BackendStatus>;
   close(): Promise<void>;
+  /** Optional: signs of life kept in the backend and deletion of what departed processes left behind (see KeyHygiene). */
+  readonly keyHygiene?: KeyHygiene;
+}
+
+/**
+ * Key hygiene of a shared backend: processes record signs of life in the backend itself (so a
+ * process killed without a goodbye is noticed by the others), and a live process deletes the
+ * queues and consumer groups a departed one alone used. Times are the backend's own clock.
+ */
+export interface KeyHygiene {
+  /** Records a sign of life of `owner` now. */
+  beat(owner: string): Promise<void>;
+  /** Owners whose last sign of life is older than `silentForMs`, with how long ago it was. */
+  silent(silentForMs: number): Promise<Array<{ readonly owner: string; readonly silentMs: number }>>;
+  /** Forgets `owner`'s signs of life. */
+  forget(owner: string): Promise<void>;
+  /** Deletes every key of queue `name` (messages, dead letters `deadLetterName`, consumer groups, bookkeeping); the number of keys deleted. */
+  deleteQueue(name: string, deadLetterName: string): Promise<number>;
+  /** Destroys the fan-out consumer groups of queue `name` whose consumers have all been idle longer than `idleMs`; the number destroyed. */
+  sweepFanout(name: string, idleMs: number): Promise<number>;
 }
 
 /** What a backend gets from its host when it is created. */

@@ -46,6 +46,8 @@ export interface MessagingQueuesConfig {
   readonly deadlineCheckMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
   readonly pendingGraceMs?: number;
+  /** Gateway: a gateway node silent this long has its responses queue and consumer groups deleted (0: never). @default 60000 */
+  readonly departedNodeGraceMs?: number;
 }
 
 /**

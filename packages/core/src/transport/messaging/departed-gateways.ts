@@ -1,0 +1,68 @@
+/**
+ * Key hygiene of the gateway side of the Messaging transport (docs/operations.md, "Key hygiene"),
+ * on a backend that keeps signs of life (KeyHygiene). Every third of the grace this node records a
+ * sign of life, then deletes what departed nodes left: the responses queue of every gateway node
+ * silent longer than the grace (again on each round for a while after, since a late RESPONSE an
+ * instance sends re-creates it), and the `gateway.control` fan-out groups idle that long. Any live
+ * gateway may do it; the deletions are idempotent, so two doing it at once is harmless.
+ */
+import type { Clock } from '../../clock.js';
+import type { Logger } from '../../logger.js';
+import type { KeyHygiene } from '../../queue/backend.js';
+import { GATEWAY_CONTROL_QUEUE, gatewayResponsesQueue } from './queue-names.js';
+
+/** How long a departed node's name is kept after its grace, so late RESPONSEs that re-create its queue are deleted too. */
+export const DEPARTED_NODE_MEMORY_MS = 5 * 60_000;
+
+export interface DepartedGatewaysInit {
+  readonly hygiene: KeyHygiene;
+  readonly nodeId: string;
+  readonly graceMs: number;
+  readonly deadLetterSuffix: string;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export class DepartedGateways {
+  private round: Promise<void> | undefined;
+  private stopTimer: (() => void) | undefined;
+
+  constructor(private readonly init: DepartedGatewaysInit) {}
+
+  /** Records a sign of life now, then runs a round every third of the grace until stop(). */
+  start(): void {
+    this.tick();
+    this.stopTimer = this.init.clock.every(Math.max(250, Math.floor(this.init.graceMs / 3)), () => this.tick());
+  }
+
+  /** Stops the rounds; waits for one in progress. This node's signs of life are left to age: a restart under the same id within the grace keeps its queue. */
+  async stop(): Promise<void> {
+    this.stopTimer?.();
+    this.stopTimer = undefined;
+    await this.round;
+  }
+
+  private tick(): void {
+    this.round ??= this.runRound().finally(() => {
+      this.round = undefined;
+    });
+  }
+
+  private async runRound(): Promise<void> {
+    const { hygiene, nodeId, graceMs, deadLetterSuffix, logger } = this.init;
+    try {
+      await hygiene.beat(nodeId);
+      for (const { owner, silentMs } of await hygiene.silent(graceMs)) {
+        if (owner === nodeId) continue;
+        const queue = gatewayResponsesQueue(owner);
+        const keys = await hygiene.deleteQueue(queue, queue + deadLetterSuffix);
+        if (keys > 0) logger.info({ node: owner, silentMs, keys }, 'deleted the queues of a departed gateway node');
+        if (silentMs > graceMs + DEPARTED_NODE_MEMORY_MS) await hygiene.forget(owner);
+      }
+      const groups = await hygiene.sweepFanout(GATEWAY_CONTROL_QUEUE, graceMs);
+      if (groups > 0) logger.info({ queue: GATEWAY_CONTROL_QUEUE, groups }, 'destroyed the consumer groups of departed gateway nodes');
+    } catch (err) {
+      logger.warn({ err, node: nodeId }, 'key hygiene round failed; will try again');
+    }
+  }
+}

@@ -49,12 +49,15 @@ function register(server: ValkeyServer, cli: string): void {
     let current = { process: world.gateway, url: world.url };
     const counts: number[] = [];
     const departed: string[] = [];
+    // The next gateway starts while the current one serves (a gateway takes seconds to start under tsx).
+    const nodeIds = Array.from({ length: 10 }, (_, i) => `gw-hyg-${i}-${randomUUID().slice(0, 6)}`);
+    let starting = world.startGateway(nodeIds[0]);
     for (let i = 0; i < 10; i++) {
-      const nodeId = `gw-hyg-${i}-${randomUUID().slice(0, 6)}`;
-      const next = await world.startGateway(nodeId);
+      const nodeId = nodeIds[i] as string;
+      const next = await starting;
+      if (i + 1 < 10) starting = world.startGateway(nodeIds[i + 1]);
       await eventually(async () => (await get(next.url, `/work/${i}`, `hyg-${i}-${randomUUID()}`)).status === 200, { within: 20_000, every: 100, what: `gateway ${nodeId} answers` });
-      const before = keysUnder(prefix).filter((k) => k.includes('.responses}'));
-      departed.push(...before.filter((k) => !k.includes(nodeId)));
+      departed.push(...keysUnder(prefix).filter((k) => k.includes('.responses}') && !nodeIds.slice(i, i + 2).some((id) => k.includes(id))));
       if (i % 2 === 0) await current.process.kill();
       else await current.process.stop('SIGTERM', 5_000);
       current = next;

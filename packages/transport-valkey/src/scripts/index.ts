@@ -27,6 +27,7 @@ export const SCRIPTS = Object.freeze({
   syStats: { file: 'stats.lua', keys: 6 },
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
+  syRecoverOwn: { file: 'recover-own.lua', keys: 3 },
   syBeat: { file: 'beat.lua', keys: 1 },
   sySilent: { file: 'silent.lua', keys: 1 },
 } as const);
@@ -58,6 +59,8 @@ declare module 'ioredis' {
     syPurgeDeadLetters(...args: Arg[]): Result<number, Context>;
     /** sweep-stale.lua → [groups destroyed, consumers deleted] */
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
+    /** recover-own.lua with Buffer replies → [[id, fields, count]...] */
+    syRecoverOwnBuffer(...args: Arg[]): Result<Array<[Buffer, Buffer[], number]>, Context>;
     /** beat.lua → server time ms */
     syBeat(...args: Arg[]): Result<number, Context>;
     /** silent.lua → [owner, silent ms, ...] */

@@ -13,6 +13,8 @@ import { startValkeyCluster, type ValkeyCluster } from '../harness/valkey-cluste
 import { authSection, newKeys } from '../harness/frame-keys.js';
 import { executionReport, executions, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
 
+const ADMIN_TOKEN = 'chaos-admin-token-0123456789';
+
 const cluster = await startValkeyCluster({ replicas: 1, nodeTimeoutMs: 2_000 });
 if (cluster === null) {
   const skipped = suite('chaos over a valkey cluster');
@@ -43,7 +45,7 @@ function register(cluster: ValkeyCluster): void {
 
   test('2,000 requests through a CLUSTER FAILOVER of the requests queue\'s master and a SIGKILLed instance: every one answered', async (ctx) => {
     const prefix = `chaos-${randomUUID().slice(0, 8)}`;
-    const world = await startChaosWorld({ entry: entry(prefix), services: 3 });
+    const world = await startChaosWorld({ entry: entry(prefix), services: 3, gatewayExtra: { admin: { tokens: [{ name: 'ops', role: 'operator', token: ADMIN_TOKEN }] } } });
     ctx.world = world;
     const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
     const replica = cluster.replicas().find((r) => r.masterPort === master.port);
@@ -64,6 +66,20 @@ function register(cluster: ValkeyCluster): void {
     );
     assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
     assert.equal(report.neverRun.slice(0, 5), [], `${report.neverRun.length} requests never executed`);
+    // Queue stats, activity and dead-letter listing over the cluster, after the failover.
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    for (const path of ['/_switchyard/admin/queues', '/_switchyard/admin/overview', '/_switchyard/admin/dead-letters?limit=10', '/metrics']) {
+      const res = await fetch(`${world.url}${path}`, { headers: admin });
+      assert.is(res.status, 200, `${path}: ${await res.text()}`);
+    }
+    const queues = (await (await fetch(`${world.url}/_switchyard/admin/queues`, { headers: admin })).json()) as { queues: Array<{ queue: string }> };
+    assert.ok(queues.queues.some((q) => q.queue === 'service.counting.1.0.0.requests'), `the requests queue is listed: ${JSON.stringify(queues)}`);
+    const dryRun = await fetch(`${world.url}/_switchyard/admin/dead-letters/redrive`, {
+      method: 'POST',
+      headers: { ...admin, 'content-type': 'application/json' },
+      body: JSON.stringify({ ratePerSecond: 100, dryRun: true }),
+    });
+    assert.is(dryRun.status, 200, `redrive dry run over every queue: ${await dryRun.text()}`);
   });
 
   test('a killed master whose replica takes over mid-load: consumers resume by themselves, every request answered', async (ctx) => {
@@ -85,8 +101,16 @@ function register(cluster: ValkeyCluster): void {
       `cluster master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
         `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
     );
-    if (load.failed.length > 0) writeFileSync(join(world.dir, "gateway.log"), world.gateway.output()), process.stdout.write(`gateway log: ${join(world.dir, "gateway.log")}\n`);
+    if (load.failed.length > 0) {
+      writeFileSync(join(world.dir, 'gateway.log'), world.gateway.output());
+      process.stdout.write(`gateway log: ${join(world.dir, 'gateway.log')}\n`);
+    }
     assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
+  });
+
+  test('no node answered any command with CROSSSLOT', () => {
+    const errors = cluster.errorCounts();
+    assert.is(errors.CROSSSLOT ?? 0, 0, `errors answered by the live nodes: ${JSON.stringify(errors)}`);
   });
 
   test.run();

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { startValkeyCluster } from '../harness/valkey-cluster.js';
 import { registerGatewayE2E } from './gateway-e2e-suite.js';
 import { authSection, newKeys } from '../harness/frame-keys.js';
@@ -21,4 +22,10 @@ if (cluster === null) {
     const entry = { type: 'messaging', backend: 'valkey', valkey: { cluster: { nodes } }, queues: { prefix: `e2e-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
     return { gateway: [entry], echo: [entry] };
   });
+  const slots = suite('gateway e2e over messaging/valkey cluster: slots');
+  slots('no node answered any command of the suite with CROSSSLOT', () => {
+    const errors = cluster.errorCounts();
+    assert.is(errors.CROSSSLOT ?? 0, 0, `errors answered by the nodes: ${JSON.stringify(errors)}`);
+  });
+  slots.run();
 }

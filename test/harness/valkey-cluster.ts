@@ -30,6 +30,8 @@ export interface ValkeyCluster {
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** The master serving `key`'s slot now. */
   masterOf(key: string): ClusterNode;
+  /** Errors each live node has answered since it started, by error prefix (`INFO errorstats`), e.g. { CROSSSLOT: 2 }. */
+  errorCounts(): Record<string, number>;
   /** The CLI run against one node: `cli(port, 'dbsize')`. */
   cli(port: number, ...args: string[]): string;
   stop(): Promise<void>;
@@ -158,6 +160,15 @@ export async function startValkeyCluster(options: StartClusterOptions = {}): Pro
       await exited;
     },
     waitHealthy,
+    errorCounts() {
+      const counts: Record<string, number> = {};
+      for (const port of live()) {
+        for (const m of run(port, 'info', 'errorstats').matchAll(/^errorstat_([A-Z]+):count=(\d+)/gm)) {
+          counts[m[1] as string] = (counts[m[1] as string] ?? 0) + Number(m[2]);
+        }
+      }
+      return counts;
+    },
     cli: run,
     stop: stopAll,
   };

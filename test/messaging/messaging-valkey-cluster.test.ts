@@ -5,6 +5,7 @@
  */
 import { createQueueFactoryFromConfig } from '@switchyard/core';
 import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import { startValkeyCluster } from '../harness/valkey-cluster.js';
 import { registerMessagingScenarios } from './scenarios.js';
 
@@ -21,4 +22,10 @@ if (cluster === null) {
     manualTime: false,
     factory: (space, clock) => createQueueFactoryFromConfig('valkey', { cluster: { nodes }, prefix: space }, { clock }),
   });
+  const slots = suite('messaging transport over valkey cluster: slots');
+  slots('no node answered any command of the scenarios with CROSSSLOT', () => {
+    const errors = cluster.errorCounts();
+    assert.is(errors.CROSSSLOT ?? 0, 0, `errors answered by the nodes: ${JSON.stringify(errors)}`);
+  });
+  slots.run();
 }

@@ -42,9 +42,10 @@ export class ValkeyKeyHygiene implements KeyHygiene {
 
   async sweepFanout(name: string, idleMs: number): Promise<number> {
     const k = queueKeys(this.prefix, name, ':dlq');
-    // No caller group or consumer of its own: every fan-out group idle past idleMs goes.
+    // No caller group or consumer of its own: every fan-out group whose consumers are all idle past
+    // idleMs goes; one with no consumer yet (just created, its first read on the way) stays.
     const [groups] = await this.command(`sweep fan-out groups of "${name}"`, () =>
-      this.client.sySweepStale(k.stream, k.delayed, k.leaseExtensions, '', '', idleMs, FANOUT_GROUP_PREFIX),
+      this.client.sySweepStale(k.stream, k.delayed, k.leaseExtensions, '', '', idleMs, FANOUT_GROUP_PREFIX, 'keep-empty'),
     );
     return groups;
   }

@@ -5,6 +5,7 @@
  * so each deletion is one slot-correct command on a Cluster.
  */
 import type { KeyHygiene } from '@switchyard/core';
+import { isConsumerNameOf } from '@switchyard/core/internal';
 import type { ValkeyClient } from './connection.js';
 import { toBackendError } from './errors.js';
 import { FANOUT_GROUP_PREFIX, deadLetterSuffixOf, queueKeys, signsOfLifeKey } from './keys.js';
@@ -40,14 +41,26 @@ export class ValkeyKeyHygiene implements KeyHygiene {
     return this.command(`delete queue "${name}"`, () => this.client.del(k.stream, k.deadLetters, k.delayed, k.scheduled, k.leaseExtensions, k.groups, k.fanout));
   }
 
-  async sweepFanout(name: string, idleMs: number): Promise<number> {
+  async deleteConsumers(name: string, consumerNamePrefix: string): Promise<number> {
     const k = queueKeys(this.prefix, name, ':dlq');
-    // No caller group or consumer of its own: every fan-out group whose consumers are all idle past
-    // idleMs goes; one with no consumer yet (just created, its first read on the way) stays.
-    const [groups] = await this.command(`sweep fan-out groups of "${name}"`, () =>
-      this.client.sySweepStale(k.stream, k.delayed, k.leaseExtensions, '', '', idleMs, FANOUT_GROUP_PREFIX, 'keep-empty'),
-    );
-    return groups;
+    const operation = `delete consumers of "${name}"`;
+    const groups = await this.command(operation, async () => ((await this.client.exists(k.stream)) === 1 ? ((await this.client.xinfo('GROUPS', k.stream)) as unknown[][]) : []));
+    const fanout: string[] = [];
+    const competing: string[] = [];
+    for (const info of groups) {
+      const group = field(info, 'name');
+      if (group.startsWith(FANOUT_GROUP_PREFIX)) {
+        if (isConsumerNameOf(group.slice(FANOUT_GROUP_PREFIX.length), consumerNamePrefix)) fanout.push(group);
+        continue;
+      }
+      const consumers = await this.command(operation, () => this.client.xinfo('CONSUMERS', k.stream, group) as Promise<unknown[][]>);
+      for (const c of consumers) {
+        const consumer = field(c, 'name');
+        if (isConsumerNameOf(consumer, consumerNamePrefix)) competing.push(group, consumer);
+      }
+    }
+    if (fanout.length === 0 && competing.length === 0) return 0;
+    return this.command(operation, () => this.client.syDeleteConsumers(k.stream, k.delayed, k.leaseExtensions, fanout.length, ...fanout, ...competing));
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -57,4 +70,10 @@ export class ValkeyKeyHygiene implements KeyHygiene {
       throw toBackendError(err, '(key hygiene)', operation, this.describeServer);
     }
   }
+}
+
+/** A field of an XINFO reply (a flat name, value list), as a string. */
+function field(info: unknown[], name: string): string {
+  for (let i = 0; i + 1 < info.length; i += 2) if (info[i] === name) return String(info[i + 1]);
+  return '';
 }

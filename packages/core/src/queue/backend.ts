@@ -115,8 +115,13 @@ export interface KeyHygiene {
   forget(owner: string): Promise<void>;
   /** Deletes every key of queue `name` (messages, dead letters `deadLetterName`, consumer groups, bookkeeping); the number of keys deleted. */
   deleteQueue(name: string, deadLetterName: string): Promise<number>;
-  /** Destroys the fan-out consumer groups of queue `name` whose consumers have all been idle longer than `idleMs`; the number destroyed. */
-  sweepFanout(name: string, idleMs: number): Promise<number>;
+  /**
+   * Deletes from queue `name` the consumers whose names core made with `consumerNamePrefix`
+   * (`<prefix>-<pid>-<random>`, see isConsumerNameOf): a fan-out consumer's own group goes with it;
+   * a competing consumer goes only when it holds nothing (what it holds is reclaimed at lease
+   * expiry first). The number of consumers deleted.
+   */
+  deleteConsumers(name: string, consumerNamePrefix: string): Promise<number>;
 }
 
 /** What a backend gets from its host when it is created. */

@@ -28,6 +28,7 @@ export const SCRIPTS = Object.freeze({
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
   syRecoverOwn: { file: 'recover-own.lua', keys: 3 },
+  syDeleteConsumers: { file: 'delete-consumers.lua', keys: 3 },
   syBeat: { file: 'beat.lua', keys: 1 },
   sySilent: { file: 'silent.lua', keys: 1 },
 } as const);
@@ -61,6 +62,8 @@ declare module 'ioredis' {
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
     /** recover-own.lua with Buffer replies → [[id, fields, count]...] */
     syRecoverOwnBuffer(...args: Arg[]): Result<Array<[Buffer, Buffer[], number]>, Context>;
+    /** delete-consumers.lua → groups destroyed + consumers deleted */
+    syDeleteConsumers(...args: Arg[]): Result<number, Context>;
     /** beat.lua → server time ms */
     syBeat(...args: Arg[]): Result<number, Context>;
     /** silent.lua → [owner, silent ms, ...] */

@@ -5,17 +5,13 @@
   with it. In the other groups, a consumer other than the caller with no pending entries and idle
   longer than the threshold is deleted (one with pending entries is kept: deleting it would lose
   them; reclaim moves them first).
-  With ARGV[5] = 'keep-empty', a fan-out group with no consumer is kept whatever its age: a group
-  just created has no consumer until its first read, and a caller sweeping right then (a process
-  starting) must not destroy it.
   KEYS[1] stream  KEYS[2] delayed set  KEYS[3] lease-extension hash
-  ARGV[1] caller's group  ARGV[2] caller's consumer  ARGV[3] idle threshold ms  ARGV[4] fan-out group prefix  ARGV[5] optional 'keep-empty'
+  ARGV[1] caller's group  ARGV[2] caller's consumer  ARGV[3] idle threshold ms  ARGV[4] fan-out group prefix
   returns { groups destroyed, consumers deleted } ]]
 -- @include lib-held
 
 local stream, delayed, ext = KEYS[1], KEYS[2], KEYS[3]
 local me_group, me, threshold, fan_prefix = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
-local keep_empty = ARGV[5] == 'keep-empty'
 if redis.call('EXISTS', stream) == 0 then return { 0, 0 } end
 local now = server_ms()
 
@@ -40,9 +36,7 @@ for _, g in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
   local consumers = redis.call('XINFO', 'CONSUMERS', stream, name)
   if name ~= me_group and string.sub(name, 1, #fan_prefix) == fan_prefix then
     local stale
-    if #consumers == 0 and keep_empty then
-      stale = false
-    elseif #consumers == 0 then
+    if #consumers == 0 then
       local last = field(g, 'last-delivered-id')
       local ms = tonumber(string.match(last, '^(%d+)-')) or 0
       stale = now - ms > threshold

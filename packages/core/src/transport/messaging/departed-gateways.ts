@@ -3,8 +3,9 @@
  * on a backend that keeps signs of life (KeyHygiene). Every third of the grace this node records a
  * sign of life, then deletes what departed nodes left: the responses queue of every gateway node
  * silent longer than the grace (again on each round for a while after, since a late RESPONSE an
- * instance sends re-creates it), and the `gateway.control` fan-out groups idle that long. Any live
- * gateway may do it; the deletions are idempotent, so two doing it at once is harmless.
+ * instance sends re-creates it) and its consumers on `gateway.control` (a gateway built from
+ * config names its consumers after its node id). Any live gateway may do it; the deletions are
+ * idempotent, so two doing it at once is harmless.
  */
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
@@ -56,11 +57,10 @@ export class DepartedGateways {
         if (owner === nodeId) continue;
         const queue = gatewayResponsesQueue(owner);
         const keys = await hygiene.deleteQueue(queue, queue + deadLetterSuffix);
-        if (keys > 0) logger.info({ node: owner, silentMs, keys }, 'deleted the queues of a departed gateway node');
+        const consumers = await hygiene.deleteConsumers(GATEWAY_CONTROL_QUEUE, owner);
+        if (keys > 0 || consumers > 0) logger.info({ node: owner, silentMs, keys, consumers }, 'deleted the queues and consumers of a departed gateway node');
         if (silentMs > graceMs + DEPARTED_NODE_MEMORY_MS) await hygiene.forget(owner);
       }
-      const groups = await hygiene.sweepFanout(GATEWAY_CONTROL_QUEUE, graceMs);
-      if (groups > 0) logger.info({ queue: GATEWAY_CONTROL_QUEUE, groups }, 'destroyed the consumer groups of departed gateway nodes');
     } catch (err) {
       logger.warn({ err, node: nodeId }, 'key hygiene round failed; will try again');
     }

@@ -5,7 +5,9 @@
  * silent longer than the grace (again on each round for a while after, since a late RESPONSE an
  * instance sends re-creates it) and its consumers on `gateway.control` (a gateway built from
  * config names its consumers after its node id). Any live gateway may do it; the deletions are
- * idempotent, so two doing it at once is harmless.
+ * idempotent, so two doing it at once is harmless. A node deletes only after it has itself beaten
+ * without a gap for a whole grace period: after a backend outage every live node is silent, and
+ * none may take the others for departed before they have had the time to beat again.
  */
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
@@ -27,13 +29,19 @@ export interface DepartedGatewaysInit {
 export class DepartedGateways {
   private round: Promise<void> | undefined;
   private stopTimer: (() => void) | undefined;
+  /** Since when this node has beaten without a gap (undefined: the last beat failed or none yet). */
+  private beatingSince: number | undefined;
+  private lastBeatAt = Number.NEGATIVE_INFINITY;
+  private readonly intervalMs: number;
 
-  constructor(private readonly init: DepartedGatewaysInit) {}
+  constructor(private readonly init: DepartedGatewaysInit) {
+    this.intervalMs = Math.max(250, Math.floor(init.graceMs / 3));
+  }
 
   /** Records a sign of life now, then runs a round every third of the grace until stop(). */
   start(): void {
     this.tick();
-    this.stopTimer = this.init.clock.every(Math.max(250, Math.floor(this.init.graceMs / 3)), () => this.tick());
+    this.stopTimer = this.init.clock.every(this.intervalMs, () => this.tick());
   }
 
   /** Stops the rounds; waits for one in progress. This node's signs of life are left to age: a restart under the same id within the grace keeps its queue. */
@@ -50,9 +58,18 @@ export class DepartedGateways {
   }
 
   private async runRound(): Promise<void> {
-    const { hygiene, nodeId, graceMs, deadLetterSuffix, logger } = this.init;
+    const { hygiene, nodeId, graceMs, deadLetterSuffix, logger, clock } = this.init;
     try {
-      await hygiene.beat(nodeId);
+      try {
+        await hygiene.beat(nodeId);
+      } catch (err) {
+        this.beatingSince = undefined;
+        throw err;
+      }
+      const now = clock.now();
+      if (this.beatingSince === undefined || now - this.lastBeatAt > 2 * this.intervalMs) this.beatingSince = now;
+      this.lastBeatAt = now;
+      if (now - this.beatingSince < graceMs) return;
       for (const { owner, silentMs } of await hygiene.silent(graceMs)) {
         if (owner === nodeId) continue;
         const queue = gatewayResponsesQueue(owner);

@@ -84,7 +84,7 @@ if (server === null) {
     await new Promise((r) => setTimeout(r, GRACE_MS * 3));
     // gw-a is back first; gw-b only 0.6 grace later (as reconnect backoffs differ).
     proxyA.resume();
-    await eventually(async () => ((await admin.zscore(`${prefix}:{~nodes}:beats`, 'gw-a')) ?? 0) > Date.now() - 200, { within: 5_000, what: 'gw-a beating again' });
+    await eventually(async () => Number((await admin.zscore(`${prefix}:{~nodes}:beats`, 'gw-a')) ?? 0) > Date.now() - 200, { within: 5_000, what: 'gw-a beating again' });
     await new Promise((r) => setTimeout(r, GRACE_MS * 0.6));
     proxyB.resume();
     await new Promise((r) => setTimeout(r, GRACE_MS * 2));

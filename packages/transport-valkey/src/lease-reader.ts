@@ -112,6 +112,12 @@ export class LeaseReader {
         this.reading = false;
         if (this.inRead) this.replyMayBeLost = true;
       });
+      // A Cluster reader stays open while one node's connection drops (a master failing over).
+      const nodeLost = (): void => {
+        if (this.inRead) this.replyMayBeLost = true;
+      };
+      this.reader.on('-node', nodeLost);
+      this.reader.on('node error', nodeLost);
     }
     return this.reader;
   }

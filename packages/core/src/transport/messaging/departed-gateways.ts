@@ -32,6 +32,7 @@ export class DepartedGateways {
   /** Since when this node has beaten without a gap (undefined: the last beat failed or none yet). */
   private beatingSince: number | undefined;
   private lastBeatAt = Number.NEGATIVE_INFINITY;
+  private stopped = false;
   private readonly intervalMs: number;
 
   constructor(private readonly init: DepartedGatewaysInit) {
@@ -44,11 +45,15 @@ export class DepartedGateways {
     this.stopTimer = this.init.clock.every(this.intervalMs, () => this.tick());
   }
 
-  /** Stops the rounds; waits for one in progress. This node's signs of life are left to age: a restart under the same id within the grace keeps its queue. */
-  async stop(): Promise<void> {
+  /**
+   * Stops the rounds. One in progress is not waited for (with Valkey down it could take
+   * commandTimeoutMs); it ends on its own and says nothing. This node's signs of life are left to
+   * age: a restart under the same id within the grace keeps its queue.
+   */
+  stop(): void {
+    this.stopped = true;
     this.stopTimer?.();
     this.stopTimer = undefined;
-    await this.round;
   }
 
   private tick(): void {
@@ -71,7 +76,7 @@ export class DepartedGateways {
       this.lastBeatAt = now;
       if (now - this.beatingSince < graceMs) return;
       for (const { owner, silentMs } of await hygiene.silent(graceMs)) {
-        if (owner === nodeId) continue;
+        if (owner === nodeId || this.stopped) continue;
         const queue = gatewayResponsesQueue(owner);
         const keys = await hygiene.deleteQueue(queue, queue + deadLetterSuffix);
         const consumers = await hygiene.deleteConsumers(GATEWAY_CONTROL_QUEUE, owner);
@@ -79,7 +84,7 @@ export class DepartedGateways {
         if (silentMs > graceMs + DEPARTED_NODE_MEMORY_MS) await hygiene.forget(owner);
       }
     } catch (err) {
-      logger.warn({ err, node: nodeId }, 'key hygiene round failed; will try again');
+      if (!this.stopped) logger.warn({ err, node: nodeId }, 'key hygiene round failed; will try again');
     }
   }
 }

@@ -214,7 +214,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     const wasStarted = this.state === 'started';
     this.state = 'stopped';
     this.stopSweep?.();
-    await this.hygiene?.stop();
+    this.hygiene?.stop();
     const cancels: Promise<void>[] = [];
     for (const waiting of this.pending.takeAll()) {
       if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, waiting.id, 'shutdown'));

@@ -27,6 +27,7 @@ interface GlobalOptions {
   gateway?: string;
   token?: string;
   valkey?: string;
+  valkeyCluster?: boolean;
   prefix: string;
   deadLetterSuffix: string;
   json?: boolean;
@@ -51,6 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--gateway <url>', 'gateway base URL, e.g. http://127.0.0.1:8080').env('SWITCHYARD_GATEWAY'))
     .addOption(new Option('--token <token>', 'admin token or JWT for the gateway').env('SWITCHYARD_TOKEN'))
     .addOption(new Option('--valkey <url>', 'talk to Valkey directly (no gateway needed), e.g. redis://127.0.0.1:6379/0').env('SWITCHYARD_VALKEY'))
+    .option('--valkey-cluster', 'the --valkey URL is a seed node of a Valkey Cluster (queues are found on every master)')
     .option('--prefix <prefix>', 'Valkey key prefix of the queues (with --valkey)', 'switchyard')
     .option('--dead-letter-suffix <suffix>', 'dead-letter queue suffix (with --valkey)', ':dlq')
     .option('--json', 'print JSON for scripts instead of tables')
@@ -68,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new CliError(g.gateway === undefined ? 'say where to connect: --gateway URL (with --token) or --valkey URL' : '--gateway and --valkey are mutually exclusive; give one', EXIT.usage);
     }
     const source: AdminSource =
-      g.gateway !== undefined ? new GatewaySource(g.gateway, g.token) : await ValkeySource.connect({ url: g.valkey as string, prefix: g.prefix, deadLetterSuffix: g.deadLetterSuffix });
+      g.gateway !== undefined ? new GatewaySource(g.gateway, g.token) : await ValkeySource.connect({ url: g.valkey as string, cluster: g.valkeyCluster === true, prefix: g.prefix, deadLetterSuffix: g.deadLetterSuffix });
     try {
       await run(source, g);
     } finally {

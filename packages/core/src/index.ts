@@ -90,6 +90,7 @@ export type {
   RawDeadLetter,
   BackendQueue,
   QueueBackend,
+  KeyHygiene,
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';

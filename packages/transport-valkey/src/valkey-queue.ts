@@ -6,7 +6,7 @@ import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSp
 import { QueueClosedError } from '@switchyard/core';
 import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
-import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
+import { deadLetterSuffixOf, fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
@@ -40,8 +40,7 @@ export class ValkeyQueue implements BackendQueue {
     readonly spec: BackendQueueSpec,
     private readonly onClosed: () => void,
   ) {
-    const suffix = spec.deadLetterName.startsWith(spec.name) ? spec.deadLetterName.slice(spec.name.length) : `:${spec.deadLetterName}`;
-    this.keys = queueKeys(ctx.prefix, spec.name, suffix);
+    this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {

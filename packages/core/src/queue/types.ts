@@ -4,6 +4,7 @@
  * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
  */
+import type { KeyHygiene } from './backend.js';
 
 /** Turns messages into bytes and back. A `decode` that throws dead-letters the entry with `decode-error`. */
 export interface QueueCodec<T> {
@@ -241,4 +242,6 @@ export interface MessageQueueFactory {
   status(): AsyncIterable<BackendStatus>;
   /** Closes every queue, then the backend. Idempotent. */
   close(): Promise<void>;
+  /** The backend's key hygiene, when it has one (a shared backend such as Valkey). */
+  readonly keyHygiene?: KeyHygiene;
 }

@@ -23,6 +23,7 @@ import {
   type TransportDeps,
 } from '../types.js';
 import { watchBackendRecovery } from './backend-recovery.js';
+import { DepartedGateways } from './departed-gateways.js';
 import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
@@ -100,6 +101,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private events: GatewayTransportEvents | undefined;
   private subscriptions: Subscription[] = [];
   private stopSweep: (() => void) | undefined;
+  private hygiene: DepartedGateways | undefined;
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
@@ -139,6 +141,18 @@ export class MessagingGatewayTransport implements GatewayTransport {
     );
     this.stopSweep = this.clock.every(1_000, () => this.failOverdue());
     this.backendWatch = this.watchBackend();
+    const { keyHygiene } = this.init.factory;
+    if (keyHygiene !== undefined && this.options.departedNodeGraceMs > 0) {
+      this.hygiene = new DepartedGateways({
+        hygiene: keyHygiene,
+        nodeId: this.nodeId,
+        graceMs: this.options.departedNodeGraceMs,
+        deadLetterSuffix: this.options.deadLetterSuffix,
+        clock: this.clock,
+        logger: this.logger,
+      });
+      this.hygiene.start();
+    }
     this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, responses: this.responsesName }, 'messaging gateway transport started');
   }
 
@@ -221,6 +235,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     const wasStarted = this.state === 'started';
     this.state = 'stopped';
     this.stopSweep?.();
+    this.hygiene?.stop();
     const cancels: Promise<void>[] = [];
     for (const waiting of this.pending.takeAll()) {
       if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, waiting.id, 'shutdown'));

@@ -59,7 +59,7 @@ if (server === null) {
     const opsUrl = (await gateway.waitFor(/operations endpoints listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
     const start = (id: string, region: string, concurrency: number): TsProcess => {
       const file = write(id, { service: { name: 'count', version: '1.0.0', region, heartbeatIntervalMs: HEARTBEAT_MS }, transports: [{ ...messaging, concurrency }] });
-      const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', file, '--instance-id', id]);
+      const p = spawnTs('test/e2e/fixtures/run-recording-service.ts', ['--config', file, '--instance-id', id]);
       running.push(p);
       return p;
     };
@@ -134,7 +134,7 @@ if (server === null) {
     const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
     const start = (id: string, region: string, concurrency: number): TsProcess => {
       const file = write(id, { service: { name: 'count', version: '1.0.0', region, heartbeatIntervalMs: HEARTBEAT_MS }, transports: [{ ...messaging, concurrency }] });
-      const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', file, '--instance-id', id]);
+      const p = spawnTs('test/e2e/fixtures/run-recording-service.ts', ['--config', file, '--instance-id', id]);
       running.push(p);
       return p;
     };

@@ -61,7 +61,7 @@ if (server === null) {
     const opsUrl = (await gateway.waitFor(/operations endpoints listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
     const start = (id: string, entry: Record<string, unknown>): TsProcess => {
       const file = write(id, { service: { name: 'count', version: '1.0.0', region: 'e2e', heartbeatIntervalMs: HEARTBEAT_MS }, transports: [entry] });
-      const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', file, '--instance-id', id]);
+      const p = spawnTs('test/e2e/fixtures/run-recording-service.ts', ['--config', file, '--instance-id', id]);
       running.push(p);
       return p;
     };

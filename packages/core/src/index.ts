@@ -91,6 +91,7 @@ export type {
   RawDeadLetter,
   BackendQueue,
   QueueBackend,
+  KeyHygiene,
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
@@ -124,6 +125,8 @@ export {
   type RequestPayload,
   type ResponsePayload,
   type CancelPayload,
+  type DrainPayload,
+  type UndrainPayload,
   type HelloFrame,
   type HeartbeatFrame,
   type GoodbyeFrame,
@@ -131,6 +134,8 @@ export {
   type RequestFrame,
   type ResponseFrame,
   type CancelFrame,
+  type DrainFrame,
+  type UndrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
@@ -166,6 +171,7 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';

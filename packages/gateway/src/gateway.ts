@@ -117,7 +117,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const access = await AdminAccess.create(config.admin, config.ops.adminClaim, authenticator, config.auth.jwt !== undefined);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
-  const drained = new DrainedInstances(routing);
+  const drained = new DrainedInstances(routing, (type) => transportList.find((t) => t.type === type));
   // Regions over Messaging: the queued REQUESTs of a region whose last instance left are moved (region-handover.ts).
   const handover = new RegionHandover(transportList.find((t) => t.type === TransportType.Messaging), routing, config.node.region, clock, logger);
   const transports = new TransportSet(transportList, routing, departed, logger, clock, {

@@ -5,7 +5,8 @@
  * the bytes cross the gateway both ways), and a download of the same size from
  * GET /echo/bytes?n=<size>. Reported per transfer: MB/s (median of `--rounds`, direct and gateway
  * measured in turn), the ratio to direct, peak RSS of the gateway and of the echo service, and for
- * Valkey the growth of its used_memory over the run (sampled every 100 ms). The gateway and echo
+ * Valkey the growth of its used_memory over the run (sampled every 100 ms), and the CPU time per
+ * GiB of each process (gateway, echo, direct server; from /proc). The gateway and echo
  * run from built JavaScript (`tsc -b` first). Results go to bench/results/stream-<ts>.json and
  * stream-latest.json; nothing is asserted.
  *
@@ -21,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { printTable, round, writeResults } from './lib/index.js';
+import { printTable, processCpuMicros, round, writeResults } from './lib/index.js';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { authSection, newKeys } from '../test/harness/frame-keys.js';
@@ -173,6 +174,8 @@ interface Result {
   ratio: number;
   gatewayPeakRssMb: number;
   echoPeakRssMb: number;
+  /** CPU seconds per GiB moved (median over rounds). */
+  cpuSecondsPerGiB: { gateway: number; echo: number; direct: number };
   valkeyUsedMemoryGrowthMb: number | null;
   rounds: { gateway: number[]; direct: number[] };
 }
@@ -188,13 +191,21 @@ for (const row of rows) {
     for (const kind of ['upload', 'download'] as const) {
       const gw: number[] = [];
       const dr: number[] = [];
+      const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
+      const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
       const peaks: Peaks = { gateway: 0, echo: 0, valkeyUsed: 0 };
       let valkeyGrowth = 0;
       for (let r = 0; r < ROUNDS; r++) {
+        const d0 = processCpuMicros(direct.pid) ?? 0;
         dr.push(await transfer(directUrl, kind));
+        cpu.direct.push(perGiB((processCpuMicros(direct.pid) ?? 0) - d0));
+        const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
+        const e0 = processCpuMicros(pair.echo.pid) ?? 0;
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
         gw.push(run.result);
+        cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
+        cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
         peaks.gateway = Math.max(peaks.gateway, run.peaks.gateway);
         peaks.echo = Math.max(peaks.echo, run.peaks.echo);
         if (row.valkey) valkeyGrowth = Math.max(valkeyGrowth, run.peaks.valkeyUsed - before);
@@ -209,6 +220,7 @@ for (const row of rows) {
         ratio: round(mb / dmb, 3),
         gatewayPeakRssMb: round(peaks.gateway / 1e6, 1),
         echoPeakRssMb: round(peaks.echo / 1e6, 1),
+        cpuSecondsPerGiB: { gateway: round(median(cpu.gateway), 2), echo: round(median(cpu.echo), 2), direct: round(median(cpu.direct), 2) },
         valkeyUsedMemoryGrowthMb: row.valkey ? round(valkeyGrowth / 1e6, 1) : null,
         rounds: { gateway: gw.map((x) => round(x / 1e6, 1)), direct: dr.map((x) => round(x / 1e6, 1)) },
       });
@@ -231,6 +243,9 @@ printTable(results, [
   { title: 'gateway RSS MB', value: (r) => r.gatewayPeakRssMb },
   { title: 'echo RSS MB', value: (r) => r.echoPeakRssMb },
   { title: 'valkey used_memory +MB', value: (r) => r.valkeyUsedMemoryGrowthMb ?? '-' },
+  { title: 'CPU s/GiB gw', value: (r) => r.cpuSecondsPerGiB.gateway },
+  { title: 'echo', value: (r) => r.cpuSecondsPerGiB.echo },
+  { title: 'direct', value: (r) => r.cpuSecondsPerGiB.direct },
 ]);
 const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, results });
 process.stdout.write(`results: ${written.file}\n`);

@@ -6,7 +6,7 @@
  *
  * It ends when BODY_END says every chunk arrived; it errors with BodyAbortedError when the sender
  * aborts, a chunk is missing at the end, the sender exceeds its credit, or nothing arrives for
- * `idleMs` while the reader waits.
+ * `idleMs` while the reader waits and the sender has credit.
  */
 import { Readable } from 'node:stream';
 import { BodyAbortedError } from '../../errors.js';
@@ -125,7 +125,9 @@ export class IncomingBody extends Readable {
   override _read(): void {
     if (this.finished) return;
     this.topUp();
-    if (this.idle === undefined) {
+    // Idle means: the sender may send and nothing comes. A sender without credit is waiting for
+    // this side's reader, which is not idleness.
+    if (this.idle === undefined && this.granted > this.received) {
       this.idle = setTimeout(() => this.abort('idle-timeout', `nothing arrived for ${this.options.idleMs} ms`), this.options.idleMs);
     }
   }

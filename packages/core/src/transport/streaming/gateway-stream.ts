@@ -58,7 +58,11 @@ export class GatewayStream {
       idleMs: options.idleMs,
       grant: (bytes) => this.sendCredit(bytes),
     });
-    this.response.once('close', () => this.close());
+    // A reader that stops reading (destroys the body) ends the exchange: the instance is told.
+    this.response.once('close', () => {
+      if (this.headSeen && !this.response.readableEnded && !this.over && options.cancellation?.cancelled !== true) this.wire.cancel('client-disconnected');
+      this.close();
+    });
     options.cancellation?.onCancel(this.onCancel);
     if (body === undefined) {
       options.requestSent?.();

@@ -91,6 +91,7 @@ export type {
   RawDeadLetter,
   BackendQueue,
   QueueBackend,
+  KeyHygiene,
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
@@ -124,6 +125,8 @@ export {
   type RequestPayload,
   type ResponsePayload,
   type CancelPayload,
+  type DrainPayload,
+  type UndrainPayload,
   type BodyFrameType,
   type BodyStream,
   type RequestStreamInfo,
@@ -141,6 +144,8 @@ export {
   type RequestFrame,
   type ResponseFrame,
   type CancelFrame,
+  type DrainFrame,
+  type UndrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
@@ -177,6 +182,7 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';

@@ -10,10 +10,11 @@
  *   bytes 10–41   HMAC-SHA256(secret, queue ‖ 0x00 ‖ frame bytes)   (queue ‖ 0x00: frameScope(queue))
  *   the rest      the frame (frame-codec.ts wire layout)
  *
- * Two roles of key: the gateway key signs REQUEST, CANCEL and RESYNC; the instance key signs HELLO,
- * HEARTBEAT, GOODBYE and RESPONSE. The frames of a streamed body are signed by their sender: the
- * gateway signs the request body's BODY_CHUNK and BODY_END and the response body's CREDIT, the
- * instance the others (frameSigner). A frame signed with the other role's key is refused.
+ * Two roles of key: the gateway key signs REQUEST, CANCEL, RESYNC, DRAIN and UNDRAIN; the instance
+ * key signs HELLO, HEARTBEAT, GOODBYE and RESPONSE. The frames of a streamed body are signed by
+ * their sender: the gateway signs the request body's BODY_CHUNK and BODY_END and the response
+ * body's CREDIT, the instance the others (frameSigner). A frame signed with the other role's key
+ * is refused.
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError, UnauthenticatedFrameError } from '../errors.js';
@@ -27,6 +28,8 @@ export const FRAME_SIGNER: Readonly<Record<Exclude<FrameType, BodyFrameType>, Fr
   REQUEST: 'gateway',
   CANCEL: 'gateway',
   RESYNC: 'gateway',
+  DRAIN: 'gateway',
+  UNDRAIN: 'gateway',
   HELLO: 'instance',
   HEARTBEAT: 'instance',
   GOODBYE: 'instance',

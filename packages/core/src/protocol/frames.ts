@@ -6,7 +6,7 @@
 
 export const PROTOCOL_VERSION = 1 as const;
 
-export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | BodyFrameType;
+export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN' | 'UNDRAIN' | BodyFrameType;
 
 /** Frames of a streamed body (docs/protocol.md, "Streamed bodies"); they carry the id of the REQUEST they belong to. */
 export type BodyFrameType = 'BODY_CHUNK' | 'BODY_END' | 'CREDIT';
@@ -83,6 +83,22 @@ export interface ResyncPayload {
   /** The instance asked to send HELLO again. */
   readonly instanceId: string;
 }
+
+/**
+ * An operator asks one instance to drain: take no new REQUESTs, finish those it holds, and report
+ * `draining` in its heartbeats so every gateway stops routing to it. It stays up until stopped.
+ */
+export interface DrainPayload {
+  /** The instance asked to drain. */
+  readonly instanceId: string;
+  /** Why, as the operator wrote it (logged by the instance). */
+  readonly reason?: string;
+  /** Who asked (the admin principal), logged by the instance. */
+  readonly requestedBy?: string;
+}
+
+/** An operator takes a drain back: the instance takes new REQUESTs again and reports `healthy`. Same fields as DRAIN. */
+export type UndrainPayload = DrainPayload;
 
 /** The verified caller, written by the gateway only. */
 export interface Identity {
@@ -179,6 +195,8 @@ export type ResyncFrame = FrameOf<'RESYNC', ResyncPayload>;
 export type RequestFrame = FrameOf<'REQUEST', RequestPayload>;
 export type ResponseFrame = FrameOf<'RESPONSE', ResponsePayload>;
 export type CancelFrame = FrameOf<'CANCEL', CancelPayload>;
+export type DrainFrame = FrameOf<'DRAIN', DrainPayload>;
+export type UndrainFrame = FrameOf<'UNDRAIN', UndrainPayload>;
 export type BodyChunkFrame = FrameOf<'BODY_CHUNK', BodyChunkPayload>;
 export type BodyEndFrame = FrameOf<'BODY_END', BodyEndPayload>;
 export type CreditFrame = FrameOf<'CREDIT', CreditPayload>;
@@ -191,6 +209,8 @@ export type Frame =
   | RequestFrame
   | ResponseFrame
   | CancelFrame
+  | DrainFrame
+  | UndrainFrame
   | BodyChunkFrame
   | BodyEndFrame
   | CreditFrame;

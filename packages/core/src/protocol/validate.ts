@@ -14,6 +14,7 @@ import type {
   CreditPayload,
   CancelReason,
   ClaimRequirement,
+  DrainPayload,
   EndpointDescriptor,
   Frame,
   FrameType,
@@ -44,6 +45,8 @@ export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
   'REQUEST',
   'RESPONSE',
   'CANCEL',
+  'DRAIN',
+  'UNDRAIN',
   'BODY_CHUNK',
   'BODY_END',
   'CREDIT',
@@ -119,6 +122,10 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
       return { v: 1, id, sentAt, type: 'RESPONSE', payload: response(p, body as Uint8Array) };
     case 'CANCEL':
       return { v: 1, id, sentAt, type: 'CANCEL', payload: cancel(p) };
+    case 'DRAIN':
+      return { v: 1, id, sentAt, type: 'DRAIN', payload: drain(p) };
+    case 'UNDRAIN':
+      return { v: 1, id, sentAt, type: 'UNDRAIN', payload: drain(p) };
     case 'BODY_CHUNK':
       return { v: 1, id, sentAt, type: 'BODY_CHUNK', payload: bodyChunk(p, body as Uint8Array) };
     case 'BODY_END':
@@ -315,6 +322,13 @@ function cancel(p: Json): CancelPayload {
     fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${formatValue(reason)})`);
   }
   return { reason: reason as CancelReason };
+}
+
+function drain(p: Json): DrainPayload {
+  const out: { -readonly [K in keyof DrainPayload]: DrainPayload[K] } = { instanceId: instanceId(p.instanceId, 'payload.instanceId') };
+  if (p.reason !== undefined) out.reason = shortString(p.reason, 'payload.reason', 0);
+  if (p.requestedBy !== undefined) out.requestedBy = shortString(p.requestedBy, 'payload.requestedBy', 0);
+  return out;
 }
 
 // Header maps are checked in place and returned as they are: copying them per frame would cost

@@ -18,6 +18,7 @@ import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
 import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
+import { MessagingInstanceStreams } from './instance-streams.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
@@ -107,6 +108,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
   private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0 };
+  /** Streamed exchanges (instance-streams.ts); made at start(), since its queue is named for the instance. */
+  private streams: MessagingInstanceStreams | undefined;
 
   constructor(
     private readonly init: MessagingInstanceTransportInit,
@@ -131,6 +134,17 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.handle = handle;
     this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version, [HEADER_REGION]: region });
     this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
+    this.streams = new MessagingInstanceStreams({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      instanceId: hello.instance.instanceId,
+      blockMs: this.options.blockMs,
+      signal: this.closing.signal,
+      track: (id, cancellation) => this.running.set(id, { cancellation, deadline: Number.POSITIVE_INFINITY }),
+      untrack: (id) => this.running.delete(id),
+      reply: (replyTo, response) => this.reply(replyTo, response),
+    });
     this.state = 'started';
     // Listen first (RESYNC, CANCEL), then pull, then announce.
     this.controlSub = this.queues.queue(serviceControlQueue(service)).subscribe((frame, delivery) => this.onControl(frame, delivery), {
@@ -209,6 +223,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.stopDeadlineCheck?.();
     this.closing.abort();
     await this.controlSub?.close();
+    await this.streams?.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
   }
@@ -240,6 +255,11 @@ export class MessagingInstanceTransport implements InstanceTransport {
     if (this.earlyCancels.take(frame.id, now)) {
       this.counters.cancelledBeforeStart += 1;
       return DONE;
+    }
+    if (frame.payload.stream !== undefined) {
+      // A copy leased again while the first still runs here: the running one answers.
+      if (this.running.has(frame.id)) return DONE;
+      return (this.streams as MessagingInstanceStreams).run(frame, delivery, this.handle as InstanceRequestHandler);
     }
     const seen = this.executed.get(frame.id, now);
     if (seen !== undefined) {

@@ -93,6 +93,7 @@ export type {
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
+export type { RunOnceClaim, RunOnceStore } from './queue/run-once-store.js';
 export {
   loadQueueBackendPlugin,
   createQueueFactoryFromConfig,

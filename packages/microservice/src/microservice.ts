@@ -179,6 +179,9 @@ export class Microservice {
       this.handled += 1;
       return encodeResponse(response, `handler of ${method} ${path}`);
     } catch (err) {
+      // A handler that stopped on its signal has no answer: the transport drops the request (and,
+      // for a lost lease, leaves it to the instance that holds it now) instead of sending a 500.
+      if (cancellation.cancelled) throw err;
       if (hasCode(err, SERVICE_ERROR_CODES.InvalidJson)) return errorAnswer(400, SERVICE_ERROR_CODES.InvalidJson, 'the request body is not valid JSON', frame.id);
       this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
       return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);

@@ -45,3 +45,9 @@ export const FANOUT_GROUP_PREFIX = 'fanout:';
 
 /** The private group of a fan-out consumer. */
 export const fanoutGroup = (consumerName: string): string => `${FANOUT_GROUP_PREFIX}${consumerName}`;
+
+/**
+ * The run-once record of REQUEST `id` (ValkeyRunOnceStore): its own `{<id>}` hash tag, so records
+ * spread over a Cluster's slots; each script touches only this one key.
+ */
+export const runOnceKey = (prefix: string, id: string): string => `${prefix}:run-once:{${id}}`;

@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { InvalidQueueOptionsError, QueueClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { QueueBackend } from './backend.js';
+import type { RunOnceStore } from './run-once-store.js';
 import { newConsumerName } from './consumer-name.js';
 import { resolveQueueOptions } from './options.js';
 import { Queue } from './queue.js';
@@ -66,6 +67,10 @@ class QueueFactory implements MessageQueueFactory {
     );
     this.queues.set(name, queue as Queue<unknown>);
     return queue;
+  }
+
+  runOnceStore(): RunOnceStore | undefined {
+    return this.impl.runOnceStore?.();
   }
 
   isReady(): boolean {

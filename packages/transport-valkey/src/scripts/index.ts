@@ -27,6 +27,10 @@ export const SCRIPTS = Object.freeze({
   syStats: { file: 'stats.lua', keys: 6 },
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
+  syRunOnceClaim: { file: 'run-once-claim.lua', keys: 1 },
+  syRunOnceRenew: { file: 'run-once-renew.lua', keys: 1 },
+  syRunOnceAnswer: { file: 'run-once-answer.lua', keys: 1 },
+  syRunOnceAbandon: { file: 'run-once-abandon.lua', keys: 1 },
 } as const);
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -60,6 +64,14 @@ declare module 'ioredis' {
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
     /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
     syActivity(...args: Arg[]): Result<[number, number, number], Context>;
+    /** run-once-claim.lua with Buffer replies → [1] claimed | [2] held | [3, response] answered */
+    syRunOnceClaimBuffer(...args: Arg[]): Result<[number] | [number, Buffer], Context>;
+    /** run-once-renew.lua → 1 | 0 */
+    syRunOnceRenew(...args: Arg[]): Result<number, Context>;
+    /** run-once-answer.lua → 1 | 0 */
+    syRunOnceAnswer(...args: Arg[]): Result<number, Context>;
+    /** run-once-abandon.lua → 1 | 0 */
+    syRunOnceAbandon(...args: Arg[]): Result<number, Context>;
   }
 }
 

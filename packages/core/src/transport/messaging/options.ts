@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { OptionProblems } from '../../options/problems.js';
+import { checkRunOnceOptions, resolveRunOnceOptions, RUN_ONCE_DEFAULTS, type RunOnceOptions, type RunOnceOptionsInput } from './run-once-options.js';
 
 export interface MessagingTransportOptionsInput {
   /** Lease of the control and responses queues (the queue default lease). @default 30000 */
@@ -28,9 +29,11 @@ export interface MessagingTransportOptionsInput {
   deadlineCheckMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
   pendingGraceMs?: number;
+  /** Instance: whether a redelivered REQUEST is run at most once per instance or across instances (docs/messaging-transport.md, "Run once across instances"). @default { scope: 'instance' } */
+  runOnce?: RunOnceOptionsInput;
 }
 
-export type MessagingTransportOptions = Readonly<Required<MessagingTransportOptionsInput>>;
+export type MessagingTransportOptions = Readonly<Required<Omit<MessagingTransportOptionsInput, 'runOnce'>>> & { readonly runOnce: RunOnceOptions };
 
 /** Defaults of the Messaging router transport. */
 export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.freeze({
@@ -45,9 +48,10 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
   pendingGraceMs: 5_000,
+  runOnce: RUN_ONCE_DEFAULTS,
 });
 
-const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix'>, number]> = [
+const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix' | 'runOnce'>, number]> = [
   ['leaseMs', 100],
   ['requestLeaseMs', 100],
   ['maxDeliveries', 1],
@@ -65,7 +69,7 @@ export function resolveMessagingOptions(input: MessagingTransportOptionsInput = 
   const problems = new OptionProblems(path);
   checkMessagingOptions(input, problems);
   if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
-  return Object.freeze({ ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) });
+  return Object.freeze({ ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input), runOnce: resolveRunOnceOptions(input.runOnce) });
 }
 
 /** Adds every problem of `input` to `problems` (whose prefix names where the options sit in a config). */
@@ -74,6 +78,7 @@ export function checkMessagingOptions(input: MessagingTransportOptionsInput, pro
   const o = { ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) };
   for (const [key, min] of INTEGER_MINIMUMS) problems.integer(key, o[key], min);
   problems.nonEmptyString('deadLetterSuffix', o.deadLetterSuffix);
+  checkRunOnceOptions(input.runOnce, 'runOnce', problems);
 }
 
 function definedOnly(input: MessagingTransportOptionsInput): MessagingTransportOptionsInput {

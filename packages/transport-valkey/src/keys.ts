@@ -8,6 +8,8 @@ export interface QueueKeys {
   readonly stream: string;
   /** stream + dead-letter suffix (default `:dlq`). */
   readonly deadLetters: string;
+  /** deadLetters + `:dropped`: how many dead letters retention has dropped, in total. */
+  readonly deadLettersDropped: string;
   /** Sorted set of released/parked deliveries, member `<group>\n<id>`, score due ms. */
   readonly delayed: string;
   /** Sorted set of delayed enqueues not yet read by any consumer (member id, score due ms). */
@@ -28,6 +30,7 @@ export function queueKeys(prefix: string, queue: string, deadLetterSuffix: strin
   return Object.freeze({
     stream,
     deadLetters: `${stream}${deadLetterSuffix}`,
+    deadLettersDropped: `${stream}${deadLetterSuffix}:dropped`,
     delayed: `${stream}:delayed`,
     scheduled: `${stream}:scheduled`,
     leaseExtensions: `${stream}:lease-ext`,

@@ -87,6 +87,8 @@ export class ValkeyBackend implements QueueBackend {
         logger: this.logger,
         reclaimIntervalMs: this.options.reclaimIntervalMs,
         staleGroupMs: this.options.staleGroupMs,
+        deadLetterMaxLength: this.options.deadLetterMaxLength,
+        deadLetterMaxAgeMs: this.options.deadLetterMaxAgeMs,
         createReader: (consumerName) => this.createReader(consumerName),
         describeServer: () => this.describeServer(),
         groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),

@@ -175,6 +175,8 @@ export interface QueueStats {
   /** Messages released with a delay, not yet due. */
   readonly delayed: number;
   readonly deadLetters: number;
+  /** Dead letters the backend's retention has dropped, in total (a counter); undefined when the backend keeps every dead letter. */
+  readonly deadLettersDropped?: number;
 }
 
 /**

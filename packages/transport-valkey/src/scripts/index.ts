@@ -27,6 +27,7 @@ export const SCRIPTS = Object.freeze({
   syStats: { file: 'stats.lua', keys: 6 },
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
+  syTrimDeadLetters: { file: 'trim-dead-letters.lua', keys: 2 },
   syRunOnceClaim: { file: 'run-once-claim.lua', keys: 1 },
   syRunOnceRenew: { file: 'run-once-renew.lua', keys: 1 },
   syRunOnceAnswer: { file: 'run-once-answer.lua', keys: 1 },
@@ -64,6 +65,8 @@ declare module 'ioredis' {
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
     /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
     syActivity(...args: Arg[]): Result<[number, number, number], Context>;
+    /** trim-dead-letters.lua → [dropped now, dropped in total] */
+    syTrimDeadLetters(...args: Arg[]): Result<[number, number], Context>;
     /** run-once-claim.lua with Buffer replies → [1] claimed | [2] held | [3, response] answered */
     syRunOnceClaimBuffer(...args: Arg[]): Result<[number] | [number, Buffer], Context>;
     /** run-once-renew.lua → 1 | 0 */

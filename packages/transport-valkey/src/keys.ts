@@ -54,3 +54,6 @@ export const fanoutGroup = (consumerName: string): string => `${FANOUT_GROUP_PRE
  * spread over a Cluster's slots; each script touches only this one key.
  */
 export const runOnceKey = (prefix: string, id: string): string => `${prefix}:run-once:{${id}}`;
+
+/** The shared rate-limit key of `key` (ValkeyRateLimitStore): its own hash tag, so limits spread over a Cluster's slots. */
+export const rateLimitKey = (prefix: string, key: string): string => `${prefix}:rate:{${key}}`;

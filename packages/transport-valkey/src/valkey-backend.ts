@@ -2,9 +2,10 @@
  * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
  * connection per consumer, lifecycle events from the command connection (packages/transport-valkey/README.md, "Design decisions").
  */
-import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities, type RunOnceStore } from '@switchyard/core';
+import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities, type RateLimitStore, type RunOnceStore } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
 import type { ResolvedValkeyOptions } from './options.js';
+import { ValkeyRateLimitStore } from './rate-limit-store.js';
 import { ValkeyRunOnceStore } from './run-once-store.js';
 import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
@@ -22,6 +23,7 @@ export class ValkeyBackend implements QueueBackend {
   private readonly readers = new Set<ValkeyClient>();
   private closing: Promise<void> | undefined;
   private runOnce: RunOnceStore | undefined;
+  private rateLimits: RateLimitStore | undefined;
   private connected = false;
   private reconnectAttempt = 0;
   private readonly clock: Clock;
@@ -105,6 +107,12 @@ export class ValkeyBackend implements QueueBackend {
   runOnceStore(): RunOnceStore {
     this.runOnce ??= new ValkeyRunOnceStore(this.client, this.options.prefix);
     return this.runOnce;
+  }
+
+  /** GCRA decisions on the shared command connection, under this backend's key prefix. */
+  rateLimitStore(): RateLimitStore {
+    this.rateLimits ??= new ValkeyRateLimitStore(this.client, this.options.prefix);
+    return this.rateLimits;
   }
 
   private createReader(consumerName: string): ValkeyClient {

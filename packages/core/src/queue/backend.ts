@@ -7,6 +7,7 @@
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
  * LeaseLostError and change nothing.
  */
+import type { RateLimitStore } from './rate-limit-store.js';
 import type { RunOnceStore } from './run-once-store.js';
 import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
@@ -101,6 +102,8 @@ export interface QueueBackend {
    * cannot be configured.
    */
   runOnceStore?(): RunOnceStore;
+  /** Optional: the rate-limit store shared by every process on this backend (gateway `rateLimit.shared`). It lives as long as the backend. */
+  rateLimitStore?(): RateLimitStore;
   isReady(): boolean;
   status(): AsyncIterable<BackendStatus>;
   close(): Promise<void>;

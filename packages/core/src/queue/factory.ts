@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { InvalidQueueOptionsError, QueueClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { QueueBackend } from './backend.js';
+import type { RateLimitStore } from './rate-limit-store.js';
 import type { RunOnceStore } from './run-once-store.js';
 import { newConsumerName } from './consumer-name.js';
 import { resolveQueueOptions } from './options.js';
@@ -71,6 +72,10 @@ class QueueFactory implements MessageQueueFactory {
 
   runOnceStore(): RunOnceStore | undefined {
     return this.impl.runOnceStore?.();
+  }
+
+  rateLimitStore(): RateLimitStore | undefined {
+    return this.impl.rateLimitStore?.();
   }
 
   isReady(): boolean {

@@ -4,6 +4,7 @@
  * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
  */
+import type { RateLimitStore } from './rate-limit-store.js';
 import type { RunOnceStore } from './run-once-store.js';
 
 /** Turns messages into bytes and back. A `decode` that throws dead-letters the entry with `decode-error`. */
@@ -240,6 +241,8 @@ export interface MessageQueueFactory {
   queue<T>(name: string, options?: QueueOptionsInput<T>): MessageQueue<T>;
   /** The backend's run-once store, shared across processes; undefined when the backend has none. */
   runOnceStore?(): RunOnceStore | undefined;
+  /** The backend's rate-limit store, shared across processes; undefined when the backend has none. */
+  rateLimitStore?(): RateLimitStore | undefined;
   /** True while the backend is connected and usable. */
   isReady(): boolean;
   /** Lifecycle events until close. */

@@ -19,6 +19,7 @@ export const METRIC_NAMES = Object.freeze({
   queueDeadLettersDropped: 'switchyard_gateway_queue_dead_letters_dropped_total',
   transportCounter: 'switchyard_gateway_transport_events_total',
   registrationsRefused: 'switchyard_gateway_registrations_refused_total',
+  rateLimitFallbacks: 'switchyard_gateway_rate_limit_fallbacks_total',
 });
 
 /** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */

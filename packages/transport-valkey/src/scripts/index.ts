@@ -28,6 +28,7 @@ export const SCRIPTS = Object.freeze({
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
   syTrimDeadLetters: { file: 'trim-dead-letters.lua', keys: 2 },
+  syRateLimitGcra: { file: 'rate-limit-gcra.lua', keys: 1 },
   syRunOnceClaim: { file: 'run-once-claim.lua', keys: 1 },
   syRunOnceRenew: { file: 'run-once-renew.lua', keys: 1 },
   syRunOnceAnswer: { file: 'run-once-answer.lua', keys: 1 },
@@ -67,6 +68,8 @@ declare module 'ioredis' {
     syActivity(...args: Arg[]): Result<[number, number, number], Context>;
     /** trim-dead-letters.lua → [dropped now, dropped in total] */
     syTrimDeadLetters(...args: Arg[]): Result<[number, number], Context>;
+    /** rate-limit-gcra.lua → 0 allowed | ms until allowed */
+    syRateLimitGcra(...args: Arg[]): Result<number, Context>;
     /** run-once-claim.lua with Buffer replies → [1] claimed | [2] held | [3, response] answered */
     syRunOnceClaimBuffer(...args: Arg[]): Result<[number] | [number, Buffer], Context>;
     /** run-once-renew.lua → 1 | 0 */

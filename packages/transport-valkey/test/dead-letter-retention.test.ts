@@ -58,7 +58,7 @@ if (server === null) {
     const f = await factory({ deadLetterMaxLength: 3, deadLetterMaxAgeMs: 0 });
     await deadLetter(f, 'jobs', 5);
     const q = f.queue<{ n: number }>('jobs', { codec: jsonCodec() });
-    const kept = (await q.deadLetters.list()).map((d) => d.message.n);
+    const kept = (await q.deadLetters.list()).map((d) => d.message?.n);
     assert.equal(kept, [2, 3, 4], 'the newest three are kept');
     const stats = await q.stats();
     assert.is(stats.deadLetters, 3);

@@ -235,7 +235,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
     try {
       claim = await shared.claim(frame);
     } catch (err) {
-      // The store cannot be reached: the REQUEST is released with backoff and tried again, never run unclaimed.
+      // The store cannot be reached, or this transport closed while waiting: the REQUEST is released
+      // with backoff and tried again (here or elsewhere), never run unclaimed and never dropped.
       this.executed.forget(frame.id);
       throw err;
     }

@@ -13,7 +13,7 @@
  * the store. Claims are renewed by one sweep, not a timer per REQUEST.
  */
 import type { Clock } from '../../clock.js';
-import { InvalidFrameError } from '../../errors.js';
+import { InvalidFrameError, TransportClosedError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { decodeFrame, encodeFrame } from '../../protocol/frame-codec.js';
 import type { RequestFrame, ResponseFrame } from '../../protocol/frames.js';
@@ -24,7 +24,7 @@ import type { RunOnceOptions } from './run-once-options.js';
 export type SharedClaim =
   | { readonly state: 'claimed' }
   | { readonly state: 'answered'; readonly response: ResponseFrame }
-  /** The deadline passed while another instance held the claim, or the transport is closing. */
+  /** The deadline passed while another instance held the claim: nobody waits for an answer any more. */
   | { readonly state: 'gave-up' };
 
 interface Held {
@@ -62,7 +62,11 @@ export class SharedRunOnce {
     return { ...this.counters };
   }
 
-  /** Claims `frame`'s id, waiting while another instance holds it. Rejects when the store cannot be reached. */
+  /**
+   * Claims `frame`'s id, waiting while another instance holds it. Rejects when the store cannot be
+   * reached, and with TransportClosedError when the transport closes while it waits (the REQUEST is
+   * then released for another instance, not dropped).
+   */
   async claim(frame: RequestFrame): Promise<SharedClaim> {
     const { id } = frame;
     let waited = false;
@@ -86,7 +90,8 @@ export class SharedRunOnce {
         waited = true;
         this.counters.claimWaits += 1;
       }
-      if (this.closing.signal.aborted || this.clock.now() + this.options.pollMs > frame.payload.deadline) return { state: 'gave-up' };
+      if (this.closing.signal.aborted) throw new TransportClosedError('messaging', `wait for the run of REQUEST ${id} on another instance`);
+      if (this.clock.now() + this.options.pollMs > frame.payload.deadline) return { state: 'gave-up' };
       await this.clock.sleep(this.options.pollMs, this.closing.signal).catch(() => undefined);
     }
   }

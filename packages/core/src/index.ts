@@ -90,6 +90,7 @@ export type {
   RawDeadLetter,
   BackendQueue,
   QueueBackend,
+  KeyHygiene,
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
@@ -125,6 +126,8 @@ export {
   type RequestPayload,
   type ResponsePayload,
   type CancelPayload,
+  type DrainPayload,
+  type UndrainPayload,
   type HelloFrame,
   type HeartbeatFrame,
   type GoodbyeFrame,
@@ -132,6 +135,8 @@ export {
   type RequestFrame,
   type ResponseFrame,
   type CancelFrame,
+  type DrainFrame,
+  type UndrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
@@ -167,6 +172,7 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';

@@ -15,6 +15,7 @@ export { formatValue } from './options/format-value.js';
 
 // --- queue helpers ---------------------------------------------------------------------------
 export { backoffMs } from './queue/backoff.js';
+export { isConsumerNameOf } from './queue/consumer-name.js';
 
 // --- router protocol helpers ------------------------------------------------------------------
 export { frameParts, writeFrameParts, type FrameParts } from './protocol/frame-codec.js';

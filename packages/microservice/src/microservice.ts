@@ -1,7 +1,8 @@
 /**
  * A running copy of a service (packages/microservice/README.md): endpoints, the request handler the
- * transport calls, heartbeats, and the shutdown order GOODBYE → drain in-flight → close, so no
- * gateway sends work to an instance that is about to stop.
+ * transport calls, heartbeats, the shutdown order GOODBYE → drain in-flight → close, so no
+ * gateway sends work to an instance that is about to stop, and an operator's drain (DRAIN frame or
+ * drain()): no new work, in-flight finishes, heartbeats say `draining`, the instance stays up.
  */
 import {
   computeDescriptionHash,
@@ -9,6 +10,7 @@ import {
   DESCRIPTION_PATH,
   hasCode,
   type Cancellation,
+  type DrainPayload,
   type HelloPayload,
   type HttpMethod,
   type InstanceStatus,
@@ -36,6 +38,8 @@ export class Microservice {
   /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
   private readonly exposed = new Set<AbortController>();
   private stopping: Promise<void> | undefined;
+  /** Who drained this instance and why, while drained (drain() or a DRAIN frame, until undrain() or stop()). */
+  private drainedBy: Omit<DrainPayload, 'instanceId'> | undefined;
 
   constructor(private readonly options: ResolvedMicroserviceOptions) {}
 
@@ -100,7 +104,14 @@ export class Microservice {
       descriptionHash: this.described.hash,
     };
     try {
-      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation));
+      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation), {
+        drain: (payload) => {
+          this.drain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'drain failed'));
+        },
+        undrain: (payload) => {
+          this.undrain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'undrain failed'));
+        },
+      });
     } catch (err) {
       this.state = 'stopped';
       throw err;
@@ -117,13 +128,48 @@ export class Microservice {
     return this.stopping;
   }
 
-  status(): MicroserviceStatus {
-    return { state: this.state, ready: this.isReady(), instanceId: this.options.instanceId, inFlight: this.inFlight, handled: this.handled };
+  /**
+   * Takes no new requests from now on and stays up: the transport stops intake (over a queue it
+   * stops pulling REQUESTs), running handlers finish, and a HEARTBEAT saying `draining` goes out at
+   * once and at every interval after, so every gateway stops routing here. A gateway's DRAIN frame
+   * calls this; undrain() (or an UNDRAIN frame) takes it back. Idempotent.
+   */
+  async drain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy !== undefined) return;
+    const by = asked(request);
+    this.drainedBy = by;
+    this.options.logger.info({ instanceId: this.options.instanceId, ...by, inFlight: this.inFlight }, 'draining: no new requests; in-flight ones finish');
+    this.beat();
+    await this.options.transport.drain?.();
   }
 
-  /** Running, and the transport can take requests. */
+  /**
+   * Takes a drain back: the transport takes new requests again and a HEARTBEAT saying `healthy`
+   * goes out at once, so the gateways route here again. A gateway's UNDRAIN frame calls this. No-op
+   * when not drained (or stopping: a stopping instance stays draining).
+   */
+  async undrain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy === undefined) return;
+    this.drainedBy = undefined;
+    await this.options.transport.undrain?.();
+    this.options.logger.info({ instanceId: this.options.instanceId, ...asked(request) }, 'undrained: taking new requests again');
+    this.beat();
+  }
+
+  status(): MicroserviceStatus {
+    return {
+      state: this.state,
+      ready: this.isReady(),
+      drained: this.drainedBy !== undefined,
+      instanceId: this.options.instanceId,
+      inFlight: this.inFlight,
+      handled: this.handled,
+    };
+  }
+
+  /** Running, not drained, and the transport can take requests. */
   isReady(): boolean {
-    return this.state === 'running' && this.options.transport.isReady();
+    return this.state === 'running' && this.drainedBy === undefined && this.options.transport.isReady();
   }
 
   private async doStop(): Promise<void> {
@@ -157,7 +203,7 @@ export class Microservice {
   }
 
   private beat(): void {
-    const status: InstanceStatus = this.state === 'running' ? 'healthy' : 'draining';
+    const status: InstanceStatus = this.state === 'running' && this.drainedBy === undefined ? 'healthy' : 'draining';
     this.seq += 1;
     this.options.transport
       .heartbeat({ instanceId: this.options.instanceId, seq: this.seq, status, inFlight: this.inFlight, endpointsHash: this.endpointsHash })
@@ -191,4 +237,12 @@ export class Microservice {
       if (this.inFlight === 0) this.drained?.();
     }
   }
+}
+
+/** The reason and requester of a drain or undrain, without absent fields (for the log line). */
+function asked(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined }): Omit<DrainPayload, 'instanceId'> {
+  return {
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+  };
 }

@@ -67,8 +67,10 @@ export type MicroserviceState = 'new' | 'starting' | 'running' | 'draining' | 's
 
 export interface MicroserviceStatus {
   readonly state: MicroserviceState;
-  /** Running and its transport can take requests. */
+  /** Running, not drained, and its transport can take requests. */
   readonly ready: boolean;
+  /** Drained by an operator (a DRAIN frame) or by drain(): takes no new requests until undrained or stopped. */
+  readonly drained: boolean;
   readonly instanceId: string;
   /** Handlers running now. */
   readonly inFlight: number;

@@ -1,7 +1,7 @@
 /**
  * The gateway side of the TCP and TLS transports: a server instances connect to. Each connection
  * is one link (its address is the connection id); the instance sends HELLO and HEARTBEATs on it
- * and the gateway sends REQUEST, CANCEL and RESYNC back on it. See packages/transport-tcp/README.md.
+ * and the gateway sends REQUEST, CANCEL, RESYNC, DRAIN and UNDRAIN back on it. See packages/transport-tcp/README.md.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -16,6 +16,8 @@ import {
   TransportType,
   type DispatchOptions,
   type DispatchTarget,
+  type DrainPayload,
+  type UndrainPayload,
   type Frame,
   type GatewayTransport,
   type GatewayTransportEvents,
@@ -187,12 +189,27 @@ export class TcpGatewayTransport implements GatewayTransport {
   }
 
   async resync(target: DispatchTarget): Promise<void> {
-    if (this.state === 'stopped') throw new TransportClosedError(this.type, 'resync');
+    await this.openLink(target, 'resync').send(makeFrame('RESYNC', { instanceId: target.instanceId }, { clock: this.deps.clock }));
+  }
+
+  /** Sends DRAIN on the instance's connection, as RESYNC. */
+  async drain(target: DispatchTarget, payload: DrainPayload): Promise<void> {
+    await this.openLink(target, 'drain').send(makeFrame('DRAIN', payload, { clock: this.deps.clock }));
+  }
+
+  /** Sends UNDRAIN on the instance's connection, as RESYNC. */
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    await this.openLink(target, 'undrain').send(makeFrame('UNDRAIN', payload, { clock: this.deps.clock }));
+  }
+
+  /** The open connection `target` is reached on, for a frame addressed to that instance. */
+  private openLink(target: DispatchTarget, what: string): FrameConnection {
+    if (this.state === 'stopped') throw new TransportClosedError(this.type, what);
     const link = this.links.get(target.link.address);
     if (link === undefined || !link.connection.isOpen()) {
-      throw new TransportFailureError(this.type, `cannot resync instance ${target.instanceId}: connection ${target.link.address} is closed`);
+      throw new TransportFailureError(this.type, `cannot ${what} instance ${target.instanceId}: connection ${target.link.address} is closed`);
     }
-    await link.connection.send(makeFrame('RESYNC', { instanceId: target.instanceId }, { clock: this.deps.clock }));
+    return link.connection;
   }
 
   isReady(): boolean {

@@ -10,7 +10,7 @@
  *   bytes 10–41   HMAC-SHA256(secret, queue ‖ 0x00 ‖ frame bytes)   (queue ‖ 0x00: frameScope(queue))
  *   the rest      the frame (frame-codec.ts wire layout)
  *
- * Two roles of key: the gateway key signs REQUEST, CANCEL and RESYNC; the instance key signs HELLO,
+ * Two roles of key: the gateway key signs REQUEST, CANCEL, RESYNC, DRAIN and UNDRAIN; the instance key signs HELLO,
  * HEARTBEAT, GOODBYE and RESPONSE. A frame signed with the other role's key is refused.
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
@@ -25,6 +25,8 @@ export const FRAME_SIGNER: Readonly<Record<FrameType, FrameKeyRole>> = Object.fr
   REQUEST: 'gateway',
   CANCEL: 'gateway',
   RESYNC: 'gateway',
+  DRAIN: 'gateway',
+  UNDRAIN: 'gateway',
   HELLO: 'instance',
   HEARTBEAT: 'instance',
   GOODBYE: 'instance',

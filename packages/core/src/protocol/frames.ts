@@ -6,7 +6,7 @@
 
 export const PROTOCOL_VERSION = 1 as const;
 
-export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL';
+export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN' | 'UNDRAIN';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -74,6 +74,22 @@ export interface ResyncPayload {
   readonly instanceId: string;
 }
 
+/**
+ * An operator asks one instance to drain: take no new REQUESTs, finish those it holds, and report
+ * `draining` in its heartbeats so every gateway stops routing to it. It stays up until stopped.
+ */
+export interface DrainPayload {
+  /** The instance asked to drain. */
+  readonly instanceId: string;
+  /** Why, as the operator wrote it (logged by the instance). */
+  readonly reason?: string;
+  /** Who asked (the admin principal), logged by the instance. */
+  readonly requestedBy?: string;
+}
+
+/** An operator takes a drain back: the instance takes new REQUESTs again and reports `healthy`. Same fields as DRAIN. */
+export type UndrainPayload = DrainPayload;
+
 /** The verified caller, written by the gateway only. */
 export interface Identity {
   readonly anonymous: boolean;
@@ -127,6 +143,8 @@ export type ResyncFrame = FrameOf<'RESYNC', ResyncPayload>;
 export type RequestFrame = FrameOf<'REQUEST', RequestPayload>;
 export type ResponseFrame = FrameOf<'RESPONSE', ResponsePayload>;
 export type CancelFrame = FrameOf<'CANCEL', CancelPayload>;
+export type DrainFrame = FrameOf<'DRAIN', DrainPayload>;
+export type UndrainFrame = FrameOf<'UNDRAIN', UndrainPayload>;
 
 export type Frame =
   | HelloFrame
@@ -135,7 +153,9 @@ export type Frame =
   | ResyncFrame
   | RequestFrame
   | ResponseFrame
-  | CancelFrame;
+  | CancelFrame
+  | DrainFrame
+  | UndrainFrame;
 
 /** Frames an instance sends to every gateway about itself. */
 export type ControlFrame = HelloFrame | HeartbeatFrame | GoodbyeFrame;

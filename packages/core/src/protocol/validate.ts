@@ -10,6 +10,7 @@ import type {
   CancelPayload,
   CancelReason,
   ClaimRequirement,
+  DrainPayload,
   EndpointDescriptor,
   Frame,
   FrameType,
@@ -39,6 +40,8 @@ export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
   'REQUEST',
   'RESPONSE',
   'CANCEL',
+  'DRAIN',
+  'UNDRAIN',
 ]);
 export const HTTP_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 export const INSTANCE_STATUSES: readonly InstanceStatus[] = Object.freeze(['healthy', 'degraded', 'draining']);
@@ -110,6 +113,10 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
       return { v: 1, id, sentAt, type: 'RESPONSE', payload: response(p, body as Uint8Array) };
     case 'CANCEL':
       return { v: 1, id, sentAt, type: 'CANCEL', payload: cancel(p) };
+    case 'DRAIN':
+      return { v: 1, id, sentAt, type: 'DRAIN', payload: drain(p) };
+    case 'UNDRAIN':
+      return { v: 1, id, sentAt, type: 'UNDRAIN', payload: drain(p) };
   }
 }
 
@@ -252,6 +259,13 @@ function cancel(p: Json): CancelPayload {
     fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${formatValue(reason)})`);
   }
   return { reason: reason as CancelReason };
+}
+
+function drain(p: Json): DrainPayload {
+  const out: { -readonly [K in keyof DrainPayload]: DrainPayload[K] } = { instanceId: instanceId(p.instanceId, 'payload.instanceId') };
+  if (p.reason !== undefined) out.reason = shortString(p.reason, 'payload.reason', 0);
+  if (p.requestedBy !== undefined) out.requestedBy = shortString(p.requestedBy, 'payload.requestedBy', 0);
+  return out;
 }
 
 // Header maps are checked in place and returned as they are: copying them per frame would cost

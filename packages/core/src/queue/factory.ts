@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { InvalidQueueOptionsError, QueueClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { QueueBackend } from './backend.js';
+import type { KeyHygiene, QueueBackend } from './backend.js';
 import type { RateLimitStore } from './rate-limit-store.js';
 import type { RunOnceStore } from './run-once-store.js';
 import { newConsumerName } from './consumer-name.js';
@@ -26,6 +26,7 @@ export interface QueueFactoryOptions {
 class QueueFactory implements MessageQueueFactory {
   readonly backend: string;
   readonly capabilities: QueueCapabilities;
+  readonly keyHygiene: KeyHygiene | undefined;
   private readonly queues = new Map<string, Queue<unknown>>();
   private closing: Promise<void> | undefined;
   private readonly clock: Clock;
@@ -35,6 +36,7 @@ class QueueFactory implements MessageQueueFactory {
   constructor(private readonly impl: QueueBackend, options: QueueFactoryOptions) {
     this.backend = impl.name;
     this.capabilities = impl.capabilities;
+    this.keyHygiene = impl.keyHygiene;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.prefix = options.consumerNamePrefix;

@@ -6,6 +6,8 @@
 import type {
   CancelReason,
   ControlFrame,
+  DrainPayload,
+  UndrainPayload,
   HeartbeatPayload,
   HelloPayload,
   RequestFrame,
@@ -87,6 +89,15 @@ export interface GatewayTransport {
    * transport reaches it through `target.link`.
    */
   resync(target: DispatchTarget): Promise<void>;
+  /**
+   * Sends DRAIN to one instance (docs/protocol.md, DRAIN) the way RESYNC is sent: the instance
+   * stops taking new REQUESTs, finishes what it holds and reports `draining` to every gateway.
+   * Optional: a transport without it cannot tell the instance, and a drain then stays local to
+   * the gateway that was asked.
+   */
+  drain?(target: DispatchTarget, payload: DrainPayload): Promise<void>;
+  /** Sends UNDRAIN (takes a drain back), as `drain`. Optional with it. */
+  undrain?(target: DispatchTarget, payload: UndrainPayload): Promise<void>;
   /** True while the transport can carry requests (connected, consuming). */
   isReady(): boolean;
   /**
@@ -111,15 +122,33 @@ export interface GatewayTransport {
  */
 export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation) => Promise<Omit<ResponsePayload, 'instanceId'>>;
 
+/** What an instance-side transport reports to its service, besides REQUESTs. */
+export interface InstanceTransportEvents {
+  /** A gateway asked this instance to drain (a DRAIN addressed to it, authenticated where frames are signed). */
+  drain(payload: DrainPayload): void;
+  /** A gateway took the drain back (an UNDRAIN addressed to it). */
+  undrain(payload: UndrainPayload): void;
+}
+
 /** The instance side of a router transport. */
 export interface InstanceTransport {
   readonly type: TransportType;
   /**
    * Connects, sends HELLO, and starts taking REQUESTs. The transport re-sends HELLO on RESYNC and
    * after a reconnect; it drops REQUESTs past their deadline, and runs a redelivered REQUEST at
-   * most once (replaying the stored RESPONSE).
+   * most once (replaying the stored RESPONSE). A DRAIN addressed to this instance goes to
+   * `events.drain` (an UNDRAIN to `events.undrain`); the service then decides, and calls `drain()` or `undrain()`.
    */
-  start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void>;
+  start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void>;
+  /**
+   * Stops taking new REQUESTs while staying registered: heartbeats still go (the service reports
+   * `draining` in them), REQUESTs already taken still answer. Over a queue the instance stops
+   * pulling, so nothing new is leased to it; over a connection the gateways stop dispatching once
+   * they see `draining`. Idempotent. Optional: without it, only the heartbeats say `draining`.
+   */
+  drain?(): Promise<void>;
+  /** Takes new REQUESTs again after drain(). Idempotent; optional with drain(). */
+  undrain?(): Promise<void>;
   heartbeat(payload: HeartbeatPayload): Promise<void>;
   /** Sends GOODBYE and stops taking new REQUESTs; in-flight ones still answer. */
   goodbye(): Promise<void>;

@@ -22,6 +22,8 @@ import type { ResolvedMicroserviceOptions } from './options.js';
 import { RequestContext } from './context.js';
 import { FrameRequest } from './request.js';
 import { encodeResponse, errorAnswer, type Answer } from './response.js';
+import { collectBodyStream, untilDone } from './response-stream.js';
+import type { Readable } from 'node:stream';
 import { descriptionAnswer, type DescribedService } from './description/service-description.js';
 import type { EndpointOptions, Handler, HandlerFor, MicroserviceState, MicroserviceStatus, ServiceResponse } from './types.js';
 
@@ -104,7 +106,7 @@ export class Microservice {
       descriptionHash: this.described.hash,
     };
     try {
-      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation), {
+      await transport.start(hello, (frame, cancellation, body) => this.handle(frame, cancellation, body), {
         drain: (payload) => {
           this.drain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'drain failed'));
         },
@@ -210,7 +212,7 @@ export class Microservice {
       .catch((err: unknown) => this.options.logger.warn({ err }, 'HEARTBEAT could not be sent'));
   }
 
-  private async handle(frame: RequestFrame, cancellation: Cancellation): Promise<Answer> {
+  private async handle(frame: RequestFrame, cancellation: Cancellation, body?: Readable): Promise<Answer> {
     const { method, path } = frame.payload;
     if (path === DESCRIPTION_PATH && this.described !== undefined) return descriptionAnswer(this.described, method, frame.id);
     const match = this.endpoints.match(method, path);
@@ -220,10 +222,21 @@ export class Microservice {
     }
     this.inFlight += 1;
     const ctx = new RequestContext(frame, cancellation, this.options.instanceId, this.exposed);
+    // A streamed answer's handler is still at work until its body is sent: the in-flight count is
+    // released when the stream ends, not when the handler returns.
+    let streaming = false;
     try {
-      const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params), ctx);
+      const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params, body), ctx);
       this.handled += 1;
-      return encodeResponse(response, `handler of ${method} ${path}`);
+      const answer = encodeResponse(response, `handler of ${method} ${path}`);
+      if (answer.bodyStream === undefined) return answer;
+      // The response streams only in a streamed exchange to an endpoint whose response streams;
+      // elsewhere (a transport without streams, streaming: 'request') it is collected.
+      if (frame.payload.stream === undefined || match.endpoint.streamingBodies === 'request') {
+        return { status: answer.status, headers: answer.headers, body: await collectBodyStream(answer.bodyStream) };
+      }
+      streaming = true;
+      return { ...answer, bodyStream: untilDone(answer.bodyStream, () => this.settled(ctx)) };
     } catch (err) {
       // A handler that stopped on its signal has no answer: the transport drops the request (and,
       // for a lost lease, leaves it to the instance that holds it now) instead of sending a 500.
@@ -232,10 +245,15 @@ export class Microservice {
       this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
       return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);
     } finally {
-      ctx.release();
-      this.inFlight -= 1;
-      if (this.inFlight === 0) this.drained?.();
+      if (!streaming) this.settled(ctx);
     }
+  }
+
+  /** A request's work is over: its handler returned, or its streamed answer was sent or given up on. */
+  private settled(ctx: RequestContext): void {
+    ctx.release();
+    this.inFlight -= 1;
+    if (this.inFlight === 0) this.drained?.();
   }
 }
 

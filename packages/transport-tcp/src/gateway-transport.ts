@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import {
   hasCode,
   makeFrame,
+  newFrameId,
   withReplyTo,
   RequestCancelledError,
   TransportClosedError,
@@ -24,9 +25,11 @@ import {
   type InstanceLink,
   type RequestPayload,
   type ResponsePayload,
+  type StreamDispatchOptions,
+  type StreamedResponse,
   type TransportDeps,
 } from '@switchyard/core';
-import { CertReloader, PendingRequests, type PendingEntry, type PemMaterial } from '@switchyard/core/internal';
+import { CertReloader, GatewayStream, PendingRequests, type PendingEntry, type PemMaterial } from '@switchyard/core/internal';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
@@ -91,6 +94,8 @@ export class TcpGatewayTransport implements GatewayTransport {
   });
   /** Every accepted socket, including TLS ones still in their handshake (not yet links). */
   private readonly sockets = new Set<Socket>();
+  /** Streamed exchanges by request id, with the connection they run on. */
+  private readonly streams = new Map<string, { readonly stream: GatewayStream; readonly link: Link }>();
   private readonly connectionPrefix = randomBytes(3).toString('hex');
   private nextConnection = 0;
   private readonly pems: PemMaterial | undefined;
@@ -186,6 +191,48 @@ export class TcpGatewayTransport implements GatewayTransport {
         );
       });
     });
+  }
+
+  /** A streamed exchange on the instance's connection (docs/protocol.md, "Streamed bodies"). */
+  async dispatchStream(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse> {
+    const link = this.links.get(target.link.address);
+    // A closed connection: dispatch() gives the usual SY_TRANSPORT_FAILURE.
+    if (link === undefined || !link.connection.isOpen()) return this.dispatch(target, { ...request, body: new Uint8Array(0) }, options);
+    const id = options.requestId ?? newFrameId();
+    const stream = new GatewayStream(
+      {
+        id,
+        clock: this.deps.clock,
+        window: options.window,
+        idleMs: options.idleMs,
+        replyTo: '',
+        cancellation: options.cancellation,
+        requestSent: options.requestSent,
+        closed: () => this.streams.delete(id),
+      },
+      {
+        send: (frame) => link.connection.send(frame),
+        cancel: (reason) => {
+          this.counters.cancels += 1;
+          link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
+        },
+      },
+      body,
+    );
+    this.streams.set(id, { stream, link });
+    const info = { body: stream.streamsRequestBody, window: options.window, idleMs: options.idleMs };
+    try {
+      const head = await this.dispatch(target, { ...request, body: new Uint8Array(0), stream: info }, { requestId: id, cancellation: options.cancellation });
+      return stream.head(head);
+    } catch (err) {
+      stream.fail('dispatch-failed', (err as Error).message);
+      throw err;
+    }
   }
 
   async resync(target: DispatchTarget): Promise<void> {
@@ -311,6 +358,13 @@ export class TcpGatewayTransport implements GatewayTransport {
         entry.resolve(frame.payload);
         return;
       }
+      case 'BODY_CHUNK':
+      case 'BODY_END':
+      case 'CREDIT': {
+        const open = this.streams.get(frame.id);
+        if (open !== undefined && open.link === link) open.stream.onFrame(frame);
+        return;
+      }
       case 'HELLO':
         this.bind(link, frame.payload.instance.instanceId);
         this.events?.control(frame, link.link);
@@ -344,6 +398,9 @@ export class TcpGatewayTransport implements GatewayTransport {
     for (const entry of this.pending.takeWhere((p) => p.link === link)) {
       this.counters.failedByConnectionLoss += 1;
       entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${entry.id} was in flight: ${reason}`));
+    }
+    for (const open of [...this.streams.values()]) {
+      if (open.link === link) open.stream.fail('connection-lost', reason);
     }
     for (const instanceId of link.instanceIds) {
       if (this.instances.get(instanceId) !== link) continue;

@@ -21,6 +21,7 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
+import { InstanceStream } from '@switchyard/core/internal';
 import { reconnectDelayMs } from './backoff.js';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
@@ -44,8 +45,11 @@ export interface TcpInstanceMetrics {
 
 interface Running {
   readonly cancellation: Cancellation;
+  /** Epoch ms; infinite for a streamed exchange, which the gateway bounds (idle limit, CANCEL). */
   readonly deadline: number;
   readonly connection: FrameConnection;
+  /** The streamed exchange's bodies, for a REQUEST with `stream`. */
+  readonly stream?: InstanceStream;
 }
 
 /** How often in-flight requests are checked against their deadline (one timer, not one per request). */
@@ -266,6 +270,11 @@ export class TcpInstanceTransport implements InstanceTransport {
         }
         return;
       }
+      case 'BODY_CHUNK':
+      case 'BODY_END':
+      case 'CREDIT':
+        this.inFlight.get(frame.id)?.stream?.onFrame(frame);
+        return;
       case 'RESYNC':
         if (this.hello !== undefined && this.state !== 'closed') this.sendHello(connection).catch(() => undefined);
         return;
@@ -294,9 +303,45 @@ export class TcpInstanceTransport implements InstanceTransport {
     // No redelivery on a stream connection; a repeated id while the first runs is ignored.
     if (this.inFlight.has(frame.id)) return;
     this.counters.requests += 1;
+    if (frame.payload.stream !== undefined) {
+      void this.runStream(frame, connection);
+      return;
+    }
     const running: Running = { cancellation: new Cancellation(), deadline: frame.payload.deadline, connection };
     this.inFlight.set(frame.id, running);
     void this.run(frame, running);
+  }
+
+  /** A streamed exchange: its bodies flow on this connection under credit (docs/protocol.md, "Streamed bodies"). */
+  private async runStream(frame: RequestFrame, connection: FrameConnection): Promise<void> {
+    const instanceId = this.hello!.instance.instanceId;
+    const cancellation = new Cancellation();
+    const stream = new InstanceStream(
+      frame,
+      { clock: this.deps.clock, instanceId, replyTo: '', gateway: '' },
+      {
+        send: (f) => connection.send(f),
+        respond: (payload) => connection.send(makeFrame('RESPONSE', payload, { clock: this.deps.clock, id: frame.id })),
+      },
+      cancellation,
+    );
+    this.inFlight.set(frame.id, { cancellation, deadline: Number.POSITIVE_INFINITY, connection, stream });
+    try {
+      let answer;
+      try {
+        answer = await this.handle!(frame, cancellation, stream.requestBody);
+      } catch (err) {
+        if (cancellation.cancelled) return;
+        this.deps.logger.error({ transport: this.type, requestId: frame.id, err: (err as Error).message }, 'request handler threw');
+        answer = internalError(instanceId, frame.id);
+      }
+      if (cancellation.cancelled || !connection.isOpen()) return;
+      await stream.answer(answer);
+    } catch (err) {
+      this.deps.logger.warn({ transport: this.type, requestId: frame.id, err: (err as Error).message }, 'cannot send streamed RESPONSE');
+    } finally {
+      this.inFlight.delete(frame.id);
+    }
   }
 
   private async run(frame: RequestFrame, running: Running): Promise<void> {

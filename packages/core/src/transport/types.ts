@@ -3,6 +3,7 @@
  * (Messaging over any queue backend, TCP, TLS) implements both sides; the gateway and the SDK
  * see only these interfaces, so a service moves between transports by changing config.
  */
+import type { Readable } from 'node:stream';
 import type {
   CancelReason,
   ControlFrame,
@@ -18,6 +19,7 @@ import type { OptionProblem } from '../options/problems.js';
 import type { RateLimitStore } from '../queue/rate-limit-store.js';
 import type { QueueStats } from '../queue/types.js';
 import type { Cancellation } from './cancellation.js';
+import type { StreamDispatchOptions, StreamedResponse, InstanceAnswer } from './streaming/types.js';
 
 export enum TransportType {
   /** Gateway and instance in one process, frames passed by reference (tests, embedding). */
@@ -84,6 +86,19 @@ export interface GatewayTransport {
    */
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload>;
   /**
+   * Opens a streamed exchange with an endpoint declared `streaming` (docs/protocol.md, "Streamed
+   * bodies"): sends the REQUEST at once, then `body` (when given) as it is granted credit, and
+   * resolves with the RESPONSE head, whose `bodyStream` (when the instance streams) yields the
+   * response body under the same flow control. Rejects as dispatch() does before the head.
+   * Optional: a transport without it carries streaming endpoints with dispatch() (bodies buffered).
+   */
+  dispatchStream?(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse>;
+  /**
    * Sends RESYNC (asks one instance to send HELLO again) now; the caller decides when, and how
    * often. An instance the gateway has no HELLO from has empty `service` and `version`: the
    * transport reaches it through `target.link`.
@@ -119,8 +134,10 @@ export interface GatewayTransport {
 /**
  * Runs one REQUEST on the instance. `cancellation` is cancelled on CANCEL or when the deadline
  * passes; its `signal` (made on first read) is what a handler hands to APIs that take an AbortSignal.
+ * For a streamed REQUEST (`request.payload.stream`) `body` is the request body when it streams,
+ * and the answer may carry `bodyStream`; for any other REQUEST the answer must not.
  */
-export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation) => Promise<Omit<ResponsePayload, 'instanceId'>>;
+export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation, body?: Readable) => Promise<InstanceAnswer>;
 
 /** What an instance-side transport reports to its service, besides REQUESTs. */
 export interface InstanceTransportEvents {

@@ -29,6 +29,8 @@ import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
+import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types.js';
+import { MessagingGatewayStreams } from './gateway-streams.js';
 import {
   GATEWAY_CONTROL_QUEUE,
   HEADER_SERVICE,
@@ -107,6 +109,8 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private state: 'new' | 'started' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
   private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, drains: 0, undrains: 0, controlFrames: 0, rejectedFrames: 0 };
+  /** Streamed exchanges (gateway-streams.ts). */
+  private readonly streams: MessagingGatewayStreams;
 
   constructor(
     private readonly init: MessagingGatewayTransportInit,
@@ -119,6 +123,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.logger = deps.logger;
     this.nodeId = deps.node.id;
     this.responsesName = gatewayResponsesQueue(this.nodeId);
+    this.streams = new MessagingGatewayStreams({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      responsesQueue: this.responsesName,
+      blockMs: this.options.blockMs,
+      signal: this.stopping.signal,
+      dispatch: (target, request, options) => this.dispatch(target, request, options),
+      cancel: (service, requestId, reason) => this.sendCancel(service, requestId, reason),
+    });
   }
 
   async start(events: GatewayTransportEvents): Promise<void> {
@@ -173,6 +187,17 @@ export class MessagingGatewayTransport implements GatewayTransport {
         waiting.reject(new TransportFailureError('messaging', `could not enqueue REQUEST ${id} to "${queue.name}": ${(err as Error).message}`, { cause: err }));
       });
     });
+  }
+
+  /** A streamed exchange (docs/messaging-transport.md, "Streamed bodies"). */
+  dispatchStream(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse> {
+    if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${options.requestId ?? '(new)'}`));
+    return this.streams.dispatch(target, request, body, options);
   }
 
   /** Enqueues RESYNC on `service.<name>.control`; an unknown instance's service comes from its link (its requests queue). */
@@ -250,6 +275,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     await Promise.all(cancels);
     this.stopping.abort();
     await Promise.all(this.subscriptions.map((s) => s.close()));
+    await this.streams.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
     this.logger.info({ transport: 'messaging', node: this.nodeId }, 'messaging gateway transport stopped');

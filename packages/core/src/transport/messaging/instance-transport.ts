@@ -18,6 +18,7 @@ import { SharedRunOnce, type SharedRunOnceCounters } from './shared-run-once.js'
 import { RecentIds } from './recent-ids.js';
 import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
+import { MessagingInstanceStreams } from './instance-streams.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
@@ -112,6 +113,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0, leaseLost: 0 };
   /** Set at start() when `runOnce.scope` is `shared`. */
   private shared: SharedRunOnce | undefined;
+  /** Streamed exchanges (instance-streams.ts); made at start(), since its queue is named for the instance. */
+  private streams: MessagingInstanceStreams | undefined;
 
   constructor(
     private readonly init: MessagingInstanceTransportInit,
@@ -140,6 +143,17 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
     const store = this.options.runOnce.scope === 'shared' ? this.init.factory.runOnceStore?.() : undefined;
     if (store !== undefined) this.shared = new SharedRunOnce(store, this.options.runOnce, hello.instance.instanceId, this.clock, this.logger);
+    this.streams = new MessagingInstanceStreams({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      instanceId: hello.instance.instanceId,
+      blockMs: this.options.blockMs,
+      signal: this.closing.signal,
+      track: (id, cancellation) => this.running.set(id, { cancellation, deadline: Number.POSITIVE_INFINITY }),
+      untrack: (id) => this.running.delete(id),
+      reply: (replyTo, response) => this.reply(replyTo, response),
+    });
     this.state = 'started';
     // Listen first (RESYNC, CANCEL), then pull, then announce.
     this.controlSub = this.queues.queue(serviceControlQueue(service)).subscribe((frame, delivery) => this.onControl(frame, delivery), {
@@ -220,6 +234,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.stopDeadlineCheck?.();
     this.closing.abort();
     await this.controlSub?.close();
+    await this.streams?.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
   }
@@ -251,6 +266,11 @@ export class MessagingInstanceTransport implements InstanceTransport {
     if (this.earlyCancels.take(frame.id, now)) {
       this.counters.cancelledBeforeStart += 1;
       return DONE;
+    }
+    if (frame.payload.stream !== undefined) {
+      // A copy leased again while the first still runs here: the running one answers.
+      if (this.running.has(frame.id)) return DONE;
+      return (this.streams as MessagingInstanceStreams).run(frame, delivery, this.handle as InstanceRequestHandler);
     }
     const seen = this.executed.get(frame.id, now);
     if (seen !== undefined) {

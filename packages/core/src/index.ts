@@ -96,6 +96,8 @@ export type {
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
+export type { RunOnceClaim, RunOnceStore } from './queue/run-once-store.js';
+export type { RateLimitStore } from './queue/rate-limit-store.js';
 export {
   loadQueueBackendPlugin,
   createQueueFactoryFromConfig,

@@ -21,7 +21,7 @@ import { gatewayModule, type GatewayLog } from './module.js';
 import type { Authenticator } from './policy/authenticator.js';
 import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
-import { RateLimiter } from './policy/rate-limiter.js';
+import { createRateLimiters } from './policy/rate-limits.js';
 import { DepartedRoutes } from './departed-routes.js';
 import { createOpenApiFeature } from './openapi/openapi-feature.js';
 import { TransportSet } from './transport-set.js';
@@ -131,9 +131,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   });
   transports.onHello((frame, link) => handover.registered(frame, link));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
-  const rl = config.rateLimit;
-  const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
-  const routeLimiter = rl.perRoute === undefined ? undefined : new RateLimiter(clock, rl.perRoute);
+  const limiters = createRateLimiters(config.rateLimit, transportList, clock, logger);
+  const clientLimiter = limiters.client;
+  const routeLimiter = limiters.route;
 
   let draining = false;
   const readiness = (): Readiness => {
@@ -153,6 +153,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportCounters: () => transports.counters(),
     registrationRefusals: () => routing.registrationRefusals(),
   });
+  limiters.fallbacks?.register(metrics.registry);
   // Overload: admission before dispatch (admission/admission.ts) and transport order with failover (transport-paths.ts).
   const backlog = config.admission.enabled && config.admission.backlog.enabled
     ? new BacklogMonitor(transports.byType.get(TransportType.Messaging), clock, logger, config.admission.backlog.refreshMs)

@@ -7,6 +7,7 @@ import { QueueClosedError } from '@switchyard/core';
 import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
 import { deadLetterSuffixOf, fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
+import { DeadLetterRetention, type DeadLetterRetentionLimits } from './dead-letter-retention.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
@@ -28,10 +29,11 @@ function isPlain(m: RawMessage): boolean {
   return true;
 }
 
-export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly prefix: string };
+export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys' | 'deadLetterRetention'> & DeadLetterRetentionLimits & { readonly prefix: string };
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
+  private readonly retention: DeadLetterRetention;
   private readonly consumers = new Set<ValkeyConsumer>();
   private closing: Promise<void> | undefined;
 
@@ -41,6 +43,7 @@ export class ValkeyQueue implements BackendQueue {
     private readonly onClosed: () => void,
   ) {
     this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
+    this.retention = new DeadLetterRetention(ctx.client, this.keys, ctx, ctx.logger);
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -79,7 +82,7 @@ export class ValkeyQueue implements BackendQueue {
   openConsumer(spec: BackendConsumerSpec): BackendConsumer {
     if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, 'open a consumer');
     const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
-    const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
+    const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys, deadLetterRetention: this.retention }, spec.mode, group, spec.consumerName, () =>
       this.consumers.delete(consumer),
     );
     this.consumers.add(consumer);
@@ -122,10 +125,12 @@ export class ValkeyQueue implements BackendQueue {
 
   async stats(): Promise<QueueStats> {
     const k = this.keys;
+    // Retention first, so the dead-letter count is what is kept; one more round trip per stats read.
+    const deadLettersDropped = await this.command('dead-letter retention', () => this.retention.apply());
     const [depth, inFlight, delayed, deadLetters] = await this.command('stats', () =>
       this.ctx.client.syStats(k.stream, k.delayed, k.scheduled, k.deadLetters, k.groups, k.fanout),
     );
-    return { depth, inFlight, delayed, deadLetters };
+    return { depth, inFlight, delayed, deadLetters, deadLettersDropped };
   }
 
   async activity(): Promise<QueueActivity> {

@@ -52,6 +52,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   tenantClaim: 'tenant',
   scopesClaim: 'scope',
   maxClients: 100_000,
+  sharedRateLimitTimeoutMs: 50,
   logLevel: 'info' as const,
 });
 
@@ -189,6 +190,12 @@ const rateLimitSchema = z
     perRoute: bucketSchema.optional(),
     clientKey: z.enum(['subject-or-ip', 'ip']).default('subject-or-ip'),
     maxClients: positiveInt().default(GATEWAY_DEFAULTS.maxClients),
+    /** Decide perClient and perRoute in the messaging transport's backend, shared by every replica (docs/operations.md, "Shared rate limits"). */
+    shared: z
+      .strictObject({
+        timeoutMs: positiveInt().default(GATEWAY_DEFAULTS.sharedRateLimitTimeoutMs),
+      })
+      .optional(),
   })
   .prefault({});
 

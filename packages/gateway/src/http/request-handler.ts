@@ -33,7 +33,7 @@ import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
 import type { ClientCertificates } from '../policy/client-certificate.js';
-import type { RateLimiter } from '../policy/rate-limiter.js';
+import type { RequestLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
 import type { Admission, RouteAdmission } from '../admission/admission.js';
 import type { TransportPaths } from '../transport-paths.js';
@@ -59,8 +59,8 @@ export interface RequestPathDeps {
   readonly authenticator: Authenticator;
   readonly reserved: ReservedHeaders;
   readonly metrics: GatewayMetrics;
-  readonly clientLimiter: RateLimiter | undefined;
-  readonly routeLimiter: RateLimiter | undefined;
+  readonly clientLimiter: RequestLimiter | undefined;
+  readonly routeLimiter: RequestLimiter | undefined;
   /** Verified client certificates as principals (mTLS at the edge, `http.tls.ca` set). */
   readonly certificates?: ClientCertificates;
   /** Operations endpoints (health, metrics, routes); returns true when it answered. */
@@ -206,14 +206,17 @@ export class RequestPath {
         deps.config.rateLimit.clientKey === 'subject-or-ip' && identity !== null && !identity.anonymous && identity.subject !== undefined
           ? `sub:${identity.subject}`
           : `ip:${this.clientIp(req)}`;
-      const waitMs = deps.clientLimiter.take(key);
+      const decision = deps.clientLimiter.take(key);
+      // A shared limit answers asynchronously; the local one stays synchronous.
+      const waitMs = typeof decision === 'number' ? decision : await decision;
       if (waitMs > 0) {
         this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
     if (deps.routeLimiter !== undefined) {
-      const waitMs = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
+      const decision = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
+      const waitMs = typeof decision === 'number' ? decision : await decision;
       if (waitMs > 0) {
         this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;

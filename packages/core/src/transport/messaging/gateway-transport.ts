@@ -8,6 +8,7 @@
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import type { RateLimitStore } from '../../queue/rate-limit-store.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
@@ -243,6 +244,11 @@ export class MessagingGatewayTransport implements GatewayTransport {
   /** Stats of the queues this node reads or writes: its responses queue, `gateway.control`, and every requests queue it dispatched to. */
   queueStats(): Promise<Record<string, QueueStats>> {
     return this.queues.stats();
+  }
+
+  /** The backend's shared rate-limit store, if it has one (the gateway's `rateLimit.shared`). */
+  rateLimitStore(): RateLimitStore | undefined {
+    return this.init.factory.rateLimitStore?.();
   }
 
   /**

@@ -42,7 +42,7 @@ if (cluster === null) {
     };
     const world = await startChaosWorld({ entry, services: 3, serviceEnv: { COUNT_DONE_SUFFIX: '.done' } });
     ctx.world = world;
-    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
+    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0@chaos.requests}`);
     const replica = cluster.replicas().find((r) => r.masterPort === master.port);
     assert.ok(replica !== undefined, `a replica of master ${master.port}`);
     let failover: Promise<void> | undefined;

@@ -134,10 +134,16 @@ if (server === null) {
     const fallback = new Map<number, number>();
     // At once, so the local bucket (100 + 100/s) cannot refill meanwhile.
     const wide = new Agent({ keepAlive: false, maxSockets: 250 });
+    const burstStarted = performance.now();
     for (const status of await Promise.all(Array.from({ length: 250 }, () => get(urls[0] as string, wide)))) fallback.set(status, (fallback.get(status) ?? 0) + 1);
+    const burstSeconds = (performance.now() - burstStarted) / 1000;
     wide.destroy();
     const fallbackSummary = JSON.stringify(Object.fromEntries(fallback));
-    assert.ok((fallback.get(429) ?? 0) >= 100, `with Valkey stopped the replica's own limiter (burst 100) still limits: ${fallbackSummary}`);
+    // Everything the limiter let through is answered by what comes after it (502: Valkey is gone,
+    // 503: admission); the bucket holds 100 and refills 100/s while the burst's connections arrive.
+    const passed = 250 - (fallback.get(429) ?? 0);
+    const allowed = 100 + Math.ceil(100 * burstSeconds);
+    assert.ok((fallback.get(429) ?? 0) > 0 && passed <= allowed, `with Valkey stopped the replica's own limiter (burst 100, 100/s) still limits: ${passed} passed it in ${burstSeconds.toFixed(2)} s (at most ${allowed}); ${fallbackSummary}`);
     const metrics = await (await fetch(`${urls[0]}/metrics`)).text();
     const counted = [...metrics.matchAll(/^switchyard_gateway_rate_limit_fallbacks_total\{limit="route",reason="(\w+)"\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[2]), 0);
     assert.ok(counted >= 250, `every decision while Valkey is down is counted as a fallback (${counted}):\n${metrics.split('\n').filter((l) => l.includes('fallbacks')).join('\n')}`);

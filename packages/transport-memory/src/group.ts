@@ -2,6 +2,7 @@
  * One consumer group of a memory queue: a cursor into the queue's log, the deliveries it holds
  * (fenced by consumer and attempt), and what it must deliver again (now or when due).
  */
+import type { ConsumptionMode } from '@switchyard/core';
 import type { StoredEntry } from './log.js';
 
 export interface Held {
@@ -28,7 +29,7 @@ export class GroupState {
   delayed: Redelivery[] = [];
   readonly consumers = new Set<string>();
 
-  constructor(readonly name: string, readonly mode: 'competing' | 'fanout', cursor: number) {
+  constructor(readonly name: string, readonly mode: ConsumptionMode, cursor: number) {
     this.cursor = cursor;
   }
 

@@ -8,6 +8,7 @@ import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
 import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
+import { TailConsumer } from './tail-consumer.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
@@ -26,7 +27,7 @@ export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly p
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
-  private readonly consumers = new Set<ValkeyConsumer>();
+  private readonly consumers = new Set<BackendConsumer>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -73,6 +74,11 @@ export class ValkeyQueue implements BackendQueue {
 
   openConsumer(spec: BackendConsumerSpec): BackendConsumer {
     if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, 'open a consumer');
+    if (spec.mode === 'tail') {
+      const tail: TailConsumer = new TailConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.consumerName, () => this.consumers.delete(tail));
+      this.consumers.add(tail);
+      return tail;
+    }
     const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
     const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
       this.consumers.delete(consumer),

@@ -43,6 +43,15 @@ export interface RawLease {
 export type SettleOutcome = 'ok' | 'lease-lost';
 
 export interface BackendConsumerSpec {
+  /**
+   * `tail` only when the backend declares `capabilities.tailRead` (core opens a competing consumer
+   * otherwise). A tail consumer is the queue's one reader: lease() returns every message once,
+   * oldest stored first (messages enqueued before it opened included), each with attempt 1 and
+   * leaseExpiresAt Number.MAX_SAFE_INTEGER, and never returns it again; the backend deletes
+   * delivered messages when it likes (and at close). ack returns 'ok' for each (core does not call
+   * it), renew returns the lease's expiry unchanged, release is never called (core dead-letters
+   * instead), deadLetter stores the delivery with no fence. A delayed message is delivered once due.
+   */
   readonly mode: ConsumptionMode;
   /** Competing group name (fan-out consumers get a private group from the backend). */
   readonly group: string;

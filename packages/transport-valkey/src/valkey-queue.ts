@@ -1,5 +1,5 @@
 /**
- * One queue's primitives over its keys: enqueue (one script call per batch), consumers, dead
+ * One queue's primitives over its keys: enqueue (one pipeline of XADDs or one script call per batch), consumers, dead
  * letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
 import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
@@ -9,6 +9,7 @@ import { toBackendError } from './errors.js';
 import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 import { TailConsumer } from './tail-consumer.js';
+import { PlainAppender } from './plain-append.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
@@ -27,6 +28,7 @@ export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly p
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
+  private readonly plain: PlainAppender;
   private readonly consumers = new Set<BackendConsumer>();
   private closing: Promise<void> | undefined;
 
@@ -37,6 +39,7 @@ export class ValkeyQueue implements BackendQueue {
   ) {
     const suffix = spec.deadLetterName.startsWith(spec.name) ? spec.deadLetterName.slice(spec.name.length) : `:${spec.deadLetterName}`;
     this.keys = queueKeys(ctx.prefix, spec.name, suffix);
+    this.plain = new PlainAppender(this.keys, () => ctx.clock.now());
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -54,6 +57,9 @@ export class ValkeyQueue implements BackendQueue {
     const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
     const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
     const toBuffer = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    if (this.plain.usable() && messages.every(isPlain)) {
+      return this.command('enqueue', () => this.plain.append(this.ctx.client, messages.map((m) => toBuffer(m.payload))));
+    }
     if (messages.every(isPlain)) {
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.
       args.push('plain');
@@ -79,6 +85,7 @@ export class ValkeyQueue implements BackendQueue {
       this.consumers.add(tail);
       return tail;
     }
+    if (spec.mode === 'fanout') this.plain.fanoutOpened();
     const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
     const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
       this.consumers.delete(consumer),

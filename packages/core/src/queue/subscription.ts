@@ -32,6 +32,13 @@ export interface LoopSettings {
   readonly drainTimeoutMs: number;
 }
 
+/**
+ * Resolves once this turn's microtasks and every setImmediate callback queued during them have run:
+ * an immediate queued from an immediate runs on the next loop iteration, after the whole check
+ * phase (and a poll that does not block, since an immediate is pending).
+ */
+const afterTheseImmediates = (): Promise<void> => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+
 /** Backoff after a failed lease (backend down): retried, never fatal. */
 const LOOP_RETRY_BASE_MS = 100;
 const LOOP_RETRY_MAX_MS = 5_000;
@@ -120,6 +127,10 @@ export class SubscriptionLoop<T> implements Subscription {
           if (this.stopping) this.giveBack(lease);
           else this.run(lease);
         }
+        // Let the handlers just started run to their first write (an HTTP response, an answer
+        // enqueued and flushed on setImmediate) before the next read is written: otherwise the
+        // read's write comes first, on the critical path of every message.
+        if (leases.length > 0) await afterTheseImmediates();
       }
       if (this.outstanding > 0) await this.drain();
       if (this.afterDrain !== undefined) await this.afterDrain();

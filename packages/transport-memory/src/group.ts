@@ -33,6 +33,20 @@ export class GroupState {
     this.cursor = cursor;
   }
 
+  /** Removes entry `id` from what the group holds or will deliver again; the entry, or undefined when the group has nothing of it. */
+  settle(id: string): StoredEntry | undefined {
+    const h = this.held.get(id);
+    if (h !== undefined) {
+      this.held.delete(id);
+      return h.entry;
+    }
+    for (const list of [this.ready, this.delayed]) {
+      const i = list.findIndex((r) => r.entry.id === id);
+      if (i >= 0) return (list.splice(i, 1)[0] as Redelivery).entry;
+    }
+    return undefined;
+  }
+
   /** Moves delayed redeliveries whose time has come to `ready`; returns how many moved. */
   promoteDue(now: number): number {
     let n = 0;

@@ -63,7 +63,7 @@ export class MemoryConsumer implements BackendConsumer {
 
   async ack(leases: readonly RawLease[]): Promise<SettleOutcome[]> {
     if (this.group.mode === 'tail') return leases.map(() => 'ok');
-    return this.state.ack(this.group, leases, this.spec.consumerName);
+    return this.state.ack(this.group, leases);
   }
 
   async renew(lease: RawLease, leaseMs: number): Promise<number> {

@@ -203,17 +203,20 @@ export class MemoryQueueState {
     return h !== undefined && h.consumer === consumer && h.attempt === raw.attempt ? h : undefined;
   }
 
-  ack(g: GroupState, raws: readonly RawLease[], consumer: string): SettleOutcome[] {
+  /**
+   * Not fenced by consumer and attempt (the work is done): an entry the group still holds, or holds
+   * released for redelivery, is settled whoever holds it now; one it no longer has is lease-lost.
+   */
+  ack(g: GroupState, raws: readonly RawLease[]): SettleOutcome[] {
     const out: SettleOutcome[] = new Array<SettleOutcome>(raws.length);
     for (let i = 0; i < raws.length; i++) {
-      const h = this.fenced(g, raws[i]!, consumer);
-      if (h === undefined) {
+      const entry = g.settle(raws[i]!.id);
+      if (entry === undefined) {
         out[i] = 'lease-lost';
         continue;
       }
-      g.held.delete(h.entry.id);
       // Competing: acked work is deleted. Fan-out: other groups may still read it; retention trims it.
-      if (g.mode === 'competing') this.log.remove(h.entry);
+      if (g.mode === 'competing') this.log.remove(entry);
       out[i] = 'ok';
     }
     return out;

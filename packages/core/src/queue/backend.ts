@@ -3,9 +3,12 @@
  * validation, codecs, decode-error dead-lettering, maxDeliveries, the subscribe loop — core does
  * once in `createQueueFactory`. A third-party backend implements these and runs the conformance kit.
  *
- * Backends work on bytes. They must be fenced: ack, renew, release and deadLetter of a lease whose
+ * Backends work on bytes. They must be fenced: renew, release and deadLetter of a lease whose
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
- * LeaseLostError and change nothing.
+ * LeaseLostError and change nothing. An ack is not fenced by delivery: the handler's work is done,
+ * so acking a message the group still has (held by any consumer, or released and waiting) settles
+ * it, under at-least-once nothing is lost; acking one the group no longer has (already acked or
+ * dead-lettered) is 'lease-lost' and changes nothing.
  */
 import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
@@ -66,7 +69,7 @@ export interface BackendConsumer {
    * may exceed maxDeliveries: core dead-letters those.
    */
   lease(max: number, leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]>;
-  /** Acks many leases in one round trip where possible; one outcome per lease, in order. */
+  /** Acks many leases in one round trip where possible (not fenced by delivery, see above); one outcome per lease, in order. */
   ack(leases: readonly RawLease[]): Promise<SettleOutcome[]>;
   /** Extends the lease to leaseMs from now; returns the new expiry (epoch ms). Throws LeaseLostError. */
   renew(lease: RawLease, leaseMs: number): Promise<number>;

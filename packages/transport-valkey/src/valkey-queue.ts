@@ -1,5 +1,5 @@
 /**
- * One queue's primitives over its keys: enqueue (one pipeline of XADDs or one script call per batch), consumers, dead
+ * One queue's primitives over its keys: enqueue (one XADD for a single plain message, else one script call per batch), consumers, dead
  * letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
 import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
@@ -57,8 +57,9 @@ export class ValkeyQueue implements BackendQueue {
     const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
     const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
     const toBuffer = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
-    if (this.plain.usable() && messages.every(isPlain)) {
-      return this.command('enqueue', () => this.plain.append(this.ctx.client, messages.map((m) => toBuffer(m.payload))));
+    const only = messages.length === 1 ? (messages[0] as RawMessage) : undefined;
+    if (only !== undefined && isPlain(only) && this.plain.usable()) {
+      return this.command('enqueue', async () => [await this.plain.append(this.ctx.client, toBuffer(only.payload))]);
     }
     if (messages.every(isPlain)) {
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.

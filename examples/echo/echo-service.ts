@@ -3,6 +3,7 @@
  * build it around any transport.
  */
 import type { Microservice, ServiceContext, ServiceRequest, ServiceResponse } from '@switchyard/microservice';
+import { registerEchoStreams } from './echo-streams.js';
 
 export interface EchoStats {
   handled: number;
@@ -71,6 +72,7 @@ export function registerEcho(svc: Microservice): EchoStats {
     body: { type: 'object', required: ['data'], additionalProperties: false, properties: { data: { type: 'string' } } },
     responses: { 200: { description: 'the request as the service saw it', body: ECHO_SCHEMA } },
   });
+  registerEchoStreams(svc);
   svc.get('/echo/{path...}', echo, echoDocs('GET'));
   svc.post('/echo/{path...}', echo, echoDocs('POST'));
   svc.put('/echo/{path...}', echo, echoDocs('PUT'));

@@ -94,11 +94,13 @@ if (server === null) {
     assert.match(String(shown.body.preview), /poison-for-show \\x01/);
     assert.is((await deadLetters(fx, '&reason=max-deliveries')).length, 0, 'the reason filter excludes it');
     assert.is((await deadLetters(fx, `&since=${Date.now() + 60_000}`)).length, 0, 'the since filter excludes it');
-    const queues = (await admin(fx, 'queues', { token: VIEWER_TOKEN })).body.queues as Array<{ queue: string; deadLetters: number; consumers?: number; oldestWaitingAgeMs?: number | null }>;
+    const queues = (await admin(fx, 'queues', { token: VIEWER_TOKEN })).body.queues as Array<{ queue: string; deadLetters: number; consumers?: number; oldestWaitingAgeMs?: number | null; redelivered?: number; redeliveredIsLowerBound?: boolean }>;
     const echoQueue = queues.find((q) => q.queue === ECHO_REQUESTS);
     assert.is(echoQueue?.deadLetters, 1);
     assert.ok((echoQueue?.consumers ?? 0) >= 1, 'the echo reads its requests queue');
     assert.is(echoQueue?.oldestWaitingAgeMs, null, 'nothing waits');
+    assert.is(echoQueue?.redelivered, 0);
+    assert.is(echoQueue?.redeliveredIsLowerBound, false, 'a small backlog is counted exactly');
     const purged = await admin(fx, 'dead-letters/purge', { token: OPERATOR_TOKEN, body: { queue: ECHO_REQUESTS } });
     assert.equal(purged.body, { purged: 1 });
   });
@@ -139,12 +141,13 @@ if (server === null) {
     assert.is((await deadLetters(fx)).length, 6 - replayed, 'the letters not replayed stay dead-lettered');
   });
 
-  test('drain marks the instance draining at this gateway; resync asks it for a HELLO', async () => {
+  test('drain marks the instance draining here at once and tells it; resync asks it for a HELLO', async () => {
     // The echo was stopped by the previous case: start a fresh one.
     const fresh = await startAdminFixture(server.url, { console: false });
     try {
       const d = await admin(fresh, `instances/${fresh.echo.instanceId}/drain`, { token: OPERATOR_TOKEN, body: {} });
       assert.is(d.status, 200);
+      assert.equal(d.body, { drained: fresh.echo.instanceId, told: true }, 'the instance itself was sent DRAIN');
       const row = async (): Promise<Record<string, unknown> | undefined> =>
         ((await admin(fresh, 'instances', { token: VIEWER_TOKEN })).body.instances as Array<Record<string, unknown>>).find((i) => i.instanceId === fresh.echo.instanceId);
       assert.is((await row())?.health, 'draining');
@@ -162,6 +165,8 @@ if (server === null) {
       assert.is(fresh.gateway.routing.instance(fresh.echo.instanceId)?.health, 'draining', 'still draining right after the HELLO');
       const unknown = await admin(fresh, 'instances/nope/drain', { token: OPERATOR_TOKEN, body: {} });
       assert.is(unknown.status, 404);
+      const badReason = await admin(fresh, `instances/${fresh.echo.instanceId}/drain`, { token: OPERATOR_TOKEN, body: { reason: 7 } });
+      assert.is(badReason.status, 400, 'a reason that is not a string is refused');
     } finally {
       await fresh.stop();
     }

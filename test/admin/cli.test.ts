@@ -12,7 +12,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { repoRoot } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
-import { within } from '../harness/wait.js';
+import { eventually, within } from '../harness/wait.js';
 import { OPERATOR_TOKEN, startAdminFixture, VIEWER_TOKEN } from './admin-fixture.js';
 
 interface Run {
@@ -112,6 +112,30 @@ if (server === null) {
     assert.is((await jobs.stats()).depth, result.replayed, 'exactly the replayed ones are back in the queue');
   });
 
+  test('queues shows a redelivered count over a backlog past the scan limit as a lower bound (≥), and --json says so', async ({ prefix, factory }) => {
+    const q = factory.queue<number>('backlog', { leaseMs: 200, maxDeliveries: 5 });
+    const total = 1_100;
+    await q.enqueueBatch(Array.from({ length: total }, (_, i) => ({ message: i })));
+    for (const consumer of [q.consumer(), q.consumer()]) {
+      let leased = 0;
+      // The second consumer takes every message again once its first lease expired: attempt 2.
+      await eventually(async () => {
+        leased += (await consumer.lease({ max: 500, blockMs: 200 })).length;
+        return leased === total ? true : undefined;
+      }, { within: 20_000, what: `all ${total} messages leased` });
+    }
+    const small = factory.queue<number>('small');
+    await small.enqueue(1);
+    const json = cli(['--valkey', server.url, '--prefix', prefix, '--json', 'queues']);
+    assert.is(await finished(json, 15_000, 'queues --json'), EXIT.ok, json.stderr());
+    const rows = (JSON.parse(json.stdout()) as { queues: Array<{ queue: string; redelivered: number; redeliveredIsLowerBound: boolean }> }).queues;
+    assert.equal(rows.map((r) => [r.queue, r.redelivered, r.redeliveredIsLowerBound]), [['backlog', 1_000, true], ['small', 0, false]]);
+    const table = cli(['--valkey', server.url, '--prefix', prefix, 'queues']);
+    assert.is(await finished(table, 15_000, 'queues table'), EXIT.ok, table.stderr());
+    assert.match(table.stdout(), /backlog\s.*≥1000/);
+    assert.not.match(table.stdout(), /small\s.*≥/);
+  });
+
   test('--json output of queues, dlq list, dry runs and purge parses', async ({ prefix, factory }) => {
     const a = factory.queue<string>('orders');
     const b = factory.queue<string>('invoices');
@@ -168,6 +192,42 @@ if (server === null) {
       const noToken = cli(['--gateway', fx.url, 'queues']);
       assert.is(await finished(noToken, 15_000, 'queues without a token'), EXIT.denied);
       assert.match(noToken.stderr(), /pass --token/);
+    } finally {
+      await fx.stop();
+    }
+  });
+
+  test('against a gateway: drain <instance> tells the instance itself, which stops taking work and reports draining; undrain takes it back', async () => {
+    const fx = await startAdminFixture(server.url, { console: false });
+    try {
+      const drain = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', fx.echo.instanceId, '--reason', 'kernel upgrade', '--json']);
+      assert.is(await finished(drain, 15_000, 'drain'), EXIT.ok, drain.stderr());
+      assert.equal(JSON.parse(drain.stdout()), { drained: fx.echo.instanceId, told: true });
+      // Not only this gateway's mark: the instance took the DRAIN and its own heartbeats say so.
+      await eventually(() => fx.echo.status().drained, { within: 5_000, what: 'the echo drained by the DRAIN frame' });
+      const seq = fx.gateway.routing.instance(fx.echo.instanceId)?.lastSeq ?? 0;
+      await eventually(() => (fx.gateway.routing.instance(fx.echo.instanceId)?.lastSeq ?? 0) > seq + 1, { within: 5_000, what: 'a heartbeat from the echo after the drain' });
+      assert.is(fx.gateway.routing.instance(fx.echo.instanceId)?.reportedStatus, 'draining');
+      assert.is(fx.echo.status().state, 'running', 'the drained instance stays up');
+
+      const table = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'instances']);
+      assert.is(await finished(table, 15_000, 'instances table'), EXIT.ok);
+      assert.match(table.stdout(), /draining \(drained\)/);
+
+      const text = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', fx.echo.instanceId]);
+      assert.is(await finished(text, 15_000, 'drain again, for people'), EXIT.ok, text.stderr());
+      assert.match(text.stdout(), /is draining: it takes no new requests from any gateway/);
+      const unknown = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'drain', 'nope']);
+      assert.is(await finished(unknown, 15_000, 'drain of an unknown instance'), EXIT.notFound);
+
+      const undrain = cli(['--gateway', fx.url, '--token', OPERATOR_TOKEN, 'undrain', fx.echo.instanceId, '--json']);
+      assert.is(await finished(undrain, 15_000, 'undrain'), EXIT.ok, undrain.stderr());
+      assert.equal(JSON.parse(undrain.stdout()), { undrained: fx.echo.instanceId, told: true });
+      await eventually(() => !fx.echo.status().drained, { within: 5_000, what: 'the echo undrained by the UNDRAIN frame' });
+      await eventually(() => fx.gateway.routing.instance(fx.echo.instanceId)?.health === 'healthy', { within: 5_000, what: 'the echo healthy again at the gateway' });
+      const res = await fetch(`${fx.url}/echo/back`);
+      assert.is(res.status, 200, 'the undrained echo serves again');
+      await res.arrayBuffer();
     } finally {
       await fx.stop();
     }

@@ -89,6 +89,25 @@ if (server === null || !hasBrowser) {
     await page.close();
   });
 
+  test('the operator drains the echo from the page, the instance itself reports draining, and Undrain brings it back', async (ctx) => {
+    const page = await open(ctx, OPERATOR_TOKEN);
+    const row = page.locator(`[data-testid=instances] tr[data-instance="${ctx.fx.echo.instanceId}"]`);
+    await row.locator('[data-testid=drain]').click();
+    await page.locator('.notice', { hasText: 'it takes no new requests from any gateway' }).waitFor();
+    await row.locator('[data-testid=undrain]').waitFor();
+    assert.is(await row.locator('[data-testid=health]').innerText(), 'draining · drained');
+    await eventually(() => ctx.fx.echo.status().drained, { within: 5_000, what: 'the echo drained by the DRAIN frame' });
+    await row.locator('[data-testid=undrain]').click();
+    await page.locator('.notice', { hasText: 'undrained: it takes requests again' }).waitFor();
+    await row.locator('[data-testid=drain]').waitFor();
+    assert.is(await row.locator('[data-testid=health]').innerText(), 'healthy');
+    assert.is(ctx.fx.echo.status().drained, false);
+    const res = await fetch(`${ctx.fx.url}/echo/after-undrain`);
+    assert.is(res.status, 200, 'the undrained echo serves again');
+    await res.arrayBuffer();
+    await page.close();
+  });
+
   test('a viewer sees no action controls, and the API answers 403 to the viewer\'s actions', async (ctx) => {
     await ctx.fx.poison('{"v":1,"type":"REQUEST" truncated');
     const page = await open(ctx, VIEWER_TOKEN);
@@ -97,7 +116,7 @@ if (server === null || !hasBrowser) {
     await page.locator('[data-testid=dead-letters] tbody tr [data-testid=reason]').first().waitFor({ timeout: 15_000 });
     assert.match(await page.locator('[data-testid=me]').innerText(), /victor · viewer \(read-only\)/);
     await page.locator('[data-testid=queues]').waitFor();
-    for (const control of ['dead-letter-actions', 'replay-selected', 'replay-all', 'purge', 'select', 'drain', 'resync']) {
+    for (const control of ['dead-letter-actions', 'replay-selected', 'replay-all', 'purge', 'select', 'drain', 'undrain', 'resync']) {
       assert.is(await page.locator(`[data-testid=${control}]`).count(), 0, `a viewer sees no ${control}`);
     }
     await page.screenshot({ path: join(screenshotDir, 'console-viewer.png'), fullPage: true });

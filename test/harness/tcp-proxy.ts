@@ -9,6 +9,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Destroys every current connection (both sides). New connections are still accepted. */
   cut(): void;
+  /** Replies (server to client data) of current connections are dropped until the next cut(): a request is served, its reply never arrives. */
+  holdReplies(): void;
   /** New connections are accepted and closed at once (refused) until resume(). */
   pause(): void;
   resume(): void;
@@ -20,6 +22,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   const live = new Set<Socket>();
   let paused = false;
+  let holding = false;
   const server = createServer((client) => {
     if (paused) {
       client.destroy();
@@ -39,7 +42,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     client.on('close', drop);
     upstream.on('close', drop);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holding) client.write(chunk);
+    });
+    upstream.on('end', () => client.end());
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -50,10 +56,14 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const cut = (): void => {
     for (const s of live) s.destroy();
     live.clear();
+    holding = false;
   };
   return {
     port,
     cut,
+    holdReplies: () => {
+      holding = true;
+    },
     pause: () => {
       paused = true;
     },

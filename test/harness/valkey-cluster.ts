@@ -1,7 +1,7 @@
 /**
  * A local three-master Valkey Cluster (`--cluster-enabled yes`), slots assigned with
- * `redis-cli --cluster create`. Null (after the skip banner) when no server binary is on PATH;
- * a throw under SWITCHYARD_REQUIRE_VALKEY=1.
+ * `redis-cli --cluster create`, optionally one replica per master (for failover tests). Null
+ * (after the skip banner) when no server binary is on PATH; a throw under SWITCHYARD_REQUIRE_VALKEY=1.
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,12 +10,41 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliBinary, serverBinary, skipBanner, spawnServer, stopServer } from './valkey.js';
 
+export interface ClusterNode {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ValkeyCluster {
-  readonly nodes: ReadonlyArray<{ host: string; port: number }>;
+  /** Every node (masters first, then replicas): seed nodes for a client. */
+  readonly nodes: ReadonlyArray<ClusterNode>;
+  /** The nodes that are masters now (asked of the cluster, so a failover shows). */
+  masters(): ClusterNode[];
+  /** The nodes that are replicas now, each with the port of its master. */
+  replicas(): Array<ClusterNode & { masterPort: number }>;
+  /** `CLUSTER FAILOVER` on the replica at `port` (a manual, coordinated failover); resolves once it is a master and the cluster is ok. */
+  failover(replicaPort: number): Promise<void>;
+  /** SIGKILLs the node at `port` (a crash); its replica (if any) is promoted after the node timeout. */
+  kill(port: number): Promise<void>;
+  /** Resolves once every live node reports cluster_state:ok and every slot has a live master. */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  /** The master serving `key`'s slot now. */
+  masterOf(key: string): ClusterNode;
+  /** Errors each live node has answered since it started, by error prefix (`INFO errorstats`), e.g. { CROSSSLOT: 2 }. */
+  errorCounts(): Record<string, number>;
+  /** The CLI run against one node: `cli(port, 'dbsize')`. */
+  cli(port: number, ...args: string[]): string;
   stop(): Promise<void>;
 }
 
-export async function startValkeyCluster(): Promise<ValkeyCluster | null> {
+export interface StartClusterOptions {
+  /** Replicas per master. @default 0 */
+  replicas?: 0 | 1;
+  /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. @default 5000 */
+  nodeTimeoutMs?: number;
+}
+
+export async function startValkeyCluster(options: StartClusterOptions = {}): Promise<ValkeyCluster | null> {
   const bin = serverBinary();
   const cli = cliBinary();
   if (bin === undefined || cli === undefined) {
@@ -24,44 +53,124 @@ export async function startValkeyCluster(): Promise<ValkeyCluster | null> {
     skipBanner('Valkey cluster suites', reason);
     return null;
   }
-  const children: ChildProcess[] = [];
+  const replicas = options.replicas ?? 0;
+  const nodeTimeout = options.nodeTimeoutMs ?? 5_000;
+  const children = new Map<number, ChildProcess>();
   const dirs: string[] = [];
   const ports: number[] = [];
+  const run = (port: number, ...args: string[]): string => spawnSync(cli, ['-p', String(port), ...args], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '';
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([...children.values()].map((c) => stopServer(c)));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  };
+  const live = (): number[] => ports.filter((p) => {
+    const c = children.get(p);
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  });
+  /** `CLUSTER NODES` of a live node, as rows of { port, role, masterId, id, failed }. */
+  const topology = (): Array<{ id: string; port: number; master: boolean; masterId: string; failed: boolean; slots: boolean; ranges: Array<[number, number]> }> => {
+    const at = live()[0];
+    if (at === undefined) return [];
+    return run(at, 'cluster', 'nodes')
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((line) => {
+        const f = line.split(' ');
+        const port = Number((f[1] ?? '').split('@')[0]?.split(':')[1]);
+        const flags = f[2] ?? '';
+        const ranges = f
+          .slice(8)
+          .filter((r) => /^\d/.test(r))
+          .map((r) => r.split('-').map(Number))
+          .map(([a, b]): [number, number] => [a ?? 0, b ?? a ?? 0]);
+        return { id: f[0] ?? '', port, master: flags.includes('master'), masterId: f[3] ?? '-', failed: flags.includes('fail'), slots: f.length > 8, ranges };
+      });
+  };
+  const waitHealthy = async (timeoutMs = 30_000): Promise<void> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const ok = live().every((p) => run(p, 'cluster', 'info').includes('cluster_state:ok'));
+      const slotsServed = topology().filter((n) => n.master && n.slots && !n.failed && live().includes(n.port)).length === 3;
+      if (ok && slotsServed) return;
+      if (Date.now() > deadline) throw new Error(`cluster not healthy within ${timeoutMs} ms:\n${run(live()[0] ?? 0, 'cluster', 'nodes')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 3 * (1 + replicas); i++) {
       const port = await clusterPort(ports);
       ports.push(port);
       const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-'));
       dirs.push(dir);
-      children.push(
-        await spawnServer(bin, port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--appendonly', 'no']),
+      children.set(
+        port,
+        await spawnServer(bin, port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeout), '--appendonly', 'no']),
       );
     }
-    const create = spawnSync(cli, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], {
+    const create = spawnSync(cli, ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(replicas), '--cluster-yes'], {
       encoding: 'utf8',
       timeout: 60_000,
     });
     if (create.status !== 0) throw new Error(`cluster create failed: ${create.stdout}\n${create.stderr}`);
-    const deadline = Date.now() + 30_000;
-    for (const port of ports) {
-      for (;;) {
-        const info = spawnSync(cli, ['-p', String(port), 'cluster', 'info'], { encoding: 'utf8' });
-        if (info.stdout.includes('cluster_state:ok')) break;
-        if (Date.now() > deadline) throw new Error(`cluster node ${port} did not reach cluster_state:ok within 30 s: ${info.stdout}`);
+    await waitHealthy();
+    if (replicas > 0) {
+      // Replicas must have finished their first sync, or a failover has nothing to take over.
+      const deadline = Date.now() + 30_000;
+      while (!topology().filter((n) => !n.master).every((n) => run(n.port, 'info', 'replication').includes('master_link_status:up'))) {
+        if (Date.now() > deadline) throw new Error('cluster replicas did not sync within 30 s');
         await new Promise((r) => setTimeout(r, 100));
       }
     }
   } catch (err) {
-    await Promise.all(children.map((c) => stopServer(c)));
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    await stopAll();
     throw err;
   }
   return {
     nodes: ports.map((port) => ({ host: '127.0.0.1', port })),
-    async stop() {
-      await Promise.all(children.map((c) => stopServer(c)));
-      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    masters: () => topology().filter((n) => n.master && !n.failed && live().includes(n.port)).map((n) => ({ host: '127.0.0.1', port: n.port })),
+    replicas: () => {
+      const rows = topology();
+      return rows
+        .filter((n) => !n.master && !n.failed && live().includes(n.port))
+        .map((n) => ({ host: '127.0.0.1', port: n.port, masterPort: rows.find((m) => m.id === n.masterId)?.port ?? 0 }));
     },
+    masterOf(key) {
+      const at = live()[0] ?? 0;
+      const slot = Number(run(at, 'cluster', 'keyslot', key).trim());
+      const owner = topology().find((n) => n.master && !n.failed && n.ranges.some(([a, b]) => slot >= a && slot <= b));
+      if (owner === undefined) throw new Error(`no live master serves slot ${slot} of ${key}`);
+      return { host: '127.0.0.1', port: owner.port };
+    },
+    async failover(replicaPort) {
+      const reply = run(replicaPort, 'cluster', 'failover').trim();
+      if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort} answered ${reply}`);
+      const deadline = Date.now() + 30_000;
+      while (!run(replicaPort, 'role').startsWith('master')) {
+        if (Date.now() > deadline) throw new Error(`node ${replicaPort} did not become master within 30 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await waitHealthy();
+    },
+    async kill(port) {
+      const child = children.get(port);
+      if (child === undefined) throw new Error(`no cluster node on port ${port}`);
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
+    },
+    waitHealthy,
+    errorCounts() {
+      const counts: Record<string, number> = {};
+      for (const port of live()) {
+        for (const m of run(port, 'info', 'errorstats').matchAll(/^errorstat_([A-Z]+):count=(\d+)/gm)) {
+          counts[m[1] as string] = (counts[m[1] as string] ?? 0) + Number(m[2]);
+        }
+      }
+      return counts;
+    },
+    cli: run,
+    stop: stopAll,
   };
 }
 

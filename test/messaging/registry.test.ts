@@ -120,7 +120,8 @@ test('invalid entries fail with an error naming the key', async () => {
     [[{ type: 'messaging', backend: 'memory', concurrency: 0 }], /^transports\[0\]\.concurrency /],
     [[{ type: 'messaging', backend: 'memory', queues: { maxDeliveries: 'x' } }], /^transports\[0\]\.queues\.maxDeliveries /],
     [[{ type: 'messaging', backend: 'memory', queues: { replayCacheSize: -1 } }], /^transports\[0\]\.queues\.replayCacheSize /],
-    ...['blockMs', 'deadlineCheckMs', 'pendingGraceMs'].map((key): [unknown[], RegExp] => [
+    [[{ type: 'messaging', backend: 'memory', queues: { departedNodeGraceMs: 500 } }], /^transports\[0\]\.queues\.departedNodeGraceMs must be 0 \(off\) or at least 1000 ms/],
+    ...['blockMs', 'deadlineCheckMs', 'pendingGraceMs', 'departedNodeGraceMs'].map((key): [unknown[], RegExp] => [
       [{ type: 'messaging', backend: 'memory', queues: { [key]: -1 } }],
       new RegExp(`^transports\\[0\\]\\.queues\\.${key} `),
     ]),

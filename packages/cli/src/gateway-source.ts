@@ -6,7 +6,7 @@
 import type { RedriveProgress, RedriveResult } from '@switchyard/core';
 import type { DeadLetterDetail, DeadLetterSummary, InstanceRow, QueueRow, RedriveTaskView } from '@switchyard/gateway';
 import { CliError, EXIT } from './exit-codes.js';
-import type { AdminSource, ListRequest, MatchRequest } from './source.js';
+import type { AdminSource, DrainResult, ListRequest, MatchRequest, UndrainResult } from './source.js';
 
 const PREFIX = '/_switchyard/admin/';
 const POLL_MS = 250;
@@ -76,8 +76,12 @@ export class GatewaySource implements AdminSource {
     return (await this.call<{ asked: number }>('POST', 'resync', instanceId === undefined ? {} : { instanceId })).asked;
   }
 
-  async drain(instanceId: string): Promise<void> {
-    await this.call('POST', `instances/${encodeURIComponent(instanceId)}/drain`, {});
+  async drain(instanceId: string, reason?: string): Promise<DrainResult> {
+    return this.call<DrainResult>('POST', `instances/${encodeURIComponent(instanceId)}/drain`, reason === undefined ? {} : { reason });
+  }
+
+  async undrain(instanceId: string, reason?: string): Promise<UndrainResult> {
+    return this.call<UndrainResult>('POST', `instances/${encodeURIComponent(instanceId)}/undrain`, reason === undefined ? {} : { reason });
   }
 
   async close(): Promise<void> {}

@@ -27,6 +27,7 @@ interface GlobalOptions {
   gateway?: string;
   token?: string;
   valkey?: string;
+  valkeyCluster?: boolean;
   prefix: string;
   deadLetterSuffix: string;
   json?: boolean;
@@ -51,6 +52,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .addOption(new Option('--gateway <url>', 'gateway base URL, e.g. http://127.0.0.1:8080').env('SWITCHYARD_GATEWAY'))
     .addOption(new Option('--token <token>', 'admin token or JWT for the gateway').env('SWITCHYARD_TOKEN'))
     .addOption(new Option('--valkey <url>', 'talk to Valkey directly (no gateway needed), e.g. redis://127.0.0.1:6379/0').env('SWITCHYARD_VALKEY'))
+    .option('--valkey-cluster', 'the --valkey URL is a seed node of a Valkey Cluster (queues are found on every master)')
     .option('--prefix <prefix>', 'Valkey key prefix of the queues (with --valkey)', 'switchyard')
     .option('--dead-letter-suffix <suffix>', 'dead-letter queue suffix (with --valkey)', ':dlq')
     .option('--json', 'print JSON for scripts instead of tables')
@@ -68,7 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       throw new CliError(g.gateway === undefined ? 'say where to connect: --gateway URL (with --token) or --valkey URL' : '--gateway and --valkey are mutually exclusive; give one', EXIT.usage);
     }
     const source: AdminSource =
-      g.gateway !== undefined ? new GatewaySource(g.gateway, g.token) : await ValkeySource.connect({ url: g.valkey as string, prefix: g.prefix, deadLetterSuffix: g.deadLetterSuffix });
+      g.gateway !== undefined ? new GatewaySource(g.gateway, g.token) : await ValkeySource.connect({ url: g.valkey as string, cluster: g.valkeyCluster === true, prefix: g.prefix, deadLetterSuffix: g.deadLetterSuffix });
     try {
       await run(source, g);
     } finally {
@@ -232,13 +234,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
   program
     .command('drain')
-    .description('stop sending new requests to an instance at this gateway; in-flight requests finish')
+    .description('drain an instance: it takes no new requests from any gateway, finishes in-flight ones and stays up until undrained or stopped')
     .argument('<instance>', 'instance id (from switchyard instances)')
-    .action(async (instance: string, _o: unknown, cmd: Command) =>
+    .option('--reason <text>', 'why, logged by the gateway and the instance')
+    .action(async (instance: string, o: { reason?: string }, cmd: Command) =>
       withSource(cmd, async (source, g) => {
-        await source.drain(instance);
-        if (g.json === true) return out(JSON.stringify({ drained: instance }, null, 2));
-        out(`${instance} is draining: no new requests go to it from this gateway`);
+        const result = await source.drain(instance, o.reason);
+        if (g.json === true) return out(JSON.stringify(result, null, 2));
+        if (result.told) out(`${instance} is draining: it takes no new requests from any gateway; in-flight ones finish`);
+        else out(`${instance} is draining at this gateway only: the instance could not be told (${result.why ?? 'unknown reason'})`);
+      }),
+    );
+
+  program
+    .command('undrain')
+    .description('take a drain back: the instance takes new requests again')
+    .argument('<instance>', 'instance id (from switchyard instances)')
+    .option('--reason <text>', 'why, logged by the gateway and the instance')
+    .action(async (instance: string, o: { reason?: string }, cmd: Command) =>
+      withSource(cmd, async (source, g) => {
+        const result = await source.undrain(instance, o.reason);
+        if (g.json === true) return out(JSON.stringify(result, null, 2));
+        if (result.told) out(`${instance} takes new requests again; gateways route to it from its next heartbeat (sent at once)`);
+        else out(`${instance} is no longer marked draining at this gateway, but the instance could not be told (${result.why ?? 'unknown reason'})`);
       }),
     );
 
@@ -269,12 +287,13 @@ function positiveNumber(name: string, v: string): number {
 }
 
 function instanceRow(i: InstanceRow): string[] {
-  return [i.service, i.version, i.instanceId, i.region, i.transport, i.drained ? `${i.health} (drained here)` : i.health, `${duration(i.lastHeartbeatAgeMs)} ago`, `${i.reportedInFlight} (here ${i.localInFlight})`];
+  return [i.service, i.version, i.instanceId, i.region, i.transport, i.drained ? `${i.health} (drained)` : i.health, `${duration(i.lastHeartbeatAgeMs)} ago`, `${i.reportedInFlight} (here ${i.localInFlight})`];
 }
 
 function queueRow(q: QueueRow): Array<string | number> {
   const oldest = q.oldestWaitingAgeMs === undefined ? '?' : q.oldestWaitingAgeMs === null ? '-' : duration(q.oldestWaitingAgeMs);
-  return [q.queue, q.depth, oldest, q.inFlight, q.redelivered ?? '?', q.delayed, q.deadLetters, q.consumers ?? '?'];
+  const redelivered = q.redelivered === undefined ? '?' : q.redeliveredIsLowerBound === true ? `≥${q.redelivered}` : q.redelivered;
+  return [q.queue, q.depth, oldest, q.inFlight, redelivered, q.delayed, q.deadLetters, q.consumers ?? '?'];
 }
 
 function deadLetterRow(d: DeadLetterSummary, now: number): string[] {

@@ -25,6 +25,26 @@ export interface AdminSource {
   redrive(request: MatchRequest, ratePerSecond: number, signal: AbortSignal, onProgress: (p: RedriveProgress) => void): Promise<RedriveResult>;
   purge(request: MatchRequest): Promise<number>;
   resync(instanceId?: string): Promise<number>;
-  drain(instanceId: string): Promise<void>;
+  /** Drains an instance everywhere (the gateway sends it DRAIN); `told` is false, with `why`, when only that gateway could mark it. */
+  drain(instanceId: string, reason?: string): Promise<DrainResult>;
+  /** Takes a drain back (the gateway sends UNDRAIN). */
+  undrain(instanceId: string, reason?: string): Promise<UndrainResult>;
   close(): Promise<void>;
+}
+
+/** What `switchyard drain` reports. */
+export interface DrainResult {
+  readonly drained: string;
+  /** The instance was sent DRAIN: it stops taking requests and every gateway sees it draining. */
+  readonly told: boolean;
+  /** Why it was not told (it is then drained at the asked gateway only). */
+  readonly why?: string;
+}
+
+/** What `switchyard undrain` reports. */
+export interface UndrainResult {
+  readonly undrained: string;
+  /** The instance was sent UNDRAIN: it takes requests again and reports healthy. */
+  readonly told: boolean;
+  readonly why?: string;
 }

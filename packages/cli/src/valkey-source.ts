@@ -20,12 +20,14 @@ import {
 import type { DeadLetterDetail, DeadLetterSummary, InstanceRow, QueueRow } from '@switchyard/gateway';
 import { summarizeDeadLetter, describeDeadLetter } from '@switchyard/gateway';
 import { connectValkeyQueueFactory } from '@switchyard/transport-valkey';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { CliError, EXIT } from './exit-codes.js';
-import type { AdminSource, ListRequest, MatchRequest } from './source.js';
+import type { AdminSource, DrainResult, ListRequest, MatchRequest, UndrainResult } from './source.js';
 
 export interface ValkeySourceOptions {
   readonly url: string;
+  /** `url` is a seed node of a Valkey Cluster. @default false */
+  readonly cluster?: boolean;
   /** Key prefix of the queues. @default 'switchyard' */
   readonly prefix: string;
   /** @default ':dlq' */
@@ -39,17 +41,24 @@ export class ValkeySource implements AdminSource {
   private constructor(
     private readonly options: ValkeySourceOptions,
     private readonly factory: MessageQueueFactory,
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
   ) {}
 
   static async connect(options: ValkeySourceOptions): Promise<ValkeySource> {
     let factory: MessageQueueFactory;
+    let seed: { host: string; port: number } | undefined;
+    if (options.cluster === true) {
+      const u = URL.canParse(options.url) ? new URL(options.url) : undefined;
+      if (u === undefined || u.hostname === '') throw new CliError(`--valkey ${JSON.stringify(options.url)} is not a redis:// URL of a cluster node`, EXIT.usage);
+      seed = { host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || 6379) };
+    }
     try {
-      factory = await connectValkeyQueueFactory({ url: options.url, prefix: options.prefix, connectTimeoutMs: 5_000 }, { logger: silentLogger });
+      const where = seed === undefined ? { url: options.url } : { cluster: { nodes: [seed] } };
+      factory = await connectValkeyQueueFactory({ ...where, prefix: options.prefix, connectTimeoutMs: 5_000 }, { logger: silentLogger });
     } catch (err) {
       throw new CliError(`cannot reach Valkey at ${options.url}: ${(err as Error).message}`, EXIT.unreachable, { cause: err });
     }
-    const client = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const client = seed === undefined ? new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 }) : new Cluster([seed], { lazyConnect: true });
     await client.connect();
     return new ValkeySource(options, factory, client);
   }
@@ -112,8 +121,12 @@ export class ValkeySource implements AdminSource {
     return Promise.reject(needsGateway('RESYNC'));
   }
 
-  drain(): Promise<void> {
+  drain(): Promise<DrainResult> {
     return Promise.reject(needsGateway('drain'));
+  }
+
+  undrain(): Promise<UndrainResult> {
+    return Promise.reject(needsGateway('undrain'));
   }
 
   async close(): Promise<void> {
@@ -130,23 +143,26 @@ export class ValkeySource implements AdminSource {
     return names.map((name) => ({ queue: name, store: this.queue(name).deadLetters }));
   }
 
-  /** Queue names found by key: `{prefix}:{<queue>}` streams and `{prefix}:{<queue>}<suffix>` dead-letter streams. */
+  /** Queue names found by key: `{prefix}:{<queue>}` streams and `{prefix}:{<queue>}<suffix>` dead-letter streams (on every master of a Cluster). */
   private async queueNames(): Promise<string[]> {
     const { prefix, deadLetterSuffix } = this.options;
     const names = new Set<string>();
     const head = `${prefix}:{`;
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${prefix}:{*}*`, 'COUNT', 1000);
-      cursor = next;
-      for (const key of keys) {
-        if (!key.startsWith(head)) continue;
-        const close = key.indexOf('}', head.length);
-        if (close === -1) continue;
-        const rest = key.slice(close + 1);
-        if (rest === '' || rest === deadLetterSuffix) names.add(key.slice(head.length, close));
-      }
-    } while (cursor !== '0');
+    const nodes = this.client instanceof Cluster ? this.client.nodes('master') : [this.client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:{*}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const key of keys) {
+          if (!key.startsWith(head)) continue;
+          const close = key.indexOf('}', head.length);
+          if (close === -1) continue;
+          const rest = key.slice(close + 1);
+          if (rest === '' || rest === deadLetterSuffix) names.add(key.slice(head.length, close));
+        }
+      } while (cursor !== '0');
+    }
     return [...names].sort();
   }
 }

@@ -30,6 +30,7 @@ export const ERROR_CODES = Object.freeze({
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
+  BodyAborted: 'SY_TRANSPORT_BODY_ABORTED',
 } as const);
 
 /** An ack, renew, release or dead-letter on a lease that expired and was taken by another delivery (fencing). */
@@ -187,5 +188,18 @@ export class TransportClosedError extends SwitchyardError {
   constructor(readonly transport: string, readonly operation: string) {
     super(`cannot ${operation}: the ${transport} transport is stopped`);
     this.name = 'TransportClosedError';
+  }
+}
+
+/**
+ * A streamed body that ended without completing: its sender aborted it, a chunk was lost, it
+ * stopped arriving for longer than its idle limit, or the exchange was cancelled. `reason` is
+ * short and machine-readable (`client-disconnected`, `idle-timeout`, `chunk-lost`, ...).
+ */
+export class BodyAbortedError extends SwitchyardError {
+  readonly code = ERROR_CODES.BodyAborted;
+  constructor(readonly requestId: string, readonly stream: 'request' | 'response', readonly reason: string, detail?: string) {
+    super(`the ${stream} body of ${requestId} was aborted: ${reason}${detail === undefined ? '' : ` (${detail})`}`);
+    this.name = 'BodyAbortedError';
   }
 }

@@ -23,6 +23,7 @@ export {
   RequestCancelledError,
   TransportFailureError,
   TransportClosedError,
+  BodyAbortedError,
 } from './errors.js';
 export { type Clock, systemClock, ManualClock } from './clock.js';
 export { type Logger, silentLogger } from './logger.js';
@@ -90,6 +91,7 @@ export type {
   RawDeadLetter,
   BackendQueue,
   QueueBackend,
+  KeyHygiene,
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
@@ -123,6 +125,18 @@ export {
   type RequestPayload,
   type ResponsePayload,
   type CancelPayload,
+  type DrainPayload,
+  type UndrainPayload,
+  type BodyFrameType,
+  type BodyStream,
+  type RequestStreamInfo,
+  type BodyChunkPayload,
+  type BodyEndPayload,
+  type CreditPayload,
+  type BodyChunkFrame,
+  type BodyEndFrame,
+  type CreditFrame,
+  type BodyFrame,
   type HelloFrame,
   type HeartbeatFrame,
   type GoodbyeFrame,
@@ -130,6 +144,8 @@ export {
   type RequestFrame,
   type ResponseFrame,
   type CancelFrame,
+  type DrainFrame,
+  type UndrainFrame,
   type Frame,
   type ControlFrame,
 } from './protocol/frames.js';
@@ -140,6 +156,7 @@ export {
   HTTP_METHODS,
   INSTANCE_STATUSES,
   CANCEL_REASONS,
+  BODY_STREAMS,
 } from './protocol/validate.js';
 export { newFrameId, isFrameId } from './protocol/ids.js';
 export { makeFrame, withReplyTo, type MakeFrameOptions, type FrameOfType, type PayloadOf } from './protocol/make-frame.js';
@@ -165,13 +182,15 @@ export {
   type GatewayTransport,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
   type RouterTransportPlugin,
 } from './transport/types.js';
 export { Cancellation, type CancelListener } from './transport/cancellation.js';
+export { STREAM_DEFAULTS, type StreamDispatchOptions, type StreamedResponse, type InstanceAnswer } from './transport/streaming/types.js';
 
 // --- signed frames (docs/messaging-transport.md, "Signed frames"): the envelope and its keys ----
-export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, frameSigner, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
 export type { MessagingAuthConfig, FrameKeySource } from './transport/messaging/auth-config.js';
 
 // --- IoC: tokens and the modules a plugin or composition root loads ----------------------------

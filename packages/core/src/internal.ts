@@ -15,6 +15,7 @@ export { formatValue } from './options/format-value.js';
 
 // --- queue helpers ---------------------------------------------------------------------------
 export { backoffMs } from './queue/backoff.js';
+export { isConsumerNameOf } from './queue/consumer-name.js';
 
 // --- router protocol helpers ------------------------------------------------------------------
 export { frameParts, writeFrameParts, type FrameParts } from './protocol/frame-codec.js';
@@ -41,6 +42,10 @@ export { TransportFeed, type TransportFeedHooks } from './routing/transport-feed
 
 // --- router transports: shared parts and the built-in ones -------------------------------------
 export { PendingRequests, type PendingEntry } from './transport/pending-requests.js';
+export { GatewayStream, type GatewayStreamWire, type GatewayStreamOptions } from './transport/streaming/gateway-stream.js';
+export { InstanceStream, type InstanceStreamWire, type InstanceStreamOptions, type InstanceStreamOutcome } from './transport/streaming/instance-stream.js';
+export { IncomingBody, type IncomingBodyOptions } from './transport/streaming/incoming-body.js';
+export { OutgoingBody, type OutgoingBodyOptions, type OutgoingOutcome, type BodyFrameSink } from './transport/streaming/outgoing-body.js';
 export {
   createGatewayTransports,
   createInstanceTransport,

@@ -62,6 +62,16 @@ seal('a frame signed with an unknown key, or with the other role’s key, is ref
   }
   const forged = sealFrame(byType('HELLO'), frameScope(Q), new GatewayKeyOnly({ gateway: [g], instance: [i] }));
   assert.match(refusal(() => openFrame(forged, frameScope(Q), ring)), /signed with a gateway key; only a instance key signs HELLO/);
+  // And a holder of the instance key (any service) cannot drain another instance.
+  class InstanceKeyOnly extends FrameKeyRing {
+    override signing(): FrameKey {
+      return i;
+    }
+  }
+  const forgedDrain = sealFrame(byType('DRAIN'), frameScope(Q), new InstanceKeyOnly({ gateway: [g], instance: [i] }));
+  assert.match(refusal(() => openFrame(forgedDrain, frameScope(Q), ring)), /signed with a instance key; only a gateway key signs DRAIN/);
+  const forgedUndrain = sealFrame(byType('UNDRAIN'), frameScope(Q), new InstanceKeyOnly({ gateway: [g], instance: [i] }));
+  assert.match(refusal(() => openFrame(forgedUndrain, frameScope(Q), ring)), /only a gateway key signs UNDRAIN/);
 });
 
 seal('during rotation the ring accepts the current and the previous key, and signs with the current', () => {

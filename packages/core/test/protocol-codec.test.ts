@@ -201,7 +201,7 @@ rejects('v other than 1 is rejected', () => {
 
 rejects('an unknown type is rejected naming the known ones', () => {
   const header = { ...headerOf(frames()[2] as Frame), type: 'PING' };
-  assert.is(rejection(wire(JSON.stringify(header))), 'type must be one of HELLO, HEARTBEAT, GOODBYE, RESYNC, REQUEST, RESPONSE, CANCEL (got "PING")');
+  assert.is(rejection(wire(JSON.stringify(header))), 'type must be one of HELLO, HEARTBEAT, GOODBYE, RESYNC, REQUEST, RESPONSE, CANCEL, DRAIN, UNDRAIN, BODY_CHUNK, BODY_END, CREDIT (got "PING")');
 });
 
 rejects('wrong field types are rejected naming the field and the value', () => {

@@ -44,5 +44,8 @@ export function frames(body: Uint8Array = new Uint8Array([1, 2, 3])): Frame[] {
     request,
     makeFrame('RESPONSE', { status: 201, headers: { 'content-type': 'application/json' }, body, instanceId: 'billing-a1' }, { clock, id: request.id }),
     makeFrame('CANCEL', { reason: 'timeout' }, { clock, id: request.id }),
+    makeFrame('DRAIN', { instanceId: 'billing-a1', reason: 'node maintenance', requestedBy: 'olivia' }, { clock }),
+    makeFrame('DRAIN', { instanceId: 'billing-a1' }, { clock }),
+    makeFrame('UNDRAIN', { instanceId: 'billing-a1', requestedBy: 'olivia' }, { clock }),
   ];
 }

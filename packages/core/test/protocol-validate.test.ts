@@ -164,6 +164,17 @@ helpers('parsePathTemplate splits literals, params and a final catch-all', () =>
   ]);
 });
 
+others('a DRAIN names its instance; reason and requestedBy are optional short strings', () => {
+  const drain = all.find((f) => f.type === 'DRAIN') as Frame;
+  const withDrain = (payload: Record<string, unknown>): unknown => ({ ...drain, payload });
+  assert.equal(validateFrame(withDrain({ instanceId: 'a', reason: '', requestedBy: 'olivia', extra: 1 })).payload, { instanceId: 'a', reason: '', requestedBy: 'olivia' });
+  assert.match(reasonFor(withDrain({ reason: 'x' })), /^payload\.instanceId must be 1–\d+ visible ASCII characters \(got nothing\)/);
+  assert.is(reasonFor(withDrain({ instanceId: 'a', reason: 7 })), 'payload.reason must be a string of at most 1024 characters (got 7)');
+  assert.match(reasonFor(withDrain({ instanceId: 'a', requestedBy: 'x'.repeat(1025) })), /^payload\.requestedBy must be a string of at most 1024 characters/);
+  const undrain = all.find((f) => f.type === 'UNDRAIN') as Frame;
+  assert.match(reasonFor({ ...undrain, payload: { instanceId: 'has space' } }), /^payload\.instanceId must be 1–\d+ visible ASCII characters/);
+});
+
 valid.run();
 hellos.run();
 requests.run();

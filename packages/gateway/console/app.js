@@ -29,7 +29,7 @@ function initialToken() {
 const plural = (n, word) => (n === 1 ? word : `${word}s`);
 
 function Health({ health, drained }) {
-  return html`<span class=${`health health-${health}`} data-testid="health">${health}${drained ? ' · drained here' : ''}</span>`;
+  return html`<span class=${`health health-${health}`} data-testid="health">${health}${drained ? ' · drained' : ''}</span>`;
 }
 
 function TokenForm({ onToken, error }) {
@@ -43,6 +43,13 @@ function TokenForm({ onToken, error }) {
       <button type="submit" disabled=${value.trim() === ''}>Open console</button>
     </form>
   `;
+}
+
+/** Drains or undrains an instance; the notice says whether the instance itself was told (then every gateway follows). */
+async function told(act, what, instanceId) {
+  const answer = await act.call('POST', `instances/${encodeURIComponent(instanceId)}/${what}`, {});
+  if (answer.told) return what === 'drain' ? `${instanceId} drained: it takes no new requests from any gateway` : `${instanceId} undrained: it takes requests again`;
+  return `${what} ${instanceId}: at this gateway only; the instance could not be told (${answer.why})`;
 }
 
 function Instances({ rows, now, canAct, act }) {
@@ -59,7 +66,10 @@ function Instances({ rows, now, canAct, act }) {
     ...(canAct
       ? [{
           key: 'actions', label: '', sortable: false,
-          render: (r) => html`<button type="button" class="small" data-testid="drain" disabled=${r.drained} onClick=${() => act(`drain ${r.instanceId}`, () => act.call('POST', `instances/${encodeURIComponent(r.instanceId)}/drain`, {}))}>Drain</button>`,
+          render: (r) =>
+            r.health === 'draining'
+              ? html`<button type="button" class="small" data-testid="undrain" onClick=${() => act(`undrain ${r.instanceId}`, () => told(act, 'undrain', r.instanceId))}>Undrain</button>`
+              : html`<button type="button" class="small" data-testid="drain" onClick=${() => act(`drain ${r.instanceId}`, () => told(act, 'drain', r.instanceId))}>Drain</button>`,
         }]
       : []),
   ];
@@ -86,7 +96,7 @@ function Queues({ rows }) {
     { key: 'depth', label: 'Waiting', numeric: true, render: (r) => count(r.depth) },
     { key: 'oldestWaitingAgeMs', label: 'Oldest waiting', numeric: true, render: (r) => (r.oldestWaitingAgeMs === undefined ? '?' : r.oldestWaitingAgeMs === null ? '–' : duration(r.oldestWaitingAgeMs)) },
     { key: 'inFlight', label: 'Leased', numeric: true, render: (r) => count(r.inFlight) },
-    { key: 'redelivered', label: 'Redelivered', numeric: true, render: (r) => (r.redelivered === undefined ? '?' : html`<span class=${r.redelivered > 0 ? 'warn' : ''}>${count(r.redelivered)}</span>`) },
+    { key: 'redelivered', label: 'Redelivered', numeric: true, render: (r) => (r.redelivered === undefined ? '?' : html`<span class=${r.redelivered > 0 ? 'warn' : ''} title=${r.redeliveredIsLowerBound ? 'counted over part of a large backlog: at least this many' : ''} data-testid="redelivered">${r.redeliveredIsLowerBound ? '≥ ' : ''}${count(r.redelivered)}</span>`) },
     { key: 'delayed', label: 'Delayed', numeric: true, render: (r) => count(r.delayed) },
     { key: 'deadLetters', label: 'Dead letters', numeric: true, render: (r) => html`<span class=${r.deadLetters > 0 ? 'warn' : ''}>${count(r.deadLetters)}</span>` },
     { key: 'consumers', label: 'Consumers', numeric: true, render: (r) => (r.consumers === undefined ? '?' : count(r.consumers)) },
@@ -247,8 +257,8 @@ function Console({ token, onSignOut }) {
 
   const act = async (what, run) => {
     try {
-      await run();
-      setNotice(`${what}: done`);
+      const message = await run();
+      setNotice(typeof message === 'string' ? message : `${what}: done`);
     } catch (e) {
       setNotice(undefined);
       setError(`${what} failed: ${e.message}`);

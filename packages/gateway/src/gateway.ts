@@ -112,7 +112,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const access = await AdminAccess.create(config.admin, config.ops.adminClaim, authenticator, config.auth.jwt !== undefined);
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
-  const drained = new DrainedInstances(routing);
+  const drained = new DrainedInstances(routing, (type) => transportList.find((t) => t.type === type));
   const transports = new TransportSet(transportList, routing, departed, logger, clock, { control: (frame) => drained.afterControl(frame) });
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
   const rl = config.rateLimit;

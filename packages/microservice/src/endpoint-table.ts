@@ -12,7 +12,7 @@ import { DuplicateEndpointError } from './errors.js';
 import type { EndpointOptions, Handler } from './types.js';
 
 export type MatchResult =
-  | { readonly kind: 'found'; readonly handler: Handler; readonly params: Readonly<Record<string, string>> }
+  | { readonly kind: 'found'; readonly handler: Handler; readonly params: Readonly<Record<string, string>>; readonly endpoint: EndpointDescriptor }
   | { readonly kind: 'method-not-allowed'; readonly allow: readonly HttpMethod[] }
   | { readonly kind: 'not-found' };
 
@@ -29,7 +29,13 @@ export class EndpointTable {
     const segments = parsePathTemplate(path);
     if (typeof segments === 'string') throw new InvalidArgumentError(`path template "${path}"`, segments);
     if (typeof handler !== 'function') throw InvalidArgumentError.format(`handler of ${method} ${path}`, 'a function', handler);
-    const { timeoutMs, requiringClaims = [] } = options;
+    const { timeoutMs, requiringClaims = [], streaming = false, maxBodyBytes } = options;
+    if (streaming !== true && streaming !== false && streaming !== 'request' && streaming !== 'response') {
+      throw InvalidArgumentError.format(`streaming of ${method} ${path}`, "true, false, 'request' or 'response'", streaming);
+    }
+    if (maxBodyBytes !== undefined && (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1)) {
+      throw InvalidArgumentError.format(`maxBodyBytes of ${method} ${path}`, 'a positive integer', maxBodyBytes);
+    }
     if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1)) {
       throw InvalidArgumentError.format(`timeoutMs of ${method} ${path}`, 'a positive integer', timeoutMs);
     }
@@ -42,7 +48,9 @@ export class EndpointTable {
       path,
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       requiringClaims: requiringClaims.map((c) => (c.value === undefined ? { claim: c.claim } : { claim: c.claim, value: c.value })),
-      streaming: false,
+      streaming: streaming !== false,
+      ...(typeof streaming === 'string' ? { streamingBodies: streaming } : {}),
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
     };
     this.handlers.set(descriptor, handler);
     this.operations.push(operation);
@@ -69,6 +77,6 @@ export class EndpointTable {
     if (match.kind !== 'found') return match;
     const top = match.candidates[0];
     const handler = top === undefined ? undefined : this.handlers.get(top.endpoint);
-    return handler === undefined || top === undefined ? { kind: 'not-found' } : { kind: 'found', handler, params: top.params };
+    return handler === undefined || top === undefined ? { kind: 'not-found' } : { kind: 'found', handler, params: top.params, endpoint: top.endpoint };
   }
 }

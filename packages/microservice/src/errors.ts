@@ -9,6 +9,7 @@ export const SERVICE_ERROR_CODES = Object.freeze({
   InvalidState: 'SY_SERVICE_INVALID_STATE',
   InvalidConfig: 'SY_SERVICE_INVALID_CONFIG',
   InvalidJson: 'SY_SERVICE_INVALID_JSON',
+  BodyIsStream: 'SY_SERVICE_BODY_IS_STREAM',
 } as const);
 
 /** Two endpoints with the same method and path template. */
@@ -44,5 +45,14 @@ export class InvalidJsonBodyError extends SwitchyardError {
   constructor(readonly requestId: string, options?: ErrorOptions) {
     super(`the body of request ${requestId} is not valid JSON`, options);
     this.name = 'InvalidJsonBodyError';
+  }
+}
+
+/** `req.body`, `text()` or `json()` on a request whose body streams: read `req.stream` instead. */
+export class BodyIsStreamError extends SwitchyardError {
+  readonly code = SERVICE_ERROR_CODES.BodyIsStream;
+  constructor(readonly requestId: string) {
+    super(`the body of request ${requestId} streams (the endpoint is declared streaming): read it from req.stream`);
+    this.name = 'BodyIsStreamError';
   }
 }

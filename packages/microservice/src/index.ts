@@ -8,6 +8,7 @@ export type {
   ServiceRequest,
   ServiceContext,
   ServiceResponse,
+  ResponseBodyStream,
   Handler,
   HandlerFor,
   EndpointOptions,
@@ -20,7 +21,9 @@ export {
   MicroserviceStateError,
   InvalidServiceConfigError,
   InvalidJsonBodyError,
+  BodyIsStreamError,
 } from './errors.js';
+export { EventStream, type ServerSentEvent } from './server-sent-events.js';
 export type {
   EndpointDescriptionOptions,
   ContentSchemas,

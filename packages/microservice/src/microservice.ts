@@ -1,7 +1,8 @@
 /**
  * A running copy of a service (packages/microservice/README.md): endpoints, the request handler the
- * transport calls, heartbeats, and the shutdown order GOODBYE → drain in-flight → close, so no
- * gateway sends work to an instance that is about to stop.
+ * transport calls, heartbeats, the shutdown order GOODBYE → drain in-flight → close, so no
+ * gateway sends work to an instance that is about to stop, and an operator's drain (DRAIN frame or
+ * drain()): no new work, in-flight finishes, heartbeats say `draining`, the instance stays up.
  */
 import {
   computeDescriptionHash,
@@ -9,6 +10,7 @@ import {
   DESCRIPTION_PATH,
   hasCode,
   type Cancellation,
+  type DrainPayload,
   type HelloPayload,
   type HttpMethod,
   type InstanceStatus,
@@ -20,6 +22,8 @@ import type { ResolvedMicroserviceOptions } from './options.js';
 import { RequestContext } from './context.js';
 import { FrameRequest } from './request.js';
 import { encodeResponse, errorAnswer, type Answer } from './response.js';
+import { collectBodyStream, untilDone } from './response-stream.js';
+import type { Readable } from 'node:stream';
 import { descriptionAnswer, type DescribedService } from './description/service-description.js';
 import type { EndpointOptions, Handler, HandlerFor, MicroserviceState, MicroserviceStatus, ServiceResponse } from './types.js';
 
@@ -36,6 +40,8 @@ export class Microservice {
   /** Signals handlers asked for (ctx.signal is made lazily), so a drain timeout can abort them. */
   private readonly exposed = new Set<AbortController>();
   private stopping: Promise<void> | undefined;
+  /** Who drained this instance and why, while drained (drain() or a DRAIN frame, until undrain() or stop()). */
+  private drainedBy: Omit<DrainPayload, 'instanceId'> | undefined;
 
   constructor(private readonly options: ResolvedMicroserviceOptions) {}
 
@@ -100,7 +106,14 @@ export class Microservice {
       descriptionHash: this.described.hash,
     };
     try {
-      await transport.start(hello, (frame, cancellation) => this.handle(frame, cancellation));
+      await transport.start(hello, (frame, cancellation, body) => this.handle(frame, cancellation, body), {
+        drain: (payload) => {
+          this.drain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'drain failed'));
+        },
+        undrain: (payload) => {
+          this.undrain({ reason: payload.reason, requestedBy: payload.requestedBy }).catch((err: unknown) => logger.warn({ err }, 'undrain failed'));
+        },
+      });
     } catch (err) {
       this.state = 'stopped';
       throw err;
@@ -117,13 +130,48 @@ export class Microservice {
     return this.stopping;
   }
 
-  status(): MicroserviceStatus {
-    return { state: this.state, ready: this.isReady(), instanceId: this.options.instanceId, inFlight: this.inFlight, handled: this.handled };
+  /**
+   * Takes no new requests from now on and stays up: the transport stops intake (over a queue it
+   * stops pulling REQUESTs), running handlers finish, and a HEARTBEAT saying `draining` goes out at
+   * once and at every interval after, so every gateway stops routing here. A gateway's DRAIN frame
+   * calls this; undrain() (or an UNDRAIN frame) takes it back. Idempotent.
+   */
+  async drain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy !== undefined) return;
+    const by = asked(request);
+    this.drainedBy = by;
+    this.options.logger.info({ instanceId: this.options.instanceId, ...by, inFlight: this.inFlight }, 'draining: no new requests; in-flight ones finish');
+    this.beat();
+    await this.options.transport.drain?.();
   }
 
-  /** Running, and the transport can take requests. */
+  /**
+   * Takes a drain back: the transport takes new requests again and a HEARTBEAT saying `healthy`
+   * goes out at once, so the gateways route here again. A gateway's UNDRAIN frame calls this. No-op
+   * when not drained (or stopping: a stopping instance stays draining).
+   */
+  async undrain(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined } = {}): Promise<void> {
+    if (this.state !== 'running' || this.drainedBy === undefined) return;
+    this.drainedBy = undefined;
+    await this.options.transport.undrain?.();
+    this.options.logger.info({ instanceId: this.options.instanceId, ...asked(request) }, 'undrained: taking new requests again');
+    this.beat();
+  }
+
+  status(): MicroserviceStatus {
+    return {
+      state: this.state,
+      ready: this.isReady(),
+      drained: this.drainedBy !== undefined,
+      instanceId: this.options.instanceId,
+      inFlight: this.inFlight,
+      handled: this.handled,
+    };
+  }
+
+  /** Running, not drained, and the transport can take requests. */
   isReady(): boolean {
-    return this.state === 'running' && this.options.transport.isReady();
+    return this.state === 'running' && this.drainedBy === undefined && this.options.transport.isReady();
   }
 
   private async doStop(): Promise<void> {
@@ -157,14 +205,14 @@ export class Microservice {
   }
 
   private beat(): void {
-    const status: InstanceStatus = this.state === 'running' ? 'healthy' : 'draining';
+    const status: InstanceStatus = this.state === 'running' && this.drainedBy === undefined ? 'healthy' : 'draining';
     this.seq += 1;
     this.options.transport
       .heartbeat({ instanceId: this.options.instanceId, seq: this.seq, status, inFlight: this.inFlight, endpointsHash: this.endpointsHash })
       .catch((err: unknown) => this.options.logger.warn({ err }, 'HEARTBEAT could not be sent'));
   }
 
-  private async handle(frame: RequestFrame, cancellation: Cancellation): Promise<Answer> {
+  private async handle(frame: RequestFrame, cancellation: Cancellation, body?: Readable): Promise<Answer> {
     const { method, path } = frame.payload;
     if (path === DESCRIPTION_PATH && this.described !== undefined) return descriptionAnswer(this.described, method, frame.id);
     const match = this.endpoints.match(method, path);
@@ -174,18 +222,42 @@ export class Microservice {
     }
     this.inFlight += 1;
     const ctx = new RequestContext(frame, cancellation, this.options.instanceId, this.exposed);
+    // A streamed answer's handler is still at work until its body is sent: the in-flight count is
+    // released when the stream ends, not when the handler returns.
+    let streaming = false;
     try {
-      const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params), ctx);
+      const response: ServiceResponse = await match.handler(new FrameRequest(frame, match.params, body), ctx);
       this.handled += 1;
-      return encodeResponse(response, `handler of ${method} ${path}`);
+      const answer = encodeResponse(response, `handler of ${method} ${path}`);
+      if (answer.bodyStream === undefined) return answer;
+      // The response streams only in a streamed exchange to an endpoint whose response streams;
+      // elsewhere (a transport without streams, streaming: 'request') it is collected.
+      if (frame.payload.stream === undefined || match.endpoint.streamingBodies === 'request') {
+        return { status: answer.status, headers: answer.headers, body: await collectBodyStream(answer.bodyStream) };
+      }
+      streaming = true;
+      return { ...answer, bodyStream: untilDone(answer.bodyStream, () => this.settled(ctx)) };
     } catch (err) {
       if (hasCode(err, SERVICE_ERROR_CODES.InvalidJson)) return errorAnswer(400, SERVICE_ERROR_CODES.InvalidJson, 'the request body is not valid JSON', frame.id);
       this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
       return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);
     } finally {
-      ctx.release();
-      this.inFlight -= 1;
-      if (this.inFlight === 0) this.drained?.();
+      if (!streaming) this.settled(ctx);
     }
   }
+
+  /** A request's work is over: its handler returned, or its streamed answer was sent or given up on. */
+  private settled(ctx: RequestContext): void {
+    ctx.release();
+    this.inFlight -= 1;
+    if (this.inFlight === 0) this.drained?.();
+  }
+}
+
+/** The reason and requester of a drain or undrain, without absent fields (for the log line). */
+function asked(request: { readonly reason?: string | undefined; readonly requestedBy?: string | undefined }): Omit<DrainPayload, 'instanceId'> {
+  return {
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.requestedBy === undefined ? {} : { requestedBy: request.requestedBy }),
+  };
 }

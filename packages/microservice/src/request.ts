@@ -2,8 +2,9 @@
  * The handler's ServiceRequest, built from a REQUEST frame. A class rather than an object of
  * closures: one allocation per request, with text, JSON and the query parsed only when asked for.
  */
+import { Readable } from 'node:stream';
 import type { HttpMethod, Identity, RequestFrame } from '@switchyard/core';
-import { InvalidJsonBodyError } from './errors.js';
+import { BodyIsStreamError, InvalidJsonBodyError } from './errors.js';
 import type { ServiceRequest } from './types.js';
 
 const utf8 = new TextDecoder();
@@ -11,9 +12,13 @@ const utf8 = new TextDecoder();
 export class FrameRequest implements ServiceRequest {
   private parsedQuery: URLSearchParams | undefined;
 
+  private ownStream: Readable | undefined;
+
   constructor(
     private readonly frame: RequestFrame,
     readonly params: Readonly<Record<string, string>>,
+    /** The request body when it streams (a streamed exchange whose REQUEST says so). */
+    private readonly streamed?: Readable,
   ) {}
 
   get method(): HttpMethod {
@@ -34,7 +39,14 @@ export class FrameRequest implements ServiceRequest {
   }
 
   get body(): Uint8Array {
+    if (this.streamed !== undefined) throw new BodyIsStreamError(this.frame.id);
     return this.frame.payload.body;
+  }
+
+  get stream(): Readable {
+    if (this.streamed !== undefined) return this.streamed;
+    this.ownStream ??= Readable.from(this.frame.payload.body.length === 0 ? [] : [Buffer.from(this.frame.payload.body.buffer, this.frame.payload.body.byteOffset, this.frame.payload.body.byteLength)], { objectMode: false });
+    return this.ownStream;
   }
 
   get identity(): Identity | null {
@@ -42,7 +54,7 @@ export class FrameRequest implements ServiceRequest {
   }
 
   text(): string {
-    return utf8.decode(this.frame.payload.body);
+    return utf8.decode(this.body);
   }
 
   json<T = unknown>(): T {

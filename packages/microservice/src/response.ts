@@ -1,5 +1,6 @@
 /** Turns a handler's ServiceResponse into RESPONSE payload bytes, and builds the SDK's own error answers. */
-import type { ResponsePayload } from '@switchyard/core';
+import type { InstanceAnswer } from '@switchyard/core';
+import { toBodyStream } from './response-stream.js';
 import type { ServiceResponse } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -16,17 +17,17 @@ function utf8(text: string | undefined): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-export type Answer = Omit<ResponsePayload, 'instanceId'>;
+export type Answer = InstanceAnswer;
 
 /** Validates and encodes a handler's answer; an unusable answer becomes a 500 naming the problem. */
 export function encodeResponse(response: ServiceResponse, where: string): Answer {
   if (typeof response !== 'object' || response === null) return errorAnswer(500, 'SY_SERVICE_BAD_RESPONSE', `${where} returned no response object`);
-  const { status, headers = {}, json, text, body } = response;
+  const { status, headers = {}, json, text, body, stream } = response;
   if (!Number.isInteger(status) || status < 100 || status > 599) {
     return errorAnswer(500, 'SY_SERVICE_BAD_RESPONSE', `${where} returned status ${String(status)}; use an integer 100-599`);
   }
-  const given = (json !== undefined ? 1 : 0) + (text !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0);
-  if (given > 1) return errorAnswer(500, 'SY_SERVICE_BAD_RESPONSE', `${where} returned more than one of json, text, body`);
+  const given = (json !== undefined ? 1 : 0) + (text !== undefined ? 1 : 0) + (body !== undefined ? 1 : 0) + (stream !== undefined ? 1 : 0);
+  if (given > 1) return errorAnswer(500, 'SY_SERVICE_BAD_RESPONSE', `${where} returned more than one of json, text, body, stream`);
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) out[name.toLowerCase()] = String(value);
   if (json !== undefined) {
@@ -36,6 +37,14 @@ export function encodeResponse(response: ServiceResponse, where: string): Answer
   if (text !== undefined) {
     out['content-type'] ??= 'text/plain; charset=utf-8';
     return { status, headers: out, body: utf8(text) };
+  }
+  if (stream !== undefined) {
+    const bodyStream = toBodyStream(stream);
+    if (bodyStream === undefined) {
+      return errorAnswer(500, 'SY_SERVICE_BAD_RESPONSE', `${where} returned a stream that is not a Readable, an async iterable or a web ReadableStream`);
+    }
+    out['content-type'] ??= 'application/octet-stream';
+    return { status, headers: out, body: EMPTY, bodyStream };
   }
   return { status, headers: out, body: body ?? EMPTY };
 }

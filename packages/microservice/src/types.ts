@@ -1,4 +1,6 @@
 /** What a handler sees and returns (packages/microservice/README.md). */
+import type { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import type { ClaimRequirement, HttpMethod, Identity } from '@switchyard/core';
 import type { EndpointDescriptionOptions, RequestFor } from './description/endpoint-description.js';
 
@@ -12,8 +14,14 @@ export interface ServiceRequest {
   readonly query: URLSearchParams;
   /** Lower-case names. Identity headers come only from the gateway, which strips any a client sent (`auth.reservedHeaders`). */
   readonly headers: Readonly<Record<string, string>>;
-  /** The raw body bytes. */
+  /** The raw body bytes. On an endpoint whose request body streams, throws SY_SERVICE_BODY_IS_STREAM: read `stream`. */
   readonly body: Uint8Array;
+  /**
+   * The body as a Node Readable (async-iterable), as it arrives. On a streaming endpoint it errors
+   * with SY_TRANSPORT_BODY_ABORTED (its `reason`: client-disconnected, timeout, idle-timeout, ...)
+   * when the body is cut off; on any other endpoint it yields the buffered body.
+   */
+  readonly stream: Readable;
   /** The body as UTF-8 text. */
   text(): string;
   /** The body parsed as JSON; throws SyntaxError on invalid JSON (the SDK answers 400 if the handler lets it escape). */
@@ -47,7 +55,16 @@ export interface ServiceResponse {
   /** Sent as UTF-8; `content-type: text/plain; charset=utf-8` is set unless given. */
   readonly text?: string;
   readonly body?: Uint8Array;
+  /**
+   * The body as it is produced: a Node Readable, an async iterable of chunks, or a web
+   * ReadableStream. Streams to the client on an endpoint declared `streaming` (true or
+   * 'response'); is collected into one body elsewhere. Use at most one of json, text, body, stream.
+   */
+  readonly stream?: ResponseBodyStream;
 }
+
+/** What a handler may answer a streamed body with. */
+export type ResponseBodyStream = Readable | AsyncIterable<Uint8Array | string> | ReadableStream<Uint8Array>;
 
 export type Handler<Req extends ServiceRequest = ServiceRequest> = (req: Req, ctx: ServiceContext) => Promise<ServiceResponse>;
 
@@ -60,6 +77,14 @@ export interface EndpointOptions extends EndpointDescriptionOptions {
   readonly timeoutMs?: number;
   /** Claims the gateway requires of the caller before dispatching (it answers 403 otherwise). @default [] */
   readonly requiringClaims?: readonly ClaimRequirement[];
+  /**
+   * Stream bodies instead of buffering them: `true` for both, `'request'` or `'response'` for one.
+   * A streamed request body is `req.stream`; a streamed response is the handler's `stream`.
+   * @default false
+   */
+  readonly streaming?: boolean | 'request' | 'response';
+  /** Largest request body this endpoint accepts, in bytes (the gateway answers 413 above it). @default the gateway's http.maxBodyBytes */
+  readonly maxBodyBytes?: number;
 }
 
 /** Lifecycle of a service. */
@@ -67,8 +92,10 @@ export type MicroserviceState = 'new' | 'starting' | 'running' | 'draining' | 's
 
 export interface MicroserviceStatus {
   readonly state: MicroserviceState;
-  /** Running and its transport can take requests. */
+  /** Running, not drained, and its transport can take requests. */
   readonly ready: boolean;
+  /** Drained by an operator (a DRAIN frame) or by drain(): takes no new requests until undrained or stopped. */
+  readonly drained: boolean;
   readonly instanceId: string;
   /** Handlers running now. */
   readonly inFlight: number;

@@ -15,6 +15,7 @@ import {
   type HelloPayload,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type RequestFrame,
   type RequestPayload,
 } from '@switchyard/core';
@@ -27,11 +28,19 @@ class RecordingTransport implements InstanceTransport {
   handle: InstanceRequestHandler | undefined;
   readonly heartbeats: HeartbeatPayload[] = [];
   readonly calls: string[] = [];
+  events: InstanceTransportEvents | undefined;
 
-  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+  async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     this.calls.push('start');
     this.hello = hello;
     this.handle = handle;
+    this.events = events;
+  }
+  async drain(): Promise<void> {
+    this.calls.push('drain');
+  }
+  async undrain(): Promise<void> {
+    this.calls.push('undrain');
   }
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
     this.heartbeats.push(payload);
@@ -77,6 +86,56 @@ function make(extra: Partial<Parameters<typeof createMicroservice>[0]> = {}): { 
 }
 
 const test = suite('microservice SDK');
+
+test('a DRAIN from the transport stops intake, beats draining at once, lets the running handler finish, and the service stays up', async () => {
+  const { svc, t } = make();
+  const release = new Latch(1, 'the test releasing /slow');
+  svc.get('/slow', async () => {
+    await release.wait();
+    return { status: 200, json: { done: true } };
+  });
+  await svc.start();
+  const running = t.send({ path: '/slow' });
+  assert.is(svc.status().inFlight, 1);
+  t.events?.drain({ instanceId: 'billing-1', reason: 'maintenance', requestedBy: 'olivia' });
+  await within(
+    (async () => {
+      while (!t.calls.includes('drain')) await new Promise((r) => setImmediate(r));
+    })(),
+    1_000,
+    'transport.drain() called',
+  );
+  assert.is(t.heartbeats.at(-1)?.status, 'draining', 'a heartbeat saying draining went out at once');
+  assert.equal({ ...svc.status(), handled: 0 }, { state: 'running', ready: false, drained: true, instanceId: 'billing-1', inFlight: 1, handled: 0 });
+  release.count();
+  assert.is((await running).status, 200, 'the in-flight request finishes');
+  await svc.drain();
+  assert.is(t.calls.filter((c) => c === 'drain').length, 1, 'drain is idempotent');
+  assert.ok(!t.calls.includes('goodbye'), 'a drained instance does not leave');
+  await svc.stop();
+  assert.equal(t.calls, ['start', 'drain', 'goodbye', 'close']);
+});
+
+test('an UNDRAIN resumes intake and beats healthy at once; undrain() when not drained does nothing', async () => {
+  const { svc, t } = make();
+  svc.get('/x', async () => ({ status: 200, json: {} }));
+  await svc.start();
+  await svc.undrain();
+  assert.ok(!t.calls.includes('undrain'), 'nothing to undrain');
+  await svc.drain({ reason: 'r' });
+  t.events?.undrain({ instanceId: 'billing-1', requestedBy: 'olivia' });
+  await within(
+    (async () => {
+      while (t.heartbeats.at(-1)?.status !== 'healthy') await new Promise((r) => setImmediate(r));
+    })(),
+    1_000,
+    'a healthy heartbeat after the UNDRAIN',
+  );
+  assert.equal(t.calls, ['start', 'drain', 'undrain']);
+  assert.is(svc.status().drained, false);
+  assert.is(svc.isReady(), true);
+  await svc.stop();
+});
 
 test('path parameters, including a catch-all, reach the handler percent-decoded', async () => {
   const { svc, t } = make();

@@ -49,6 +49,9 @@ const RESOLVED: Promise<void> = Promise.resolve();
  */
 export const FLUSH_FRAMES = 16;
 const FLUSH_BYTES = 64 * 1024;
+/** A frame body this large is written as its own piece rather than copied into the batch. */
+const LARGE_BODY_BYTES = 16 * 1024;
+const EMPTY = new Uint8Array(0);
 const END_GRACE_MS = 2_000;
 
 export class FrameConnection {
@@ -154,25 +157,51 @@ export class FrameConnection {
     this.writePending();
   };
 
-  /** Writes every queued frame as one batch. */
+  /**
+   * Writes every queued frame as one batch. A body of LARGE_BODY_BYTES or more (a streamed
+   * body's chunk) is not copied into the batch: the batch is cut around it and the pieces go out
+   * in one corked write (writev), so a large body is copied by the kernel only.
+   */
   private writePending(): void {
     if (this.pending.length === 0) return;
-    const batch = Buffer.allocUnsafe(this.pendingBytes);
+    const frames = this.pending;
+    let separate = 0;
+    for (const parts of frames) if (parts.body.length >= LARGE_BODY_BYTES) separate += parts.body.length;
+    const batch = Buffer.allocUnsafe(this.pendingBytes - separate);
+    const pieces: Buffer[] = [];
+    let start = 0;
     let at = 0;
-    for (const parts of this.pending) {
+    for (const parts of frames) {
       batch.writeUInt32BE(parts.byteLength, at);
-      writeFrameParts(parts, batch, at + LENGTH_PREFIX_BYTES);
-      at += LENGTH_PREFIX_BYTES + parts.byteLength;
+      if (parts.body.length >= LARGE_BODY_BYTES) {
+        writeFrameParts({ ...parts, body: EMPTY }, batch, at + LENGTH_PREFIX_BYTES);
+        at += LENGTH_PREFIX_BYTES + parts.byteLength - parts.body.length;
+        pieces.push(batch.subarray(start, at), Buffer.from(parts.body.buffer, parts.body.byteOffset, parts.body.byteLength));
+        start = at;
+      } else {
+        writeFrameParts(parts, batch, at + LENGTH_PREFIX_BYTES);
+        at += LENGTH_PREFIX_BYTES + parts.byteLength;
+      }
     }
     const stats = this.options.stats;
     if (stats !== undefined) {
-      stats.framesWritten += this.pending.length;
+      stats.framesWritten += frames.length;
       stats.writes += 1;
     }
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return;
-    if (this.socket.write(batch) && this.drainWaiters.length > 0) this.onDrain();
+    let flowing: boolean;
+    if (pieces.length === 0) {
+      flowing = this.socket.write(batch);
+    } else {
+      if (start < at) pieces.push(batch.subarray(start, at));
+      this.socket.cork();
+      flowing = true;
+      for (const piece of pieces) flowing = this.socket.write(piece);
+      this.socket.uncork();
+    }
+    if (flowing && this.drainWaiters.length > 0) this.onDrain();
   }
 
   private onDrain(): void {

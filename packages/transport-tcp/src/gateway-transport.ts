@@ -1,7 +1,7 @@
 /**
  * The gateway side of the TCP and TLS transports: a server instances connect to. Each connection
  * is one link (its address is the connection id); the instance sends HELLO and HEARTBEATs on it
- * and the gateway sends REQUEST, CANCEL and RESYNC back on it. See packages/transport-tcp/README.md.
+ * and the gateway sends REQUEST, CANCEL, RESYNC, DRAIN and UNDRAIN back on it. See packages/transport-tcp/README.md.
  */
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import {
   hasCode,
   makeFrame,
+  newFrameId,
   withReplyTo,
   RequestCancelledError,
   TransportClosedError,
@@ -16,15 +17,19 @@ import {
   TransportType,
   type DispatchOptions,
   type DispatchTarget,
+  type DrainPayload,
+  type UndrainPayload,
   type Frame,
   type GatewayTransport,
   type GatewayTransportEvents,
   type InstanceLink,
   type RequestPayload,
   type ResponsePayload,
+  type StreamDispatchOptions,
+  type StreamedResponse,
   type TransportDeps,
 } from '@switchyard/core';
-import { CertReloader, PendingRequests, type PendingEntry, type PemMaterial } from '@switchyard/core/internal';
+import { CertReloader, GatewayStream, PendingRequests, type PendingEntry, type PemMaterial } from '@switchyard/core/internal';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
 import type { TcpTransportOptions } from './options.js';
@@ -89,6 +94,8 @@ export class TcpGatewayTransport implements GatewayTransport {
   });
   /** Every accepted socket, including TLS ones still in their handshake (not yet links). */
   private readonly sockets = new Set<Socket>();
+  /** Streamed exchanges by request id, with the connection they run on. */
+  private readonly streams = new Map<string, { readonly stream: GatewayStream; readonly link: Link }>();
   private readonly connectionPrefix = randomBytes(3).toString('hex');
   private nextConnection = 0;
   private readonly pems: PemMaterial | undefined;
@@ -186,13 +193,70 @@ export class TcpGatewayTransport implements GatewayTransport {
     });
   }
 
+  /** A streamed exchange on the instance's connection (docs/protocol.md, "Streamed bodies"). */
+  async dispatchStream(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse> {
+    const link = this.links.get(target.link.address);
+    // A closed connection: dispatch() gives the usual SY_TRANSPORT_FAILURE.
+    if (link === undefined || !link.connection.isOpen()) return this.dispatch(target, { ...request, body: new Uint8Array(0) }, options);
+    const id = options.requestId ?? newFrameId();
+    const stream = new GatewayStream(
+      {
+        id,
+        clock: this.deps.clock,
+        window: options.window,
+        idleMs: options.idleMs,
+        replyTo: '',
+        cancellation: options.cancellation,
+        requestSent: options.requestSent,
+        closed: () => this.streams.delete(id),
+      },
+      {
+        send: (frame) => link.connection.send(frame),
+        cancel: (reason) => {
+          this.counters.cancels += 1;
+          link.connection.send(makeFrame('CANCEL', { reason }, { clock: this.deps.clock, id })).catch(() => undefined);
+        },
+      },
+      body,
+    );
+    this.streams.set(id, { stream, link });
+    const info = { body: stream.streamsRequestBody, window: options.window, idleMs: options.idleMs };
+    try {
+      const head = await this.dispatch(target, { ...request, body: new Uint8Array(0), stream: info }, { requestId: id, cancellation: options.cancellation });
+      return stream.head(head);
+    } catch (err) {
+      stream.fail('dispatch-failed', (err as Error).message);
+      throw err;
+    }
+  }
+
   async resync(target: DispatchTarget): Promise<void> {
-    if (this.state === 'stopped') throw new TransportClosedError(this.type, 'resync');
+    await this.openLink(target, 'resync').send(makeFrame('RESYNC', { instanceId: target.instanceId }, { clock: this.deps.clock }));
+  }
+
+  /** Sends DRAIN on the instance's connection, as RESYNC. */
+  async drain(target: DispatchTarget, payload: DrainPayload): Promise<void> {
+    await this.openLink(target, 'drain').send(makeFrame('DRAIN', payload, { clock: this.deps.clock }));
+  }
+
+  /** Sends UNDRAIN on the instance's connection, as RESYNC. */
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    await this.openLink(target, 'undrain').send(makeFrame('UNDRAIN', payload, { clock: this.deps.clock }));
+  }
+
+  /** The open connection `target` is reached on, for a frame addressed to that instance. */
+  private openLink(target: DispatchTarget, what: string): FrameConnection {
+    if (this.state === 'stopped') throw new TransportClosedError(this.type, what);
     const link = this.links.get(target.link.address);
     if (link === undefined || !link.connection.isOpen()) {
-      throw new TransportFailureError(this.type, `cannot resync instance ${target.instanceId}: connection ${target.link.address} is closed`);
+      throw new TransportFailureError(this.type, `cannot ${what} instance ${target.instanceId}: connection ${target.link.address} is closed`);
     }
-    await link.connection.send(makeFrame('RESYNC', { instanceId: target.instanceId }, { clock: this.deps.clock }));
+    return link.connection;
   }
 
   isReady(): boolean {
@@ -294,6 +358,13 @@ export class TcpGatewayTransport implements GatewayTransport {
         entry.resolve(frame.payload);
         return;
       }
+      case 'BODY_CHUNK':
+      case 'BODY_END':
+      case 'CREDIT': {
+        const open = this.streams.get(frame.id);
+        if (open !== undefined && open.link === link) open.stream.onFrame(frame);
+        return;
+      }
       case 'HELLO':
         this.bind(link, frame.payload.instance.instanceId);
         this.events?.control(frame, link.link);
@@ -327,6 +398,9 @@ export class TcpGatewayTransport implements GatewayTransport {
     for (const entry of this.pending.takeWhere((p) => p.link === link)) {
       this.counters.failedByConnectionLoss += 1;
       entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${entry.id} was in flight: ${reason}`));
+    }
+    for (const open of [...this.streams.values()]) {
+      if (open.link === link) open.stream.fail('connection-lost', reason);
     }
     for (const instanceId of link.instanceIds) {
       if (this.instances.get(instanceId) !== link) continue;

@@ -1,6 +1,6 @@
 /**
  * The instance side of the TCP and TLS transports: one connection to the gateway, HELLO on
- * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC received on it. A lost connection is re-opened
+ * connect, HEARTBEATs on it, REQUEST/CANCEL/RESYNC/DRAIN/UNDRAIN received on it. A lost connection is re-opened
  * with capped, jittered backoff and HELLO is sent again. See packages/transport-tcp/README.md.
  */
 import { connect as connectNet, type Socket } from 'node:net';
@@ -16,10 +16,12 @@ import {
   type HelloPayload,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type RequestFrame,
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
+import { InstanceStream } from '@switchyard/core/internal';
 import { reconnectDelayMs } from './backoff.js';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
@@ -43,8 +45,11 @@ export interface TcpInstanceMetrics {
 
 interface Running {
   readonly cancellation: Cancellation;
+  /** Epoch ms; infinite for a streamed exchange, which the gateway bounds (idle limit, CANCEL). */
   readonly deadline: number;
   readonly connection: FrameConnection;
+  /** The streamed exchange's bodies, for a REQUEST with `stream`. */
+  readonly stream?: InstanceStream;
 }
 
 /** How often in-flight requests are checked against their deadline (one timer, not one per request). */
@@ -57,6 +62,10 @@ export class TcpInstanceTransport implements InstanceTransport {
   private state: 'new' | 'running' | 'leaving' | 'closed' = 'new';
   private hello: HelloPayload | undefined;
   private handle: InstanceRequestHandler | undefined;
+  private events: InstanceTransportEvents | undefined;
+  /** Set by drain(): every HELLO is followed by the last HEARTBEAT (saying `draining`), since a HELLO alone registers the instance healthy. */
+  private drained = false;
+  private lastHeartbeat: HeartbeatPayload | undefined;
   private connection: FrameConnection | undefined;
   private helloSent = false;
   private readonly inFlight = new Map<string, Running>();
@@ -77,11 +86,12 @@ export class TcpInstanceTransport implements InstanceTransport {
    * Starts connecting and resolves after the first attempt: connected with HELLO sent, or failed
    * (logged; retries continue in the background, so instances may start before the gateway).
    */
-  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+  async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     if (this.state !== 'new') throw new TransportClosedError(this.type, 'start (already started or closed)');
     this.state = 'running';
     this.hello = hello;
     this.handle = handle;
+    this.events = events;
     this.stopSweep = this.deps.clock.every(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
@@ -90,11 +100,26 @@ export class TcpInstanceTransport implements InstanceTransport {
   }
 
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
+    this.lastHeartbeat = payload;
     const connection = this.connection;
     // Not connected: the heartbeat is moot (the gateway already saw the connection drop); the
     // HELLO after reconnecting re-registers the instance.
     if (connection === undefined || !this.helloSent || !connection.isOpen()) return;
     await connection.send(makeFrame('HEARTBEAT', payload, { clock: this.deps.clock })).catch(() => undefined);
+  }
+
+  /**
+   * Over a connection the gateway decides where REQUESTs go, so intake stops when the gateways see
+   * `draining` in this instance's heartbeats; REQUESTs that cross that heartbeat still run. From
+   * now on every HELLO (reconnect, RESYNC) is followed at once by the last heartbeat, so no gateway
+   * takes a re-registered drained instance for a healthy one.
+   */
+  async drain(): Promise<void> {
+    this.drained = true;
+  }
+
+  async undrain(): Promise<void> {
+    this.drained = false;
   }
 
   async goodbye(): Promise<void> {
@@ -136,7 +161,7 @@ export class TcpInstanceTransport implements InstanceTransport {
         const socket = await this.connect();
         connectedAt = this.deps.clock.now();
         const connection = this.adopt(socket);
-        await connection.send(this.helloFrame(socket));
+        await this.sendHello(connection);
         this.helloSent = true;
         this.counters.connects += 1;
         this.deps.logger.info({ transport: this.type, connection: connection.id, gateway: this.target() }, 'connected to gateway; HELLO sent');
@@ -219,6 +244,13 @@ export class TcpInstanceTransport implements InstanceTransport {
     return connection;
   }
 
+  private async sendHello(connection: FrameConnection): Promise<void> {
+    const hello = connection.send(this.helloFrame(connection.socket));
+    const beat = this.lastHeartbeat;
+    if (!this.drained || beat === undefined) return hello;
+    await Promise.all([hello, connection.send(makeFrame('HEARTBEAT', beat, { clock: this.deps.clock }))]);
+  }
+
   private helloFrame(socket: Socket): Frame {
     const hello = this.hello!;
     const address = `${this.type}:${socket.localAddress ?? '?'}:${socket.localPort ?? '?'}`;
@@ -238,10 +270,19 @@ export class TcpInstanceTransport implements InstanceTransport {
         }
         return;
       }
+      case 'BODY_CHUNK':
+      case 'BODY_END':
+      case 'CREDIT':
+        this.inFlight.get(frame.id)?.stream?.onFrame(frame);
+        return;
       case 'RESYNC':
-        if (this.hello !== undefined && this.state !== 'closed') {
-          connection.send(this.helloFrame(connection.socket)).catch(() => undefined);
-        }
+        if (this.hello !== undefined && this.state !== 'closed') this.sendHello(connection).catch(() => undefined);
+        return;
+      case 'DRAIN':
+      case 'UNDRAIN':
+        if (this.hello === undefined || frame.payload.instanceId !== this.hello.instance.instanceId || this.state !== 'running') return;
+        if (frame.type === 'DRAIN') this.events?.drain(frame.payload);
+        else this.events?.undrain(frame.payload);
         return;
       default:
         this.deps.logger.warn({ transport: this.type, frameType: frame.type }, 'frame type not expected from a gateway; dropped');
@@ -262,9 +303,45 @@ export class TcpInstanceTransport implements InstanceTransport {
     // No redelivery on a stream connection; a repeated id while the first runs is ignored.
     if (this.inFlight.has(frame.id)) return;
     this.counters.requests += 1;
+    if (frame.payload.stream !== undefined) {
+      void this.runStream(frame, connection);
+      return;
+    }
     const running: Running = { cancellation: new Cancellation(), deadline: frame.payload.deadline, connection };
     this.inFlight.set(frame.id, running);
     void this.run(frame, running);
+  }
+
+  /** A streamed exchange: its bodies flow on this connection under credit (docs/protocol.md, "Streamed bodies"). */
+  private async runStream(frame: RequestFrame, connection: FrameConnection): Promise<void> {
+    const instanceId = this.hello!.instance.instanceId;
+    const cancellation = new Cancellation();
+    const stream = new InstanceStream(
+      frame,
+      { clock: this.deps.clock, instanceId, replyTo: '', gateway: '' },
+      {
+        send: (f) => connection.send(f),
+        respond: (payload) => connection.send(makeFrame('RESPONSE', payload, { clock: this.deps.clock, id: frame.id })),
+      },
+      cancellation,
+    );
+    this.inFlight.set(frame.id, { cancellation, deadline: Number.POSITIVE_INFINITY, connection, stream });
+    try {
+      let answer;
+      try {
+        answer = await this.handle!(frame, cancellation, stream.requestBody);
+      } catch (err) {
+        if (cancellation.cancelled) return;
+        this.deps.logger.error({ transport: this.type, requestId: frame.id, err: (err as Error).message }, 'request handler threw');
+        answer = internalError(instanceId, frame.id);
+      }
+      if (cancellation.cancelled || !connection.isOpen()) return;
+      await stream.answer(answer);
+    } catch (err) {
+      this.deps.logger.warn({ transport: this.type, requestId: frame.id, err: (err as Error).message }, 'cannot send streamed RESPONSE');
+    } finally {
+      this.inFlight.delete(frame.id);
+    }
   }
 
   private async run(frame: RequestFrame, running: Running): Promise<void> {

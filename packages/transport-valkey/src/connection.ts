@@ -21,7 +21,9 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
     connectTimeout: o.connectTimeoutMs,
     connectionName: name,
     // Commands wait for the connection (reader) or fail after commandRetries reconnects (command).
-    maxRetriesPerRequest: role === 'reader' ? null : o.commandRetries,
+    // Behind Sentinel a lost master is a failover in progress: a command waits for the promoted
+    // master for up to commandTimeoutMs instead.
+    maxRetriesPerRequest: role === 'reader' || o.sentinels !== undefined ? null : o.commandRetries,
     // A command (never the blocking read) also gives up after commandTimeoutMs, queued time
     // included: a server that accepts connections and drops them resets ioredis' retry count.
     ...(role === 'command' ? { commandTimeout: o.commandTimeoutMs } : {}),
@@ -32,6 +34,12 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
   };
 }
 
+/** Pause between retries of a Cluster command while its slot has no reachable master. */
+const FAILOVER_RETRY_MS = 100;
+
+/** Retries (redirections) that fit in `commandTimeoutMs`, plus room for ordinary MOVED/ASK hops. */
+export const failoverRetries = (commandTimeoutMs: number): number => Math.ceil(commandTimeoutMs / FAILOVER_RETRY_MS) + 16;
+
 /** A new client in `role`. The caller owns it and must `quit()`/`disconnect()` it. */
 export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = o.connectionName): ValkeyClient {
   const base = redisOptions(o, role, role === 'reader' ? `${name}:reader` : name);
@@ -41,9 +49,13 @@ export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = 
       redisOptions: base,
       clusterRetryStrategy: (times: number) => Math.min(times * 100, o.maxReconnectDelayMs),
       enableReadyCheck: true,
-      maxRedirections: 16,
-      retryDelayOnFailover: 100,
-      retryDelayOnClusterDown: 100,
+      // While a master fails over (a closed connection, CLUSTERDOWN, TRYAGAIN, MOVED to the dead
+      // node) a command is retried every FAILOVER_RETRY_MS: a command for up to commandTimeoutMs,
+      // the blocking read for as long as it takes. Each retry counts as a redirection.
+      maxRedirections: role === 'reader' ? Number.MAX_SAFE_INTEGER : failoverRetries(o.commandTimeoutMs),
+      retryDelayOnFailover: FAILOVER_RETRY_MS,
+      retryDelayOnClusterDown: FAILOVER_RETRY_MS,
+      retryDelayOnTryAgain: FAILOVER_RETRY_MS,
       scaleReads: 'master',
       ...(o.tls !== undefined ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
     };

@@ -37,6 +37,17 @@ export function queueKeys(prefix: string, queue: string, deadLetterSuffix: strin
   });
 }
 
+/**
+ * The sorted set of signs of life (member owner, score server ms) of key hygiene. Its tag is not a
+ * queue name (queue names never start with `~`), and the `:beats` suffix keeps it out of any
+ * listing of queues by key.
+ */
+export const signsOfLifeKey = (prefix: string): string => `${prefix}:{~nodes}:beats`;
+
+/** The dead-letter suffix of queue `name` whose dead-letter queue is `deadLetterName` (a name that does not extend `name` is appended after a colon). */
+export const deadLetterSuffixOf = (name: string, deadLetterName: string): string =>
+  deadLetterName.startsWith(name) ? deadLetterName.slice(name.length) : `:${deadLetterName}`;
+
 /** Member of the delayed set / lease-extension hash for entry `id` of consumer group `group`. */
 export const groupMember = (group: string, id: string): string => `${group}\n${id}`;
 

@@ -18,6 +18,14 @@ export class LeaseReader {
   private reader: ValkeyClient | undefined;
   /** True from a read that reached the server until the reader's connection drops: drives the `consuming` status event. */
   private reading = false;
+  /** A read is outstanding on the reader connection. */
+  private inRead = false;
+  /**
+   * The reader's connection dropped (or a read failed) while a read was outstanding: the server
+   * may have served that read and the reply never arrived, leaving entries pending for this
+   * consumer that nobody holds. Checked before the next read (see recoverLostReplies).
+   */
+  private replyMayBeLost = false;
 
   constructor(
     private readonly who: ConsumerIdentity,
@@ -39,6 +47,11 @@ export class LeaseReader {
         const claimed = await this.unlessStopped(this.reclaimer.reclaim(max, leaseMs), signal);
         if (claimed === STOPPED) return [];
         out.push(...claimed);
+      }
+      if (this.replyMayBeLost && out.length < max && !this.isStopped(signal)) {
+        const recovered = await this.unlessStopped(this.recoverLostReplies(max - out.length, leaseMs), signal);
+        if (recovered === STOPPED) return out;
+        out.push(...recovered);
       }
       if (out.length < max && !this.isStopped(signal)) {
         const remaining = deadline - clock.now();
@@ -97,7 +110,14 @@ export class LeaseReader {
       this.reader = this.who.ctx.createReader(this.who.consumerName);
       this.reader.on('close', () => {
         this.reading = false;
+        if (this.inRead) this.replyMayBeLost = true;
       });
+      // A Cluster reader stays open while one node's connection drops (a master failing over).
+      const nodeLost = (): void => {
+        if (this.inRead) this.replyMayBeLost = true;
+      };
+      this.reader.on('-node', nodeLost);
+      this.reader.on('node error', nodeLost);
     }
     return this.reader;
   }
@@ -115,6 +135,7 @@ export class LeaseReader {
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+      this.inRead = true;
       // Raced with the stop signal too: disconnect() does not reject a read queued while the
       // reader is between reconnect attempts.
       const got = await this.unlessStopped(
@@ -128,6 +149,7 @@ export class LeaseReader {
         ctx.consuming(group, consumerName);
       }
     } catch (err) {
+      this.replyMayBeLost = true;
       if (this.isStopped(signal)) return [];
       if (isNoGroup(err)) {
         await this.group.recreate();
@@ -135,6 +157,7 @@ export class LeaseReader {
       }
       throw toBackendError(err, ctx.spec.name, 'XREADGROUP', ctx.describeServer);
     } finally {
+      this.inRead = false;
       signal?.removeEventListener('abort', onAbort);
       this.stopping.removeEventListener('abort', onAbort);
     }
@@ -147,6 +170,49 @@ export class LeaseReader {
     if (ready.length > 0 && leaseMs !== ctx.spec.leaseMs) await this.adjust(ready.map((e) => e.id), leaseMs);
     // Read with '>' is always the first delivery: count 1, base 0.
     return ready.map((e) => this.held.hand(e, 0, 1, leaseMs));
+  }
+
+  /**
+   * Claims back what a lost read reply left pending for this consumer: its pending entries that it
+   * does not hold and did not release. Runs only between reads (none outstanding), so every
+   * pending entry a served read gave it is already held; well before lease expiry.
+   */
+  private async recoverLostReplies(max: number, leaseMs: number): Promise<RawLease[]> {
+    const { ctx, group, consumerName } = this.who;
+    const { client, keys, spec } = ctx;
+    let pending: Array<[string, string, number, number]>;
+    try {
+      pending = (await client.xpending(keys.stream, group, '-', '+', Math.max(max, 100), consumerName)) as Array<[string, string, number, number]>;
+    } catch (err) {
+      if (isNoGroup(err)) {
+        this.replyMayBeLost = false;
+        return [];
+      }
+      throw toBackendError(err, spec.name, 'list own pending entries', ctx.describeServer);
+    }
+    const held = new Set(this.held.ids());
+    const lost = pending.filter(([id]) => !held.has(id)).slice(0, max);
+    // Only a short list means every lost entry was seen; otherwise look again on the next lease call.
+    if (pending.length < Math.max(max, 100)) this.replyMayBeLost = false;
+    if (lost.length === 0) return [];
+    const args: Array<string | number> = [keys.stream, keys.delayed, keys.leaseExtensions, group, consumerName, spec.leaseMs, leaseMs];
+    for (const [id, , , count] of lost) args.push(id, count);
+    let claimed: Array<[Buffer, Buffer[], number]>;
+    try {
+      claimed = await client.syRecoverOwnBuffer(...args);
+    } catch (err) {
+      throw toBackendError(err, spec.name, 'recover entries of a lost read reply', ctx.describeServer);
+    }
+    if (claimed.length > 0) ctx.logger.info({ queue: spec.name, group, consumer: consumerName, entries: claimed.length }, 'claimed back entries whose read reply was lost');
+    const out: RawLease[] = [];
+    const scheduled: ParsedEntry[] = [];
+    for (const [id, fields, count] of claimed) {
+      const e = parseEntry(id.toString('latin1'), fields);
+      if (e.dueAt !== undefined) scheduled.push(e);
+      else out.push(this.held.hand(e, 0, count, leaseMs));
+    }
+    if (scheduled.length > 0) await this.park(scheduled);
+    return out;
   }
 
   private async park(entries: readonly ParsedEntry[]): Promise<void> {

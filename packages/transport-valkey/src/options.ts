@@ -102,8 +102,10 @@ export interface ResolvedValkeyOptions {
   readonly maxReconnectDelayMs: number;
   readonly connectionName: string;
   readonly staleGroupMs: number;
-  /** The URL with any password replaced by `***`, for logs. */
+  /** The server for logs and errors: the URL with any password replaced by `***`, or the Cluster seed nodes, or the Sentinel master name and nodes. */
   readonly displayUrl: string;
+  /** The option that names the server(s): `url`, `cluster.nodes` or `sentinels`. */
+  readonly serverKey: 'url' | 'cluster.nodes' | 'sentinels';
 }
 
 const KNOWN = [
@@ -264,8 +266,20 @@ export function checkValkeyOptions(input: unknown, problems: OptionProblems): Re
     maxReconnectDelayMs,
     connectionName,
     staleGroupMs,
-    displayUrl,
+    ...serverDisplay(displayUrl, cluster, sentinels, sentinelName),
   });
+}
+
+function serverDisplay(
+  url: string,
+  cluster: ResolvedValkeyOptions['cluster'],
+  sentinels: readonly ValkeyNode[] | undefined,
+  sentinelName: string | undefined,
+): Pick<ResolvedValkeyOptions, 'displayUrl' | 'serverKey'> {
+  const list = (nodes: readonly ValkeyNode[]): string => nodes.map((n) => `${n.host}:${n.port}`).join(',');
+  if (cluster !== undefined) return { displayUrl: `cluster ${list(cluster.nodes)}`, serverKey: 'cluster.nodes' };
+  if (sentinels !== undefined) return { displayUrl: `sentinel master "${sentinelName ?? ''}" via ${list(sentinels)}`, serverKey: 'sentinels' };
+  return { displayUrl: url, serverKey: 'url' };
 }
 
 function optionalString(o: Record<string, unknown>, key: string, problems: OptionProblems, isSecret = false, path = ''): string | undefined {

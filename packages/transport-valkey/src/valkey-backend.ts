@@ -5,6 +5,7 @@
 import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
 import type { ResolvedValkeyOptions } from './options.js';
+import { ValkeyKeyHygiene } from './key-hygiene.js';
 import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
 
@@ -16,6 +17,8 @@ export class ValkeyBackend implements QueueBackend {
   readonly capabilities = VALKEY_CAPABILITIES;
   /** The shared command client (tests and tools may use it; do not block on it). */
   readonly client: ValkeyClient;
+  /** Signs of life and deletion of departed processes' keys (packages/transport-valkey/README.md, "Key hygiene"). */
+  readonly keyHygiene: ValkeyKeyHygiene;
   private readonly events = new StatusStream<BackendStatus>();
   private readonly queues = new Set<ValkeyQueue>();
   private readonly readers = new Set<ValkeyClient>();
@@ -37,6 +40,7 @@ export class ValkeyBackend implements QueueBackend {
     this.configKey = deps.configKey;
     this.client = createClient(options, 'command');
     this.watch(this.client);
+    this.keyHygiene = new ValkeyKeyHygiene(this.client, options.prefix, () => this.describeServer());
   }
 
   private watch(client: ValkeyClient): void {
@@ -70,7 +74,7 @@ export class ValkeyBackend implements QueueBackend {
    */
   describeServer(): string {
     const notes: string[] = [];
-    if (this.configKey !== undefined) notes.push(`config key ${this.configKey}.url`);
+    if (this.configKey !== undefined) notes.push(`config key ${this.configKey}.${this.options.serverKey}`);
     if (this.lastClientError !== undefined) notes.push(`last error: ${this.lastClientError}`);
     return notes.length === 0 ? this.options.displayUrl : `${this.options.displayUrl} (${notes.join('; ')})`;
   }

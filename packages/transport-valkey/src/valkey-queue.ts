@@ -6,13 +6,19 @@ import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSp
 import { QueueClosedError } from '@switchyard/core';
 import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
-import { fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
+import { deadLetterSuffixOf, fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 import { TailConsumer } from './tail-consumer.js';
 import { PlainAppender } from './plain-append.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
+/**
+ * Pending entries per consumer group whose delivery count activity() reads. XPENDING has no filter
+ * on the count, so an exact figure costs a pass over every pending entry on every refresh (the
+ * console asks once a second); past this many pending the figure is a lower bound, and says so.
+ */
+export const REDELIVERED_SCAN_LIMIT = 1_000;
 
 /** Dead letters moved per replay script call. */
 const REPLAY_BATCH = 500;
@@ -37,8 +43,7 @@ export class ValkeyQueue implements BackendQueue {
     readonly spec: BackendQueueSpec,
     private readonly onClosed: () => void,
   ) {
-    const suffix = spec.deadLetterName.startsWith(spec.name) ? spec.deadLetterName.slice(spec.name.length) : `:${spec.deadLetterName}`;
-    this.keys = queueKeys(ctx.prefix, spec.name, suffix);
+    this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
     this.plain = new PlainAppender(this.keys, () => ctx.clock.now());
   }
 
@@ -139,8 +144,10 @@ export class ValkeyQueue implements BackendQueue {
 
   async activity(): Promise<QueueActivity> {
     const k = this.keys;
-    const [consumers, ageMs, redelivered] = await this.command('activity', () => this.ctx.client.syActivity(k.stream, k.groups, k.fanout, k.scheduled, ACTIVE_CONSUMER_MS));
-    return { consumers, oldestWaitingAgeMs: ageMs === -1 ? null : ageMs, redelivered };
+    const [consumers, ageMs, redelivered, partial] = await this.command('activity', () =>
+      this.ctx.client.syActivity(k.stream, k.groups, k.fanout, k.scheduled, ACTIVE_CONSUMER_MS, REDELIVERED_SCAN_LIMIT),
+    );
+    return { consumers, oldestWaitingAgeMs: ageMs === -1 ? null : ageMs, redelivered, redeliveredIsLowerBound: partial === 1 };
   }
 
   close(): Promise<void> {

@@ -12,6 +12,7 @@ import { startValkey } from '../../../test/harness/valkey.js';
 import { startTcpProxy } from '../../../test/harness/tcp-proxy.js';
 import { eventually, within } from '../../../test/harness/wait.js';
 import { connectValkeyQueueFactory } from '../src/index.js';
+import { REDELIVERED_SCAN_LIMIT } from '../src/valkey-queue.js';
 
 const server = await startValkey();
 const opened: MessageQueueFactory[] = [];
@@ -85,6 +86,44 @@ if (server !== null) {
     } finally {
       redis.disconnect();
     }
+  });
+
+  test('activity() counts redelivered messages exactly up to the scan limit, and past it reports a lower bound', async () => {
+    const q = (await factory()).queue<number>('backlog', { leaseMs: 200, maxDeliveries: 5 });
+    const total = REDELIVERED_SCAN_LIMIT + 200;
+    await q.enqueueBatch(Array.from({ length: total }, (_, i) => ({ message: i })));
+    const first = q.consumer();
+    let leased = 0;
+    while (leased < total) leased += (await first.lease({ max: 500, blockMs: 500 })).length;
+    assert.equal(await q.activity(), { consumers: 1, oldestWaitingAgeMs: null, redelivered: 0, redeliveredIsLowerBound: true }, 'none redelivered yet, but not all looked at');
+    // Every lease expires and is taken again: each message is on its second delivery.
+    const second = q.consumer();
+    let again = 0;
+    await eventually(async () => {
+      for (const l of await second.lease({ max: 500, blockMs: 200 })) {
+        assert.is(l.attempt, 2);
+        again += 1;
+      }
+      return again === total ? true : undefined;
+    }, { within: 20_000, what: `all ${total} messages redelivered` });
+    const capped = await q.activity();
+    assert.is(capped?.redelivered, REDELIVERED_SCAN_LIMIT, 'counted over the first pending entries only');
+    assert.is(capped?.redeliveredIsLowerBound, true, 'and says the true figure is at least that');
+
+    // Below the limit the count is exact.
+    const left = await second.lease({ max: 1, blockMs: 0 });
+    assert.is(left.length, 0);
+    const small = (await factory()).queue<number>('small', { leaseMs: 200 });
+    await small.enqueueBatch([1, 2, 3].map((message) => ({ message })));
+    const c = small.consumer();
+    assert.is((await c.lease({ max: 3, blockMs: 500 })).length, 3);
+    const redelivered = await eventually(async () => {
+      const got = await small.consumer().lease({ max: 2, blockMs: 200 });
+      return got.length > 0 ? got : undefined;
+    }, { within: 5_000, what: 'a redelivery on the small queue' });
+    const exact = await small.activity();
+    assert.is(exact?.redelivered, redelivered.length);
+    assert.is(exact?.redeliveredIsLowerBound, false);
   });
 
   test('a fan-out queue stays bounded by its retention, a competing queue keeps every unconsumed message', async () => {

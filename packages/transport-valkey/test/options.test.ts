@@ -37,6 +37,14 @@ options('a URL sets host, port, user, password and db; explicit options win', ()
   assert.ok(!o.displayUrl.includes('s3cret'), 'the display URL hides the password');
 });
 
+options('errors name the Cluster seed nodes or the Sentinel master instead of the default URL, and the key they came from', () => {
+  const c = resolveValkeyOptions({ cluster: { nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }] } });
+  assert.equal([c.displayUrl, c.serverKey], ['cluster 10.0.0.1:7000,10.0.0.2:7001', 'cluster.nodes']);
+  const s = resolveValkeyOptions({ sentinels: [{ host: 'sentinel-a', port: 26379 }], sentinelName: 'main' });
+  assert.equal([s.displayUrl, s.serverKey], ['sentinel master "main" via sentinel-a:26379', 'sentinels']);
+  assert.equal([resolveValkeyOptions({}).displayUrl, resolveValkeyOptions({}).serverKey], ['redis://127.0.0.1:6379', 'url']);
+});
+
 options('a rediss URL turns TLS on', () => {
   assert.ok(resolveValkeyOptions({ url: 'rediss://cache:6380' }).tls !== undefined);
   assert.is(resolveValkeyOptions({ url: 'redis://cache:6380' }).tls, undefined);

@@ -387,24 +387,34 @@ if (redis !== null) {
     void b;
   });
   stats('activity counts reading consumers and the age of the oldest entry not handed out yet, and changes nothing', async () => {
-    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [0, -1, 0], 'no stream: nobody reads, nothing waits');
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 1_000), [0, -1, 0, 0], 'no stream: nobody reads, nothing waits');
     await leased(redis, 1, 'c1');
     await redis.xgroup('CREATECONSUMER', k.stream, G, 'c2');
-    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [2, -1, 0], 'two readers; the one entry is leased, once');
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 1_000), [2, -1, 0, 0], 'two readers; the one entry is leased, once');
     const later = (await redis.xadd(k.stream, '*', 'p', 'later', 'd', String(Date.now() + 60_000)))!;
     await redis.zadd(k.scheduled, Date.now() + 60_000, later);
-    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000), [2, -1, 0], 'a delayed enqueue not yet due does not wait');
+    assert.equal(await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 1_000), [2, -1, 0, 0], 'a delayed enqueue not yet due does not wait');
     const [first] = (await redis.xrange(k.stream, '-', '+', 'COUNT', 1))[0] as [string, string[]];
     await redis.xclaim(k.stream, G, 'c2', 0, first);
-    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000))[2], 1, 'a claimed entry counts as redelivered');
+    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 1_000))[2], 1, 'a claimed entry counts as redelivered');
     await redis.xadd(k.stream, '*', 'p', 'waiting');
     const before = await snapshot(redis);
-    const [consumers, ageMs, redelivered] = await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000);
+    const [consumers, ageMs, redelivered, partial] = await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 1_000);
     assert.is(consumers, 2);
     assert.is(redelivered, 1);
+    assert.is(partial, 0, 'every pending entry was looked at');
     assert.ok(ageMs >= 0 && ageMs < 5_000, `age ${ageMs} ms of the entry just added`);
     assert.equal(await snapshot(redis), before);
-    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, -1))[0], 0, 'a consumer idle longer than the window does not count');
+    assert.is((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, -1, 1_000))[0], 0, 'a consumer idle longer than the window does not count');
+  });
+  stats('activity counts redelivered entries over at most the scan limit per group, and says when that made it a lower bound', async () => {
+    const ids = await leased(redis, 5, 'c1');
+    for (const id of ids.slice(0, 4)) await redis.xclaim(k.stream, G, 'c2', 0, id);
+    // 5 pending, 4 of them on their second delivery.
+    assert.equal((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 5)).slice(2), [4, 0], 'all 5 looked at: exact');
+    assert.equal((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 3)).slice(2), [3, 1], 'only 3 looked at: at least 3');
+    await redis.xack(k.stream, G, ids[4] as string);
+    assert.equal((await redis.syActivity(k.stream, k.groups, k.fanout, k.scheduled, 30_000, 4)).slice(2), [4, 0], 'pending equal to the limit is exact');
   });
   // The last suite releases the connection and the server, so the file exits by itself.
   stats.after(async () => {

@@ -10,26 +10,44 @@
  *   bytes 10–41   HMAC-SHA256(secret, queue ‖ 0x00 ‖ frame bytes)   (queue ‖ 0x00: frameScope(queue))
  *   the rest      the frame (frame-codec.ts wire layout)
  *
- * Two roles of key: the gateway key signs REQUEST, CANCEL and RESYNC; the instance key signs HELLO,
- * HEARTBEAT, GOODBYE and RESPONSE. A frame signed with the other role's key is refused.
+ * Two roles of key: the gateway key signs REQUEST, CANCEL, RESYNC, DRAIN and UNDRAIN; the instance
+ * key signs HELLO, HEARTBEAT, GOODBYE and RESPONSE. The frames of a streamed body are signed by
+ * their sender: the gateway signs the request body's BODY_CHUNK and BODY_END and the response
+ * body's CREDIT, the instance the others (frameSigner). A frame signed with the other role's key
+ * is refused.
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError, UnauthenticatedFrameError } from '../errors.js';
 import { decodeFrame, frameParts, writeFrameParts } from './frame-codec.js';
-import type { Frame, FrameType } from './frames.js';
+import type { BodyFrameType, Frame, FrameType } from './frames.js';
 
 export type FrameKeyRole = 'gateway' | 'instance';
 
-/** Which role's key signs each frame type. */
-export const FRAME_SIGNER: Readonly<Record<FrameType, FrameKeyRole>> = Object.freeze({
+/** Which role's key signs each frame type; a body frame's signer depends on its stream (frameSigner). */
+export const FRAME_SIGNER: Readonly<Record<Exclude<FrameType, BodyFrameType>, FrameKeyRole>> = Object.freeze({
   REQUEST: 'gateway',
   CANCEL: 'gateway',
   RESYNC: 'gateway',
+  DRAIN: 'gateway',
+  UNDRAIN: 'gateway',
   HELLO: 'instance',
   HEARTBEAT: 'instance',
   GOODBYE: 'instance',
   RESPONSE: 'instance',
 });
+
+/** The role whose key signs `frame`: its sender's. */
+export function frameSigner(frame: Frame): FrameKeyRole {
+  switch (frame.type) {
+    case 'BODY_CHUNK':
+    case 'BODY_END':
+      return frame.payload.stream === 'request' ? 'gateway' : 'instance';
+    case 'CREDIT':
+      return frame.payload.stream === 'request' ? 'instance' : 'gateway';
+    default:
+      return FRAME_SIGNER[frame.type];
+  }
+}
 
 export const ENVELOPE_MAGIC = 0x41;
 export const ENVELOPE_VERSION = 0x01;
@@ -109,7 +127,7 @@ function equalAt(id: Buffer, bytes: Uint8Array, offset: number): boolean {
 
 /** Encodes `frame` for the queue of `scope` (frameScope), signed with the ring's key for the frame's role. */
 export function sealFrame(frame: Frame, scope: Uint8Array, ring: FrameKeyRing): Uint8Array {
-  const key = ring.signing(FRAME_SIGNER[frame.type]);
+  const key = ring.signing(frameSigner(frame));
   const parts = frameParts(frame);
   const out = Buffer.allocUnsafe(ENVELOPE_BYTES + parts.byteLength);
   out[0] = ENVELOPE_MAGIC;
@@ -140,8 +158,10 @@ export function openFrame(bytes: Uint8Array, scope: Uint8Array, ring: FrameKeyRi
     throw new UnauthenticatedFrameError(queue(), `the signature does not match ${key.role} key ${key.id}`);
   }
   const frame = decodeFrame(body);
-  if (FRAME_SIGNER[frame.type] !== key.role) {
-    throw new UnauthenticatedFrameError(queue(), `${frame.type} ${frame.id} is signed with a ${key.role} key; only a ${FRAME_SIGNER[frame.type]} key signs ${frame.type}`);
+  const signer = frameSigner(frame);
+  if (signer !== key.role) {
+    const what = frame.type === 'BODY_CHUNK' || frame.type === 'BODY_END' || frame.type === 'CREDIT' ? `${frame.type} of a ${frame.payload.stream} body` : frame.type;
+    throw new UnauthenticatedFrameError(queue(), `${frame.type} ${frame.id} is signed with a ${key.role} key; only a ${signer} key signs ${what}`);
   }
   return frame;
 }

@@ -6,7 +6,13 @@
 
 export const PROTOCOL_VERSION = 1 as const;
 
-export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL';
+export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN' | 'UNDRAIN' | BodyFrameType;
+
+/** Frames of a streamed body (docs/protocol.md, "Streamed bodies"); they carry the id of the REQUEST they belong to. */
+export type BodyFrameType = 'BODY_CHUNK' | 'BODY_END' | 'CREDIT';
+
+/** Which body of an exchange a body frame belongs to: the request's (gateway → instance) or the response's. */
+export type BodyStream = 'request' | 'response';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -26,7 +32,15 @@ export interface EndpointDescriptor {
   readonly path: string;
   readonly timeoutMs?: number;
   readonly requiringClaims: readonly ClaimRequirement[];
+  /**
+   * True when the endpoint's bodies travel as streams of BODY_CHUNK frames with credit-based flow
+   * control (docs/protocol.md, "Streamed bodies"); false keeps the single-frame exchange.
+   */
   readonly streaming: boolean;
+  /** With `streaming`: which bodies stream. Absent means both. */
+  readonly streamingBodies?: 'request' | 'response';
+  /** Largest request body the endpoint accepts, in bytes; the gateway's `http.maxBodyBytes` applies when absent. */
+  readonly maxBodyBytes?: number;
 }
 
 export interface InstanceDescriptor {
@@ -70,6 +84,22 @@ export interface ResyncPayload {
   readonly instanceId: string;
 }
 
+/**
+ * An operator asks one instance to drain: take no new REQUESTs, finish those it holds, and report
+ * `draining` in its heartbeats so every gateway stops routing to it. It stays up until stopped.
+ */
+export interface DrainPayload {
+  /** The instance asked to drain. */
+  readonly instanceId: string;
+  /** Why, as the operator wrote it (logged by the instance). */
+  readonly reason?: string;
+  /** Who asked (the admin principal), logged by the instance. */
+  readonly requestedBy?: string;
+}
+
+/** An operator takes a drain back: the instance takes new REQUESTs again and reports `healthy`. Same fields as DRAIN. */
+export type UndrainPayload = DrainPayload;
+
 /** The verified caller, written by the gateway only. */
 export interface Identity {
   readonly anonymous: boolean;
@@ -95,6 +125,18 @@ export interface RequestPayload {
   /** Where the RESPONSE goes (e.g. the gateway node's responses queue); transport-specific. */
   readonly replyTo: string;
   readonly identity: Identity | null;
+  /** Present on a REQUEST to a streaming endpoint: the exchange streams (docs/protocol.md, "Streamed bodies"). */
+  readonly stream?: RequestStreamInfo;
+}
+
+/** How a streamed exchange runs, as the gateway opens it. */
+export interface RequestStreamInfo {
+  /** True when the request body follows as BODY_CHUNK frames (then `body` is empty). */
+  readonly body: boolean;
+  /** Bytes of response body the gateway accepts before its first CREDIT. */
+  readonly window: number;
+  /** A body that receives nothing for this long while its reader waits is aborted. */
+  readonly idleMs: number;
 }
 
 export interface ResponsePayload {
@@ -102,10 +144,40 @@ export interface ResponsePayload {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: Uint8Array;
   readonly instanceId: string;
+  /**
+   * Present when the response body follows as BODY_CHUNK frames (then `body` is empty): `replyTo`
+   * is where the gateway sends its CREDITs ('' on a connection transport).
+   */
+  readonly stream?: { readonly replyTo: string };
 }
 
 export interface CancelPayload {
   readonly reason: CancelReason;
+}
+
+/** One piece of a streamed body; the bytes travel as the frame's body. */
+export interface BodyChunkPayload {
+  readonly stream: BodyStream;
+  /** 0 for the first chunk of the body, then one more per chunk. */
+  readonly seq: number;
+  readonly body: Uint8Array;
+}
+
+/** The end of a streamed body: complete after `chunks` chunks, or aborted with `error`. */
+export interface BodyEndPayload {
+  readonly stream: BodyStream;
+  /** How many BODY_CHUNK frames the body had; the receiver checks it has them all. */
+  readonly chunks: number;
+  /** Set when the sender aborted the body: a short machine-readable reason (e.g. `handler-failed`). */
+  readonly error?: string;
+}
+
+/** The receiver of a streamed body lets the sender send `bytes` more bytes of it. */
+export interface CreditPayload {
+  readonly stream: BodyStream;
+  readonly bytes: number;
+  /** Where the receiver takes that body's frames ('' on a connection transport). */
+  readonly replyTo: string;
 }
 
 interface FrameOf<TType extends FrameType, TPayload> {
@@ -123,6 +195,11 @@ export type ResyncFrame = FrameOf<'RESYNC', ResyncPayload>;
 export type RequestFrame = FrameOf<'REQUEST', RequestPayload>;
 export type ResponseFrame = FrameOf<'RESPONSE', ResponsePayload>;
 export type CancelFrame = FrameOf<'CANCEL', CancelPayload>;
+export type DrainFrame = FrameOf<'DRAIN', DrainPayload>;
+export type UndrainFrame = FrameOf<'UNDRAIN', UndrainPayload>;
+export type BodyChunkFrame = FrameOf<'BODY_CHUNK', BodyChunkPayload>;
+export type BodyEndFrame = FrameOf<'BODY_END', BodyEndPayload>;
+export type CreditFrame = FrameOf<'CREDIT', CreditPayload>;
 
 export type Frame =
   | HelloFrame
@@ -131,7 +208,15 @@ export type Frame =
   | ResyncFrame
   | RequestFrame
   | ResponseFrame
-  | CancelFrame;
+  | CancelFrame
+  | DrainFrame
+  | UndrainFrame
+  | BodyChunkFrame
+  | BodyEndFrame
+  | CreditFrame;
+
+/** The frames of a streamed body. */
+export type BodyFrame = BodyChunkFrame | BodyEndFrame | CreditFrame;
 
 /** Frames an instance sends to every gateway about itself. */
 export type ControlFrame = HelloFrame | HeartbeatFrame | GoodbyeFrame;

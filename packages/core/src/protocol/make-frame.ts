@@ -34,6 +34,7 @@ export function makeFrame<T extends FrameType>(type: T, payload: PayloadOf<T>, o
  * request, and the payload has exactly these fields (the receiver's validator keeps no others).
  */
 export function withReplyTo(request: Omit<RequestPayload, 'replyTo'>, replyTo: string): RequestPayload {
+  if (request.stream !== undefined) return { ...request, replyTo };
   return {
     method: request.method,
     path: request.path,

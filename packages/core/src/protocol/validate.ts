@@ -7,9 +7,14 @@
 import semver from 'semver';
 import { InvalidFrameError } from '../errors.js';
 import type {
+  BodyChunkPayload,
+  BodyEndPayload,
+  BodyStream,
   CancelPayload,
+  CreditPayload,
   CancelReason,
   ClaimRequirement,
+  DrainPayload,
   EndpointDescriptor,
   Frame,
   FrameType,
@@ -21,6 +26,7 @@ import type {
   InstanceDescriptor,
   InstanceStatus,
   RequestPayload,
+  RequestStreamInfo,
   ResponsePayload,
   ResyncPayload,
 } from './frames.js';
@@ -39,13 +45,20 @@ export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
   'REQUEST',
   'RESPONSE',
   'CANCEL',
+  'DRAIN',
+  'UNDRAIN',
+  'BODY_CHUNK',
+  'BODY_END',
+  'CREDIT',
 ]);
 export const HTTP_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 export const INSTANCE_STATUSES: readonly InstanceStatus[] = Object.freeze(['healthy', 'degraded', 'draining']);
 export const CANCEL_REASONS: readonly CancelReason[] = Object.freeze(['client-disconnected', 'timeout', 'payload-limit', 'shutdown']);
 
 /** Frame types whose payload carries `body` (raw bytes after the JSON header on the wire). */
-export const hasBody = (type: FrameType): type is 'REQUEST' | 'RESPONSE' => type === 'REQUEST' || type === 'RESPONSE';
+export const hasBody = (type: FrameType): type is 'REQUEST' | 'RESPONSE' | 'BODY_CHUNK' =>
+  type === 'REQUEST' || type === 'RESPONSE' || type === 'BODY_CHUNK';
+export const BODY_STREAMS: readonly BodyStream[] = Object.freeze(['request', 'response']);
 
 const METHOD_SET = new Set<string>(HTTP_METHODS);
 const STATUS_SET = new Set<string>(INSTANCE_STATUSES);
@@ -109,6 +122,16 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
       return { v: 1, id, sentAt, type: 'RESPONSE', payload: response(p, body as Uint8Array) };
     case 'CANCEL':
       return { v: 1, id, sentAt, type: 'CANCEL', payload: cancel(p) };
+    case 'DRAIN':
+      return { v: 1, id, sentAt, type: 'DRAIN', payload: drain(p) };
+    case 'UNDRAIN':
+      return { v: 1, id, sentAt, type: 'UNDRAIN', payload: drain(p) };
+    case 'BODY_CHUNK':
+      return { v: 1, id, sentAt, type: 'BODY_CHUNK', payload: bodyChunk(p, body as Uint8Array) };
+    case 'BODY_END':
+      return { v: 1, id, sentAt, type: 'BODY_END', payload: bodyEnd(p) };
+    case 'CREDIT':
+      return { v: 1, id, sentAt, type: 'CREDIT', payload: credit(p) };
   }
 }
 
@@ -180,8 +203,16 @@ function endpoint(value: unknown, at: string): EndpointDescriptor {
     else requiringClaims.push({ claim, value: shortString(c.value, `${at}.requiringClaims[${i}].value`, 0) });
   }
   if (typeof e.streaming !== 'boolean') fail(`${at}.streaming must be a boolean (got ${formatValue(e.streaming)})`);
-  const out: EndpointDescriptor = { method, path, requiringClaims, streaming: e.streaming };
-  return timeoutMs === undefined ? out : { ...out, timeoutMs: timeoutMs as number };
+  let out: EndpointDescriptor = { method, path, requiringClaims, streaming: e.streaming };
+  if (timeoutMs !== undefined) out = { ...out, timeoutMs: timeoutMs as number };
+  if (e.streamingBodies !== undefined) {
+    if (e.streamingBodies !== 'request' && e.streamingBodies !== 'response') {
+      fail(`${at}.streamingBodies must be "request" or "response" when given (got ${formatValue(e.streamingBodies)})`);
+    }
+    out = { ...out, streamingBodies: e.streamingBodies };
+  }
+  if (e.maxBodyBytes !== undefined) out = { ...out, maxBodyBytes: positiveInteger(e.maxBodyBytes, `${at}.maxBodyBytes`) };
+  return out;
 }
 
 function heartbeat(p: Json): HeartbeatPayload {
@@ -220,7 +251,7 @@ function request(p: Json, body: Uint8Array): RequestPayload {
     fail(`payload.query must be a string of at most ${PROTOCOL_LIMITS.maxQueryLength} characters (got ${formatValue(query)})`);
   }
   const deadline = finite(p.deadline, 'payload.deadline');
-  return {
+  const out: RequestPayload = {
     method: httpMethod(p.method, 'payload.method'),
     path,
     query,
@@ -230,6 +261,14 @@ function request(p: Json, body: Uint8Array): RequestPayload {
     replyTo: shortString(p.replyTo, 'payload.replyTo', 0),
     identity: identity(p.identity),
   };
+  return p.stream === undefined ? out : { ...out, stream: requestStream(p.stream, body) };
+}
+
+function requestStream(value: unknown, body: Uint8Array): RequestStreamInfo {
+  const s = object(value, 'payload.stream');
+  if (typeof s.body !== 'boolean') fail(`payload.stream.body must be a boolean (got ${formatValue(s.body)})`);
+  if (s.body && body.length > 0) fail(`payload.stream.body is true, so the REQUEST must carry no body bytes (got ${body.length})`);
+  return { body: s.body, window: positiveInteger(s.window, 'payload.stream.window'), idleMs: positiveInteger(s.idleMs, 'payload.stream.idleMs') };
 }
 
 function response(p: Json, body: Uint8Array): ResponsePayload {
@@ -237,12 +276,44 @@ function response(p: Json, body: Uint8Array): ResponsePayload {
   if (!Number.isInteger(status) || (status as number) < 100 || (status as number) > 599) {
     fail(`payload.status must be an integer 100–599 (got ${formatValue(status)})`);
   }
-  return {
+  const out: ResponsePayload = {
     status: status as number,
     headers: headers(p.headers),
     body,
     instanceId: instanceId(p.instanceId, 'payload.instanceId'),
   };
+  if (p.stream === undefined) return out;
+  const s = object(p.stream, 'payload.stream');
+  if (body.length > 0) fail(`a RESPONSE with payload.stream must carry no body bytes (got ${body.length})`);
+  return { ...out, stream: { replyTo: shortString(s.replyTo, 'payload.stream.replyTo', 0) } };
+}
+
+function bodyChunk(p: Json, body: Uint8Array): BodyChunkPayload {
+  return { stream: bodyStream(p.stream), seq: count(p.seq, 'payload.seq'), body };
+}
+
+function bodyEnd(p: Json): BodyEndPayload {
+  const out: BodyEndPayload = { stream: bodyStream(p.stream), chunks: count(p.chunks, 'payload.chunks') };
+  return p.error === undefined ? out : { ...out, error: shortString(p.error, 'payload.error', 1) };
+}
+
+function credit(p: Json): CreditPayload {
+  return { stream: bodyStream(p.stream), bytes: positiveInteger(p.bytes, 'payload.bytes'), replyTo: shortString(p.replyTo, 'payload.replyTo', 0) };
+}
+
+function bodyStream(value: unknown): BodyStream {
+  if (value !== 'request' && value !== 'response') fail(`payload.stream must be "request" or "response" (got ${formatValue(value)})`);
+  return value;
+}
+
+function count(value: unknown, at: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 0) fail(`${at} must be an integer ≥ 0 (got ${formatValue(value)})`);
+  return value as number;
+}
+
+function positiveInteger(value: unknown, at: string): number {
+  if (!Number.isSafeInteger(value) || (value as number) < 1) fail(`${at} must be an integer ≥ 1 (got ${formatValue(value)})`);
+  return value as number;
 }
 
 function cancel(p: Json): CancelPayload {
@@ -251,6 +322,13 @@ function cancel(p: Json): CancelPayload {
     fail(`payload.reason must be one of ${CANCEL_REASONS.join(', ')} (got ${formatValue(reason)})`);
   }
   return { reason: reason as CancelReason };
+}
+
+function drain(p: Json): DrainPayload {
+  const out: { -readonly [K in keyof DrainPayload]: DrainPayload[K] } = { instanceId: instanceId(p.instanceId, 'payload.instanceId') };
+  if (p.reason !== undefined) out.reason = shortString(p.reason, 'payload.reason', 0);
+  if (p.requestedBy !== undefined) out.requestedBy = shortString(p.requestedBy, 'payload.requestedBy', 0);
+  return out;
 }
 
 // Header maps are checked in place and returned as they are: copying them per frame would cost

@@ -109,6 +109,31 @@ export interface QueueBackend {
   isReady(): boolean;
   status(): AsyncIterable<BackendStatus>;
   close(): Promise<void>;
+  /** Optional: signs of life kept in the backend and deletion of what departed processes left behind (see KeyHygiene). */
+  readonly keyHygiene?: KeyHygiene;
+}
+
+/**
+ * Key hygiene of a shared backend: processes record signs of life in the backend itself (so a
+ * process killed without a goodbye is noticed by the others), and a live process deletes the
+ * queues and consumer groups a departed one alone used. Times are the backend's own clock.
+ */
+export interface KeyHygiene {
+  /** Records a sign of life of `owner` now. */
+  beat(owner: string): Promise<void>;
+  /** Owners whose last sign of life is older than `silentForMs`, with how long ago it was. */
+  silent(silentForMs: number): Promise<Array<{ readonly owner: string; readonly silentMs: number }>>;
+  /** Forgets `owner`'s signs of life. */
+  forget(owner: string): Promise<void>;
+  /** Deletes every key of queue `name` (messages, dead letters `deadLetterName`, consumer groups, bookkeeping); the number of keys deleted. */
+  deleteQueue(name: string, deadLetterName: string): Promise<number>;
+  /**
+   * Deletes from queue `name` the consumers whose names core made with `consumerNamePrefix`
+   * (`<prefix>-<pid>-<random>`, see isConsumerNameOf): a fan-out consumer's own group goes with it;
+   * a competing consumer goes only when it holds nothing (what it holds is reclaimed at lease
+   * expiry first). The number of consumers deleted.
+   */
+  deleteConsumers(name: string, consumerNamePrefix: string): Promise<number>;
 }
 
 /** What a backend gets from its host when it is created. */

@@ -12,3 +12,10 @@ const HOST = hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'host';
 export function newConsumerName(prefix?: string): string {
   return `${prefix ?? HOST}-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
+
+const SUFFIX = /^\d+-[0-9a-f]{12}$/;
+
+/** True when `name` is a consumer name {@link newConsumerName} made with `prefix` (exactly that prefix, not a longer one). */
+export function isConsumerNameOf(name: string, prefix: string): boolean {
+  return name.startsWith(`${prefix}-`) && SUFFIX.test(name.slice(prefix.length + 1));
+}

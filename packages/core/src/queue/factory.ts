@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { InvalidQueueOptionsError, QueueClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { QueueBackend } from './backend.js';
+import type { KeyHygiene, QueueBackend } from './backend.js';
 import { newConsumerName } from './consumer-name.js';
 import { resolveQueueOptions } from './options.js';
 import { Queue } from './queue.js';
@@ -24,6 +24,7 @@ export interface QueueFactoryOptions {
 class QueueFactory implements MessageQueueFactory {
   readonly backend: string;
   readonly capabilities: QueueCapabilities;
+  readonly keyHygiene: KeyHygiene | undefined;
   private readonly queues = new Map<string, Queue<unknown>>();
   private closing: Promise<void> | undefined;
   private readonly clock: Clock;
@@ -33,6 +34,7 @@ class QueueFactory implements MessageQueueFactory {
   constructor(private readonly impl: QueueBackend, options: QueueFactoryOptions) {
     this.backend = impl.name;
     this.capabilities = impl.capabilities;
+    this.keyHygiene = impl.keyHygiene;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.prefix = options.consumerNamePrefix;

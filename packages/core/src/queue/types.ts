@@ -4,6 +4,7 @@
  * `createQueueFactory(backend)` turns them into this API once, for every backend (validation,
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
  */
+import type { KeyHygiene } from './backend.js';
 
 /** Turns messages into bytes and back. A `decode` that throws dead-letters the entry with `decode-error`. */
 export interface QueueCodec<T> {
@@ -191,6 +192,11 @@ export interface QueueActivity {
   readonly oldestWaitingAgeMs: number | null;
   /** Messages leased now (or released) that have been delivered more than once. */
   readonly redelivered: number;
+  /**
+   * True when the backend counted `redelivered` over only part of the pending messages (a huge
+   * backlog), so the true figure is at least that. Absent or false: the count is exact.
+   */
+  readonly redeliveredIsLowerBound?: boolean;
 }
 
 export interface MessageQueue<T> {
@@ -250,4 +256,6 @@ export interface MessageQueueFactory {
   status(): AsyncIterable<BackendStatus>;
   /** Closes every queue, then the backend. Idempotent. */
   close(): Promise<void>;
+  /** The backend's key hygiene, when it has one (a shared backend such as Valkey). */
+  readonly keyHygiene?: KeyHygiene;
 }

@@ -28,6 +28,7 @@ const QUEUES_OPTION_KEYS = [
   'blockMs',
   'deadlineCheckMs',
   'pendingGraceMs',
+  'departedNodeGraceMs',
 ] as const satisfies ReadonlyArray<keyof MessagingQueuesConfig & keyof MessagingTransportOptionsInput>;
 const QUEUES_KEYS = ['prefix', ...QUEUES_OPTION_KEYS];
 

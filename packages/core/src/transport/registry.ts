@@ -46,6 +46,8 @@ export interface MessagingQueuesConfig {
   readonly deadlineCheckMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline. @default 5000 */
   readonly pendingGraceMs?: number;
+  /** Gateway: a gateway node silent this long has its responses queue and consumer groups deleted (0: never). @default 60000 */
+  readonly departedNodeGraceMs?: number;
 }
 
 /**
@@ -71,7 +73,8 @@ export async function createGatewayTransports(
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i] as TransportConfigEntry;
     if (entry.type === 'messaging') {
-      const { factory, options, auth } = await messagingParts(entry, `transports[${i}]`, deps);
+      // Consumer names start with the node id, so key hygiene can tell a departed node's consumers.
+      const { factory, options, auth } = await messagingParts(entry, `transports[${i}]`, deps, deps.node.id);
       built.push(new MessagingGatewayTransport({ factory, options, auth, ownsFactory: true }, deps));
     } else if (entry.type === 'inmemory') {
       built.push(inMemoryHub(hubName(entry)).gatewayTransport(deps));
@@ -106,6 +109,7 @@ async function messagingParts(
   entry: TransportConfigEntry,
   path: string,
   deps: RegistryDeps,
+  consumerNamePrefix?: string,
 ): Promise<{ factory: MessageQueueFactory; options: MessagingTransportOptionsInput; auth: FrameAuthenticator | undefined }> {
   const backend = entry.backend as string;
   const load = deps.loadBackendPlugin ?? ((name: string) => loadQueueBackendPlugin(name, deps.importPackage === undefined ? {} : { importPackage: deps.importPackage }));
@@ -117,7 +121,7 @@ async function messagingParts(
     deps.logger.warn({ transport: path, backend }, `${path}.auth.insecure is true: frames over "${backend}" are neither signed nor verified`);
   }
   const queueBackend = naming(`${path}.${backend}`, () => plugin.createBackend(backendOptionsOf(entry), { clock: deps.clock, configKey: `${path}.${backend}` }));
-  const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger });
+  const factory = createQueueFactory(queueBackend, { clock: deps.clock, logger: deps.logger, ...(consumerNamePrefix === undefined ? {} : { consumerNamePrefix }) });
   return { factory, options: messagingOptionsOf(entry), auth };
 }
 

@@ -3,9 +3,12 @@
  * (Messaging over any queue backend, TCP, TLS) implements both sides; the gateway and the SDK
  * see only these interfaces, so a service moves between transports by changing config.
  */
+import type { Readable } from 'node:stream';
 import type {
   CancelReason,
   ControlFrame,
+  DrainPayload,
+  UndrainPayload,
   HeartbeatPayload,
   HelloPayload,
   RequestFrame,
@@ -15,6 +18,7 @@ import type {
 import type { OptionProblem } from '../options/problems.js';
 import type { QueueStats } from '../queue/types.js';
 import type { Cancellation } from './cancellation.js';
+import type { StreamDispatchOptions, StreamedResponse, InstanceAnswer } from './streaming/types.js';
 
 export enum TransportType {
   /** Gateway and instance in one process, frames passed by reference (tests, embedding). */
@@ -81,11 +85,33 @@ export interface GatewayTransport {
    */
   dispatch(target: DispatchTarget, request: Omit<RequestPayload, 'replyTo'>, options: DispatchOptions): Promise<ResponsePayload>;
   /**
+   * Opens a streamed exchange with an endpoint declared `streaming` (docs/protocol.md, "Streamed
+   * bodies"): sends the REQUEST at once, then `body` (when given) as it is granted credit, and
+   * resolves with the RESPONSE head, whose `bodyStream` (when the instance streams) yields the
+   * response body under the same flow control. Rejects as dispatch() does before the head.
+   * Optional: a transport without it carries streaming endpoints with dispatch() (bodies buffered).
+   */
+  dispatchStream?(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse>;
+  /**
    * Sends RESYNC (asks one instance to send HELLO again) now; the caller decides when, and how
    * often. An instance the gateway has no HELLO from has empty `service` and `version`: the
    * transport reaches it through `target.link`.
    */
   resync(target: DispatchTarget): Promise<void>;
+  /**
+   * Sends DRAIN to one instance (docs/protocol.md, DRAIN) the way RESYNC is sent: the instance
+   * stops taking new REQUESTs, finishes what it holds and reports `draining` to every gateway.
+   * Optional: a transport without it cannot tell the instance, and a drain then stays local to
+   * the gateway that was asked.
+   */
+  drain?(target: DispatchTarget, payload: DrainPayload): Promise<void>;
+  /** Sends UNDRAIN (takes a drain back), as `drain`. Optional with it. */
+  undrain?(target: DispatchTarget, payload: UndrainPayload): Promise<void>;
   /** True while the transport can carry requests (connected, consuming). */
   isReady(): boolean;
   /**
@@ -105,8 +131,18 @@ export interface GatewayTransport {
 /**
  * Runs one REQUEST on the instance. `cancellation` is cancelled on CANCEL or when the deadline
  * passes; its `signal` (made on first read) is what a handler hands to APIs that take an AbortSignal.
+ * For a streamed REQUEST (`request.payload.stream`) `body` is the request body when it streams,
+ * and the answer may carry `bodyStream`; for any other REQUEST the answer must not.
  */
-export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation) => Promise<Omit<ResponsePayload, 'instanceId'>>;
+export type InstanceRequestHandler = (request: RequestFrame, cancellation: Cancellation, body?: Readable) => Promise<InstanceAnswer>;
+
+/** What an instance-side transport reports to its service, besides REQUESTs. */
+export interface InstanceTransportEvents {
+  /** A gateway asked this instance to drain (a DRAIN addressed to it, authenticated where frames are signed). */
+  drain(payload: DrainPayload): void;
+  /** A gateway took the drain back (an UNDRAIN addressed to it). */
+  undrain(payload: UndrainPayload): void;
+}
 
 /** The instance side of a router transport. */
 export interface InstanceTransport {
@@ -114,9 +150,19 @@ export interface InstanceTransport {
   /**
    * Connects, sends HELLO, and starts taking REQUESTs. The transport re-sends HELLO on RESYNC and
    * after a reconnect; it drops REQUESTs past their deadline, and runs a redelivered REQUEST at
-   * most once (replaying the stored RESPONSE).
+   * most once (replaying the stored RESPONSE). A DRAIN addressed to this instance goes to
+   * `events.drain` (an UNDRAIN to `events.undrain`); the service then decides, and calls `drain()` or `undrain()`.
    */
-  start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void>;
+  start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void>;
+  /**
+   * Stops taking new REQUESTs while staying registered: heartbeats still go (the service reports
+   * `draining` in them), REQUESTs already taken still answer. Over a queue the instance stops
+   * pulling, so nothing new is leased to it; over a connection the gateways stop dispatching once
+   * they see `draining`. Idempotent. Optional: without it, only the heartbeats say `draining`.
+   */
+  drain?(): Promise<void>;
+  /** Takes new REQUESTs again after drain(). Idempotent; optional with drain(). */
+  undrain?(): Promise<void>;
   heartbeat(payload: HeartbeatPayload): Promise<void>;
   /** Sends GOODBYE and stops taking new REQUESTs; in-flight ones still answer. */
   goodbye(): Promise<void>;

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { matchesDeadLetter, matchingDeadLetterIds, purgeMatchingDeadLetters, type DeadLetterFilter, type Logger, type RedriveTarget } from '@switchyard/core';
+import { matchesDeadLetter, matchingDeadLetterIds, PROTOCOL_LIMITS, purgeMatchingDeadLetters, type DeadLetterFilter, type Logger, type RedriveTarget } from '@switchyard/core';
 import { z } from 'zod';
 import type { AdminRole } from '../config/admin-schema.js';
 import { errorBody, type GatewayHttpErrorCode, statusOf } from '../errors.js';
@@ -43,6 +43,8 @@ const replayBody = z.strictObject({ queue: z.string().min(1), ids: z.array(z.str
 const redriveBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), ratePerSecond: z.number().positive().max(10_000), dryRun: z.boolean().default(false) });
 const purgeBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), dryRun: z.boolean().default(false) });
 const resyncBody = z.strictObject({ instanceId: z.string().min(1).optional() });
+// The reason travels in the DRAIN frame, whose short strings are at most PROTOCOL_LIMITS.maxShortStringLength.
+const drainBody = z.strictObject({ reason: z.string().min(1).max(PROTOCOL_LIMITS.maxShortStringLength).optional() });
 
 export interface AdminApiDeps {
   readonly access: AdminAccess;
@@ -220,11 +222,27 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       method: 'POST',
       pattern: /^instances\/([^/]+)\/drain$/,
       role: 'operator',
-      handle: async ({ params, principal }) => {
+      handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
-        if (!sources.drain(id)) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
-        audit(principal, 'drain', { instanceId: id });
-        return { body: { drained: id } };
+        const body = parse(drainBody, await readJson(req));
+        const outcome = await sources.drain(id, { ...body, requestedBy: requester(principal) });
+        if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
+        audit(principal, 'drain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
+        // Not told: drained at this gateway only; the operator sees why and can retry or stop the instance.
+        return { body: outcome.told ? { drained: id, told: true } : { drained: id, told: false, why: outcome.why } };
+      },
+    },
+    {
+      method: 'POST',
+      pattern: /^instances\/([^/]+)\/undrain$/,
+      role: 'operator',
+      handle: async ({ req, params, principal }) => {
+        const id = params[0] as string;
+        const body = parse(drainBody, await readJson(req));
+        const outcome = await sources.undrain(id, { ...body, requestedBy: requester(principal) });
+        if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
+        audit(principal, 'undrain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
+        return { body: outcome.told ? { undrained: id, told: true } : { undrained: id, told: false, why: outcome.why } };
       },
     },
   ];
@@ -306,6 +324,11 @@ function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new AdminHttpError('SY_GATEWAY_BAD_REQUEST', `invalid body: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+}
+
+/** Who asked, as a DRAIN frame carries it (a short string: a long JWT subject is cut, never refused by the instance). */
+function requester(principal: AdminPrincipal): string {
+  return principal.name.slice(0, PROTOCOL_LIMITS.maxShortStringLength);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {

@@ -6,7 +6,7 @@
 import { TransportType, type Clock, type DeadLetterStore, type GatewayTransport, type MessageQueue, type QueueActivity, type QueueStats } from '@switchyard/core';
 import { GATEWAY_CONTROL_QUEUE, serviceControlQueue, serviceRequestsQueue, type InstanceHealth, type RoutingState } from '@switchyard/core/internal';
 import type { TransportSet } from '../transport-set.js';
-import type { DrainedInstances } from './drained-instances.js';
+import type { DrainedInstances, DrainOutcome } from './drained-instances.js';
 import type { RouteRow, RouteStats } from './route-stats.js';
 
 /** One row of the instance table. */
@@ -18,7 +18,7 @@ export interface InstanceRow {
   readonly transport: string;
   readonly address: string;
   readonly health: InstanceHealth;
-  /** Drained at this gateway by an operator. */
+  /** Drained by an operator through this gateway (the instance's own heartbeats say `draining` once it took the DRAIN). */
   readonly drained: boolean;
   readonly lastHeartbeatAgeMs: number;
   /** In-flight the instance reported (all gateways) and what this gateway has outstanding on it. */
@@ -43,8 +43,10 @@ export interface AdminSources {
   deadLetters(queue: string): DeadLetterStore<unknown> | undefined;
   /** Sends RESYNC to one instance or to every known one; returns how many were asked. */
   resync(instanceId?: string): Promise<number>;
-  /** Drains an instance at this gateway; false when unknown. */
-  drain(instanceId: string): boolean;
+  /** Drains an instance: marks it here and sends it DRAIN (drained-instances.ts). */
+  drain(instanceId: string, request: { reason?: string; requestedBy?: string }): Promise<DrainOutcome>;
+  /** Takes a drain back: forgets the mark and sends UNDRAIN. */
+  undrain(instanceId: string, request: { reason?: string; requestedBy?: string }): Promise<DrainOutcome>;
 }
 
 /** What the Messaging gateway transport offers the admin API beyond the transport contract. */
@@ -128,6 +130,7 @@ export function gatewayAdminSources(parts: GatewayAdminParts): AdminSources {
       }
       return asked;
     },
-    drain: (instanceId) => drained.drain(instanceId),
+    drain: (instanceId, request) => drained.drain(instanceId, request),
+    undrain: (instanceId, request) => drained.undrain(instanceId, request),
   };
 }

@@ -35,6 +35,8 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 60_000,
   bodyIdleTimeoutMs: 10_000,
+  /** Bytes of a streamed body buffered and in flight at once, per direction and exchange. */
+  streamWindowBytes: 1024 * 1024,
   maxConnectionsPerClient: 1_024,
   opsHost: '0.0.0.0',
   adminClaim: Object.freeze({ claim: 'scope', value: 'switchyard:admin' }),
@@ -84,6 +86,7 @@ const httpSchema = z
     headersTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.headersTimeoutMs),
     requestTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.requestTimeoutMs),
     bodyIdleTimeoutMs: positiveInt().default(GATEWAY_DEFAULTS.bodyIdleTimeoutMs),
+    streamWindowBytes: z.number().int('must be an integer').min(65_536, 'must be at least 65536').default(GATEWAY_DEFAULTS.streamWindowBytes),
     maxConnectionsPerClient: z.number().int('must be an integer').min(0).default(GATEWAY_DEFAULTS.maxConnectionsPerClient),
     // The client listener (http/listener.ts): HTTPS, and HTTP/2 with its limits.
     tls: httpTlsSchema.optional(),

@@ -41,6 +41,7 @@ import { endStreamAfterAnswer, isHttp2, isResponseGone } from './http2-compat.js
 import { InFlightRequests } from './in-flight.js';
 import { newRequestId, readRequestId } from './request-id.js';
 import { readRequestTarget } from './request-target.js';
+import { StreamPath, streamsOn } from './stream-path.js';
 
 export interface RequestPathDeps {
   readonly config: Readonly<GatewayConfig>;
@@ -79,6 +80,8 @@ export class RequestPath {
    * string that each metrics lookup then had to flatten and hash again.
    */
   private readonly routeLabels = new WeakMap<EndpointDescriptor, string>();
+  /** Endpoints declared `streaming`, on a transport that streams (stream-path.ts). */
+  private readonly streams: StreamPath;
 
   constructor(private readonly deps: RequestPathDeps) {
     this.requestIdHeader = deps.config.http.requestIdHeader;
@@ -87,6 +90,15 @@ export class RequestPath {
     this.region = deps.config.node.region;
     this.answers = new Answers(deps.metrics, deps.logger, this.requestIdHeader, deps.config.log.requests);
     this.inFlight = new InFlightRequests(deps.clock);
+    this.streams = new StreamPath({
+      config: deps.config,
+      logger: deps.logger,
+      answers: this.answers,
+      inFlight: this.inFlight,
+      requestIdHeader: this.requestIdHeader,
+      discardRest: (req, res) => this.discardRest(req, res),
+      dispatchFailed: (err, ex) => this.dispatchFailed(err, ex),
+    });
   }
 
   /** Stops the deadline tick (after in-flight requests have settled). */
@@ -208,7 +220,13 @@ export class RequestPath {
     const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
     ex.transport = target.link.transport;
 
-    const reading = readBody(req, this.maxBodyBytes);
+    if (streamsOn(endpoint, transport)) {
+      const request = { method: method as HttpMethod, path, query, headers, identity };
+      await this.streams.run(ex, transport, target, endpoint, request, () => deps.routing.beginDispatch(target.instanceId));
+      return;
+    }
+    // An endpoint's own limit may lower http.maxBodyBytes for a buffered body, never raise it.
+    const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes));
     // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
     const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
     if (body.kind === 'too-large') {

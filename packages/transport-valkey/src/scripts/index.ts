@@ -27,6 +27,10 @@ export const SCRIPTS = Object.freeze({
   syStats: { file: 'stats.lua', keys: 6 },
   syActivity: { file: 'activity.lua', keys: 4 },
   sySweepStale: { file: 'sweep-stale.lua', keys: 3 },
+  syRecoverOwn: { file: 'recover-own.lua', keys: 3 },
+  syDeleteConsumers: { file: 'delete-consumers.lua', keys: 3 },
+  syBeat: { file: 'beat.lua', keys: 1 },
+  sySilent: { file: 'silent.lua', keys: 1 },
 } as const);
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -56,10 +60,18 @@ declare module 'ioredis' {
     syPurgeDeadLetters(...args: Arg[]): Result<number, Context>;
     /** sweep-stale.lua → [groups destroyed, consumers deleted] */
     sySweepStale(...args: Arg[]): Result<[number, number], Context>;
+    /** recover-own.lua with Buffer replies → [[id, fields, count]...] */
+    syRecoverOwnBuffer(...args: Arg[]): Result<Array<[Buffer, Buffer[], number]>, Context>;
+    /** delete-consumers.lua → groups destroyed + consumers deleted */
+    syDeleteConsumers(...args: Arg[]): Result<number, Context>;
+    /** beat.lua → server time ms */
+    syBeat(...args: Arg[]): Result<number, Context>;
+    /** silent.lua → [owner, silent ms, ...] */
+    sySilent(...args: Arg[]): Result<Array<string | number>, Context>;
     /** stats.lua → [depth, inFlight, delayed, deadLetters] */
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
-    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered] */
-    syActivity(...args: Arg[]): Result<[number, number, number], Context>;
+    /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered, 1 when redelivered is a lower bound] */
+    syActivity(...args: Arg[]): Result<[number, number, number, number], Context>;
   }
 }
 

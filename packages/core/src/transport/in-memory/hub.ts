@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
-import type { ControlFrame, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import type { ControlFrame, DrainPayload, UndrainPayload, HeartbeatPayload, HelloPayload, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { Cancellation, type CancelListener } from '../cancellation.js';
 import {
@@ -18,6 +18,7 @@ import {
   type InstanceLink,
   type InstanceRequestHandler,
   type InstanceTransport,
+  type InstanceTransportEvents,
   type TransportDeps,
 } from '../types.js';
 
@@ -26,7 +27,7 @@ const LINK_PREFIX = 'inmemory:';
 /** Links in-process gateway and instance transports. */
 export class InMemoryHub {
   private readonly gateways = new Set<GatewayTransportEvents>();
-  private readonly instances = new Map<string, { handle: InstanceRequestHandler; accepting: boolean }>();
+  private readonly instances = new Map<string, { handle: InstanceRequestHandler; accepting: boolean; events: InstanceTransportEvents | undefined }>();
 
   constructor(readonly name: string) {}
 
@@ -57,8 +58,17 @@ export class InMemoryHub {
   }
 
   /** @internal */
-  register(instanceId: string, handle: InstanceRequestHandler): void {
-    this.instances.set(instanceId, { handle, accepting: true });
+  register(instanceId: string, handle: InstanceRequestHandler, events: InstanceTransportEvents | undefined): void {
+    this.instances.set(instanceId, { handle, accepting: true, events });
+  }
+
+  /** @internal Hands a DRAIN or an UNDRAIN to the instance; false when it is not on this hub. */
+  drain(instanceId: string, payload: DrainPayload | UndrainPayload, undo: boolean): boolean {
+    const entry = this.instances.get(instanceId);
+    if (entry === undefined) return false;
+    if (undo) entry.events?.undrain(payload);
+    else entry.events?.drain(payload);
+    return true;
   }
 
   /** @internal */
@@ -154,6 +164,19 @@ class InMemoryGatewayTransport implements GatewayTransport {
     // Frames pass by reference and HELLO is delivered synchronously: there is nothing to re-learn.
   }
 
+  async drain(target: DispatchTarget, payload: DrainPayload): Promise<void> {
+    this.toInstance(target, payload, false);
+  }
+
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    this.toInstance(target, payload, true);
+  }
+
+  private toInstance(target: DispatchTarget, payload: DrainPayload, undo: boolean): void {
+    if (this.stopped) throw new TransportClosedError('inmemory', `${undo ? 'undrain' : 'drain'} ${target.instanceId}`);
+    if (!this.hub.drain(target.instanceId, payload, undo)) throw new TransportFailureError('inmemory', `instance ${target.instanceId} is not connected to hub "${this.hub.name}"`);
+  }
+
   isReady(): boolean {
     return !this.stopped && this.events !== undefined;
   }
@@ -176,12 +199,13 @@ class InMemoryInstanceTransport implements InstanceTransport {
     private readonly clock: Clock,
   ) {}
 
-  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+  async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     if (this.hello !== undefined || this.closed) throw new TransportClosedError('inmemory', 'start an instance transport twice');
     this.hello = { ...hello, instance: { ...hello.instance, address: `${LINK_PREFIX}${this.hub.name}` } };
     // The deadline check a queue transport does on delivery: a REQUEST past it never runs.
     this.hub.register(hello.instance.instanceId, (frame, cancellation) =>
       this.clock.now() > frame.payload.deadline ? Promise.reject(new Error('deadline passed before the REQUEST ran')) : handle(frame, cancellation),
+      events,
     );
     this.hub.broadcast({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello });
   }

@@ -2,8 +2,9 @@
  * The Messaging transport's frame authentication policy (docs/messaging-transport.md, "Signed
  * frames"): every queue gets a codec that signs what it writes and verifies what it reads, bound
  * to the queue's name. Beyond the MAC (protocol/frame-auth.ts), a frame is refused when its sentAt
- * lies outside ±replayWindowMs of this process's clock, and a HELLO, HEARTBEAT or GOODBYE whose id
- * was already seen inside the window is refused as a replay. REQUESTs are exempt from the id
+ * lies outside ±replayWindowMs of this process's clock, and a HELLO, HEARTBEAT, GOODBYE, DRAIN or
+ * UNDRAIN whose id was already seen inside the window is refused as a replay (a DRAIN replayed
+ * after an UNDRAIN would drain the instance again). REQUESTs are exempt from the id
  * check on purpose: a redelivered REQUEST is legitimate (at-least-once) and the instance's replay
  * cache and the REQUEST's signed deadline bound it; RESPONSE duplicates are dropped by the
  * gateway's pending table; a repeated CANCEL or RESYNC changes nothing.
@@ -29,6 +30,9 @@ export interface FrameAuthenticatorOptions {
 }
 
 export const FRAME_AUTH_DEFAULTS = Object.freeze({ replayWindowMs: 300_000, maxRememberedIds: 100_000 });
+
+/** Frame types refused when their id was seen before: each one changes state where it arrives, and none is legitimately redelivered. */
+const ID_CHECKED: ReadonlySet<Frame['type']> = new Set(['HELLO', 'HEARTBEAT', 'GOODBYE', 'DRAIN', 'UNDRAIN']);
 
 /** Counters for `/metrics`: totals since start. */
 export interface FrameAuthCounters {
@@ -81,7 +85,7 @@ export class FrameAuthenticator {
       if (Math.abs(now - frame.sentAt) > this.windowMs) {
         throw new UnauthenticatedFrameError(queue, `${frame.type} ${frame.id} was sent at ${frame.sentAt}, outside the replay window of ±${this.windowMs} ms around ${now}`);
       }
-      if (frame.type === 'HELLO' || frame.type === 'HEARTBEAT' || frame.type === 'GOODBYE') {
+      if (ID_CHECKED.has(frame.type)) {
         const replayed = this.seen.take(frame.id, now);
         this.seen.add(frame.id, now);
         if (replayed) {

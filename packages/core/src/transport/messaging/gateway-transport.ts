@@ -9,7 +9,7 @@ import { InvalidArgumentError, RequestCancelledError, TransportClosedError, Tran
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
-import type { CancelReason, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { withReplyTo } from '../../protocol/make-frame.js';
@@ -23,10 +23,13 @@ import {
   type TransportDeps,
 } from '../types.js';
 import { watchBackendRecovery } from './backend-recovery.js';
+import { DepartedGateways } from './departed-gateways.js';
 import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
+import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types.js';
+import { MessagingGatewayStreams } from './gateway-streams.js';
 import {
   GATEWAY_CONTROL_QUEUE,
   HEADER_SERVICE,
@@ -50,6 +53,9 @@ export type MessagingGatewayCounters = {
   readonly cancels: number;
   /** RESYNCs sent (each one the routing state asked for). */
   readonly resyncs: number;
+  /** DRAINs and UNDRAINs sent (each one an operator asked for). */
+  readonly drains: number;
+  readonly undrains: number;
   /** HELLO, HEARTBEAT and GOODBYE frames received. */
   readonly controlFrames: number;
   /** Frames of the wrong type for their queue, dead-lettered. */
@@ -97,10 +103,13 @@ export class MessagingGatewayTransport implements GatewayTransport {
   private events: GatewayTransportEvents | undefined;
   private subscriptions: Subscription[] = [];
   private stopSweep: (() => void) | undefined;
+  private hygiene: DepartedGateways | undefined;
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'stopped' = 'new';
   private stopped: Promise<void> | undefined;
-  private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, controlFrames: 0, rejectedFrames: 0 };
+  private counters = { dispatched: 0, responses: 0, droppedResponses: 0, cancels: 0, resyncs: 0, drains: 0, undrains: 0, controlFrames: 0, rejectedFrames: 0 };
+  /** Streamed exchanges (gateway-streams.ts). */
+  private readonly streams: MessagingGatewayStreams;
 
   constructor(
     private readonly init: MessagingGatewayTransportInit,
@@ -113,6 +122,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.logger = deps.logger;
     this.nodeId = deps.node.id;
     this.responsesName = gatewayResponsesQueue(this.nodeId);
+    this.streams = new MessagingGatewayStreams({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      responsesQueue: this.responsesName,
+      blockMs: this.options.blockMs,
+      signal: this.stopping.signal,
+      dispatch: (target, request, options) => this.dispatch(target, request, options),
+      cancel: (service, requestId, reason) => this.sendCancel(service, requestId, reason),
+    });
   }
 
   async start(events: GatewayTransportEvents): Promise<void> {
@@ -139,6 +158,18 @@ export class MessagingGatewayTransport implements GatewayTransport {
     );
     this.stopSweep = this.clock.every(1_000, () => this.failOverdue());
     this.backendWatch = this.watchBackend();
+    const { keyHygiene } = this.init.factory;
+    if (keyHygiene !== undefined && this.options.departedNodeGraceMs > 0) {
+      this.hygiene = new DepartedGateways({
+        hygiene: keyHygiene,
+        nodeId: this.nodeId,
+        graceMs: this.options.departedNodeGraceMs,
+        deadLetterSuffix: this.options.deadLetterSuffix,
+        clock: this.clock,
+        logger: this.logger,
+      });
+      this.hygiene.start();
+    }
     this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, responses: this.responsesName }, 'messaging gateway transport started');
   }
 
@@ -160,15 +191,44 @@ export class MessagingGatewayTransport implements GatewayTransport {
     });
   }
 
+  /** A streamed exchange (docs/messaging-transport.md, "Streamed bodies"). */
+  dispatchStream(
+    target: DispatchTarget,
+    request: Omit<RequestPayload, 'replyTo' | 'stream' | 'body'>,
+    body: AsyncIterable<Uint8Array> | undefined,
+    options: StreamDispatchOptions,
+  ): Promise<StreamedResponse> {
+    if (this.state !== 'started') return Promise.reject(new TransportClosedError('messaging', `dispatch request ${options.requestId ?? '(new)'}`));
+    return this.streams.dispatch(target, request, body, options);
+  }
+
   /** Enqueues RESYNC on `service.<name>.control`; an unknown instance's service comes from its link (its requests queue). */
   async resync(target: DispatchTarget): Promise<void> {
-    if (this.state !== 'started') throw new TransportClosedError('messaging', `resync ${target.instanceId}`);
+    await this.toInstance(target, 'resync', { v: 1, type: 'RESYNC', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId: target.instanceId } }, 'resyncs');
+  }
+
+  /** Enqueues DRAIN on `service.<name>.control`, as RESYNC. */
+  async drain(target: DispatchTarget, payload: DrainPayload): Promise<void> {
+    await this.toInstance(target, 'drain', { v: 1, type: 'DRAIN', id: newFrameId(), sentAt: this.clock.now(), payload }, 'drains');
+  }
+
+  /** Enqueues UNDRAIN on `service.<name>.control`, as RESYNC. */
+  async undrain(target: DispatchTarget, payload: UndrainPayload): Promise<void> {
+    await this.toInstance(target, 'undrain', { v: 1, type: 'UNDRAIN', id: newFrameId(), sentAt: this.clock.now(), payload }, 'undrains');
+  }
+
+  /**
+   * A frame for one instance goes to its service's control queue (every instance of the service
+   * reads it; the one named acts). Counted as it starts sending, so the counter is exact at once.
+   */
+  private async toInstance(target: DispatchTarget, what: string, frame: ResyncFrame | DrainFrame | UndrainFrame, counter: 'resyncs' | 'drains' | 'undrains'): Promise<void> {
+    if (this.state !== 'started') throw new TransportClosedError('messaging', `${what} ${target.instanceId}`);
     const service = target.service !== '' ? target.service : parseServiceRequestsQueue(target.link.address)?.service;
     if (service === undefined) {
-      throw new TransportFailureError('messaging', `cannot resync instance ${target.instanceId}: its link "${target.link.address}" names no service requests queue`);
+      throw new TransportFailureError('messaging', `cannot ${what} instance ${target.instanceId}: its link "${target.link.address}" names no service requests queue`);
     }
-    this.counters.resyncs += 1;
-    await this.queues.queue(serviceControlQueue(service)).enqueue({ v: 1, type: 'RESYNC', id: newFrameId(), sentAt: this.clock.now(), payload: { instanceId: target.instanceId } });
+    this.counters[counter] += 1;
+    await this.queues.queue(serviceControlQueue(service)).enqueue(frame);
   }
 
   isReady(): boolean {
@@ -203,6 +263,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     const wasStarted = this.state === 'started';
     this.state = 'stopped';
     this.stopSweep?.();
+    this.hygiene?.stop();
     const cancels: Promise<void>[] = [];
     for (const waiting of this.pending.takeAll()) {
       if (wasStarted) cancels.push(this.enqueueCancel(waiting.target.service, waiting.id, 'shutdown'));
@@ -211,6 +272,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     await Promise.all(cancels);
     this.stopping.abort();
     await Promise.all(this.subscriptions.map((s) => s.close()));
+    await this.streams.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
     this.logger.info({ transport: 'messaging', node: this.nodeId }, 'messaging gateway transport stopped');

@@ -2,7 +2,7 @@
  * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
  * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
- * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL and RESYNC.
+ * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC, DRAIN and UNDRAIN.
  */
 import { TransportClosedError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
@@ -12,11 +12,12 @@ import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame,
 import { newFrameId } from '../../protocol/ids.js';
 import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
-import { TransportType, type InstanceRequestHandler, type InstanceTransport, type TransportDeps } from '../types.js';
+import { TransportType, type InstanceRequestHandler, type InstanceTransport, type InstanceTransportEvents, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
 import { RecentIds } from './recent-ids.js';
 import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
+import { MessagingInstanceStreams } from './instance-streams.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
@@ -84,21 +85,29 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private readonly earlyCancels: RecentIds;
   private readonly running = new Map<string, Running>();
   private readonly responseQueues = new Map<string, MessageQueue<Frame>>();
-  /** Aborted by goodbye(): stops pulling REQUESTs. */
-  private readonly intake = new AbortController();
+  /** Aborted by drain() or goodbye(): stops pulling REQUESTs. undrain() starts pulling again with a new one. */
+  private intake = new AbortController();
   /** Aborted by close(): stops the control subscription. */
   private readonly closing = new AbortController();
   private hello: HelloPayload | undefined;
   private handle: InstanceRequestHandler | undefined;
+  private events: InstanceTransportEvents | undefined;
+  /** The last HEARTBEAT sent; after drain() it follows every HELLO, since a HELLO alone registers the instance healthy. */
+  private lastHeartbeat: HeartbeatPayload | undefined;
   private headers: Readonly<Record<string, string>> = {};
   private gatewayControl: MessageQueue<Frame> | undefined;
   private requestsSub: Subscription | undefined;
+  /** REQUEST subscriptions a drain ended; close() waits for their handlers too. */
+  private readonly drainedSubs: Subscription[] = [];
+  private requestsName = '';
   private controlSub: Subscription | undefined;
   private stopDeadlineCheck: (() => void) | undefined;
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
   private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0 };
+  /** Streamed exchanges (instance-streams.ts); made at start(), since its queue is named for the instance. */
+  private streams: MessagingInstanceStreams | undefined;
 
   constructor(
     private readonly init: MessagingInstanceTransportInit,
@@ -112,8 +121,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.earlyCancels = new RecentIds(this.options.replayCacheSize, this.options.replayTtlMs);
   }
 
-  async start(hello: HelloPayload, handle: InstanceRequestHandler): Promise<void> {
+  async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     if (this.state !== 'new') throw new TransportClosedError('messaging', 'start an instance transport twice');
+    this.events = events;
     const { service, version } = hello.instance;
     const requestsName = serviceRequestsQueue(service, version);
     // The address is the transport's to fill: where this instance takes its REQUESTs.
@@ -121,6 +131,17 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.handle = handle;
     this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version });
     this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
+    this.streams = new MessagingInstanceStreams({
+      queues: this.queues,
+      clock: this.clock,
+      logger: this.logger,
+      instanceId: hello.instance.instanceId,
+      blockMs: this.options.blockMs,
+      signal: this.closing.signal,
+      track: (id, cancellation) => this.running.set(id, { cancellation, deadline: Number.POSITIVE_INFINITY }),
+      untrack: (id) => this.running.delete(id),
+      reply: (replyTo, response) => this.reply(replyTo, response),
+    });
     this.state = 'started';
     // Listen first (RESYNC, CANCEL), then pull, then announce.
     this.controlSub = this.queues.queue(serviceControlQueue(service)).subscribe((frame, delivery) => this.onControl(frame, delivery), {
@@ -129,17 +150,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
       blockMs: this.options.blockMs,
       signal: this.closing.signal,
     });
-    this.requestsSub = this.queues.requests(requestsName).subscribe((frame, delivery) => this.onRequest(frame, delivery), {
-      group: 'instances',
-      concurrency: this.options.concurrency,
-      leaseMs: this.options.requestLeaseMs,
-      blockMs: this.options.blockMs,
-      signal: this.intake.signal,
-      // This subscription stops at GOODBYE, when the SDK's own drain starts (its drainTimeoutMs,
-      // then it aborts the handlers): releasing REQUESTs that are still draining would hand them
-      // to another instance while they run here.
-      drainTimeoutMs: NO_DRAIN_LIMIT_MS,
-    });
+    this.requestsName = requestsName;
+    this.pull();
     this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
     this.backendWatch = this.watchBackend();
     await this.sendHello();
@@ -148,7 +160,30 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   async heartbeat(payload: HeartbeatPayload): Promise<void> {
     if (this.state !== 'started' && this.state !== 'leaving') throw new TransportClosedError('messaging', 'send a HEARTBEAT');
+    this.lastHeartbeat = payload;
     await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload });
+  }
+
+  /**
+   * Stops pulling REQUESTs and stays registered: the REQUEST subscription ends (its running
+   * handlers finish and are acked), so nothing new is leased to this instance; the control
+   * subscription and heartbeats go on.
+   */
+  async drain(): Promise<void> {
+    if (this.state !== 'started' || this.intake.signal.aborted) return;
+    this.intake.abort();
+    // Subscriptions of earlier drains that have finished their handlers need no waiting for.
+    for (let i = this.drainedSubs.length - 1; i >= 0; i--) if (this.drainedSubs[i]?.isClosed() === true) this.drainedSubs.splice(i, 1);
+    if (this.requestsSub !== undefined) this.drainedSubs.push(this.requestsSub);
+    this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'draining: no longer pulling REQUESTs');
+  }
+
+  /** Pulls REQUESTs again after drain(), with a new subscription (the drained one may still be finishing its handlers). */
+  async undrain(): Promise<void> {
+    if (this.state !== 'started' || !this.intake.signal.aborted) return;
+    this.intake = new AbortController();
+    this.pull();
+    this.logger.info({ instanceId: (this.hello as HelloPayload).instance.instanceId }, 'undrained: pulling REQUESTs again');
   }
 
   async goodbye(): Promise<void> {
@@ -181,12 +216,27 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private async doClose(): Promise<void> {
     this.state = 'closed';
     this.intake.abort();
-    await this.requestsSub?.close();
+    await Promise.all([this.requestsSub?.close(), ...this.drainedSubs.map((s) => s.close())]);
     this.stopDeadlineCheck?.();
     this.closing.abort();
     await this.controlSub?.close();
+    await this.streams?.close();
     await this.backendWatch;
     if (this.init.ownsFactory === true) await this.init.factory.close();
+  }
+
+  private pull(): void {
+    this.requestsSub = this.queues.requests(this.requestsName).subscribe((frame, delivery) => this.onRequest(frame, delivery), {
+      group: 'instances',
+      concurrency: this.options.concurrency,
+      leaseMs: this.options.requestLeaseMs,
+      blockMs: this.options.blockMs,
+      signal: this.intake.signal,
+      // This subscription stops at GOODBYE or a drain, when the SDK's own drain starts (at GOODBYE
+      // its drainTimeoutMs, then it aborts the handlers): releasing REQUESTs that are still running
+      // would hand them to another instance while they run here.
+      drainTimeoutMs: NO_DRAIN_LIMIT_MS,
+    });
   }
 
   private onRequest(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
@@ -202,6 +252,11 @@ export class MessagingInstanceTransport implements InstanceTransport {
     if (this.earlyCancels.take(frame.id, now)) {
       this.counters.cancelledBeforeStart += 1;
       return DONE;
+    }
+    if (frame.payload.stream !== undefined) {
+      // A copy leased again while the first still runs here: the running one answers.
+      if (this.running.has(frame.id)) return DONE;
+      return (this.streams as MessagingInstanceStreams).run(frame, delivery, this.handle as InstanceRequestHandler);
     }
     const seen = this.executed.get(frame.id, now);
     if (seen !== undefined) {
@@ -274,13 +329,21 @@ export class MessagingInstanceTransport implements InstanceTransport {
       case 'RESYNC':
         if (frame.payload.instanceId !== instanceId || this.state !== 'started') return DONE;
         return this.sendHello();
+      case 'DRAIN':
+        if (frame.payload.instanceId === instanceId && this.state === 'started') this.events?.drain(frame.payload);
+        return DONE;
+      case 'UNDRAIN':
+        if (frame.payload.instanceId === instanceId && this.state === 'started') this.events?.undrain(frame.payload);
+        return DONE;
       default:
         return this.reject(delivery, unexpectedFrameTypeReason(frame.type, 'a service control queue'));
     }
   }
 
-  private sendHello(): Promise<void> {
-    return this.sendControl({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello as HelloPayload });
+  private async sendHello(): Promise<void> {
+    await this.sendControl({ v: 1, type: 'HELLO', id: newFrameId(), sentAt: this.clock.now(), payload: this.hello as HelloPayload });
+    const beat = this.lastHeartbeat;
+    if (this.intake.signal.aborted && beat !== undefined) await this.sendControl({ v: 1, type: 'HEARTBEAT', id: newFrameId(), sentAt: this.clock.now(), payload: beat });
   }
 
   private async sendControl(frame: ControlFrame): Promise<void> {

@@ -28,6 +28,12 @@ export interface MessagingTransportOptionsInput {
   deadlineCheckMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
   pendingGraceMs?: number;
+  /**
+   * Gateway, on a backend with key hygiene (Valkey): a gateway node that has shown no sign of life
+   * for this long has its responses queue and its consumer groups deleted by any live gateway
+   * (docs/operations.md, "Key hygiene"). 0 turns the hygiene off. @default 60000
+   */
+  departedNodeGraceMs?: number;
 }
 
 export type MessagingTransportOptions = Readonly<Required<MessagingTransportOptionsInput>>;
@@ -45,6 +51,7 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
   pendingGraceMs: 5_000,
+  departedNodeGraceMs: 60_000,
 });
 
 const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix'>, number]> = [
@@ -58,6 +65,7 @@ const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransport
   ['replayCacheBytes', 0],
   ['deadlineCheckMs', 1],
   ['pendingGraceMs', 0],
+  ['departedNodeGraceMs', 0],
 ];
 
 /** Fills defaults and checks every option; throws SY_INVALID_ARGUMENT listing every problem, each named `<path>.<option>`. */
@@ -73,6 +81,9 @@ export function checkMessagingOptions(input: MessagingTransportOptionsInput, pro
   problems.unknownKeys(input, Object.keys(MESSAGING_TRANSPORT_DEFAULTS), '', { noun: 'an option of the messaging transport' });
   const o = { ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) };
   for (const [key, min] of INTEGER_MINIMUMS) problems.integer(key, o[key], min);
+  if (o.departedNodeGraceMs !== 0 && Number.isInteger(o.departedNodeGraceMs) && o.departedNodeGraceMs < 1_000) {
+    problems.add('departedNodeGraceMs', `must be 0 (off) or at least 1000 ms: a live gateway beats every third of it (got ${o.departedNodeGraceMs})`);
+  }
   problems.nonEmptyString('deadLetterSuffix', o.deadLetterSuffix);
 }
 

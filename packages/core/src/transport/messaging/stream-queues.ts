@@ -1,0 +1,20 @@
+/**
+ * Queue names of streamed exchanges over Messaging (docs/messaging-transport.md, "Streamed
+ * bodies"). Each gateway node reads its own `gateway.<nodeId>.streams` (response chunks and the
+ * request body's CREDITs), each instance its own `instance.<instanceId>.streams` (request chunks
+ * and the response body's CREDITs). Both are competing queues: an entry is deleted once read, so
+ * what a queue holds is bounded by the windows of the exchanges in flight.
+ */
+
+/** Where the gateway node that owns `responsesQueue` (`gateway.<nodeId>.responses`) takes body frames. */
+export function gatewayStreamsQueue(responsesQueue: string): string {
+  return `${responsesQueue.slice(0, -'.responses'.length)}.streams`;
+}
+
+/** Where an instance takes body frames. */
+export const instanceStreamsQueue = (instanceId: string): string => `instance.${instanceId}.streams`;
+
+const INSTANCE_STREAMS = /^instance\.[\x21-\x7e]{1,128}\.streams$/;
+
+/** True for an instance streams queue: the only place a gateway sends a request body or a CREDIT. */
+export const isInstanceStreamsQueue = (name: string): boolean => INSTANCE_STREAMS.test(name);

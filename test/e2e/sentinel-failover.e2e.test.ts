@@ -1,0 +1,69 @@
+/**
+ * Chaos behind Sentinel (one master, one replica, three sentinels), real gateway and service
+ * processes: the master is SIGKILLed mid-load and every client (the gateway and each service)
+ * must move to the promoted replica without a restart; every request is answered 200 and the
+ * handlers' executions per request id are counted and reported.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startValkeySentinel, type ValkeySentinelSetup } from '../harness/valkey-sentinel.js';
+import { authSection, newKeys } from '../harness/frame-keys.js';
+import { executionReport, executions, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
+
+const setup = await startValkeySentinel({ downAfterMs: 1_000 });
+if (setup === null) {
+  const skipped = suite('chaos behind valkey sentinel');
+  skipped.skip('needs valkey-server/redis-server and its CLI on PATH (see the banner above)', () => undefined);
+  skipped.run();
+} else {
+  register(setup);
+}
+
+function register(setup: ValkeySentinelSetup): void {
+  const test = suite<{ world: ChaosWorld | undefined }>('chaos behind valkey sentinel (real processes)', { world: undefined });
+  test.after.each(async (ctx) => {
+    await ctx.world?.stop();
+    ctx.world = undefined;
+  });
+  test.after(async () => {
+    await setup.stop();
+  });
+
+  test('2,000 requests through a SIGKILLed master and a SIGKILLed instance: every client moves to the promoted replica, every request answered', async (ctx) => {
+    const prefix = `chaos-${randomUUID().slice(0, 8)}`;
+    const entry = {
+      type: 'messaging',
+      backend: 'valkey',
+      valkey: { sentinels: setup.sentinels.map((n) => ({ host: n.host, port: n.port })), sentinelName: setup.name, commandTimeoutMs: 10_000 },
+      queues: { prefix, requestLeaseMs: 1_000 },
+      auth: authSection(newKeys()),
+    };
+    const world = await startChaosWorld({ entry, services: 3 });
+    ctx.world = world;
+    let crash: Promise<{ old: number; promoted: number }> | undefined;
+    let killed: Promise<unknown> | undefined;
+    const load = await runLoad(world.url, 2_000, 32, (answered) => {
+      if (answered === 400) crash = setup.killMaster();
+      if (answered === 1_200) killed = world.services[0]?.kill();
+    });
+    const moved = await crash;
+    await killed;
+    assert.ok(moved !== undefined && moved.promoted !== moved.old, 'the sentinels promoted the replica');
+    const report = executionReport(load.ids, executions(world.countFiles));
+    process.stdout.write(
+      `sentinel master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
+        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
+    );
+    if (load.failed.length > 0) {
+      writeFileSync(join(world.dir, 'gateway.log'), world.gateway.output());
+      process.stdout.write(`gateway log: ${join(world.dir, 'gateway.log')}\n`);
+    }
+    assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
+    assert.equal(report.neverRun.slice(0, 5), [], `${report.neverRun.length} requests never executed`);
+  });
+
+  test.run();
+}

@@ -99,6 +99,7 @@ export class TailConsumer implements BackendConsumer {
     } catch (err) {
       throw toBackendError(err, ctx.spec.name, 'dead-letter', ctx.describeServer);
     }
+    await ctx.deadLetterRetention.afterDeadLetter();
   }
 
   close(): Promise<void> {

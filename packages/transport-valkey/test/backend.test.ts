@@ -153,7 +153,7 @@ if (server !== null) {
   test('a delayed enqueue is counted as delayed, not delivered early, then delivered with the id enqueue returned and attempt 1', async () => {
     const q = (await factory()).queue<string>('later', { leaseMs: 2_000 });
     const id = await q.enqueue('tick', { delayMs: 1_000 });
-    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 1, deadLetters: 0 });
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 1, deadLetters: 0, deadLettersDropped: 0 });
     assert.is((await q.lease({ max: 1, blockMs: 300 })).length, 0, 'not before it is due');
     const [lease] = await eventually(async () => {
       const got = await q.lease({ max: 1, blockMs: 500 });
@@ -162,7 +162,7 @@ if (server !== null) {
     assert.is(lease!.id, id);
     assert.is(lease!.attempt, 1);
     await lease!.ack();
-    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 0, deadLetters: 0 });
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 0, deadLetters: 0, deadLettersDropped: 0 });
   });
 
   test('aborting a blocked lease returns at once and leaves no read outstanding on the server', async () => {

@@ -1,6 +1,7 @@
 /**
  * Valkey behaviours beyond the conformance kit: leases longer than the queue's lease, fan-out
- * retention, delayed enqueue ids, aborting a blocked read, readiness while the server is away.
+ * retention, delayed enqueue ids, aborting a blocked read, readiness while the server is away,
+ * tail reads without a group and single plain enqueues without a script.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -54,6 +55,37 @@ if (server !== null) {
     }, { within: 10_000, what: 'redelivery after the long lease expired' });
     assert.is(again!.attempt, 2);
     await again!.ack();
+  });
+
+  test('a tail consumer reads without a consumer group, trims what it read, and a single plain enqueue runs no script', async () => {
+    const f = await factory();
+    const q = f.queue<number>('replies');
+    const redis = new Redis(server.url);
+    try {
+      const scriptsBefore = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      for (let i = 0; i < 5; i++) await q.enqueue(i);
+      const scriptsAfter = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      assert.is(scriptsAfter, scriptsBefore, 'five single plain enqueues, no script call');
+      const tail = q.consumer({ mode: 'tail' });
+      const got = await eventually(async () => {
+        const leases = await tail.lease({ max: 10, blockMs: 100 });
+        return leases.length === 5 ? leases : undefined;
+      }, { what: 'the five messages' });
+      assert.equal(got.map((l) => l.message), [0, 1, 2, 3, 4]);
+      assert.equal(await redis.xinfo('GROUPS', `${prefix}:{replies}`), [], 'no consumer group on the stream');
+      assert.is(await redis.xlen(`${prefix}:{replies}`), 5, 'read entries stay until the next trim');
+      await tail.close();
+      assert.is(await redis.xlen(`${prefix}:{replies}`), 0, 'closing trims everything read');
+      await q.enqueue(5);
+      const again = q.consumer({ mode: 'tail' });
+      const [next] = await eventually(async () => {
+        const leases = await again.lease({ max: 10, blockMs: 100 });
+        return leases.length > 0 ? leases : undefined;
+      }, { what: 'the message enqueued after the trim' });
+      assert.is(next!.message, 5);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test('activity() counts redelivered messages exactly up to the scan limit, and past it reports a lower bound', async () => {

@@ -234,6 +234,8 @@ interface LoadResult {
    * their sum as `total`; the load generator is not counted.
    */
   readonly cpuUsPerRequest: Readonly<Record<string, number>>;
+  /** Valkey rows: commands the server ran per request over the window, by command (INFO commandstats; scripts count as `evalsha`, the commands inside them under their own names too). */
+  readonly valkeyCommandsPerRequest?: Readonly<Record<string, number>>;
   readonly meanMs: number;
   /**
    * Whether the latency figures pass a Little's-law check: with N connections each waiting for
@@ -273,14 +275,41 @@ const requestBody = (size: number): Buffer =>
   values.validation ? Buffer.from(`{"data":"${'a'.repeat(Math.max(0, size - JSON_OVERHEAD))}"}`) : Buffer.alloc(size, 0x61);
 
 /** Loads `url` and reads the CPU that each process in `pids` spent over the same window. */
-async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}, edge?: EdgeLoad): Promise<LoadResult> {
+async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}, edge?: EdgeLoad, valkeyUrl?: string): Promise<LoadResult> {
+  const commandsBefore = valkeyUrl === undefined ? undefined : await commandStats(valkeyUrl);
   const cpu = new CpuWindow(pids);
   let generating: Promise<GeneratorResult>;
   if (edge?.generator === 'h2load') generating = loadH2load(url, edge.connections, edge.streams ?? 1, size, seconds);
   else if (edge !== undefined) generating = loadWrk(requireWrk(), url, connections, size, seconds);
   else generating = WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds);
   const r = await generating;
-  return withLatencyCheck({ ...r, cpuUsPerRequest: cpu.perRequest(r.requests) }, connections * (edge?.streams ?? 1));
+  const cpuUsPerRequest = cpu.perRequest(r.requests);
+  const commands = commandsBefore === undefined || valkeyUrl === undefined ? undefined : perRequest(commandsBefore, await commandStats(valkeyUrl), r.requests);
+  return withLatencyCheck({ ...r, cpuUsPerRequest, ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }) }, connections * (edge?.streams ?? 1));
+}
+
+/** Calls per command so far on the server at `url` (INFO commandstats). */
+async function commandStats(url: string): Promise<Map<string, number>> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    const out = new Map<string, number>();
+    for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+    return out;
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Commands per request between two commandstats readings (the readings' own INFO calls left out), largest first. */
+function perRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Record<string, number> {
+  const out: Array<[string, number]> = [];
+  for (const [name, calls] of after) {
+    if (name === 'info' || requests <= 0) continue;
+    const n = (calls - (before.get(name) ?? 0)) / requests;
+    if (n >= 0.005) out.push([name, round(n, 3)]);
+  }
+  return Object.fromEntries(out.sort((a, b) => b[1] - a[1]));
 }
 
 function requireWrk(): string {
@@ -465,6 +494,14 @@ function cpuText(r: LoadResult): string {
   return `${parts.join('+')} = ${round(cpu.total ?? 0, 1)}`;
 }
 
+/** Valkey commands per request, for the progress line: " | cmds/req 3.1: evalsha 1.0, xadd 1.0, …". */
+function commandsText(r: LoadResult): string {
+  const c = r.valkeyCommandsPerRequest;
+  if (c === undefined) return '';
+  const total = Object.entries(c).reduce((sum, [name, n]) => (name === 'evalsha' ? sum : sum + n), 0);
+  return ` | cmds/req ${round(total, 2)}: ${Object.entries(c).map(([name, n]) => `${name} ${n}`).join(', ')}`;
+}
+
 /** Per-figure medians over rounds, with how many rounds the latency medians rest on. */
 interface MedianResult extends LoadResult {
   /** Rounds whose latencies passed the Little's-law check (the latency medians use these). */
@@ -489,7 +526,11 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const cpuUsPerRequest = Object.fromEntries(
     processes.map((p) => [p, round(median(rounds.map((r) => r.cpuUsPerRequest[p]).filter((v): v is number => v !== undefined)), 1)]),
   );
+  const commandNames = [...new Set(rounds.flatMap((r) => Object.keys(r.valkeyCommandsPerRequest ?? {})))];
+  const valkeyCommandsPerRequest =
+    commandNames.length === 0 ? undefined : Object.fromEntries(commandNames.map((n) => [n, round(median(rounds.map((r) => r.valkeyCommandsPerRequest?.[n] ?? 0)), 3)]));
   return {
+    ...(valkeyCommandsPerRequest === undefined ? {} : { valkeyCommandsPerRequest }),
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
     requests: median(rounds.map((r) => r.requests)),
     cpuUsPerRequest,
@@ -633,7 +674,7 @@ try {
           for (let round = 0; round < rounds; round++) {
             if (soakSeconds === undefined && edge === undefined) directRounds.push(await load(direct.url, c, size, seconds, directPids));
             rss.resume();
-            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids, edge));
+            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids, edge, row.needsValkey ? valkey?.url : undefined));
             rss.pause();
           }
           const memory = rss.end();
@@ -656,7 +697,7 @@ try {
             loadAverage1m: round(loadavg()[0] ?? 0, 2),
           };
           (soakSeconds === undefined ? cells : soaks).push(cell);
-          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB\n`);
+          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB${commandsText(viaGateway)}\n`);
         }
       }
     } finally {

@@ -2,6 +2,7 @@
  * One consumer group of a memory queue: a cursor into the queue's log, the deliveries it holds
  * (fenced by consumer and attempt), and what it must deliver again (now or when due).
  */
+import type { ConsumptionMode } from '@switchyard/core';
 import type { StoredEntry } from './log.js';
 
 export interface Held {
@@ -28,8 +29,22 @@ export class GroupState {
   delayed: Redelivery[] = [];
   readonly consumers = new Set<string>();
 
-  constructor(readonly name: string, readonly mode: 'competing' | 'fanout', cursor: number) {
+  constructor(readonly name: string, readonly mode: ConsumptionMode, cursor: number) {
     this.cursor = cursor;
+  }
+
+  /** Removes entry `id` from what the group holds or will deliver again; the entry, or undefined when the group has nothing of it. */
+  settle(id: string): StoredEntry | undefined {
+    const h = this.held.get(id);
+    if (h !== undefined) {
+      this.held.delete(id);
+      return h.entry;
+    }
+    for (const list of [this.ready, this.delayed]) {
+      const i = list.findIndex((r) => r.entry.id === id);
+      if (i >= 0) return (list.splice(i, 1)[0] as Redelivery).entry;
+    }
+    return undefined;
   }
 
   /** Moves delayed redeliveries whose time has come to `ready`; returns how many moved. */

@@ -20,6 +20,7 @@ export const MEMORY_CAPABILITIES: QueueCapabilities = Object.freeze({
   survivesRestart: false,
   crossProcess: false,
   injectableClock: true,
+  tailRead: true,
 });
 
 class MemoryBackend implements QueueBackend {

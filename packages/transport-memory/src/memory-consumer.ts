@@ -19,8 +19,8 @@ export class MemoryConsumer implements BackendConsumer {
     private readonly clock: Clock,
     private readonly onClose: () => void,
   ) {
-    // A fan-out consumer gets a private group named after itself.
-    const group = spec.mode === 'fanout' ? `fanout:${spec.consumerName}` : spec.group;
+    // A fan-out or tail consumer gets a private group named after itself.
+    const group = spec.mode === 'competing' ? spec.group : `${spec.mode}:${spec.consumerName}`;
     this.group = state.joinGroup(spec.mode, group, spec.consumerName);
   }
 
@@ -62,10 +62,12 @@ export class MemoryConsumer implements BackendConsumer {
   }
 
   async ack(leases: readonly RawLease[]): Promise<SettleOutcome[]> {
-    return this.state.ack(this.group, leases, this.spec.consumerName);
+    if (this.group.mode === 'tail') return leases.map(() => 'ok');
+    return this.state.ack(this.group, leases);
   }
 
   async renew(lease: RawLease, leaseMs: number): Promise<number> {
+    if (this.group.mode === 'tail') return lease.leaseExpiresAt;
     return this.state.renew(this.group, lease, this.spec.consumerName, leaseMs, this.clock.now());
   }
 
@@ -74,6 +76,7 @@ export class MemoryConsumer implements BackendConsumer {
   }
 
   async deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
+    if (this.group.mode === 'tail') return this.state.deadLetterTail(lease, reason, this.clock.now(), payload);
     this.state.deadLetter(this.group, lease, this.spec.consumerName, reason, this.clock.now(), payload);
   }
 

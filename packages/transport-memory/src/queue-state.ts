@@ -4,7 +4,7 @@
  * is atomic like a Lua script on Valkey. Fenced operations check that the delivery is still held by
  * this consumer with this attempt; a refusal changes nothing.
  */
-import { LeaseLostError, type BackendQueueSpec, type QueueStats, type RawDeadLetter, type RawLease, type RawMessage, type SettleOutcome } from '@switchyard/core';
+import { LeaseLostError, type BackendQueueSpec, type ConsumptionMode, type QueueStats, type RawDeadLetter, type RawLease, type RawMessage, type SettleOutcome } from '@switchyard/core';
 import { GroupState, type Held } from './group.js';
 import { EntryLog, type StoredEntry } from './log.js';
 
@@ -15,6 +15,9 @@ interface DelayedEnqueue {
 
 /** Dead letters of one dead-letter queue, oldest first. */
 export type DeadLetterList = Map<string, RawDeadLetter>;
+
+/** A tail delivery's leaseExpiresAt: it holds nothing, so it never expires. */
+const TAIL_NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
 
 let idCounter = 0;
 const nextId = (now: number): string => `${now}-${idCounter++}`;
@@ -92,15 +95,19 @@ export class MemoryQueueState {
 
   // --- groups and consumers --------------------------------------------------------------------
 
-  /** Competing groups start at the beginning (work enqueued before any consumer is not lost); fan-out groups see only what comes after. */
-  joinGroup(mode: 'competing' | 'fanout', group: string, consumer: string): GroupState {
+  /**
+   * Competing groups start at the beginning (work enqueued before any consumer is not lost), and so
+   * does a tail reader (from the oldest entry stored); fan-out groups see only what comes after.
+   */
+  joinGroup(mode: ConsumptionMode, group: string, consumer: string): GroupState {
     let g = this.groups.get(group);
     if (g === undefined) {
-      g = new GroupState(group, mode, mode === 'competing' ? 0 : this.log.nextSeq);
+      const start = mode === 'competing' ? 0 : mode === 'tail' ? (this.log.oldest()?.seq ?? this.log.nextSeq) : this.log.nextSeq;
+      g = new GroupState(group, mode, start);
       this.groups.set(group, g);
     }
     if (mode === 'competing') this.everCompeting = true;
-    else this.everFanout = true;
+    else if (mode === 'fanout') this.everFanout = true;
     g.consumers.add(consumer);
     return g;
   }
@@ -114,7 +121,7 @@ export class MemoryQueueState {
       g.ready.unshift({ entry: h.entry, attempt: h.attempt + 1, dueAt: now });
     }
     g.consumers.delete(consumer);
-    if (g.mode === 'fanout' && g.consumers.size === 0) this.groups.delete(g.name);
+    if (g.mode !== 'competing' && g.consumers.size === 0) this.groups.delete(g.name);
     if (returned.length > 0) this.notify();
   }
 
@@ -125,6 +132,7 @@ export class MemoryQueueState {
   // --- lease and settle ------------------------------------------------------------------------
 
   lease(g: GroupState, consumer: string, max: number, leaseMs: number, now: number): RawLease[] {
+    if (g.mode === 'tail') return this.readTail(g, max, now);
     this.promoteDue(now);
     const out: RawLease[] = [];
     const expiresAt = now + leaseMs;
@@ -154,6 +162,36 @@ export class MemoryQueueState {
     return out;
   }
 
+  /** A tail reader's next entries, oldest first: delivered once, held by nobody, deleted as they are handed out. */
+  private readTail(g: GroupState, max: number, now: number): RawLease[] {
+    this.promoteDue(now);
+    const out: RawLease[] = [];
+    while (out.length < max && g.cursor < this.log.nextSeq) {
+      const entry = this.log.at(g.cursor);
+      g.cursor++;
+      if (entry === undefined) continue;
+      this.log.remove(entry);
+      out.push(toRaw(entry, 1, TAIL_NEVER_EXPIRES));
+    }
+    return out;
+  }
+
+  /** A tail delivery to the dead letters: nothing holds it, so there is no fence. */
+  deadLetterTail(raw: RawLease, reason: string, now: number, payload?: Uint8Array): void {
+    const id = nextId(now);
+    this.deadLetters.set(id, {
+      id,
+      originalId: raw.id,
+      sourceQueue: this.name,
+      payload: payload ?? raw.payload,
+      headers: raw.headers,
+      attempts: raw.attempt,
+      reason,
+      enqueuedAt: raw.enqueuedAt,
+      deadLetteredAt: now,
+    });
+  }
+
   private hold(g: GroupState, entry: StoredEntry, consumer: string, attempt: number, expiresAt: number): RawLease {
     g.held.set(entry.id, { entry, consumer, attempt, expiresAt });
     return toRaw(entry, attempt, expiresAt);
@@ -165,17 +203,20 @@ export class MemoryQueueState {
     return h !== undefined && h.consumer === consumer && h.attempt === raw.attempt ? h : undefined;
   }
 
-  ack(g: GroupState, raws: readonly RawLease[], consumer: string): SettleOutcome[] {
+  /**
+   * Not fenced by consumer and attempt (the work is done): an entry the group still holds, or holds
+   * released for redelivery, is settled whoever holds it now; one it no longer has is lease-lost.
+   */
+  ack(g: GroupState, raws: readonly RawLease[]): SettleOutcome[] {
     const out: SettleOutcome[] = new Array<SettleOutcome>(raws.length);
     for (let i = 0; i < raws.length; i++) {
-      const h = this.fenced(g, raws[i]!, consumer);
-      if (h === undefined) {
+      const entry = g.settle(raws[i]!.id);
+      if (entry === undefined) {
         out[i] = 'lease-lost';
         continue;
       }
-      g.held.delete(h.entry.id);
       // Competing: acked work is deleted. Fan-out: other groups may still read it; retention trims it.
-      if (g.mode === 'competing') this.log.remove(h.entry);
+      if (g.mode === 'competing') this.log.remove(entry);
       out[i] = 'ok';
     }
     return out;

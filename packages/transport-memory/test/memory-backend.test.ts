@@ -36,7 +36,7 @@ memory('the plugin validates options: only namespace, unknown keys named', () =>
 });
 
 memory('capabilities say what the memory backend cannot do', () => {
-  assert.equal({ ...createMemoryBackend().capabilities }, { survivesRestart: false, crossProcess: false, injectableClock: true });
+  assert.equal({ ...createMemoryBackend().capabilities }, { survivesRestart: false, crossProcess: false, injectableClock: true, tailRead: true });
 });
 
 memory('a fan-out queue is trimmed to fanoutRetention.maxLength; a competing queue never drops unconsumed work', async () => {

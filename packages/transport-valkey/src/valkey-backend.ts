@@ -10,7 +10,7 @@ import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
 
 /** What the Valkey backend can do: survives a restart with AOF, shared across processes, real time only. */
-export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false });
+export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false, tailRead: true });
 
 export class ValkeyBackend implements QueueBackend {
   readonly name = 'valkey';

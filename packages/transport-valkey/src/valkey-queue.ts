@@ -1,5 +1,5 @@
 /**
- * One queue's primitives over its keys: enqueue (one script call per batch), consumers, dead
+ * One queue's primitives over its keys: enqueue (one XADD for a single plain message, else one script call per batch), consumers, dead
  * letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
 import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
@@ -8,6 +8,8 @@ import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
 import { deadLetterSuffixOf, fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
+import { TailConsumer } from './tail-consumer.js';
+import { PlainAppender } from './plain-append.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
@@ -32,7 +34,8 @@ export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly p
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
-  private readonly consumers = new Set<ValkeyConsumer>();
+  private readonly plain: PlainAppender;
+  private readonly consumers = new Set<BackendConsumer>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -41,6 +44,7 @@ export class ValkeyQueue implements BackendQueue {
     private readonly onClosed: () => void,
   ) {
     this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
+    this.plain = new PlainAppender(this.keys, () => ctx.clock.now());
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -58,6 +62,10 @@ export class ValkeyQueue implements BackendQueue {
     const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
     const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
     const toBuffer = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+    const only = messages.length === 1 ? (messages[0] as RawMessage) : undefined;
+    if (only !== undefined && isPlain(only) && this.plain.usable()) {
+      return this.command('enqueue', async () => [await this.plain.append(this.ctx.client, toBuffer(only.payload))]);
+    }
     if (messages.every(isPlain)) {
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.
       args.push('plain');
@@ -78,6 +86,12 @@ export class ValkeyQueue implements BackendQueue {
 
   openConsumer(spec: BackendConsumerSpec): BackendConsumer {
     if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, 'open a consumer');
+    if (spec.mode === 'tail') {
+      const tail: TailConsumer = new TailConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.consumerName, () => this.consumers.delete(tail));
+      this.consumers.add(tail);
+      return tail;
+    }
+    if (spec.mode === 'fanout') this.plain.fanoutOpened();
     const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
     const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
       this.consumers.delete(consumer),

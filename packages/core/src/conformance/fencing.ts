@@ -1,4 +1,9 @@
-/** Fencing: settling a lease that expired and was taken fails with the lease-lost code and changes nothing. */
+/**
+ * Fencing: renewing, releasing or dead-lettering a lease that expired and was taken fails with the
+ * lease-lost code and changes nothing. An ack is not fenced that way (backend.ts): the work is done,
+ * so a stale ack settles the message while it is still in the queue, and the current holder's
+ * settle then fails with lease-lost; an ack of a message already settled fails with lease-lost.
+ */
 import * as assert from 'uvu/assert';
 import { ERROR_CODES } from '../errors.js';
 import type { Lease, MessageQueue } from '../queue/types.js';
@@ -21,13 +26,34 @@ export function register(ctx: KitContext): void {
     return { stale: stale!, live: live! };
   }
 
-  test('ack after the lease was taken fails with SY_QUEUE_LEASE_LOST and changes nothing', async () => {
+  test('a stale ack settles the message (the work is done); the new holder\'s ack then fails with SY_QUEUE_LEASE_LOST', async () => {
     const q = (await ctx.factory()).queue<string>(ctx.queueName());
     const { stale, live } = await stolen(q);
-    await expectCode(stale.ack(), LOST, 'the stale ack');
-    assert.is((await q.stats()).inFlight, 1, 'the message is still leased by b');
-    await live.ack();
-    assert.is((await q.stats()).depth, 0);
+    await stale.ack();
+    const stats = await q.stats();
+    assert.is(stats.inFlight, 0, 'nothing leased any more');
+    assert.is(stats.depth, 0, 'nothing waiting');
+    await expectCode(live.ack(), LOST, 'the new holder\'s ack after the stale ack');
+    await expectCode(live.renew(), LOST, 'the new holder\'s renew after the stale ack');
+    await ctx.expectNothing(q.consumer(), 'a message settled by a stale ack');
+  });
+
+  test('an ack of a message already settled by its new holder fails with SY_QUEUE_LEASE_LOST and changes nothing', async () => {
+    const q = (await ctx.factory()).queue<string>(ctx.queueName());
+    const { stale, live } = await stolen(q);
+    await live.deadLetter('given up');
+    await expectCode(stale.ack(), LOST, 'the stale ack after the dead-lettering');
+    assert.is(await q.deadLetters.count(), 1, 'the dead letter stays');
+  });
+
+  test('a stale ack of a message its new holder released settles it: it is not redelivered', async () => {
+    const q = (await ctx.factory()).queue<string>(ctx.queueName());
+    const { stale, live } = await stolen(q);
+    await live.release({ delayMs: 0 });
+    await stale.ack();
+    await ctx.passTime(ctx.leaseMs + 100);
+    await ctx.expectNothing(q.consumer(), 'a released message a stale ack settled');
+    assert.is((await q.stats()).delayed, 0, 'nothing delayed');
   });
 
   test('renew after the lease was taken fails with SY_QUEUE_LEASE_LOST and does not extend the new lease', async () => {
@@ -67,7 +93,8 @@ export function register(ctx: KitContext): void {
     await ctx.passTime(ctx.leaseMs + 100);
     const [fresh] = await ctx.leaseExactly(a, 1, 'the second delivery to the same consumer');
     assert.is(fresh!.attempt, 2);
-    await expectCode(old!.ack(), LOST, 'ack of the older delivery');
+    await expectCode(old!.renew(), LOST, 'renew of the older delivery');
+    await expectCode(old!.release(), LOST, 'release of the older delivery');
     await fresh!.ack();
   });
 

@@ -27,11 +27,12 @@ import * as release from './release.js';
 import * as stats from './stats.js';
 import * as subscribe from './subscribe.js';
 import * as subscribeDrain from './subscribe-drain.js';
+import * as tail from './tail.js';
 
 export type { QueueConformanceOptions } from './context.js';
 
 /** The behaviour files, in the order they run. */
-const BEHAVIOURS = [enqueue, competing, fanout, leaseExpiry, fencing, release, deadLetter, decodeError, idempotency, subscribe, subscribeDrain, stats, close, faults, bulk];
+const BEHAVIOURS = [enqueue, competing, fanout, leaseExpiry, fencing, release, deadLetter, decodeError, idempotency, subscribe, subscribeDrain, tail, stats, close, faults, bulk];
 
 /** Registers and runs the whole queue behaviour suite against factories from `options.createFactory`. */
 export async function runQueueConformance(options: QueueConformanceOptions): Promise<void> {

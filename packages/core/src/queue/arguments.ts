@@ -43,8 +43,8 @@ export function checkLeaseRequest(request: LeaseRequest): void {
 }
 
 export function checkConsumerOptions(options: ConsumerOptions): void {
-  if (options.mode !== undefined && options.mode !== 'competing' && options.mode !== 'fanout') {
-    throw InvalidArgumentError.format('consumer mode', "'competing' or 'fanout'", options.mode);
+  if (options.mode !== undefined && options.mode !== 'competing' && options.mode !== 'fanout' && options.mode !== 'tail') {
+    throw InvalidArgumentError.format('consumer mode', "'competing', 'fanout' or 'tail'", options.mode);
   }
   if (options.group !== undefined && (typeof options.group !== 'string' || options.group.length === 0)) {
     throw InvalidArgumentError.format('consumer group', 'a non-empty string', options.group);

@@ -3,9 +3,12 @@
  * validation, codecs, decode-error dead-lettering, maxDeliveries, the subscribe loop — core does
  * once in `createQueueFactory`. A third-party backend implements these and runs the conformance kit.
  *
- * Backends work on bytes. They must be fenced: ack, renew, release and deadLetter of a lease whose
+ * Backends work on bytes. They must be fenced: renew, release and deadLetter of a lease whose
  * delivery is no longer the current one (expired and re-leased, even by the same consumer) throw
- * LeaseLostError and change nothing.
+ * LeaseLostError and change nothing. An ack is not fenced by delivery: the handler's work is done,
+ * so acking a message the group still has (held by any consumer, or released and waiting) settles
+ * it, under at-least-once nothing is lost; acking one the group no longer has (already acked or
+ * dead-lettered) is 'lease-lost' and changes nothing.
  */
 import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
@@ -43,6 +46,15 @@ export interface RawLease {
 export type SettleOutcome = 'ok' | 'lease-lost';
 
 export interface BackendConsumerSpec {
+  /**
+   * `tail` only when the backend declares `capabilities.tailRead` (core opens a competing consumer
+   * otherwise). A tail consumer is the queue's one reader: lease() returns every message once,
+   * oldest stored first (messages enqueued before it opened included), each with attempt 1 and
+   * leaseExpiresAt Number.MAX_SAFE_INTEGER, and never returns it again; the backend deletes
+   * delivered messages when it likes (and at close). ack returns 'ok' for each (core does not call
+   * it), renew returns the lease's expiry unchanged, release is never called (core dead-letters
+   * instead), deadLetter stores the delivery with no fence. A delayed message is delivered once due.
+   */
   readonly mode: ConsumptionMode;
   /** Competing group name (fan-out consumers get a private group from the backend). */
   readonly group: string;
@@ -57,7 +69,7 @@ export interface BackendConsumer {
    * may exceed maxDeliveries: core dead-letters those.
    */
   lease(max: number, leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]>;
-  /** Acks many leases in one round trip where possible; one outcome per lease, in order. */
+  /** Acks many leases in one round trip where possible (not fenced by delivery, see above); one outcome per lease, in order. */
   ack(leases: readonly RawLease[]): Promise<SettleOutcome[]>;
   /** Extends the lease to leaseMs from now; returns the new expiry (epoch ms). Throws LeaseLostError. */
   renew(lease: RawLease, leaseMs: number): Promise<number>;

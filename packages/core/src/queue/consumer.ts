@@ -20,6 +20,8 @@ import type { ConsumptionMode, Lease, LeaseRequest, MessageHandler, QueueConsume
 // Re-exported where it always was; the table of reasons is dead-letter-reasons.ts.
 export { DEAD_LETTER_REASONS };
 
+const ACKED: Promise<void> = Promise.resolve();
+
 export interface ConsumerContext<T> {
   readonly queueName: string;
   readonly options: QueueOptions<T>;
@@ -48,7 +50,15 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
   }
 
   ackBatched(raw: RawLease): Promise<void> {
+    // A tail delivery holds nothing: there is nothing to tell the backend.
+    if (this.mode === 'tail') return ACKED;
     return this.acks.push(raw) as Promise<undefined>;
+  }
+
+  releaseLease(raw: RawLease, delayMs: number): Promise<void> {
+    if (this.mode !== 'tail') return this.backend.release(raw, delayMs);
+    this.ctx.logger.warn({ queue: this.queueName, id: raw.id }, 'a tail delivery was released: dead-lettered, since nothing redelivers it');
+    return this.backend.deadLetter(raw, DEAD_LETTER_REASONS.tailReleased, this.deadLetterPayload(raw));
   }
 
   private async ackMany(raws: RawLease[]): Promise<ReadonlyArray<undefined | Error>> {

@@ -13,6 +13,8 @@ export const DEAD_LETTER_REASONS = Object.freeze({
   invalidReplyTo: 'invalid-reply-to',
   /** A frame without a valid signature, or outside the replay window (docs/messaging-transport.md, "Signed frames"). */
   unauthenticated: 'unauthenticated',
+  /** Released by a `tail` consumer's handler (or its drain): a tail queue has no other reader to deliver it to again. */
+  tailReleased: 'tail-released',
 } as const);
 
 /** `unexpected-frame-type: <type> on <where>`. */

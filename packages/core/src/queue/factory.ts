@@ -61,7 +61,7 @@ class QueueFactory implements MessageQueueFactory {
       name,
       resolved,
       backendQueue,
-      { clock: this.clock, logger: this.logger, newConsumerName: () => newConsumerName(this.prefix) },
+      { clock: this.clock, logger: this.logger, newConsumerName: () => newConsumerName(this.prefix), tailRead: this.capabilities.tailRead === true },
       () => {
         if (this.queues.get(name) === (queue as Queue<unknown>)) this.queues.delete(name);
       },

@@ -12,8 +12,10 @@ import type { Delivery } from './types.js';
 export interface LeaseOwner {
   readonly queueName: string;
   readonly backend: BackendConsumer;
-  /** Acks through the consumer's tick batcher (one backend.ack per event-loop turn). */
+  /** Acks through the consumer's tick batcher (one backend.ack per event-loop turn); a tail delivery at once. */
   ackBatched(raw: RawLease): Promise<void>;
+  /** backend.release, or for a tail delivery (nothing redelivers it) backend.deadLetter with reason `tail-released`. */
+  releaseLease(raw: RawLease, delayMs: number): Promise<void>;
   /** What the dead letter of `raw` stores instead of its payload (the codec's redaction), or undefined. */
   deadLetterPayload(raw: RawLease): Uint8Array | undefined;
 }
@@ -89,7 +91,7 @@ export class QueueLease<T> implements Delivery<T> {
     if (!Number.isInteger(delayMs) || delayMs < 0) {
       return Promise.reject(InvalidArgumentError.format('release delayMs', 'an integer ≥ 0', delayMs));
     }
-    return this.settle('release', () => this.owner.backend.release(this.raw, delayMs));
+    return this.settle('release', () => this.owner.releaseLease(this.raw, delayMs));
   }
 
   deadLetter(reason: string): Promise<void> {

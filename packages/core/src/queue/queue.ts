@@ -30,6 +30,8 @@ export interface QueueContext {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly newConsumerName: () => string;
+  /** The backend reads `tail` consumers itself (capabilities.tailRead); otherwise they are competing consumers. */
+  readonly tailRead: boolean;
 }
 
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -86,7 +88,8 @@ export class Queue<T> implements MessageQueue<T> {
   private openConsumer(options: ConsumerOptions): Consumer<T> {
     checkConsumerOptions(options);
     if (this.closing !== undefined) throw new QueueClosedError(this.name, 'open a consumer');
-    const mode = options.mode ?? 'competing';
+    const asked = options.mode ?? 'competing';
+    const mode = asked === 'tail' && !this.ctx.tailRead ? 'competing' : asked;
     const backendConsumer = this.backend.openConsumer({
       mode,
       group: options.group ?? 'default',

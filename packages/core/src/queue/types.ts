@@ -18,8 +18,17 @@ export interface QueueCodec<T> {
   redactForDeadLetter?(bytes: Uint8Array): Uint8Array | undefined;
 }
 
-/** How a consumer shares messages: `competing` (each message to one consumer of the group) or `fanout` (every subscriber gets every message). */
-export type ConsumptionMode = 'competing' | 'fanout';
+/**
+ * How a consumer shares messages: `competing` (each message to one consumer of the group),
+ * `fanout` (every subscriber gets every message), or `tail`: the queue's one reader takes every
+ * message once, oldest first, with no lease — nothing is redelivered, ack and renew change
+ * nothing, delivered messages are deleted by the backend, and a release dead-letters the message
+ * (reason `tail-released`), since no other reader would take it. A message read by a tail
+ * consumer whose process then dies is lost; use it where the reader's death loses the messages'
+ * purpose anyway (a gateway's own responses). On a backend without `capabilities.tailRead`, a
+ * `tail` consumer is a competing consumer of the group `options.group` (stronger guarantees, higher cost).
+ */
+export type ConsumptionMode = 'competing' | 'fanout' | 'tail';
 
 /** Options given when a queue is opened. Validated once, then frozen. */
 export interface QueueOptionsInput<T> {
@@ -218,6 +227,11 @@ export interface QueueCapabilities {
   readonly crossProcess: boolean;
   /** Time can be driven by an injected ManualClock (lease expiry tests take milliseconds). */
   readonly injectableClock: boolean;
+  /**
+   * The backend reads `tail` consumers without leases (backend.ts, BackendConsumerSpec.mode).
+   * Absent or false: core opens a competing consumer for them instead.
+   */
+  readonly tailRead?: boolean;
 }
 
 /** Connection and consumption events, discriminated by `type`. */

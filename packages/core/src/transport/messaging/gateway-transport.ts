@@ -140,7 +140,10 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.state = 'started';
     const signal = this.stopping.signal;
     this.subscriptions.push(
+      // This node is the queue's one reader: a tail read (no group, no lease, no ack). Responses
+      // read but not yet matched when the process dies are lost, with the clients waiting for them.
       this.queues.queue(this.responsesName).subscribe((frame, delivery) => this.onResponse(frame, delivery), {
+        mode: 'tail',
         group: 'gateway',
         concurrency: this.options.concurrency,
         blockMs: this.options.blockMs,

@@ -1,0 +1,195 @@
+/**
+ * A `tail` consumer (core's queue/backend.ts, BackendConsumerSpec.mode): the queue's one reader,
+ * with no consumer group. A plain XREAD from the last id read, on the consumer's own connection;
+ * nothing is pending, so there is no ack, renew, release or fence. What has been read is trimmed
+ * (XTRIM MINID past the last id read) once enough has been read or enough time has passed, and at
+ * close. A delayed enqueue is kept in this process until due. Costs per message: the XADD and its
+ * share of one XREAD and one XTRIM, where a group read adds a pending entry, its ack and its XDEL.
+ */
+import { QueueClosedError, type BackendConsumer, type RawLease, type SettleOutcome } from '@switchyard/core';
+import type { ValkeyClient } from './connection.js';
+import type { ConsumerContext } from './consumer-context.js';
+import { parseEntry, type ParsedEntry } from './entry.js';
+import { toBackendError } from './errors.js';
+
+/** A tail delivery holds nothing, so it never expires. */
+const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
+/** Trim after this many entries read since the last trim… */
+const TRIM_EVERY_ENTRIES = 256;
+/** …or once this long has passed since the last trim with something read. */
+const TRIM_EVERY_MS = 1_000;
+
+/** The smallest stream id after `id` (`<ms>-<seq>` → `<ms>-<seq + 1>`). */
+export function nextStreamId(id: string): string {
+  const dash = id.indexOf('-');
+  return `${id.slice(0, dash)}-${(BigInt(id.slice(dash + 1)) + 1n).toString()}`;
+}
+
+export class TailConsumer implements BackendConsumer {
+  private reader: ValkeyClient | undefined;
+  /** Where the next XREAD starts: '0' (everything stored) until something was read. */
+  private lastId = '0';
+  /** The last id already trimmed away (everything before nextStreamId(trimmedTo) is gone). */
+  private trimmedTo = '0';
+  private readSinceTrim = 0;
+  private lastTrimAt: number;
+  /** Delayed enqueues read before they were due, soonest first. */
+  private early: ParsedEntry[] = [];
+  private reading = false;
+  private closing: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly ctx: ConsumerContext,
+    private readonly consumerName: string,
+    private readonly onClosed: () => void,
+  ) {
+    this.lastTrimAt = ctx.clock.now();
+  }
+
+  async lease(max: number, _leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {
+    if (this.closing !== undefined) throw new QueueClosedError(this.ctx.spec.name, 'lease');
+    const { clock } = this.ctx;
+    const out = this.takeDue(max, clock.now());
+    if (out.length > 0 || signal?.aborted === true) return out;
+    const nextDue = this.early[0]?.dueAt;
+    const block = nextDue === undefined ? blockMs : Math.max(0, Math.min(blockMs, nextDue - clock.now()));
+    const entries = await this.read(max, block, signal);
+    const now = clock.now();
+    for (const e of entries) {
+      if (e.dueAt === undefined) out.push(toLease(e));
+      else {
+        // enqueue.lua also listed it as scheduled (for stats); read, it is no longer waiting there.
+        void this.ctx.client.zrem(this.ctx.keys.scheduled, e.id).catch(() => undefined);
+        if (e.dueAt > now) this.keepUntilDue(e);
+        else out.push(toLease(e));
+      }
+    }
+    if (out.length < max) out.push(...this.takeDue(max - out.length, now));
+    return out;
+  }
+
+  /** Nothing to tell the server: a tail delivery is done once read. */
+  ack(leases: readonly RawLease[]): Promise<SettleOutcome[]> {
+    return Promise.resolve(leases.map((): SettleOutcome => 'ok'));
+  }
+
+  renew(lease: RawLease): Promise<number> {
+    return Promise.resolve(lease.leaseExpiresAt);
+  }
+
+  /** Never called by core for a tail consumer (it dead-letters instead); refused so a direct caller learns it. */
+  release(): Promise<void> {
+    return Promise.reject(new Error(`queue "${this.ctx.spec.name}": a tail consumer cannot release (nothing would deliver the message again); dead-letter it`));
+  }
+
+  /** Stores the delivery as a dead letter (the fields fenced-dead-letter.lua writes), with no fence: nothing holds it. */
+  async deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void> {
+    const { ctx } = this;
+    const p = payload ?? lease.payload;
+    const fields: Array<string | Buffer> = ['q', ctx.spec.name, 'o', lease.id, 'n', String(lease.attempt), 'r', reason, 't', String(lease.enqueuedAt)];
+    for (const _ in lease.headers) {
+      fields.push('h', JSON.stringify(lease.headers));
+      break;
+    }
+    fields.push('p', Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    try {
+      await ctx.client.xadd(ctx.keys.deadLetters, '*', ...fields);
+    } catch (err) {
+      throw toBackendError(err, ctx.spec.name, 'dead-letter', ctx.describeServer);
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping.abort();
+    try {
+      // What was read is done: trim it now rather than leave it to the next reader.
+      if (this.ctx.client.status === 'ready') await this.trim();
+    } finally {
+      this.reader?.disconnect();
+      this.reader = undefined;
+      this.onClosed();
+    }
+  }
+
+  private takeDue(max: number, now: number): RawLease[] {
+    let n = 0;
+    while (n < max && n < this.early.length && (this.early[n] as ParsedEntry).dueAt! <= now) n++;
+    return n === 0 ? [] : this.early.splice(0, n).map(toLease);
+  }
+
+  private keepUntilDue(e: ParsedEntry): void {
+    let i = this.early.length;
+    while (i > 0 && (this.early[i - 1] as ParsedEntry).dueAt! > e.dueAt!) i--;
+    this.early.splice(i, 0, e);
+  }
+
+  /** One XREAD from the last id. A stop disconnects the reader (the pending read is dropped, not re-sent). */
+  private async read(count: number, blockMs: number, signal: AbortSignal | undefined): Promise<ParsedEntry[]> {
+    const { ctx } = this;
+    this.reader ??= this.newReader();
+    const reader = this.reader;
+    const onAbort = (): void => {
+      if (this.reader === reader) this.reader = undefined;
+      reader.disconnect();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.stopping.signal.addEventListener('abort', onAbort, { once: true });
+    let reply: unknown;
+    try {
+      const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+      reply = await reader.callBuffer('XREAD', 'COUNT', count, ...block, 'STREAMS', ctx.keys.stream, this.lastId);
+      if (!this.reading) {
+        this.reading = true;
+        ctx.consuming('tail', this.consumerName);
+      }
+    } catch (err) {
+      if (signal?.aborted === true || this.stopping.signal.aborted) return [];
+      throw toBackendError(err, ctx.spec.name, 'XREAD', ctx.describeServer);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.stopping.signal.removeEventListener('abort', onAbort);
+    }
+    if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
+    const raw = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];
+    if (raw.length === 0) return [];
+    const entries = raw.map(([id, fields]) => parseEntry(id.toString('latin1'), fields));
+    this.lastId = (entries[entries.length - 1] as ParsedEntry).id;
+    this.readSinceTrim += entries.length;
+    if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || ctx.clock.now() - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
+    return entries;
+  }
+
+  private newReader(): ValkeyClient {
+    const reader = this.ctx.createReader(this.consumerName);
+    reader.on('close', () => {
+      this.reading = false;
+    });
+    return reader;
+  }
+
+  /** Deletes every entry up to the last one read (on the shared command connection, not awaited by reads). */
+  private async trim(): Promise<void> {
+    const upTo = this.lastId;
+    if (upTo === '0' || upTo === this.trimmedTo) return;
+    const { ctx } = this;
+    this.readSinceTrim = 0;
+    this.lastTrimAt = ctx.clock.now();
+    try {
+      await ctx.client.xtrim(ctx.keys.stream, 'MINID', nextStreamId(upTo));
+      this.trimmedTo = upTo;
+    } catch (err) {
+      ctx.logger.warn({ queue: ctx.spec.name, err }, 'could not trim what the tail reader read; will try again');
+      throw err;
+    }
+  }
+}
+
+function toLease(e: ParsedEntry): RawLease {
+  return { id: e.id, payload: e.payload, headers: e.headers, attempt: 1, enqueuedAt: e.enqueuedAt, leaseExpiresAt: NEVER_EXPIRES };
+}

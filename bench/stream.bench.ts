@@ -35,13 +35,19 @@ const { values } = parseArgs({
     transport: { type: 'string' },
     /** Directory for `--cpu-prof` profiles of the gateway and echo processes (one per process). */
     'cpu-prof': { type: 'string' },
+    /** A Node option for the gateway and echo processes (repeatable), e.g. --node-arg=--max-semi-space-size=2. */
+    'node-arg': { type: 'string', multiple: true },
   },
   strict: true,
 });
 const SIZE = Number(values.size);
 const ROUNDS = Number(values.rounds);
 const NODE_ARGS: readonly string[] = [];
-const PAIR_ARGS: readonly string[] = values['cpu-prof'] === undefined ? NODE_ARGS : [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`];
+const PAIR_ARGS: readonly string[] = [
+  ...NODE_ARGS,
+  ...(values['node-arg'] ?? []),
+  ...(values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]),
+];
 
 interface Row {
   readonly name: string;

@@ -8,6 +8,7 @@
  */
 import type { BodyChunkFrame, BodyEndFrame, BodyStream } from '../../protocol/frames.js';
 import type { Clock } from '../../clock.js';
+import { joinWithHeadroom } from '../../protocol/body-headroom.js';
 
 /** How a body sender puts one frame on its way; resolves when the transport can take more. */
 export type BodyFrameSink = (frame: BodyChunkFrame | BodyEndFrame) => Promise<void>;
@@ -166,9 +167,9 @@ export class OutgoingBody {
   }
 }
 
-/** The pieces as one chunk: the piece itself when there is one (no copy). */
+/** The pieces as one chunk: the piece itself when there is one (no copy), else joined with room for the frame's head (a signer writes it there). */
 function joined(parts: readonly Uint8Array[], size: number): Uint8Array {
-  return parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts, size);
+  return parts.length === 1 ? (parts[0] as Uint8Array) : joinWithHeadroom(parts, size);
 }
 
 /** True when `read` settles before the event loop's next turn (the source had the data at hand). */

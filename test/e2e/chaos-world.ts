@@ -31,6 +31,8 @@ export interface ChaosWorldOptions {
   readonly timeoutMs?: number;
   /** Extra gateway config (merged at the top level). */
   readonly gatewayExtra?: Record<string, unknown>;
+  /** Extra environment of every service process (e.g. COUNT_DONE_SUFFIX, WORK_MS). */
+  readonly serviceEnv?: Record<string, string>;
 }
 
 const live = new Set<TsProcess>();
@@ -77,7 +79,7 @@ async function startWorld(o: ChaosWorldOptions): Promise<ChaosWorld> {
   for (let i = 0; i < o.services; i++) {
     const countFile = join(dir, `count-${i}.txt`);
     countFiles.push(countFile);
-    const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', serviceConfig, '--instance-id', `counting-${i}`], { COUNT_FILE: countFile });
+    const p = spawnTs('test/e2e/fixtures/counting-service.ts', ['--config', serviceConfig, '--instance-id', `counting-${i}`], { ...o.serviceEnv, COUNT_FILE: countFile });
     live.add(p);
     services.push(p);
   }

@@ -47,7 +47,7 @@ function register(cluster: ValkeyCluster): void {
     const prefix = `chaos-${randomUUID().slice(0, 8)}`;
     const world = await startChaosWorld({ entry: entry(prefix), services: 3, gatewayExtra: { admin: { tokens: [{ name: 'ops', role: 'operator', token: ADMIN_TOKEN }] } } });
     ctx.world = world;
-    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
+    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0@chaos.requests}`);
     const replica = cluster.replicas().find((r) => r.masterPort === master.port);
     assert.ok(replica !== undefined, `a replica of master ${master.port}`);
     let failover: Promise<void> | undefined;
@@ -73,7 +73,8 @@ function register(cluster: ValkeyCluster): void {
       assert.is(res.status, 200, `${path}: ${await res.text()}`);
     }
     const queues = (await (await fetch(`${world.url}/_switchyard/admin/queues`, { headers: admin })).json()) as { queues: Array<{ queue: string }> };
-    assert.ok(queues.queues.some((q) => q.queue === 'service.counting.1.0.0.requests'), `the requests queue is listed: ${JSON.stringify(queues)}`);
+    // The instances are in region "chaos": they read that region's requests queue.
+    assert.ok(queues.queues.some((q) => q.queue === 'service.counting.1.0.0@chaos.requests'), `the requests queue is listed: ${JSON.stringify(queues)}`);
     const dryRun = await fetch(`${world.url}/_switchyard/admin/dead-letters/redrive`, {
       method: 'POST',
       headers: { ...admin, 'content-type': 'application/json' },
@@ -87,7 +88,7 @@ function register(cluster: ValkeyCluster): void {
     const prefix = `chaos-${randomUUID().slice(0, 8)}`;
     const world = await startChaosWorld({ entry: entry(prefix), services: 2 });
     ctx.world = world;
-    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0.requests}`);
+    const master = cluster.masterOf(`${prefix}:{service.counting.1.0.0@chaos.requests}`);
     const replica = cluster.replicas().find((r) => r.masterPort === master.port);
     assert.ok(replica !== undefined, `a replica of master ${master.port}`);
     let crash: Promise<void> | undefined;

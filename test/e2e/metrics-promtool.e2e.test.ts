@@ -54,6 +54,8 @@ if (promtool === undefined && !underCi) {
           { type: 'messaging', backend: 'memory', memory: { namespace: 'promtool' } },
         ],
         auth: { anonymous: { subject: 'anonymous' } },
+        // A transport order, so the path series are in the scrape too (admission's are on by default).
+        routing: { transportOrder: { services: { echo: ['tcp', 'messaging'] } } },
       }),
     );
     const gateway = spawnTs('packages/gateway/src/cli.ts', ['--config', gwFile]);
@@ -70,6 +72,9 @@ if (promtool === undefined && !underCi) {
 
     const text = await (await fetch(`${url}/metrics`)).text();
     assert.match(text, /switchyard_gateway_requests_total\{.*status="200"/, 'the traffic is in the scrape');
+    assert.match(text, /switchyard_gateway_admission_admitted_total\{service="echo"/, 'admission counts are in the scrape');
+    assert.match(text, /switchyard_gateway_admission_limit\{scope="route"/, 'the current limits are in the scrape');
+    assert.match(text, /switchyard_gateway_path_requests_total\{service="echo",transport="tcp",outcome="served"\}/, 'the path that served is in the scrape');
     const check = spawnSync(promtool as string, ['check', 'metrics'], { input: text, encoding: 'utf8' });
     assert.is(check.status, 0, `promtool check metrics failed (exit ${String(check.status)}):\n${check.stdout}${check.stderr}`);
   });

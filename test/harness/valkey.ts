@@ -23,8 +23,11 @@ export interface ValkeyServer {
   readonly kind: 'process' | 'external' | 'container';
   /** False for an external server: restart() then throws. */
   readonly canRestart: boolean;
-  /** Stops and starts the server on the same port; `keepData: false` wipes its data first (an empty restart). @default keepData true */
-  restart(options?: { keepData?: boolean }): Promise<void>;
+  /**
+   * Stops and starts the server on the same port; `keepData: false` wipes its data first (an empty
+   * restart); `whileDown` runs while it is stopped (e.g. to watch clients notice). @default keepData true
+   */
+  restart(options?: { keepData?: boolean; whileDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -175,8 +178,10 @@ async function startProcess(bin: string, options: StartValkeyOptions): Promise<V
     port,
     kind: 'process',
     canRestart: true,
-    async restart({ keepData = true } = {}) {
+    async restart({ keepData = true, whileDown }: { keepData?: boolean; whileDown?: () => Promise<void> } = {}) {
       if (child !== null) await stopServer(child);
+      child = null;
+      if (whileDown !== undefined) await whileDown();
       if (!keepData) for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
       child = await spawnServer(bin, port, dir, args);
     },

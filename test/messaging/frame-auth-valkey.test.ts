@@ -14,7 +14,7 @@ import { SignJWT } from 'jose';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ENVELOPE_BYTES, FrameKeyRing, frameScope, computeEndpointsHash, decodeFrame, encodeFrame, frameKey, makeFrame, sealFrame, systemClock, type EndpointDescriptor, type Frame } from '@switchyard/core';
-import { frameAuthFromConfig, type FrameAuthenticator, GATEWAY_CONTROL_QUEUE, gatewayResponsesQueue, serviceRequestsQueue } from '@switchyard/core/internal';
+import { frameAuthFromConfig, type FrameAuthenticator, GATEWAY_CONTROL_QUEUE, gatewayResponsesQueue, regionRequestsQueue } from '@switchyard/core/internal';
 import { authSection, newKeys } from '../harness/frame-keys.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
@@ -115,7 +115,7 @@ function forgedHello(version: string, instanceId: string): Frame {
     { method: 'GET', path: '/vault/{path...}', requiringClaims: [], streaming: false },
   ];
   return makeFrame('HELLO', {
-    instance: { service: 'vault', version, region: 'frames', instanceId, address: `messaging:${serviceRequestsQueue('vault', version)}` },
+    instance: { service: 'vault', version, region: 'frames', instanceId, address: `messaging:${regionRequestsQueue('vault', version, 'frames')}` },
     endpoints,
     endpointsHash: computeEndpointsHash(endpoints),
   }, { clock: systemClock });
@@ -192,7 +192,7 @@ if (server === null) {
   });
 
   test('a forged REQUEST with a root identity is not executed and nothing answers the attacker', async (ctx) => {
-    const requests = serviceRequestsQueue('vault', '1.0.0');
+    const requests = regionRequestsQueue('vault', '1.0.0', 'frames');
     const attackerReplies = gatewayResponsesQueue('attacker');
     const before = (await deadLetters(ctx, requests)).length;
     const servedBefore = (await get(ctx, '/vault/ping')).body.secretsServed as number;
@@ -215,7 +215,7 @@ if (server === null) {
   });
 
   test('a forged RESPONSE for a pending request is not delivered to the client', async (ctx) => {
-    const requests = serviceRequestsQueue('vault', '1.0.0');
+    const requests = regionRequestsQueue('vault', '1.0.0', 'frames');
     const responses = gatewayResponsesQueue(NODE_ID);
     const before = (await deadLetters(ctx, responses)).length;
     const pending = get(ctx, '/vault/slow?ms=1500');

@@ -95,6 +95,47 @@ test('queues.replayCacheSize from config reaches the instance: at 0 a duplicated
   }
 });
 
+test('runOnce.scope shared from config: a REQUEST answered by one instance is replayed by another, not run again', async () => {
+  for (const [scope, expectedRuns] of [['shared', 1], ['instance', 2]] as const) {
+    const namespace = `t-${randomUUID()}`;
+    const entry: TransportConfigEntry = { type: 'messaging', backend: 'memory', memory: { namespace }, runOnce: { scope } };
+    let runs = 0;
+    const handler = async (): Promise<{ status: number; headers: Record<string, string>; body: Uint8Array }> => {
+      runs += 1;
+      return { status: 200, headers: {}, body: new TextEncoder().encode(`run ${runs}`) };
+    };
+    const factory = await createQueueFactoryFromConfig('memory', { namespace }, { clock: systemClock });
+    const requests = factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec });
+    const responses = factory.queue<Frame>(gatewayResponsesQueue('gw-once'), { codec: frameCodec });
+    const frame: Frame = {
+      v: 1,
+      type: 'REQUEST',
+      id: newFrameId(),
+      sentAt: Date.now(),
+      payload: { method: 'GET', path: '/p', query: '', headers: {}, body: new Uint8Array(0), deadline: Date.now() + 10_000, replyTo: gatewayResponsesQueue('gw-once'), identity: null },
+    };
+    const bodies: string[] = [];
+    const take = async (): Promise<number> => {
+      for (const lease of await responses.lease({ max: 10, blockMs: 50 })) {
+        if (lease.message.type === 'RESPONSE') bodies.push(new TextDecoder().decode(lease.message.payload.body));
+        await lease.ack();
+      }
+      return bodies.length;
+    };
+    for (const instanceId of ['i-1', 'i-2']) {
+      const instance = await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger });
+      await instance.start({ instance: { service: 'svc', version: '1.0.0', region: 'local', instanceId, address: '' }, endpoints: [], endpointsHash: 'h' }, handler);
+      const before = bodies.length;
+      await requests.enqueue(frame);
+      await eventually(async () => (await take()) > before, { within: 10_000, what: `the RESPONSE from ${instanceId}` });
+      await instance.close();
+    }
+    assert.is(runs, expectedRuns, `runs with runOnce.scope ${scope}`);
+    assert.equal(bodies, expectedRuns === 1 ? ['run 1', 'run 1'] : ['run 1', 'run 2']);
+    await factory.close();
+  }
+});
+
 test('queues.deadlineCheckMs from config sets the period of the instance\'s deadline sweep', async () => {
   const periods: number[] = [];
   const clock = { ...systemClock, every: (ms: number, fn: () => void) => (periods.push(ms), systemClock.every(ms, fn)) };
@@ -126,6 +167,10 @@ test('invalid entries fail with an error naming the key', async () => {
       new RegExp(`^transports\\[0\\]\\.queues\\.${key} `),
     ]),
     [[{ type: 'messaging', backend: 'memory', valkey: {} }], /^transports\[0\]\.valkey /],
+    [[{ type: 'messaging', backend: 'memory', runOnce: { scope: 'everywhere' } }], /^transports\[0\]\.runOnce\.scope must be "instance" or "shared"/],
+    [[{ type: 'messaging', backend: 'memory', runOnce: { claimMs: 10 } }], /^transports\[0\]\.runOnce\.claimMs /],
+    [[{ type: 'messaging', backend: 'memory', runOnce: { pollMs: 'soon' } }], /^transports\[0\]\.runOnce\.pollMs /],
+    [[{ type: 'messaging', backend: 'memory', runOnce: { claim: 1 } }], /^transports\[0\]\.runOnce\.claim is not a runOnce option/],
     [[{ type: 'messaging', backend: 'memory', queues: { resyncMinIntervalMs: 500 } }], /^transports\[0\]\.queues\.resyncMinIntervalMs is not a queues option; use routing\.resyncMinIntervalMs in the gateway config/],
   ];
   for (const [entries, pattern] of cases) {

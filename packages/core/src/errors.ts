@@ -29,6 +29,7 @@ export const ERROR_CODES = Object.freeze({
   RegistrationRefused: 'SY_ROUTING_REGISTRATION_REFUSED',
   RequestCancelled: 'SY_TRANSPORT_REQUEST_CANCELLED',
   TransportFailure: 'SY_TRANSPORT_FAILURE',
+  RequestNotSent: 'SY_TRANSPORT_REQUEST_NOT_SENT',
   TransportClosed: 'SY_TRANSPORT_CLOSED',
   BodyAborted: 'SY_TRANSPORT_BODY_ABORTED',
 } as const);
@@ -179,6 +180,20 @@ export class TransportFailureError extends SwitchyardError {
   constructor(readonly transport: string, detail: string, options?: ErrorOptions) {
     super(`${transport} transport failure: ${detail}`, options);
     this.name = 'TransportFailureError';
+  }
+}
+
+/**
+ * The transport failed a REQUEST it never wrote (no connection, or the connection closed before
+ * the frame left this process): no handler can have run it, so the caller may send it elsewhere.
+ * Any other failure of a dispatch may come after the request reached a handler. Maps to 502 when
+ * there is nowhere else to send it.
+ */
+export class RequestNotSentError extends SwitchyardError {
+  readonly code = ERROR_CODES.RequestNotSent;
+  constructor(readonly transport: string, readonly requestId: string, detail: string, options?: ErrorOptions) {
+    super(`${transport} transport did not send request ${requestId}: ${detail}`, options);
+    this.name = 'RequestNotSentError';
   }
 }
 

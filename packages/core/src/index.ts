@@ -22,6 +22,7 @@ export {
   RegistrationRefusedError,
   RequestCancelledError,
   TransportFailureError,
+  RequestNotSentError,
   TransportClosedError,
   BodyAbortedError,
 } from './errors.js';
@@ -95,6 +96,8 @@ export type {
   BackendDeps,
   QueueBackendPlugin,
 } from './queue/backend.js';
+export type { RunOnceClaim, RunOnceStore } from './queue/run-once-store.js';
+export type { RateLimitStore } from './queue/rate-limit-store.js';
 export {
   loadQueueBackendPlugin,
   createQueueFactoryFromConfig,

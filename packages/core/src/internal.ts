@@ -74,6 +74,8 @@ export {
   GATEWAY_CONTROL_QUEUE,
   gatewayResponsesQueue,
   serviceRequestsQueue,
+  regionRequestsQueue,
+  UNPLACED_REGION,
   parseServiceRequestsQueue,
   serviceControlQueue,
 } from './transport/messaging/queue-names.js';

@@ -21,6 +21,7 @@ export const GATEWAY_HTTP_ERRORS = Object.freeze({
   SY_GATEWAY_INTERNAL: { status: 500, message: 'the gateway failed unexpectedly; see its log for the request id' },
   SY_GATEWAY_BAD_GATEWAY: { status: 502, message: 'the instance could not be reached or sent an invalid response' },
   SY_GATEWAY_NO_INSTANCE: { status: 503, message: 'no eligible instance serves this endpoint right now' },
+  SY_GATEWAY_OVERLOADED: { status: 503, message: 'the service is at capacity: this request could not finish within its deadline; retry after the Retry-After header' },
   SY_GATEWAY_SHUTTING_DOWN: { status: 503, message: 'the gateway is shutting down; retry on another replica' },
   SY_GATEWAY_TIMEOUT: { status: 504, message: 'the instance did not answer before the deadline; the request was cancelled' },
 } as const);

@@ -6,7 +6,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { Container } from 'inversify';
-import { TOKENS, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
+import { TOKENS, TransportType, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
 import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
 import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
@@ -21,13 +21,18 @@ import { gatewayModule, type GatewayLog } from './module.js';
 import type { Authenticator } from './policy/authenticator.js';
 import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
-import { RateLimiter } from './policy/rate-limiter.js';
+import { createRateLimiters } from './policy/rate-limits.js';
 import { DepartedRoutes } from './departed-routes.js';
 import { createOpenApiFeature } from './openapi/openapi-feature.js';
 import { TransportSet } from './transport-set.js';
 import { AdminAccess } from './admin/access.js';
 import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
 import { DrainedInstances } from './admin/drained-instances.js';
+import { Admission } from './admission/admission.js';
+import { registerAdmissionMetrics } from './admission/admission-metrics.js';
+import { BacklogMonitor } from './admission/backlog-monitor.js';
+import { RegionHandover } from './region-handover.js';
+import { TransportPaths } from './transport-paths.js';
 
 /** What `createGateway` can be given instead of building it from config (tests, embedding). */
 export interface GatewayDeps {
@@ -113,11 +118,22 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
   const departed = new DepartedRoutes(clock, config.routing.rememberDepartedMs);
   // Admin: after each control frame, a drained instance is marked draining again (admin/drained-instances.ts).
   const drained = new DrainedInstances(routing, (type) => transportList.find((t) => t.type === type));
-  const transports = new TransportSet(transportList, routing, departed, logger, clock, { control: (frame) => drained.afterControl(frame) });
+  // Regions over Messaging: the queued REQUESTs of a region whose last instance left are moved (region-handover.ts).
+  const handover = new RegionHandover(transportList.find((t) => t.type === TransportType.Messaging), routing, config.node.region, clock, logger);
+  const transports = new TransportSet(transportList, routing, departed, logger, clock, {
+    control: (frame, _link, outcome) => {
+      drained.afterControl(frame);
+      if (outcome.kind === 'removed') handover.departed(outcome.instanceId);
+    },
+    lost: (instanceId, _reason, change) => {
+      if (change?.removed === true) handover.departed(instanceId);
+    },
+  });
+  transports.onHello((frame, link) => handover.registered(frame, link));
   const reserved = new ReservedHeaders(config.auth.reservedHeaders);
-  const rl = config.rateLimit;
-  const clientLimiter = rl.perClient === undefined ? undefined : new RateLimiter(clock, { ...rl.perClient, maxKeys: rl.maxClients });
-  const routeLimiter = rl.perRoute === undefined ? undefined : new RateLimiter(clock, rl.perRoute);
+  const limiters = createRateLimiters(config.rateLimit, transportList, clock, logger);
+  const clientLimiter = limiters.client;
+  const routeLimiter = limiters.route;
 
   let draining = false;
   const readiness = (): Readiness => {
@@ -137,6 +153,15 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     transportCounters: () => transports.counters(),
     registrationRefusals: () => routing.registrationRefusals(),
   });
+  limiters.fallbacks?.register(metrics.registry);
+  // Overload: admission before dispatch (admission/admission.ts) and transport order with failover (transport-paths.ts).
+  const backlog = config.admission.enabled && config.admission.backlog.enabled
+    ? new BacklogMonitor(transports.byType.get(TransportType.Messaging), clock, logger, config.admission.backlog.refreshMs)
+    : undefined;
+  const admission = config.admission.enabled ? new Admission(config.admission, backlog?.isActive === true ? backlog : undefined) : undefined;
+  const transportPaths = new TransportPaths(config.routing.transportOrder, routing, clock);
+  const paths = transportPaths.isConfigured ? transportPaths : undefined;
+  registerAdmissionMetrics(metrics.registry, admission, paths);
   const operationSources = {
     readiness,
     metrics,
@@ -146,6 +171,9 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
       node: config.node,
       transports: transports.readiness(),
       routing: routing.snapshot(),
+      ...(paths === undefined ? {} : { paths: paths.views() }),
+      ...(admission === undefined ? {} : { admission: { limits: admission.limits(), backlog: backlog?.snapshot() ?? [] } }),
+      ...(handover.activeQueues.length === 0 ? {} : { regionHandovers: handover.activeQueues }),
     }),
   };
   // Edge: with an ops listener the views live there; otherwise the routing view needs admin (docs/operations.md).
@@ -173,6 +201,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     routeLimiter,
     operations: operationsHook,
     validation: openapi.validation,
+    admission,
+    paths,
     ...(config.http.tls?.ca === undefined ? {} : { certificates: new ClientCertificates() }),
   });
 
@@ -186,9 +216,13 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
 
   const start = async (): Promise<string> => {
     await transports.start();
+    backlog?.start();
     stopSweep = clock.every(config.routing.sweepIntervalMs, () => {
       for (const change of routing.sweep()) {
-        if (change.removed) departed.departed(change.instanceId);
+        if (change.removed) {
+          departed.departed(change.instanceId);
+          handover.departed(change.instanceId);
+        }
         logger.info({ instanceId: change.instanceId, service: change.service, from: change.from, to: change.to, reason: change.reason }, 'instance health changed');
       }
       departed.sweep();
@@ -231,6 +265,8 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     server.closeAllConnections();
     await closed;
     stopSweep?.();
+    backlog?.stop();
+    await handover.close();
     await admin?.close();
     await ops?.stop();
     await transports.stop(GATEWAY_DEFAULTS.transportStopTimeoutMs);

@@ -118,14 +118,14 @@ export class TransportSet {
     return out;
   }
 
-  async queueStats(): Promise<Array<{ transport: string; queue: string; depth: number; deadLetters: number }>> {
-    const out: Array<{ transport: string; queue: string; depth: number; deadLetters: number }> = [];
+  async queueStats(): Promise<Array<{ transport: string; queue: string; depth: number; deadLetters: number; deadLettersDropped: number | undefined }>> {
+    const out: Array<{ transport: string; queue: string; depth: number; deadLetters: number; deadLettersDropped: number | undefined }> = [];
     for (let i = 0; i < this.transports.length; i++) {
       const t = this.transports[i] as GatewayTransport;
       if (t.queueStats === undefined || !t.isReady()) continue;
       try {
         for (const [queue, s] of Object.entries(await t.queueStats())) {
-          out.push({ transport: `${t.type}#${i}`, queue, depth: s.depth, deadLetters: s.deadLetters });
+          out.push({ transport: `${t.type}#${i}`, queue, depth: s.depth, deadLetters: s.deadLetters, deadLettersDropped: s.deadLettersDropped });
         }
       } catch (err) {
         this.logger.warn({ err: (err as Error).message, transport: t.type }, 'queue stats unavailable');

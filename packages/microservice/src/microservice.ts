@@ -238,6 +238,9 @@ export class Microservice {
       streaming = true;
       return { ...answer, bodyStream: untilDone(answer.bodyStream, () => this.settled(ctx)) };
     } catch (err) {
+      // A handler that stopped on its signal has no answer: the transport drops the request (and,
+      // for a lost lease, leaves it to the instance that holds it now) instead of sending a 500.
+      if (cancellation.cancelled) throw err;
       if (hasCode(err, SERVICE_ERROR_CODES.InvalidJson)) return errorAnswer(400, SERVICE_ERROR_CODES.InvalidJson, 'the request body is not valid JSON', frame.id);
       this.options.logger.error({ err, requestId: frame.id, method, path }, 'handler threw');
       return errorAnswer(500, 'SY_SERVICE_HANDLER_FAILED', 'the handler failed', frame.id);

@@ -32,7 +32,7 @@ export interface ServiceRequest {
 
 /** What a handler gets beside the request. */
 export interface ServiceContext {
-  /** Aborts on CANCEL (client gone, gateway timeout, shutdown) or when the deadline passes; `reason` is the CancelReason. */
+  /** Aborts on CANCEL (client gone, gateway timeout, shutdown), when the deadline passes, or when the instance lost the REQUEST's lease (`lease-lost`, Messaging only); `reason` is the CancelReason. */
   readonly signal: AbortSignal;
   /** The REQUEST's correlation id (also the gateway's request id). */
   readonly requestId: string;

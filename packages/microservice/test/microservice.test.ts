@@ -386,7 +386,7 @@ test('the README example runs: config file, a path parameter, a 202 for long wor
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const { silentLogger, systemClock } = await import('@switchyard/core');
-  const { createGatewayTransports } = await import('@switchyard/core/internal');
+  const { createGatewayTransports, regionRequestsQueue } = await import('@switchyard/core/internal');
   const dir = mkdtempSync(join(tmpdir(), 'sy-readme-'));
   const entry = { type: 'messaging', backend: 'memory', memory: { namespace: `readme-${Date.now()}` } };
   writeFileSync(join(dir, 'service.yaml'), `service: { name: billing, version: 1.4.2, region: eu-west-1 }\ntransports:\n  - ${JSON.stringify(entry)}\n`);
@@ -400,7 +400,8 @@ test('the README example runs: config file, a path parameter, a 202 for long wor
   await svc.start();
   // ---
 
-  const target = { instanceId: svc.instanceId, service: 'billing', version: '1.4.2', link: { transport: TransportType.Messaging, address: '' } };
+  // The instance's link, as its HELLO gives it to a gateway: its region's requests queue.
+  const target = { instanceId: svc.instanceId, service: 'billing', version: '1.4.2', link: { transport: TransportType.Messaging, address: regionRequestsQueue('billing', '1.4.2', 'eu-west-1') } };
   const call = (method: 'GET' | 'POST', path: string) =>
     (gateway as NonNullable<typeof gateway>).dispatch(
       target,

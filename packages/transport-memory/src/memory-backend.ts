@@ -1,6 +1,7 @@
 /** The memory QueueBackend: one process, same semantics as Valkey, time from an injectable Clock. */
-import { QueueClosedError, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
+import { QueueClosedError, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type QueueBackend, type QueueCapabilities, type RunOnceStore } from '@switchyard/core';
 import { MemoryQueue } from './memory-queue.js';
+import { MemoryRunOnceStore } from './memory-run-once-store.js';
 import { storeFor, type MemoryStore } from './store.js';
 
 /** Options of a memory backend (the `memory:` config section). */
@@ -30,6 +31,7 @@ class MemoryBackend implements QueueBackend {
   private readonly queues = new Set<MemoryQueue>();
   private readonly store: MemoryStore;
   private readonly clock: Clock;
+  private runOnce: RunOnceStore | undefined;
   private markClosed!: () => void;
   private readonly closedEvent = new Promise<void>((resolve) => (this.markClosed = resolve));
 
@@ -43,6 +45,12 @@ class MemoryBackend implements QueueBackend {
     const queue: MemoryQueue = new MemoryQueue(this.store.open(spec), this.clock, () => this.queues.delete(queue));
     this.queues.add(queue);
     return queue;
+  }
+
+  /** Shared by the backends of one namespace (one process): the memory backend never spans processes. */
+  runOnceStore(): RunOnceStore {
+    this.runOnce ??= new MemoryRunOnceStore(this.store.runOnce, this.clock);
+    return this.runOnce;
   }
 
   isReady(): boolean {

@@ -5,10 +5,13 @@
  */
 import type { BackendQueueSpec } from '@switchyard/core';
 import { MemoryQueueState, type DeadLetterList } from './queue-state.js';
+import { RunOnceRecords } from './memory-run-once-store.js';
 
 export class MemoryStore {
   private readonly queues = new Map<string, MemoryQueueState>();
   private readonly deadLetterLists = new Map<string, DeadLetterList>();
+  /** The run-once records of every backend on this store. */
+  readonly runOnce = new RunOnceRecords();
 
   /** The state of queue `spec.name`, created on first open. A later open with other options updates them (last open wins). */
   open(spec: BackendQueueSpec): MemoryQueueState {

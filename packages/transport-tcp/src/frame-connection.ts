@@ -62,6 +62,8 @@ export class FrameConnection {
   private drainWaiters: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
   private closeReason: string | undefined;
   private closedFlag = false;
+  private queuedCount = 0;
+  private writtenCount = 0;
   private readonly closedPromise: Promise<string>;
   private resolveClosed!: (reason: string) => void;
 
@@ -91,6 +93,19 @@ export class FrameConnection {
     return !this.closedFlag && this.closeReason === undefined;
   }
 
+  /**
+   * Frames accepted by send() so far: read right after a send(), it is that frame's sequence
+   * number. A frame whose number is above {@link written} never left this process.
+   */
+  get queued(): number {
+    return this.queuedCount;
+  }
+
+  /** Frames handed to the socket so far (they may have reached the peer). */
+  get written(): number {
+    return this.writtenCount;
+  }
+
   /** Resolves with the close reason once the socket has closed. */
   get closed(): Promise<string> {
     return this.closedPromise;
@@ -116,6 +131,7 @@ export class FrameConnection {
     // Frames are queued measured, not encoded: writePending() writes each one, with its length
     // prefix, straight into the batch, so a body is copied once and no buffer is made per frame.
     this.pending.push(parts);
+    this.queuedCount += 1;
     this.pendingBytes += LENGTH_PREFIX_BYTES + parts.byteLength;
     if (this.pending.length >= FLUSH_FRAMES || this.pendingBytes >= FLUSH_BYTES) {
       this.writePending();
@@ -191,6 +207,7 @@ export class FrameConnection {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.socket.destroyed) return;
+    this.writtenCount += frames.length;
     let flowing: boolean;
     if (pieces.length === 0) {
       flowing = this.socket.write(batch);

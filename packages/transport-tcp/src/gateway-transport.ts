@@ -12,6 +12,7 @@ import {
   newFrameId,
   withReplyTo,
   RequestCancelledError,
+  RequestNotSentError,
   TransportClosedError,
   TransportFailureError,
   TransportType,
@@ -76,6 +77,8 @@ interface Link {
 interface Pending extends PendingEntry {
   readonly link: Link;
   readonly instanceId: string;
+  /** The REQUEST's sequence number on its connection (FrameConnection.queued): above `written`, it never left. */
+  seq: number;
   readonly resolve: (response: ResponsePayload) => void;
   readonly reject: (err: Error) => void;
 }
@@ -171,7 +174,7 @@ export class TcpGatewayTransport implements GatewayTransport {
     const link = this.links.get(target.link.address);
     if (link === undefined || !link.connection.isOpen()) {
       return Promise.reject(
-        new TransportFailureError(this.type, `instance ${target.instanceId} is not connected (connection ${target.link.address} is closed)`),
+        new RequestNotSentError(this.type, options.requestId ?? '(new)', `instance ${target.instanceId} is not connected (connection ${target.link.address} is closed)`),
       );
     }
     if (options.requestId !== undefined && this.pending.has(options.requestId)) {
@@ -179,17 +182,27 @@ export class TcpGatewayTransport implements GatewayTransport {
     }
     return new Promise<ResponsePayload>((resolve, reject) => {
       // The pending table makes the id (it names the entry's slot) unless the caller chose one.
-      const id = this.pending.add({ id: '', link, instanceId: target.instanceId, resolve, reject, cancellation }, options.requestId);
+      const entry: Pending = { id: '', link, instanceId: target.instanceId, resolve, reject, cancellation, seq: Infinity };
+      const id = this.pending.add(entry, options.requestId);
       const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
       this.counters.dispatched += 1;
+      const before = link.connection.queued;
       link.connection.send(frame).catch((err: unknown) => {
         if (!this.finish(id)) return;
+        // Never written because the connection closed: another path may carry it. (A frame over
+        // maxFrameBytes is refused as such: sending it elsewhere would not help.)
+        if (entry.seq > link.connection.written && !hasCode(err, 'SY_TCP_FRAME_TOO_LARGE')) {
+          reject(new RequestNotSentError(this.type, id, (err as Error).message, { cause: err }));
+          return;
+        }
         reject(
           hasCode(err, 'SY_TRANSPORT_FAILURE')
             ? (err as Error)
             : new TransportFailureError(this.type, `cannot send REQUEST ${id}: ${(err as Error).message}`, { cause: err }),
         );
       });
+      // send() queues the frame at once unless it refused it (closed, too large): its number is the count now.
+      if (link.connection.queued > before) entry.seq = link.connection.queued;
     });
   }
 
@@ -395,9 +408,12 @@ export class TcpGatewayTransport implements GatewayTransport {
     this.links.delete(link.connection.id);
     // A connection closing is rare: a scan of the pending table is cheaper than a per-connection
     // set touched on every request.
+    const written = link.connection.written;
     for (const entry of this.pending.takeWhere((p) => p.link === link)) {
       this.counters.failedByConnectionLoss += 1;
-      entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${entry.id} was in flight: ${reason}`));
+      // A REQUEST still in the unwritten batch never left: another instance may take it.
+      if (entry.seq > written) entry.reject(new RequestNotSentError(this.type, entry.id, `connection to instance ${entry.instanceId} closed before the REQUEST was written: ${reason}`));
+      else entry.reject(new TransportFailureError(this.type, `connection to instance ${entry.instanceId} was lost while request ${entry.id} was in flight: ${reason}`));
     }
     for (const open of [...this.streams.values()]) {
       if (open.link === link) open.stream.fail('connection-lost', reason);

@@ -1,11 +1,13 @@
 /** What one consumer's parts need from its queue and backend: a narrow view, not the whole backend. */
 import type { BackendQueueSpec, Clock, ConsumptionMode, Logger } from '@switchyard/core';
 import type { ValkeyClient } from './connection.js';
+import type { DeadLetterRetention } from './dead-letter-retention.js';
 import type { QueueKeys } from './keys.js';
 
 export interface ConsumerContext {
   readonly spec: BackendQueueSpec;
   readonly keys: QueueKeys;
+  readonly deadLetterRetention: DeadLetterRetention;
   readonly client: ValkeyClient;
   readonly clock: Clock;
   readonly logger: Logger;

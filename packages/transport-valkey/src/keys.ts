@@ -8,6 +8,8 @@ export interface QueueKeys {
   readonly stream: string;
   /** stream + dead-letter suffix (default `:dlq`). */
   readonly deadLetters: string;
+  /** deadLetters + `:dropped`: how many dead letters retention has dropped, in total. */
+  readonly deadLettersDropped: string;
   /** Sorted set of released/parked deliveries, member `<group>\n<id>`, score due ms. */
   readonly delayed: string;
   /** Sorted set of delayed enqueues not yet read by any consumer (member id, score due ms). */
@@ -28,6 +30,7 @@ export function queueKeys(prefix: string, queue: string, deadLetterSuffix: strin
   return Object.freeze({
     stream,
     deadLetters: `${stream}${deadLetterSuffix}`,
+    deadLettersDropped: `${stream}${deadLetterSuffix}:dropped`,
     delayed: `${stream}:delayed`,
     scheduled: `${stream}:scheduled`,
     leaseExtensions: `${stream}:lease-ext`,
@@ -56,3 +59,12 @@ export const FANOUT_GROUP_PREFIX = 'fanout:';
 
 /** The private group of a fan-out consumer. */
 export const fanoutGroup = (consumerName: string): string => `${FANOUT_GROUP_PREFIX}${consumerName}`;
+
+/**
+ * The run-once record of REQUEST `id` (ValkeyRunOnceStore): its own `{<id>}` hash tag, so records
+ * spread over a Cluster's slots; each script touches only this one key.
+ */
+export const runOnceKey = (prefix: string, id: string): string => `${prefix}:run-once:{${id}}`;
+
+/** The shared rate-limit key of `key` (ValkeyRateLimitStore): its own hash tag, so limits spread over a Cluster's slots. */
+export const rateLimitKey = (prefix: string, key: string): string => `${prefix}:rate:{${key}}`;

@@ -70,6 +70,7 @@ export class LeaseSettler {
     );
     this.held.settled(lease.id);
     checkFenced(reply, spec.name, lease.id);
+    await ctx.deadLetterRetention.afterDeadLetter();
   }
 
   /** Releases everything still held, for a consumer that closes; a lease already lost or unreachable is left to expire. */

@@ -66,6 +66,10 @@ export interface ValkeyBackendOptions {
    * 0 disables the sweep. @default 600000 (10 min)
    */
   staleGroupMs?: number;
+  /** Most entries a dead-letter stream keeps; older ones are dropped and counted (README, "Dead-letter retention"). 0 = no limit. @default 100000 */
+  deadLetterMaxLength?: number;
+  /** Dead letters older than this are dropped and counted. 0 = no limit. @default 1209600000 (14 days) */
+  deadLetterMaxAgeMs?: number;
 }
 
 /** Defaults of every option (the key prefix `switchyard` is shared with the gateway's `queues.prefix` default). */
@@ -80,6 +84,8 @@ export const VALKEY_DEFAULTS = Object.freeze({
   maxReconnectDelayMs: 2_000,
   connectionName: 'switchyard',
   staleGroupMs: 600_000,
+  deadLetterMaxLength: 100_000,
+  deadLetterMaxAgeMs: 14 * 24 * 3_600_000,
 });
 
 /** Validated, resolved options; TLS files already read. */
@@ -102,6 +108,8 @@ export interface ResolvedValkeyOptions {
   readonly maxReconnectDelayMs: number;
   readonly connectionName: string;
   readonly staleGroupMs: number;
+  readonly deadLetterMaxLength: number;
+  readonly deadLetterMaxAgeMs: number;
   /** The server for logs and errors: the URL with any password replaced by `***`, or the Cluster seed nodes, or the Sentinel master name and nodes. */
   readonly displayUrl: string;
   /** The option that names the server(s): `url`, `cluster.nodes` or `sentinels`. */
@@ -111,6 +119,7 @@ export interface ResolvedValkeyOptions {
 const KNOWN = [
   'url', 'username', 'password', 'db', 'tls', 'sentinels', 'sentinelName', 'sentinelPassword', 'cluster', 'prefix',
   'connectTimeoutMs', 'reclaimIntervalMs', 'commandRetries', 'commandTimeoutMs', 'maxReconnectDelayMs', 'connectionName', 'staleGroupMs',
+  'deadLetterMaxLength', 'deadLetterMaxAgeMs',
 ] as const;
 const RENAMED: Readonly<Record<string, string>> = { host: 'url', port: 'url', user: 'username', database: 'db', keyPrefix: 'prefix', nodes: 'cluster.nodes' };
 const TLS_KEYS = ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'];
@@ -246,6 +255,8 @@ export function checkValkeyOptions(input: unknown, problems: OptionProblems): Re
   const maxReconnectDelayMs = integer(o, 'maxReconnectDelayMs', VALKEY_DEFAULTS.maxReconnectDelayMs, 10, problems);
   const connectionName = optionalString(o, 'connectionName', problems) ?? VALKEY_DEFAULTS.connectionName;
   const staleGroupMs = integer(o, 'staleGroupMs', VALKEY_DEFAULTS.staleGroupMs, 0, problems);
+  const deadLetterMaxLength = integer(o, 'deadLetterMaxLength', VALKEY_DEFAULTS.deadLetterMaxLength, 0, problems);
+  const deadLetterMaxAgeMs = integer(o, 'deadLetterMaxAgeMs', VALKEY_DEFAULTS.deadLetterMaxAgeMs, 0, problems);
 
   return Object.freeze({
     host,
@@ -266,6 +277,8 @@ export function checkValkeyOptions(input: unknown, problems: OptionProblems): Re
     maxReconnectDelayMs,
     connectionName,
     staleGroupMs,
+    deadLetterMaxLength,
+    deadLetterMaxAgeMs,
     ...serverDisplay(displayUrl, cluster, sentinels, sentinelName),
   });
 }

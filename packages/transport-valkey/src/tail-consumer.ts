@@ -39,6 +39,7 @@ export class TailConsumer implements BackendConsumer {
   /** Delayed enqueues read before they were due, soonest first. */
   private early: ParsedEntry[] = [];
   private reading = false;
+  private streamMade: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
@@ -101,6 +102,7 @@ export class TailConsumer implements BackendConsumer {
     } catch (err) {
       throw toBackendError(err, ctx.spec.name, 'dead-letter', ctx.describeServer);
     }
+    await ctx.deadLetterRetention.afterDeadLetter();
   }
 
   close(): Promise<void> {
@@ -135,6 +137,8 @@ export class TailConsumer implements BackendConsumer {
   /** One XREAD from the last id. A stop disconnects the reader (the pending read is dropped, not re-sent). */
   private async read(count: number, blockMs: number, signal: AbortSignal | undefined): Promise<ParsedEntry[]> {
     const { ctx } = this;
+    this.streamMade ??= this.makeStream();
+    await this.streamMade;
     this.reader ??= this.newReader();
     const reader = this.reader;
     const onAbort = (): void => {
@@ -167,6 +171,26 @@ export class TailConsumer implements BackendConsumer {
     for (const e of entries) this.bytesSinceTrim += e.payload.length;
     if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || this.bytesSinceTrim >= TRIM_EVERY_BYTES || ctx.clock.now() - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
     return entries;
+  }
+
+  /**
+   * Creates the stream, empty, if it does not exist yet, as a group consumer's MKSTREAM does, so
+   * tools and key hygiene see the queue from its reader's start: a probe group made with MKSTREAM
+   * and destroyed at once (no entry is written, none is trimmed).
+   */
+  private async makeStream(): Promise<void> {
+    const { ctx } = this;
+    const probe = `tail-probe:${this.consumerName}`;
+    try {
+      await ctx.client.xgroup('CREATE', ctx.keys.stream, probe, '$', 'MKSTREAM');
+    } catch (err) {
+      // BUSYGROUP: a probe left by a process that died between the two commands; removed below.
+      if (!(err instanceof Error && /BUSYGROUP/.test(err.message))) {
+        this.streamMade = undefined;
+        throw toBackendError(err, ctx.spec.name, 'create the stream', ctx.describeServer);
+      }
+    }
+    await ctx.client.xgroup('DESTROY', ctx.keys.stream, probe).catch(() => undefined);
   }
 
   private newReader(): ValkeyClient {

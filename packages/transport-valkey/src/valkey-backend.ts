@@ -2,10 +2,12 @@
  * The Valkey QueueBackend: one shared command connection (scripts registered), one reader
  * connection per consumer, lifecycle events from the command connection (packages/transport-valkey/README.md, "Design decisions").
  */
-import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities } from '@switchyard/core';
+import { BackendUnavailableError, QueueClosedError, silentLogger, systemClock, type BackendQueue, type BackendQueueSpec, type BackendStatus, type Clock, type Logger, type QueueBackend, type QueueCapabilities, type RateLimitStore, type RunOnceStore } from '@switchyard/core';
 import { createClient, type ValkeyClient } from './connection.js';
 import type { ResolvedValkeyOptions } from './options.js';
 import { ValkeyKeyHygiene } from './key-hygiene.js';
+import { ValkeyRateLimitStore } from './rate-limit-store.js';
+import { ValkeyRunOnceStore } from './run-once-store.js';
 import { StatusStream } from './status-stream.js';
 import { ValkeyQueue } from './valkey-queue.js';
 
@@ -23,6 +25,8 @@ export class ValkeyBackend implements QueueBackend {
   private readonly queues = new Set<ValkeyQueue>();
   private readonly readers = new Set<ValkeyClient>();
   private closing: Promise<void> | undefined;
+  private runOnce: RunOnceStore | undefined;
+  private rateLimits: RateLimitStore | undefined;
   private connected = false;
   private reconnectAttempt = 0;
   private readonly clock: Clock;
@@ -89,6 +93,8 @@ export class ValkeyBackend implements QueueBackend {
         logger: this.logger,
         reclaimIntervalMs: this.options.reclaimIntervalMs,
         staleGroupMs: this.options.staleGroupMs,
+        deadLetterMaxLength: this.options.deadLetterMaxLength,
+        deadLetterMaxAgeMs: this.options.deadLetterMaxAgeMs,
         createReader: (consumerName) => this.createReader(consumerName),
         describeServer: () => this.describeServer(),
         groupRecreated: (group) => this.events.emit({ type: 'group-recreated', queue: spec.name, group }),
@@ -99,6 +105,18 @@ export class ValkeyBackend implements QueueBackend {
     );
     this.queues.add(queue);
     return queue;
+  }
+
+  /** Records on the shared command connection, under this backend's key prefix. */
+  runOnceStore(): RunOnceStore {
+    this.runOnce ??= new ValkeyRunOnceStore(this.client, this.options.prefix);
+    return this.runOnce;
+  }
+
+  /** GCRA decisions on the shared command connection, under this backend's key prefix. */
+  rateLimitStore(): RateLimitStore {
+    this.rateLimits ??= new ValkeyRateLimitStore(this.client, this.options.prefix);
+    return this.rateLimits;
   }
 
   private createReader(consumerName: string): ValkeyClient {

@@ -7,6 +7,7 @@ import { QueueClosedError } from '@switchyard/core';
 import { encodeHeaders, parseDeadLetter } from './entry.js';
 import { toBackendError } from './errors.js';
 import { deadLetterSuffixOf, fanoutGroup, queueKeys, type QueueKeys } from './keys.js';
+import { DeadLetterRetention, type DeadLetterRetentionLimits } from './dead-letter-retention.js';
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 import { TailConsumer } from './tail-consumer.js';
 import { PlainAppender } from './plain-append.js';
@@ -30,11 +31,12 @@ function isPlain(m: RawMessage): boolean {
   return true;
 }
 
-export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys'> & { readonly prefix: string };
+export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys' | 'deadLetterRetention'> & DeadLetterRetentionLimits & { readonly prefix: string };
 
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
   private readonly plain: PlainAppender;
+  private readonly retention: DeadLetterRetention;
   private readonly consumers = new Set<BackendConsumer>();
   private closing: Promise<void> | undefined;
 
@@ -45,6 +47,7 @@ export class ValkeyQueue implements BackendQueue {
   ) {
     this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
     this.plain = new PlainAppender(this.keys, () => ctx.clock.now());
+    this.retention = new DeadLetterRetention(ctx.client, this.keys, ctx, ctx.logger);
   }
 
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
@@ -87,13 +90,13 @@ export class ValkeyQueue implements BackendQueue {
   openConsumer(spec: BackendConsumerSpec): BackendConsumer {
     if (this.closing !== undefined) throw new QueueClosedError(this.spec.name, 'open a consumer');
     if (spec.mode === 'tail') {
-      const tail: TailConsumer = new TailConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.consumerName, () => this.consumers.delete(tail));
+      const tail: TailConsumer = new TailConsumer({ ...this.ctx, spec: this.spec, keys: this.keys, deadLetterRetention: this.retention }, spec.consumerName, () => this.consumers.delete(tail));
       this.consumers.add(tail);
       return tail;
     }
     if (spec.mode === 'fanout') this.plain.fanoutOpened();
     const group = spec.mode === 'fanout' ? fanoutGroup(spec.consumerName) : spec.group;
-    const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys }, spec.mode, group, spec.consumerName, () =>
+    const consumer: ValkeyConsumer = new ValkeyConsumer({ ...this.ctx, spec: this.spec, keys: this.keys, deadLetterRetention: this.retention }, spec.mode, group, spec.consumerName, () =>
       this.consumers.delete(consumer),
     );
     this.consumers.add(consumer);
@@ -136,10 +139,12 @@ export class ValkeyQueue implements BackendQueue {
 
   async stats(): Promise<QueueStats> {
     const k = this.keys;
+    // Retention first, so the dead-letter count is what is kept; one more round trip per stats read.
+    const deadLettersDropped = await this.command('dead-letter retention', () => this.retention.apply());
     const [depth, inFlight, delayed, deadLetters] = await this.command('stats', () =>
       this.ctx.client.syStats(k.stream, k.delayed, k.scheduled, k.deadLetters, k.groups, k.fanout),
     );
-    return { depth, inFlight, delayed, deadLetters };
+    return { depth, inFlight, delayed, deadLetters, deadLettersDropped };
   }
 
   async activity(): Promise<QueueActivity> {

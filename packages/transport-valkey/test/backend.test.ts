@@ -1,6 +1,7 @@
 /**
  * Valkey behaviours beyond the conformance kit: leases longer than the queue's lease, fan-out
- * retention, delayed enqueue ids, aborting a blocked read, readiness while the server is away.
+ * retention, delayed enqueue ids, aborting a blocked read, readiness while the server is away,
+ * tail reads without a group and single plain enqueues without a script.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -54,6 +55,37 @@ if (server !== null) {
     }, { within: 10_000, what: 'redelivery after the long lease expired' });
     assert.is(again!.attempt, 2);
     await again!.ack();
+  });
+
+  test('a tail consumer reads without a consumer group, trims what it read, and a single plain enqueue runs no script', async () => {
+    const f = await factory();
+    const q = f.queue<number>('replies');
+    const redis = new Redis(server.url);
+    try {
+      const scriptsBefore = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      for (let i = 0; i < 5; i++) await q.enqueue(i);
+      const scriptsAfter = Number(/cmdstat_evalsha:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      assert.is(scriptsAfter, scriptsBefore, 'five single plain enqueues, no script call');
+      const tail = q.consumer({ mode: 'tail' });
+      const got = await eventually(async () => {
+        const leases = await tail.lease({ max: 10, blockMs: 100 });
+        return leases.length === 5 ? leases : undefined;
+      }, { what: 'the five messages' });
+      assert.equal(got.map((l) => l.message), [0, 1, 2, 3, 4]);
+      assert.equal(await redis.xinfo('GROUPS', `${prefix}:{replies}`), [], 'no consumer group on the stream');
+      assert.is(await redis.xlen(`${prefix}:{replies}`), 5, 'read entries stay until the next trim');
+      await tail.close();
+      assert.is(await redis.xlen(`${prefix}:{replies}`), 0, 'closing trims everything read');
+      await q.enqueue(5);
+      const again = q.consumer({ mode: 'tail' });
+      const [next] = await eventually(async () => {
+        const leases = await again.lease({ max: 10, blockMs: 100 });
+        return leases.length > 0 ? leases : undefined;
+      }, { what: 'the message enqueued after the trim' });
+      assert.is(next!.message, 5);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   test('activity() counts redelivered messages exactly up to the scan limit, and past it reports a lower bound', async () => {
@@ -121,7 +153,7 @@ if (server !== null) {
   test('a delayed enqueue is counted as delayed, not delivered early, then delivered with the id enqueue returned and attempt 1', async () => {
     const q = (await factory()).queue<string>('later', { leaseMs: 2_000 });
     const id = await q.enqueue('tick', { delayMs: 1_000 });
-    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 1, deadLetters: 0 });
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 1, deadLetters: 0, deadLettersDropped: 0 });
     assert.is((await q.lease({ max: 1, blockMs: 300 })).length, 0, 'not before it is due');
     const [lease] = await eventually(async () => {
       const got = await q.lease({ max: 1, blockMs: 500 });
@@ -130,7 +162,7 @@ if (server !== null) {
     assert.is(lease!.id, id);
     assert.is(lease!.attempt, 1);
     await lease!.ack();
-    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 0, deadLetters: 0 });
+    assert.equal(await q.stats(), { depth: 0, inFlight: 0, delayed: 0, deadLetters: 0, deadLettersDropped: 0 });
   });
 
   test('aborting a blocked lease returns at once and leaves no read outstanding on the server', async () => {

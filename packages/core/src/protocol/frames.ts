@@ -18,7 +18,11 @@ export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 
 
 export type InstanceStatus = 'healthy' | 'degraded' | 'draining';
 
-export type CancelReason = 'client-disconnected' | 'timeout' | 'payload-limit' | 'shutdown';
+/**
+ * Why a request stops. The first four travel in a CANCEL frame; `lease-lost` never does: it is an
+ * instance's own reason for a handler whose REQUEST lease was lost (another instance may now hold it).
+ */
+export type CancelReason = 'client-disconnected' | 'timeout' | 'payload-limit' | 'shutdown' | 'lease-lost';
 
 /** A claim an endpoint requires of the caller: the claim must exist, and equal (or, for arrays, contain) `value` when given. */
 export interface ClaimRequirement {

@@ -53,6 +53,7 @@ export const FRAME_TYPES: readonly FrameType[] = Object.freeze([
 ]);
 export const HTTP_METHODS: readonly HttpMethod[] = Object.freeze(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 export const INSTANCE_STATUSES: readonly InstanceStatus[] = Object.freeze(['healthy', 'degraded', 'draining']);
+/** The reasons a CANCEL frame may carry (`lease-lost` is never sent). */
 export const CANCEL_REASONS: readonly CancelReason[] = Object.freeze(['client-disconnected', 'timeout', 'payload-limit', 'shutdown']);
 
 /** Frame types whose payload carries `body` (raw bytes after the JSON header on the wire). */

@@ -10,6 +10,8 @@
  * it, under at-least-once nothing is lost; acking one the group no longer has (already acked or
  * dead-lettered) is 'lease-lost' and changes nothing.
  */
+import type { RateLimitStore } from './rate-limit-store.js';
+import type { RunOnceStore } from './run-once-store.js';
 import type { BackendStatus, ConsumptionMode, DeadLetter, QueueActivity, QueueCapabilities, QueueStats } from './types.js';
 import type { Clock } from '../clock.js';
 import type { OptionProblem } from '../options/problems.js';
@@ -106,6 +108,14 @@ export interface QueueBackend {
   readonly name: string;
   readonly capabilities: QueueCapabilities;
   open(spec: BackendQueueSpec): BackendQueue;
+  /**
+   * Optional: the run-once store shared by every process on this backend (docs/messaging-transport.md,
+   * "Run once across instances"). It lives as long as the backend; without it `runOnce.scope: shared`
+   * cannot be configured.
+   */
+  runOnceStore?(): RunOnceStore;
+  /** Optional: the rate-limit store shared by every process on this backend (gateway `rateLimit.shared`). It lives as long as the backend. */
+  rateLimitStore?(): RateLimitStore;
   isReady(): boolean;
   status(): AsyncIterable<BackendStatus>;
   close(): Promise<void>;

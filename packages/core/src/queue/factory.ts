@@ -7,6 +7,8 @@ import { systemClock, type Clock } from '../clock.js';
 import { InvalidQueueOptionsError, QueueClosedError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { KeyHygiene, QueueBackend } from './backend.js';
+import type { RateLimitStore } from './rate-limit-store.js';
+import type { RunOnceStore } from './run-once-store.js';
 import { newConsumerName } from './consumer-name.js';
 import { resolveQueueOptions } from './options.js';
 import { Queue } from './queue.js';
@@ -68,6 +70,14 @@ class QueueFactory implements MessageQueueFactory {
     );
     this.queues.set(name, queue as Queue<unknown>);
     return queue;
+  }
+
+  runOnceStore(): RunOnceStore | undefined {
+    return this.impl.runOnceStore?.();
+  }
+
+  rateLimitStore(): RateLimitStore | undefined {
+    return this.impl.rateLimitStore?.();
   }
 
   isReady(): boolean {

@@ -35,6 +35,7 @@ export class QueueLease<T> implements Delivery<T> {
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;
+  private leaseLostListener: ((reason: unknown) => void) | undefined;
   /** True while subscribe()'s renewer has a renew in flight for this lease. */
   renewing = false;
   /** Position in subscribe()'s running list (an IndexedList) while its handler runs; -1 otherwise. */
@@ -74,11 +75,19 @@ export class QueueLease<T> implements Delivery<T> {
     return this.settledBy !== undefined;
   }
 
+  onLeaseLost(listener: (reason: unknown) => void): void {
+    if (this.aborted) listener(this.abortReason);
+    else this.leaseLostListener = listener;
+  }
+
   /** Aborts the delivery's signal (its lease could not be kept). */
   abortDelivery(reason: unknown): void {
     if (this.aborted) return;
     this.aborted = true;
     this.abortReason = reason;
+    const listener = this.leaseLostListener;
+    this.leaseLostListener = undefined;
+    listener?.(reason);
     this.controller?.abort(reason);
   }
 

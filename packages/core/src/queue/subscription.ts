@@ -8,7 +8,7 @@
  * releases anything leased but not started, then resolves `closed` (never rejects).
  */
 import type { Clock } from '../clock.js';
-import { ERROR_CODES, hasCode } from '../errors.js';
+import { ERROR_CODES, hasCode, LeaseLostError } from '../errors.js';
 import { IndexedList } from '../indexed-list.js';
 import type { Logger } from '../logger.js';
 import { backoffMs } from './backoff.js';
@@ -251,6 +251,11 @@ export class SubscriptionLoop<T> implements Subscription {
           if (hasCode(err, ERROR_CODES.LeaseLost)) {
             this.logger.warn({ queue: this.source.queueName, id: lease.id }, 'lease lost while the handler ran; aborting its signal');
             lease.abortDelivery(err);
+          } else if (this.clock.now() >= lease.leaseExpiresAt) {
+            // The backend could not be reached until the lease ran out: another consumer may take
+            // the message as soon as it can, so this handler must stop as if the lease were lost.
+            this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, 'lease expired while renewals failed; aborting its signal');
+            lease.abortDelivery(new LeaseLostError(this.source.queueName, lease.id, { cause: err }));
           } else {
             this.logger.warn({ queue: this.source.queueName, id: lease.id, err }, 'renew failed; will retry');
           }

@@ -5,6 +5,8 @@
  * decoding, dead-lettering undecodable payloads, maxDeliveries, the subscribe loop).
  */
 import type { KeyHygiene } from './backend.js';
+import type { RateLimitStore } from './rate-limit-store.js';
+import type { RunOnceStore } from './run-once-store.js';
 
 /** Turns messages into bytes and back. A `decode` that throws dead-letters the entry with `decode-error`. */
 export interface QueueCodec<T> {
@@ -104,8 +106,13 @@ export interface ConsumerOptions {
 
 /** What a subscribe() handler gets beside the message. */
 export interface Delivery<T> extends Lease<T> {
-  /** Aborts when the subscription stops while the handler is still running and its lease could not be kept. */
+  /** Aborts when the lease could not be kept while the handler runs (lost on renewal, or given back at the drain timeout). */
   readonly signal: AbortSignal;
+  /**
+   * Calls `listener` once, with the same reason, when `signal` would abort; at once when it already
+   * has. One listener slot: cheaper than reading `signal`, which makes an AbortController.
+   */
+  onLeaseLost(listener: (reason: unknown) => void): void;
 }
 
 /** Return to ack; throw to release with backoff. Calling ack/release/deadLetter yourself is allowed. */
@@ -179,6 +186,8 @@ export interface QueueStats {
   /** Messages released with a delay, not yet due. */
   readonly delayed: number;
   readonly deadLetters: number;
+  /** Dead letters the backend's retention has dropped, in total (a counter); undefined when the backend keeps every dead letter. */
+  readonly deadLettersDropped?: number;
 }
 
 /**
@@ -250,6 +259,10 @@ export interface MessageQueueFactory {
   readonly capabilities: QueueCapabilities;
   /** Opens (or returns the already open) queue `name`; options are validated here. */
   queue<T>(name: string, options?: QueueOptionsInput<T>): MessageQueue<T>;
+  /** The backend's run-once store, shared across processes; undefined when the backend has none. */
+  runOnceStore?(): RunOnceStore | undefined;
+  /** The backend's rate-limit store, shared across processes; undefined when the backend has none. */
+  rateLimitStore?(): RateLimitStore | undefined;
   /** True while the backend is connected and usable. */
   isReady(): boolean;
   /** Lifecycle events until close. */

@@ -5,7 +5,7 @@
  * ignore). Health is computed on read from the clock (see health.ts).
  */
 import type { EndpointDescriptor, HeartbeatPayload, HelloPayload, InstanceDescriptor, InstanceStatus } from '../protocol/frames.js';
-import type { InstanceLink } from '../transport/types.js';
+import type { InstanceLink, TransportType } from '../transport/types.js';
 import { healthAt, takesWork } from './health.js';
 import { orderEligible, RoundRobin } from './instance-selector.js';
 import type { ResolvedRoutingOptions } from './options.js';
@@ -204,7 +204,7 @@ export class InstanceRegistry implements RegistrationView {
   }
 
   /** See RoutingState.eligibleInstances. */
-  eligibleInstances(service: string, version: string, region?: string, routeKey?: string): InstanceView[] {
+  eligibleInstances(service: string, version: string, region?: string, routeKey?: string, transport?: TransportType): InstanceView[] {
     const now = this.options.clock.now();
     const ids = this.byVersion.get(`${service}@${version}`);
     if (ids === undefined) return [];
@@ -212,6 +212,7 @@ export class InstanceRegistry implements RegistrationView {
     for (const id of ids) {
       const rec = this.instances.get(id) as Registered;
       if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) continue;
+      if (transport !== undefined && rec.link.transport !== transport) continue;
       const health = this.healthOf(rec, now);
       if (takesWork(health)) views.push(view(rec, health, this.localInFlightOf(id)));
     }
@@ -219,7 +220,7 @@ export class InstanceRegistry implements RegistrationView {
   }
 
   /** See RoutingState.pick. */
-  pick(service: string, version: string, region?: string, routeKey?: string): InstanceView | undefined {
+  pick(service: string, version: string, region?: string, routeKey?: string, transport?: TransportType): InstanceView | undefined {
     const key = `${service}@${version}`;
     const ids = this.byVersion.get(key);
     if (ids !== undefined && ids.size === 1) {
@@ -228,12 +229,13 @@ export class InstanceRegistry implements RegistrationView {
       // advances, exactly as choose() would, so later picks are unchanged.
       const rec = this.instances.get(ids.values().next().value as string) as Registered;
       if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) return undefined;
+      if (transport !== undefined && rec.link.transport !== transport) return undefined;
       const health = this.healthOf(rec, this.options.clock.now());
       if (!takesWork(health)) return undefined;
       this.roundRobin.advance(key);
       return view(rec, health, this.localInFlightOf(rec.descriptor.instanceId));
     }
-    return this.roundRobin.choose(key, this.eligibleInstances(service, version, region, routeKey), region);
+    return this.roundRobin.choose(key, this.eligibleInstances(service, version, region, routeKey, transport), region);
   }
 
   /** See RoutingState.beginDispatch. */

@@ -136,15 +136,20 @@ export class RoutingState {
   /**
    * Instances that may take a request for `service@version`, best first: healthy (degraded only
    * when none is healthy; draining and stale never), the `region` first. With `routeKey` (from a
-   * RouteCandidate), only instances that serve that endpoint.
+   * RouteCandidate), only instances that serve that endpoint; with `transport`, only instances
+   * registered over it.
    */
-  eligibleInstances(service: string, version: string, region?: string, routeKey?: string): InstanceView[] {
-    return this.registry.eligibleInstances(service, version, region, routeKey);
+  eligibleInstances(service: string, version: string, region?: string, routeKey?: string, transport?: TransportType): InstanceView[] {
+    return this.registry.eligibleInstances(service, version, region, routeKey, transport);
   }
 
-  /** The instance that gets the next request: best eligible group, least in-flight here, round robin on ties. */
-  pick(service: string, version: string, region?: string, routeKey?: string): InstanceView | undefined {
-    return this.registry.pick(service, version, region, routeKey);
+  /**
+   * The instance that gets the next request: best eligible group, least in-flight here, round
+   * robin on ties; with `transport`, among the instances registered over it (a route's transport
+   * preference, asked once per transport in its order).
+   */
+  pick(service: string, version: string, region?: string, routeKey?: string, transport?: TransportType): InstanceView | undefined {
+    return this.registry.pick(service, version, region, routeKey, transport);
   }
 
   /** match → chooseVersion → pick in one call, for callers with nothing to do in between. */

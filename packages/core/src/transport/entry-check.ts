@@ -14,7 +14,7 @@ import { tcpPlugin } from './tcp-plugin.js';
 export type TransportSide = 'gateway' | 'instance';
 
 const TRANSPORT_TYPES = ['messaging', 'tcp', 'tls', 'inmemory'];
-const MESSAGING_KEYS = ['type', 'backend', 'queues', 'concurrency', 'auth'];
+const MESSAGING_KEYS = ['type', 'backend', 'queues', 'concurrency', 'auth', 'runOnce'];
 const INMEMORY_KEYS = ['type', 'hub'];
 /** The `queues` keys that are Messaging transport options; the other one, `prefix`, goes to the backend. */
 const QUEUES_OPTION_KEYS = [
@@ -75,18 +75,19 @@ function checkMessagingEntry(e: Record<string, unknown>, path: string, problems:
     checkMessagingOptions(pick(queues, QUEUES_OPTION_KEYS), scoped);
     problems.addAll(scoped.list);
   }
-  if (e.concurrency !== undefined) {
+  if (e.concurrency !== undefined || e.runOnce !== undefined) {
     const scoped = new OptionProblems(path);
-    checkMessagingOptions({ concurrency: e.concurrency as number }, scoped);
+    checkMessagingOptions(pick(e, ['concurrency', 'runOnce']), scoped);
     problems.addAll(scoped.list);
   }
   return isBackendNamed;
 }
 
-/** The Messaging transport options of a checked messaging entry: its `queues` options and `concurrency`. */
+/** The Messaging transport options of a checked messaging entry: its `queues` options, `concurrency` and `runOnce`. */
 export function messagingOptionsOf(entry: TransportConfigEntry): MessagingTransportOptionsInput {
   const options: MessagingTransportOptionsInput = pick((entry.queues ?? {}) as Record<string, unknown>, QUEUES_OPTION_KEYS);
   if (entry.concurrency !== undefined) options.concurrency = entry.concurrency as number;
+  if (entry.runOnce !== undefined) options.runOnce = entry.runOnce as MessagingTransportOptionsInput['runOnce'];
   return options;
 }
 

@@ -16,6 +16,7 @@ import type {
   ResponsePayload,
 } from '../protocol/frames.js';
 import type { OptionProblem } from '../options/problems.js';
+import type { RateLimitStore } from '../queue/rate-limit-store.js';
 import type { QueueStats } from '../queue/types.js';
 import type { Cancellation } from './cancellation.js';
 import type { StreamDispatchOptions, StreamedResponse, InstanceAnswer } from './streaming/types.js';
@@ -124,6 +125,8 @@ export interface GatewayTransport {
    * `/metrics`. Only transports over a queue backend have them. Optional.
    */
   queueStats?(): Promise<Readonly<Record<string, QueueStats>>>;
+  /** The rate-limit store of this transport's backend, shared with the other gateway replicas (gateway `rateLimit.shared`). Optional. */
+  rateLimitStore?(): RateLimitStore | undefined;
   /** Stops intake, fails what is still waiting with SY_TRANSPORT_CLOSED, closes connections. Idempotent. */
   stop(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * the drained set. The API sees only this interface, so its tests can give it plain objects.
  */
 import { TransportType, type Clock, type DeadLetterStore, type GatewayTransport, type MessageQueue, type QueueActivity, type QueueStats } from '@switchyard/core';
-import { GATEWAY_CONTROL_QUEUE, serviceControlQueue, serviceRequestsQueue, type InstanceHealth, type RoutingState } from '@switchyard/core/internal';
+import { GATEWAY_CONTROL_QUEUE, regionRequestsQueue, serviceControlQueue, type InstanceHealth, type RoutingState } from '@switchyard/core/internal';
 import type { TransportSet } from '../transport-set.js';
 import type { DrainedInstances, DrainOutcome } from './drained-instances.js';
 import type { RouteRow, RouteStats } from './route-stats.js';
@@ -105,7 +105,7 @@ export function gatewayAdminSources(parts: GatewayAdminParts): AdminSources {
       // Queues of services that have left stay listed: their dead letters still need an operator.
       for (const row of instances()) {
         if (row.transport !== TransportType.Messaging) continue;
-        knownQueues.add(serviceRequestsQueue(row.service, row.version));
+        knownQueues.add(regionRequestsQueue(row.service, row.version, row.region));
         knownQueues.add(serviceControlQueue(row.service));
       }
       return [...knownQueues].sort();

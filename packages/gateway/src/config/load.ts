@@ -11,6 +11,7 @@ import { importFromGateway } from '../import-package.js';
 import { GatewayConfigError, GatewayConfigFileError } from '../errors.js';
 import { applyEnvOverrides, formatPath, readEnvOverrides } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
+import { transportOrderProblems } from './admission-schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -36,6 +37,9 @@ export async function parseGatewayConfig(raw: unknown, env: Env = {}): Promise<R
     for (const p of await checkTransportEntries(transports, 'gateway', 'transports', { importPackage: importFromGateway })) {
       if (!reported.has(p.path)) problems.push(`${p.path}: ${p.message}${fromVariable(p.path, sources)}`);
     }
+  }
+  for (const p of transportOrderProblems(value)) {
+    if (!reported.has(p.path)) problems.push(`${p.path}: ${p.message}`);
   }
   if (!result.success || problems.length > 0) throw new GatewayConfigError(problems);
   return deepFreeze(result.data);

@@ -7,6 +7,7 @@ import semver from 'semver';
 import { z } from 'zod';
 import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
 import { adminSchema } from './admin-schema.js';
+import { admissionSchema, transportOrderSchema } from './admission-schema.js';
 
 /** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
 export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
@@ -51,6 +52,7 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   tenantClaim: 'tenant',
   scopesClaim: 'scope',
   maxClients: 100_000,
+  sharedRateLimitTimeoutMs: 50,
   logLevel: 'info' as const,
 });
 
@@ -115,6 +117,8 @@ const routingSchema = z
     // Registration policy bounds (core routing/registration-policy.ts); its defaults when absent.
     maxInstancesPerService: positiveInt().optional(),
     maxEndpoints: positiveInt().optional(),
+    // Which transports a route or service is sent over, in order (config/admission-schema.ts).
+    transportOrder: transportOrderSchema,
   })
   .prefault({});
 
@@ -186,6 +190,12 @@ const rateLimitSchema = z
     perRoute: bucketSchema.optional(),
     clientKey: z.enum(['subject-or-ip', 'ip']).default('subject-or-ip'),
     maxClients: positiveInt().default(GATEWAY_DEFAULTS.maxClients),
+    /** Decide perClient and perRoute in the messaging transport's backend, shared by every replica (docs/operations.md, "Shared rate limits"). */
+    shared: z
+      .strictObject({
+        timeoutMs: positiveInt().default(GATEWAY_DEFAULTS.sharedRateLimitTimeoutMs),
+      })
+      .optional(),
   })
   .prefault({});
 
@@ -233,6 +243,7 @@ export const gatewayConfigSchema = z.strictObject({
   log: logSchema,
   validation: validationSchema,
   admin: adminSchema,
+  admission: admissionSchema,
 });
 
 /** The validated, fully defaulted, frozen gateway config. */
@@ -245,6 +256,7 @@ export type RateLimitConfig = GatewayConfig['rateLimit'];
 export type HttpConfig = GatewayConfig['http'];
 export type OpsConfig = GatewayConfig['ops'];
 export type TransportEntry = GatewayConfig['transports'][number];
+export type { AdmissionConfig, LimitConfig, TransportOrderConfig } from './admission-schema.js';
 
 /** Top-level keys, for env mapping and "did you mean" hints. */
 export const TOP_LEVEL_KEYS: readonly string[] = Object.freeze(Object.keys(gatewayConfigSchema.shape));

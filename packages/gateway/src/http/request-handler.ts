@@ -1,9 +1,11 @@
 /**
  * The request path, in order: strip reserved identity headers → match (404/405) → version →
  * authenticate and authorize (401/403) → identity headers from the verified principal → rate
- * limits (429) → eligible instance (503, fast) → body within maxBodyBytes (413) → schema
+ * limits (429) → eligible instance over the route's transport order (503, fast) → admission:
+ * concurrency limits and queue backlog (503 SY_GATEWAY_OVERLOADED, fast) → body within maxBodyBytes (413) → schema
  * validation when configured (400) → dispatch with a deadline (504 + CANCEL; client gone →
- * CANCEL) → response (502 on transport failure). The order and each answer are in
+ * CANCEL; a REQUEST the transport never sent goes to the next transport of the order) →
+ * response (502 on transport failure). The order and each answer are in
  * packages/gateway/README.md and docs/operations.md.
  * This is the throughput-critical path: validation only through its hook, one Exchange per request (see
  * exchange.ts), no per-request closures beyond its client-disconnect hook and the routing
@@ -13,6 +15,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   hasCode,
   ERROR_CODES,
+  TransportType as TransportTypes,
   type Clock,
   type DispatchTarget,
   type EndpointDescriptor,
@@ -30,8 +33,10 @@ import type { GatewayMetrics } from '../operations/metrics.js';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
 import { forwardableHeaders, writeIdentityHeaders, type ReservedHeaders } from '../policy/identity-headers.js';
 import type { ClientCertificates } from '../policy/client-certificate.js';
-import type { RateLimiter } from '../policy/rate-limiter.js';
+import type { RequestLimiter } from '../policy/rate-limiter.js';
 import type { DepartedRoutes } from '../departed-routes.js';
+import type { Admission, RouteAdmission } from '../admission/admission.js';
+import type { TransportPaths } from '../transport-paths.js';
 import { readBody } from './body-reader.js';
 import type { RequestValidation } from '../openapi/openapi-feature.js';
 import { Answers } from './answers.js';
@@ -54,14 +59,18 @@ export interface RequestPathDeps {
   readonly authenticator: Authenticator;
   readonly reserved: ReservedHeaders;
   readonly metrics: GatewayMetrics;
-  readonly clientLimiter: RateLimiter | undefined;
-  readonly routeLimiter: RateLimiter | undefined;
+  readonly clientLimiter: RequestLimiter | undefined;
+  readonly routeLimiter: RequestLimiter | undefined;
   /** Verified client certificates as principals (mTLS at the edge, `http.tls.ca` set). */
   readonly certificates?: ClientCertificates;
   /** Operations endpoints (health, metrics, routes); returns true when it answered. */
   readonly operations: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
   /** Schema validation before dispatch (and of responses, when configured); undefined when `validation: off`. */
   readonly validation?: RequestValidation | undefined;
+  /** Concurrency limits and backlog check before dispatch; undefined when `admission.enabled` is false. */
+  readonly admission?: Admission | undefined;
+  /** Transport order and failover of routes and services that name one (`routing.transportOrder`). */
+  readonly paths?: TransportPaths | undefined;
 }
 
 /** How long the rest of an oversized body is drained before the connection is cut. */
@@ -197,44 +206,73 @@ export class RequestPath {
         deps.config.rateLimit.clientKey === 'subject-or-ip' && identity !== null && !identity.anonymous && identity.subject !== undefined
           ? `sub:${identity.subject}`
           : `ip:${this.clientIp(req)}`;
-      const waitMs = deps.clientLimiter.take(key);
+      const decision = deps.clientLimiter.take(key);
+      // A shared limit answers asynchronously; the local one stays synchronous.
+      const waitMs = typeof decision === 'number' ? decision : await decision;
       if (waitMs > 0) {
         this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
     if (deps.routeLimiter !== undefined) {
-      const waitMs = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
+      const decision = deps.routeLimiter.take(`${match.service} ${candidate.routeKey}`);
+      const waitMs = typeof decision === 'number' ? decision : await decision;
       if (waitMs > 0) {
         this.answers.fail(ex, 'SY_GATEWAY_RATE_LIMITED', { 'retry-after': String(Math.ceil(waitMs / 1000)) });
         return;
       }
     }
 
-    const instance = choice.kind === 'chosen' ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey) : undefined;
-    const transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
+    const order = choice.kind === 'chosen' && deps.paths !== undefined ? deps.paths.orderOf(match.service, ex.route) : undefined;
+    let instance =
+      choice.kind !== 'chosen'
+        ? undefined
+        : order === undefined
+          ? deps.routing.pick(choice.service, choice.version, this.region, candidate.routeKey)
+          : (deps.paths as TransportPaths).pick(order, choice.service, choice.version, this.region, candidate.routeKey);
+    let transport = instance === undefined ? undefined : deps.transports.get(instance.link.transport);
     if (instance === undefined || transport === undefined) {
       this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       return;
     }
-    const target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+    let target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
     ex.transport = target.link.transport;
+
+    // Admission: decided from counters in memory, before the body is read (docs/operations.md, "Overload").
+    const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
+    let admitted: RouteAdmission | undefined;
+    if (deps.admission !== undefined) {
+      const queue = target.link.transport === TransportTypes.Messaging ? target.link.address : undefined;
+      const decision = deps.admission.admit(match.service, ex.route, timeoutMs, queue);
+      if (typeof decision === 'string') {
+        this.answers.fail(ex, 'SY_GATEWAY_OVERLOADED', { 'retry-after': String(deps.admission.retryAfterSeconds), 'x-switchyard-shed-reason': decision });
+        return;
+      }
+      admitted = decision;
+    }
 
     if (streamsOn(endpoint, transport)) {
       const request = { method: method as HttpMethod, path, query, headers, identity };
-      await this.streams.run(ex, transport, target, endpoint, request, () => deps.routing.beginDispatch(target.instanceId));
+      try {
+        await this.streams.run(ex, transport, target, endpoint, request, () => deps.routing.beginDispatch(target.instanceId));
+      } finally {
+        // A streamed exchange holds its slot while it runs; how long it streams says nothing of the service's latency.
+        if (admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
+      }
       return;
     }
     // An endpoint's own limit may lower http.maxBodyBytes for a buffered body, never raise it.
     const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes));
     // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
     const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
+    if (body.kind !== 'ok' && admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
     if (body.kind === 'too-large') {
       this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
       this.discardRest(req, res);
       return;
     }
     if (body.kind === 'aborted' || isResponseGone(res)) {
+      if (body.kind === 'ok' && admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
       this.answers.finished(ex, 499);
       return;
     }
@@ -242,13 +280,13 @@ export class RequestPath {
     if (deps.validation !== undefined) {
       const invalid = deps.validation.validateRequest(target.instanceId, endpoint, { params: candidate.params, query, headers: req.headers, body: body.body });
       if (invalid.length > 0) {
+        if (admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
         deps.validation.reject(res, this.requestIdHeader, requestId, invalid);
         this.answers.finished(ex, 400, 'SY_GATEWAY_INVALID_REQUEST');
         return;
       }
     }
 
-    const timeoutMs = endpoint.timeoutMs ?? this.defaultTimeoutMs;
     ex.deadline = this.inFlight.deadlineAfter(timeoutMs);
     const payload: Omit<RequestPayload, 'replyTo'> = {
       method: method as HttpMethod,
@@ -261,21 +299,43 @@ export class RequestPath {
     };
     ex.instanceId = target.instanceId;
     this.inFlight.add(ex);
-    const dispatched = deps.routing.beginDispatch(target.instanceId);
     ex.watchClient();
-    let response: ResponsePayload;
+    let response: ResponsePayload | undefined;
+    // The admission limit learns the latency of the dispatch (the client's upload is not the service's).
+    let measured = false;
+    const dispatchedAt = performance.now();
     try {
-      // The transport makes the REQUEST's correlation id: a pending table names its slot in it,
-      // and a client's request id may repeat.
-      response = await transport.dispatch(target, payload, { cancellation: ex.cancellation });
-    } catch (err) {
-      if (!ex.answered) this.dispatchFailed(err, ex);
-      return;
+      for (;;) {
+        const dispatched = deps.routing.beginDispatch(target.instanceId);
+        try {
+          // The transport makes the REQUEST's correlation id: a pending table names its slot in it,
+          // and a client's request id may repeat.
+          response = await transport.dispatch(target, payload, { cancellation: ex.cancellation });
+          break;
+        } catch (err) {
+          // Never sent (no handler can have run it): the next transport of the route's order takes it.
+          const next = order !== undefined && hasCode(err, ERROR_CODES.RequestNotSent) && !ex.answered ? this.failover(order, target, choice, candidate.routeKey) : undefined;
+          if (next === undefined) {
+            measured = !ex.cancellation.cancelled || this.inFlight.timedOut(ex);
+            if (!ex.answered) this.dispatchFailed(err, ex);
+            return;
+          }
+          deps.logger.info({ requestId: ex.requestId, route: ex.route, from: target.link.transport, to: next.instance.link.transport, err: errorFields(err) }, 'request not sent; failing over');
+          [instance, transport] = [next.instance, next.transport];
+          target = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+          ex.transport = target.link.transport;
+          ex.instanceId = target.instanceId;
+        } finally {
+          dispatched();
+        }
+      }
+      measured = true;
     } finally {
-      dispatched();
+      if (admitted !== undefined) deps.admission?.release(admitted, measured ? performance.now() - dispatchedAt : undefined, timeoutMs);
       this.inFlight.delete(ex);
       ex.unwatchClient();
     }
+    if (order !== undefined) deps.paths?.served(target.service, target.link.transport);
     if (ex.answered) return;
     if (this.inFlight.timedOut(ex)) {
       this.answers.fail(ex, 'SY_GATEWAY_TIMEOUT');
@@ -312,6 +372,24 @@ export class RequestPath {
         () => undefined,
       );
     });
+  }
+
+  /**
+   * After `failed`'s transport reported a REQUEST not sent: the instance over the next transport
+   * of `order` that has one, or undefined (the request is answered 502).
+   */
+  private failover(
+    order: readonly TransportType[],
+    failed: DispatchTarget,
+    choice: ReturnType<RoutingState['chooseVersion']>,
+    routeKey: string,
+  ): { instance: NonNullable<ReturnType<RoutingState['pick']>>; transport: GatewayTransport } | undefined {
+    const paths = this.deps.paths;
+    if (paths === undefined || choice.kind !== 'chosen') return undefined;
+    const instance = paths.pick(order, choice.service, choice.version, this.region, routeKey, failed.link.transport);
+    const transport = instance === undefined ? undefined : this.deps.transports.get(instance.link.transport);
+    paths.notSent(failed.service, failed.link.transport, transport !== undefined);
+    return instance === undefined || transport === undefined ? undefined : { instance, transport };
   }
 
   private dispatchFailed(err: unknown, ex: Exchange): void {

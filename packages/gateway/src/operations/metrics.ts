@@ -16,8 +16,10 @@ export const METRIC_NAMES = Object.freeze({
   transportReady: 'switchyard_gateway_transport_ready',
   queueDepth: 'switchyard_gateway_queue_depth',
   queueDeadLetters: 'switchyard_gateway_queue_dead_letters',
+  queueDeadLettersDropped: 'switchyard_gateway_queue_dead_letters_dropped_total',
   transportCounter: 'switchyard_gateway_transport_events_total',
   registrationsRefused: 'switchyard_gateway_registrations_refused_total',
+  rateLimitFallbacks: 'switchyard_gateway_rate_limit_fallbacks_total',
 });
 
 /** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */
@@ -30,7 +32,7 @@ export interface MetricsSources {
   /** Readiness per transport (`messaging#0` → true). */
   transportReadiness(): ReadonlyArray<{ transport: string; ready: boolean }>;
   /** Queue stats of messaging transports, per queue. */
-  queueStats(): Promise<ReadonlyArray<{ transport: string; queue: string; depth: number; deadLetters: number }>>;
+  queueStats(): Promise<ReadonlyArray<{ transport: string; queue: string; depth: number; deadLetters: number; deadLettersDropped?: number | undefined }>>;
   /** Monotonic transport counters (dispatched, responses, dropped responses, cancels). */
   transportCounters(): ReadonlyArray<{ transport: string; event: string; value: number }>;
   /** HELLOs the registration policy refused, by rule. */
@@ -127,6 +129,17 @@ export class GatewayMetrics {
     };
     queueGauge(METRIC_NAMES.queueDepth, 'Messages waiting in a Messaging transport queue', (s) => s.depth);
     queueGauge(METRIC_NAMES.queueDeadLetters, 'Dead letters of a Messaging transport queue', (s) => s.deadLetters);
+    new Counter({
+      name: METRIC_NAMES.queueDeadLettersDropped,
+      help: "Dead letters dropped by the backend's retention (max length, max age), all processes together; only for backends with retention",
+      labelNames: ['transport', 'queue'],
+      registers: [this.registry],
+      async collect() {
+        const stats = await queueStats();
+        this.reset();
+        for (const s of stats) if (s.deadLettersDropped !== undefined) this.inc({ transport: s.transport, queue: s.queue }, s.deadLettersDropped);
+      },
+    });
     new Counter({
       name: METRIC_NAMES.transportCounter,
       help: 'Router transport events (dispatched, responses, dropped responses, cancels)',

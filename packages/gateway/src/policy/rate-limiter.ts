@@ -16,13 +16,20 @@ export interface BucketOptions {
   readonly maxKeys?: number;
 }
 
+/** One rate-limit decision per request: 0 when allowed, else ms until a request would be. A shared limiter answers asynchronously. */
+export interface RequestLimiter {
+  take(key: string): number | Promise<number>;
+  /** Drops state that no longer matters (idle buckets). */
+  sweep(): void;
+}
+
 interface Bucket {
   readonly key: string;
   tokens: number;
   updatedAt: number;
 }
 
-export class RateLimiter {
+export class RateLimiter implements RequestLimiter {
   /**
    * Buckets by key, oldest first for eviction at `maxKeys`: taking a plain Map's first key walks
    * every entry deleted since the Map was last rebuilt, ~23 µs per new client at 100,000 keys,

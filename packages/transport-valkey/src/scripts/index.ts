@@ -31,6 +31,12 @@ export const SCRIPTS = Object.freeze({
   syDeleteConsumers: { file: 'delete-consumers.lua', keys: 3 },
   syBeat: { file: 'beat.lua', keys: 1 },
   sySilent: { file: 'silent.lua', keys: 1 },
+  syTrimDeadLetters: { file: 'trim-dead-letters.lua', keys: 2 },
+  syRateLimitGcra: { file: 'rate-limit-gcra.lua', keys: 1 },
+  syRunOnceClaim: { file: 'run-once-claim.lua', keys: 1 },
+  syRunOnceRenew: { file: 'run-once-renew.lua', keys: 1 },
+  syRunOnceAnswer: { file: 'run-once-answer.lua', keys: 1 },
+  syRunOnceAbandon: { file: 'run-once-abandon.lua', keys: 1 },
 } as const);
 
 export type ScriptName = keyof typeof SCRIPTS;
@@ -72,6 +78,18 @@ declare module 'ioredis' {
     syStats(...args: Arg[]): Result<[number, number, number, number], Context>;
     /** activity.lua → [consumers, oldest waiting age ms | -1, redelivered, 1 when redelivered is a lower bound] */
     syActivity(...args: Arg[]): Result<[number, number, number, number], Context>;
+    /** trim-dead-letters.lua → [dropped now, dropped in total] */
+    syTrimDeadLetters(...args: Arg[]): Result<[number, number], Context>;
+    /** rate-limit-gcra.lua → 0 allowed | ms until allowed */
+    syRateLimitGcra(...args: Arg[]): Result<number, Context>;
+    /** run-once-claim.lua with Buffer replies → [1] claimed | [2] held | [3, response] answered */
+    syRunOnceClaimBuffer(...args: Arg[]): Result<[number] | [number, Buffer], Context>;
+    /** run-once-renew.lua → 1 | 0 */
+    syRunOnceRenew(...args: Arg[]): Result<number, Context>;
+    /** run-once-answer.lua → 1 | 0 */
+    syRunOnceAnswer(...args: Arg[]): Result<number, Context>;
+    /** run-once-abandon.lua → 1 | 0 */
+    syRunOnceAbandon(...args: Arg[]): Result<number, Context>;
   }
 }
 

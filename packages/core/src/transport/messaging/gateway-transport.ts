@@ -8,6 +8,7 @@
 import { InvalidArgumentError, RequestCancelledError, TransportClosedError, TransportFailureError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
+import type { RateLimitStore } from '../../queue/rate-limit-store.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
@@ -32,10 +33,13 @@ import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types
 import { MessagingGatewayStreams } from './gateway-streams.js';
 import {
   GATEWAY_CONTROL_QUEUE,
+  HEADER_REGION,
   HEADER_SERVICE,
   HEADER_VERSION,
+  UNPLACED_REGION,
   gatewayResponsesQueue,
   parseServiceRequestsQueue,
+  regionRequestsQueue,
   serviceControlQueue,
   serviceRequestsQueue,
 } from './queue-names.js';
@@ -245,6 +249,11 @@ export class MessagingGatewayTransport implements GatewayTransport {
     return this.queues.stats();
   }
 
+  /** The backend's shared rate-limit store, if it has one (the gateway's `rateLimit.shared`). */
+  rateLimitStore(): RateLimitStore | undefined {
+    return this.init.factory.rateLimitStore?.();
+  }
+
   /**
    * One of the transport's queues (a `service.<name>.<version>.requests` queue, a service control
    * queue, `gateway.control` or a responses queue) opened with the options the transport uses, for
@@ -338,11 +347,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
     }
   }
 
+  /**
+   * The queue of the target's region: its link (from its HELLO) names it. The instance selector
+   * chose the target, so the gateway's own region comes first (routing/instance-selector.ts).
+   */
   private requestQueue(target: DispatchTarget): MessageQueue<Frame> {
-    const key = `${target.service}\u0000${target.version}`;
+    const key = target.link.address;
     let queue = this.requestQueues.get(key);
     if (queue === undefined) {
-      queue = this.queues.requests(serviceRequestsQueue(target.service, target.version));
+      const name = parseServiceRequestsQueue(key) === undefined ? serviceRequestsQueue(target.service, target.version) : key;
+      queue = this.queues.requests(name);
       this.requestQueues.set(key, queue);
     }
     return queue;
@@ -364,16 +378,16 @@ export class MessagingGatewayTransport implements GatewayTransport {
   }
 }
 
-/** A HELLO names its service and version: its link is their requests queue. */
+/** A HELLO names its service, version and region: its link is their requests queue. */
 function helloLink(frame: HelloFrame): InstanceLink {
-  const { service, version } = frame.payload.instance;
-  return { transport: TransportType.Messaging, address: serviceRequestsQueue(service, version) };
+  const { service, version, region } = frame.payload.instance;
+  return { transport: TransportType.Messaging, address: regionRequestsQueue(service, version, region) };
 }
 
-/** HEARTBEAT and GOODBYE name only the instance; the SDK's queue headers name its service and version. */
+/** HEARTBEAT and GOODBYE name only the instance; the SDK's queue headers name its service, version and region. */
 function linkFromHeaders(headers: Readonly<Record<string, string>>): InstanceLink {
   const service = headers[HEADER_SERVICE];
   const version = headers[HEADER_VERSION];
-  const address = service !== undefined && version !== undefined ? serviceRequestsQueue(service, version) : '';
+  const address = service !== undefined && version !== undefined ? regionRequestsQueue(service, version, headers[HEADER_REGION] ?? UNPLACED_REGION) : '';
   return { transport: TransportType.Messaging, address };
 }

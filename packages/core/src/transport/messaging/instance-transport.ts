@@ -1,10 +1,11 @@
 /**
  * The instance side of the Messaging router transport (docs/messaging-transport.md). Pulls REQUESTs from
- * `service.<name>.<version>.requests` with a batched, high-concurrency subscription (the lease of
+ * its region's `service.<name>.<version>@<region>.requests` (`service.<name>.<version>.requests`
+ * when it states no region) with a batched, high-concurrency subscription (the lease of
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
  * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC, DRAIN and UNDRAIN.
  */
-import { TransportClosedError } from '../../errors.js';
+import { InvalidArgumentError, TransportClosedError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
@@ -14,6 +15,7 @@ import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dea
 import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type InstanceTransportEvents, type TransportDeps } from '../types.js';
 import { ExecutedRequests } from './executed-requests.js';
+import { SharedRunOnce, type SharedRunOnceCounters } from './shared-run-once.js';
 import { RecentIds } from './recent-ids.js';
 import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
@@ -22,11 +24,12 @@ import type { FrameAuthenticator } from './frame-authenticator.js';
 import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
 import {
   GATEWAY_CONTROL_QUEUE,
+  HEADER_REGION,
   HEADER_SERVICE,
   HEADER_VERSION,
   isGatewayResponsesQueue,
+  regionRequestsQueue,
   serviceControlQueue,
-  serviceRequestsQueue,
 } from './queue-names.js';
 
 /** Counters of one instance-side Messaging transport. Totals since start except `running`. */
@@ -49,6 +52,10 @@ export interface MessagingInstanceCounters {
   readonly running: number;
   /** Frames refused as unauthenticated and dead-lettered (docs/messaging-transport.md, "Signed frames"); 0 when frames are unsigned. */
   readonly unauthenticatedFrames: number;
+  /** Handlers told to stop because this instance lost their REQUEST's lease (their signal aborted with `lease-lost`). */
+  readonly leaseLost: number;
+  /** With `runOnce.scope: shared` (docs/messaging-transport.md, "Run once across instances"); undefined otherwise. */
+  readonly runOnce?: SharedRunOnceCounters;
 }
 
 export interface MessagingInstanceTransportInit {
@@ -105,7 +112,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
-  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0 };
+  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0, leaseLost: 0 };
+  /** Set at start() when `runOnce.scope` is `shared`. */
+  private shared: SharedRunOnce | undefined;
   /** Streamed exchanges (instance-streams.ts); made at start(), since its queue is named for the instance. */
   private streams: MessagingInstanceStreams | undefined;
 
@@ -119,18 +128,24 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.logger = deps.logger;
     this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
     this.earlyCancels = new RecentIds(this.options.replayCacheSize, this.options.replayTtlMs);
+    if (this.options.runOnce.scope === 'shared' && init.factory.runOnceStore?.() === undefined) {
+      throw InvalidArgumentError.format('runOnce.scope', `"instance": backend "${init.factory.backend}" has no shared run-once store`, 'shared');
+    }
   }
 
   async start(hello: HelloPayload, handle: InstanceRequestHandler, events?: InstanceTransportEvents): Promise<void> {
     if (this.state !== 'new') throw new TransportClosedError('messaging', 'start an instance transport twice');
     this.events = events;
-    const { service, version } = hello.instance;
-    const requestsName = serviceRequestsQueue(service, version);
+    const { service, version, region } = hello.instance;
+    // The instance's region's queue (the version's queue for an instance that states no region).
+    const requestsName = regionRequestsQueue(service, version, region);
     // The address is the transport's to fill: where this instance takes its REQUESTs.
     this.hello = { ...hello, instance: { ...hello.instance, address: `messaging:${requestsName}` } };
     this.handle = handle;
-    this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version });
+    this.headers = Object.freeze({ [HEADER_SERVICE]: service, [HEADER_VERSION]: version, [HEADER_REGION]: region });
     this.gatewayControl = this.queues.queue(GATEWAY_CONTROL_QUEUE);
+    const store = this.options.runOnce.scope === 'shared' ? this.init.factory.runOnceStore?.() : undefined;
+    if (store !== undefined) this.shared = new SharedRunOnce(store, this.options.runOnce, hello.instance.instanceId, this.clock, this.logger);
     this.streams = new MessagingInstanceStreams({
       queues: this.queues,
       clock: this.clock,
@@ -205,7 +220,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
 
   /** Counters (documented in docs/messaging-transport.md). */
   metrics(): MessagingInstanceCounters {
-    return { ...this.counters, running: this.running.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
+    const counters = { ...this.counters, running: this.running.size, unauthenticatedFrames: this.init.auth?.counters.unauthenticated ?? 0 };
+    return this.shared === undefined ? counters : { ...counters, runOnce: this.shared.metrics() };
   }
 
   /** Stats of the queues this instance reads or writes. */
@@ -216,6 +232,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private async doClose(): Promise<void> {
     this.state = 'closed';
     this.intake.abort();
+    this.shared?.close();
     await Promise.all([this.requestsSub?.close(), ...this.drainedSubs.map((s) => s.close())]);
     this.stopDeadlineCheck?.();
     this.closing.abort();
@@ -265,31 +282,60 @@ export class MessagingInstanceTransport implements InstanceTransport {
       // Still running here (our lease was lost and the queue handed it back): the running handler answers.
       return seen.response !== undefined ? this.reply(replyTo, seen.response) : seen.done;
     }
-    const done = this.run(frame);
+    const done = this.shared === undefined ? this.run(frame, delivery) : this.runShared(frame, delivery, this.shared);
     this.executed.begin(frame.id, done);
     return done;
   }
 
-  private async run(frame: RequestFrame): Promise<void> {
+  /** Claims the REQUEST in the shared store first: runs it, replays another instance's RESPONSE, or drops it past its deadline. */
+  private async runShared(frame: RequestFrame, delivery: Delivery<Frame>, shared: SharedRunOnce): Promise<void> {
+    let claim;
+    try {
+      claim = await shared.claim(frame);
+    } catch (err) {
+      // The store cannot be reached, or this transport closed while waiting: the REQUEST is released
+      // with backoff and tried again (here or elsewhere), never run unclaimed and never dropped.
+      this.executed.forget(frame.id);
+      throw err;
+    }
+    if (claim.state === 'claimed') return this.run(frame, delivery);
+    if (claim.state === 'answered') {
+      this.counters.replayed += 1;
+      this.executed.answer(frame.id, claim.response, this.clock.now());
+      return this.reply(frame.payload.replyTo, claim.response);
+    }
+    this.counters.expired += 1;
+    this.executed.forget(frame.id);
+  }
+
+  private async run(frame: RequestFrame, delivery: Delivery<Frame>): Promise<void> {
     const cancellation = new Cancellation();
     const entry: Running = { cancellation, deadline: frame.payload.deadline };
     this.running.set(frame.id, entry);
-    // delivery.signal (lease lost while running) is deliberately not watched: another instance may
-    // then run the REQUEST too, which at-least-once allows, and watching it costs a controller and
-    // two listener calls on every request.
+    // A lost lease means another instance may hold the REQUEST now: the handler is told to stop
+    // (its signal aborts with `lease-lost`). One listener slot on the delivery, no AbortController.
+    delivery.onLeaseLost(() => {
+      if (cancellation.cancel('lease-lost')) this.counters.leaseLost += 1;
+    });
     let answer: Awaited<ReturnType<InstanceRequestHandler>>;
+    let threw = false;
     try {
       answer = await (this.handle as InstanceRequestHandler)(frame, cancellation);
     } catch (err) {
+      threw = true;
       if (!cancellation.cancelled) this.logger.error({ err, requestId: frame.id }, 'request handler threw');
       answer = { status: 500, headers: { 'content-type': 'application/json' }, body: HANDLER_FAILED };
     } finally {
       this.running.delete(frame.id);
     }
-    if (cancellation.cancelled) {
-      // Cancelled or past its deadline: the gateway has already answered the client; a RESPONSE would only be dropped.
+    // A handler that still answered after its lease was lost has the first answer: it is sent and
+    // stored like any other (the gateway keeps the first RESPONSE it gets). One that stopped has none.
+    if (cancellation.cancelled && (threw || cancellation.reason !== 'lease-lost')) {
+      // Cancelled, past its deadline, or stopped on a lost lease: the gateway has already answered
+      // the client, or the instance that holds the REQUEST now runs it; a RESPONSE would only be dropped.
       this.counters.aborted += 1;
       this.executed.forget(frame.id);
+      if (this.shared !== undefined) await this.shared.abandon(frame.id);
       return;
     }
     this.counters.handled += 1;
@@ -302,7 +348,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
     };
     // Stored before sending: if the send fails, the REQUEST is released and its redelivery replays this RESPONSE.
     this.executed.answer(frame.id, response, this.clock.now());
-    await this.reply(frame.payload.replyTo, response);
+    if (this.shared === undefined) return this.reply(frame.payload.replyTo, response);
+    await Promise.all([this.shared.answer(response), this.reply(frame.payload.replyTo, response)]);
   }
 
   private reply(replyTo: string, response: ResponseFrame): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from '../../errors.js';
 import { OptionProblems } from '../../options/problems.js';
+import { checkRunOnceOptions, resolveRunOnceOptions, RUN_ONCE_DEFAULTS, type RunOnceOptions, type RunOnceOptionsInput } from './run-once-options.js';
 
 export interface MessagingTransportOptionsInput {
   /** Lease of the control and responses queues (the queue default lease). @default 30000 */
@@ -28,6 +29,8 @@ export interface MessagingTransportOptionsInput {
   deadlineCheckMs?: number;
   /** Gateway: a dispatched request nobody aborted is failed this long after its deadline (safety net; the gateway normally aborts at the deadline). @default 5000 */
   pendingGraceMs?: number;
+  /** Instance: whether a redelivered REQUEST is run at most once per instance or across instances (docs/messaging-transport.md, "Run once across instances"). @default { scope: 'instance' } */
+  runOnce?: RunOnceOptionsInput;
   /**
    * Gateway, on a backend with key hygiene (Valkey): a gateway node that has shown no sign of life
    * for this long has its responses queue and its consumer groups deleted by any live gateway
@@ -36,7 +39,7 @@ export interface MessagingTransportOptionsInput {
   departedNodeGraceMs?: number;
 }
 
-export type MessagingTransportOptions = Readonly<Required<MessagingTransportOptionsInput>>;
+export type MessagingTransportOptions = Readonly<Required<Omit<MessagingTransportOptionsInput, 'runOnce'>>> & { readonly runOnce: RunOnceOptions };
 
 /** Defaults of the Messaging router transport. */
 export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.freeze({
@@ -51,10 +54,11 @@ export const MESSAGING_TRANSPORT_DEFAULTS: MessagingTransportOptions = Object.fr
   replayCacheBytes: 16 * 1024 * 1024,
   deadlineCheckMs: 100,
   pendingGraceMs: 5_000,
+  runOnce: RUN_ONCE_DEFAULTS,
   departedNodeGraceMs: 60_000,
 });
 
-const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix'>, number]> = [
+const INTEGER_MINIMUMS: ReadonlyArray<readonly [Exclude<keyof MessagingTransportOptionsInput, 'deadLetterSuffix' | 'runOnce'>, number]> = [
   ['leaseMs', 100],
   ['requestLeaseMs', 100],
   ['maxDeliveries', 1],
@@ -73,7 +77,7 @@ export function resolveMessagingOptions(input: MessagingTransportOptionsInput = 
   const problems = new OptionProblems(path);
   checkMessagingOptions(input, problems);
   if (!problems.isEmpty) throw InvalidArgumentError.fromProblems(problems.list);
-  return Object.freeze({ ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input) });
+  return Object.freeze({ ...MESSAGING_TRANSPORT_DEFAULTS, ...definedOnly(input), runOnce: resolveRunOnceOptions(input.runOnce) });
 }
 
 /** Adds every problem of `input` to `problems` (whose prefix names where the options sit in a config). */
@@ -85,6 +89,7 @@ export function checkMessagingOptions(input: MessagingTransportOptionsInput, pro
     problems.add('departedNodeGraceMs', `must be 0 (off) or at least 1000 ms: a live gateway beats every third of it (got ${o.departedNodeGraceMs})`);
   }
   problems.nonEmptyString('deadLetterSuffix', o.deadLetterSuffix);
+  checkRunOnceOptions(input.runOnce, 'runOnce', problems);
 }
 
 function definedOnly(input: MessagingTransportOptionsInput): MessagingTransportOptionsInput {

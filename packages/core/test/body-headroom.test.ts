@@ -39,7 +39,7 @@ test('sealing in place and sealing by copy open to the same frame; a second seal
     assert.ok(Buffer.from(opened.payload.body).equals(Buffer.concat(pieces)));
   }
   const tampered = Buffer.from(inPlace);
-  tampered[tampered.length - 1] ^= 1;
+  tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
   assert.throws(() => openFrame(tampered, scope, ring), /signature does not match/);
 });
 

@@ -13,6 +13,7 @@
  *   npm run bench:stream
  *   npm run bench:stream -- --size 268435456 --rounds 3
  *   npm run bench:stream -- --transport tcp
+ *   npm run bench:stream -- --transport messaging/valkey --cpu-prof /tmp/prof
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -32,12 +33,21 @@ const { values } = parseArgs({
     size: { type: 'string', default: String(1024 ** 3) },
     rounds: { type: 'string', default: '1' },
     transport: { type: 'string' },
+    /** Directory for `--cpu-prof` profiles of the gateway and echo processes (one per process). */
+    'cpu-prof': { type: 'string' },
+    /** A Node option for the gateway and echo processes (repeatable), e.g. --node-arg=--max-semi-space-size=2. */
+    'node-arg': { type: 'string', multiple: true },
   },
   strict: true,
 });
 const SIZE = Number(values.size);
 const ROUNDS = Number(values.rounds);
 const NODE_ARGS: readonly string[] = [];
+const PAIR_ARGS: readonly string[] = [
+  ...NODE_ARGS,
+  ...(values['node-arg'] ?? []),
+  ...(values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]),
+];
 
 interface Row {
   readonly name: string;
@@ -143,9 +153,9 @@ async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Pr
   );
   const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(echoFile, JSON.stringify({ service: { name: 'echo', version: '1.0.0', region: 'bench' }, transports: entries.echo }));
-  const gateway = spawnNode(NODE_ARGS, 'packages/gateway/dist/cli.js', ['--config', gwFile]);
+  const gateway = spawnNode(PAIR_ARGS, 'packages/gateway/dist/cli.js', ['--config', gwFile]);
   const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
-  const echo = spawnNode(NODE_ARGS, 'examples/echo/dist/main.js', ['--config', echoFile]);
+  const echo = spawnNode(PAIR_ARGS, 'examples/echo/dist/main.js', ['--config', echoFile]);
   await echo.waitFor(/echo listening/, 30_000);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && (await fetch(`${url}/health/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 50));

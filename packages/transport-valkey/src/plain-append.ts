@@ -16,6 +16,7 @@
  */
 import type { ValkeyClient } from './connection.js';
 import type { QueueKeys } from './keys.js';
+import { xaddPayload } from './payload-xadd.js';
 
 /** How long a "not fan-out" answer is trusted. */
 export const FANOUT_RECHECK_MS = 1_000;
@@ -44,7 +45,7 @@ export class PlainAppender {
   /** Appends one payload; returns its id. */
   append(client: ValkeyClient, payload: Buffer): Promise<string> {
     if (!this.checking && this.now() - this.checkedAt >= FANOUT_RECHECK_MS) this.recheck(client);
-    return client.xadd(this.keys.stream, '*', 'p', payload) as Promise<string>;
+    return xaddPayload(client, this.keys.stream, payload);
   }
 
   private recheck(client: ValkeyClient): void {

@@ -16,6 +16,8 @@ import { toBackendError } from './errors.js';
 const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
 /** Trim after this many entries read since the last trim… */
 const TRIM_EVERY_ENTRIES = 256;
+/** …or this many payload bytes (a streamed body's chunks are large: 256 of them would hold 64 MiB)… */
+const TRIM_EVERY_BYTES = 4 * 1024 * 1024;
 /** …or once this long has passed since the last trim with something read. */
 const TRIM_EVERY_MS = 1_000;
 
@@ -32,6 +34,7 @@ export class TailConsumer implements BackendConsumer {
   /** The last id already trimmed away (everything before nextStreamId(trimmedTo) is gone). */
   private trimmedTo = '0';
   private readSinceTrim = 0;
+  private bytesSinceTrim = 0;
   private lastTrimAt: number;
   /** Delayed enqueues read before they were due, soonest first. */
   private early: ParsedEntry[] = [];
@@ -165,7 +168,8 @@ export class TailConsumer implements BackendConsumer {
     const entries = raw.map(([id, fields]) => parseEntry(id.toString('latin1'), fields));
     this.lastId = (entries[entries.length - 1] as ParsedEntry).id;
     this.readSinceTrim += entries.length;
-    if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || ctx.clock.now() - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
+    for (const e of entries) this.bytesSinceTrim += e.payload.length;
+    if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || this.bytesSinceTrim >= TRIM_EVERY_BYTES || ctx.clock.now() - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
     return entries;
   }
 
@@ -203,6 +207,7 @@ export class TailConsumer implements BackendConsumer {
     if (upTo === '0' || upTo === this.trimmedTo) return;
     const { ctx } = this;
     this.readSinceTrim = 0;
+    this.bytesSinceTrim = 0;
     this.lastTrimAt = ctx.clock.now();
     try {
       await ctx.client.xtrim(ctx.keys.stream, 'MINID', nextStreamId(upTo));

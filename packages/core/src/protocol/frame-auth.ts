@@ -18,6 +18,7 @@
  */
 import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { InvalidArgumentError, UnauthenticatedFrameError } from '../errors.js';
+import { takeHeadroom } from './body-headroom.js';
 import { decodeFrame, frameParts, writeFrameParts } from './frame-codec.js';
 import type { BodyFrameType, Frame, FrameType } from './frames.js';
 
@@ -49,6 +50,7 @@ export function frameSigner(frame: Frame): FrameKeyRole {
   }
 }
 
+const EMPTY = new Uint8Array(0);
 export const ENVELOPE_MAGIC = 0x41;
 export const ENVELOPE_VERSION = 0x01;
 const KEY_ID_BYTES = 8;
@@ -129,11 +131,13 @@ function equalAt(id: Buffer, bytes: Uint8Array, offset: number): boolean {
 export function sealFrame(frame: Frame, scope: Uint8Array, ring: FrameKeyRing): Uint8Array {
   const key = ring.signing(frameSigner(frame));
   const parts = frameParts(frame);
-  const out = Buffer.allocUnsafe(ENVELOPE_BYTES + parts.byteLength);
+  // A body joined with room in front (a streamed chunk) gets its head written there: no copy.
+  const inPlace = parts.body.length > 0 ? takeHeadroom(parts.body, ENVELOPE_BYTES + parts.byteLength - parts.body.length) : undefined;
+  const out = inPlace ?? Buffer.allocUnsafe(ENVELOPE_BYTES + parts.byteLength);
   out[0] = ENVELOPE_MAGIC;
   out[1] = ENVELOPE_VERSION;
   key.idBytes.copy(out, 2);
-  writeFrameParts(parts, out, ENVELOPE_BYTES);
+  writeFrameParts(inPlace === undefined ? parts : { ...parts, body: EMPTY }, out, ENVELOPE_BYTES);
   createHmac('sha256', key.secret).update(scope).update(out.subarray(ENVELOPE_BYTES)).digest().copy(out, MAC_OFFSET);
   return out;
 }

@@ -104,6 +104,10 @@ export class MessagingInstanceStreams {
   private listen(): void {
     if (this.subscription !== undefined || this.init.signal.aborted) return;
     this.subscription = this.init.queues.queue(this.queueName).subscribe((frame, delivery) => this.onFrame(frame, delivery), {
+      // This process is the queue's one reader: a tail read (no group, no lease, no ack per
+      // chunk); what was read is trimmed. A chunk read by a process that dies is lost with it,
+      // and its exchange ends with an error either way.
+      mode: 'tail',
       group: 'instance',
       concurrency: STREAM_READ_CONCURRENCY,
       blockMs: this.init.blockMs,

@@ -2,8 +2,8 @@
  * Queue names of streamed exchanges over Messaging (docs/messaging-transport.md, "Streamed
  * bodies"). Each gateway node reads its own `gateway.<nodeId>.streams` (response chunks and the
  * request body's CREDITs), each instance its own `instance.<instanceId>.streams` (request chunks
- * and the response body's CREDITs). Both are competing queues: an entry is deleted once read, so
- * what a queue holds is bounded by the windows of the exchanges in flight.
+ * and the response body's CREDITs). Each is read by its one process as a tail queue, which trims
+ * what it has read, so what a queue holds is bounded by the windows of the exchanges in flight.
  */
 
 /** Where the gateway node that owns `responsesQueue` (`gateway.<nodeId>.responses`) takes body frames. */

@@ -8,6 +8,7 @@
  */
 import type { BodyChunkFrame, BodyEndFrame, BodyStream } from '../../protocol/frames.js';
 import type { Clock } from '../../clock.js';
+import { joinWithHeadroom } from '../../protocol/body-headroom.js';
 
 /** How a body sender puts one frame on its way; resolves when the transport can take more. */
 export type BodyFrameSink = (frame: BodyChunkFrame | BodyEndFrame) => Promise<void>;
@@ -70,25 +71,56 @@ export class OutgoingBody {
    */
   async run(source: AsyncIterable<Uint8Array | string>, errorReason: (err: unknown) => string): Promise<OutgoingOutcome> {
     const iterator = source[Symbol.asyncIterator]();
+    /** A read of the source started while gathering a chunk, that was not ready yet. */
+    let ahead: Promise<IteratorResult<Uint8Array | string>> | undefined;
+    let sourceDone = false;
     try {
-      for (;;) {
+      while (!sourceDone) {
         if (this.stopped !== undefined) return 'aborted';
-        let next: IteratorResult<Uint8Array | string>;
-        try {
-          next = await iterator.next();
-        } catch (err) {
-          if (this.stopped !== undefined) return 'aborted';
-          await this.sink(this.end(errorReason(err)));
+        const parts: Uint8Array[] = [];
+        let size = 0;
+        /** Why the body ends early: the source failed, or gave something that is not bytes. */
+        let failed: string | undefined;
+        // Gathers what the source has ready (up to maxChunkBytes) into one chunk: a socket or a
+        // stream hands over its data in pieces of 16–64 KiB, and every chunk costs a frame, a
+        // signature and, over Messaging, a queue entry. Gathering stops at the first piece not
+        // ready by the next turn of the event loop, so a trickle (server-sent events) is not held.
+        for (;;) {
+          const read = ahead ?? iterator.next();
+          ahead = undefined;
+          if (parts.length > 0 && !(await settlesThisTurn(read))) {
+            ahead = read;
+            ahead.catch(ignore);
+            break;
+          }
+          let next: IteratorResult<Uint8Array | string>;
+          try {
+            next = await read;
+          } catch (err) {
+            if (this.stopped !== undefined) return 'aborted';
+            failed = errorReason(err);
+            break;
+          }
+          if (next.done === true) {
+            sourceDone = true;
+            break;
+          }
+          const value = next.value;
+          const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+          if (!(bytes instanceof Uint8Array)) {
+            failed = 'bad-chunk';
+            break;
+          }
+          if (bytes.length === 0) continue;
+          parts.push(bytes);
+          size += bytes.length;
+          if (size >= this.options.maxChunkBytes || this.stopped !== undefined) break;
+        }
+        if (parts.length > 0 && !(await this.sendAll(joined(parts, size)))) return 'aborted';
+        if (failed !== undefined) {
+          await this.sink(this.end(failed));
           return 'aborted';
         }
-        if (next.done === true) break;
-        const value = next.value;
-        const bytes = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-        if (!(bytes instanceof Uint8Array)) {
-          await this.sink(this.end('bad-chunk'));
-          return 'aborted';
-        }
-        if (!(await this.sendAll(bytes))) return 'aborted';
       }
       if (this.stopped !== undefined) return 'aborted';
       await this.sink(this.end(undefined));
@@ -134,3 +166,27 @@ export class OutgoingBody {
     wake?.();
   }
 }
+
+/** The pieces as one chunk: the piece itself when there is one (no copy), else joined with room for the frame's head (a signer writes it there). */
+function joined(parts: readonly Uint8Array[], size: number): Uint8Array {
+  return parts.length === 1 ? (parts[0] as Uint8Array) : joinWithHeadroom(parts, size);
+}
+
+/** True when `read` settles before the event loop's next turn (the source had the data at hand). */
+function settlesThisTurn(read: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const turn = setImmediate(() => resolve(false));
+    read.then(
+      () => {
+        clearImmediate(turn);
+        resolve(true);
+      },
+      () => {
+        clearImmediate(turn);
+        resolve(true);
+      },
+    );
+  });
+}
+
+function ignore(): void {}

@@ -84,6 +84,13 @@ interface ModeResult {
   readonly cpuUsPerRequest: Record<string, number>;
   /** p99 of this load generator's own event-loop delay (ms): a floor under every latency it measures. */
   readonly clientLoopDelayP99Ms: number;
+  /**
+   * The shed answers' p99 as the gateway measured it (request in → response written), as the
+   * smallest bucket bound of its duration histogram that holds 99 % of them: admitted requests
+   * take at least the handler's 50 ms, so the buckets up to 25 ms hold only shed answers. Free of
+   * the load generator's own event-loop delay, which the client-side p99 includes.
+   */
+  gatewayShedP99AtMostMs?: number;
   /** Per second of the run: requests started, shed, admitted that missed the deadline, slowest shed answer (ms). */
   readonly bySecond?: Array<{ second: number; sent: number; shed: number; misses: number; maxShedMs: number }>;
 }
@@ -188,6 +195,28 @@ async function startPair(mode: Mode, valkeyUrl: string, dir: string): Promise<{ 
   return { gateway, echo, url };
 }
 
+/** Cumulative counts of the gateway's request duration histogram by bucket bound (ms), over every route. */
+async function durationBuckets(gatewayUrl: string): Promise<Map<number, number>> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^switchyard_gateway_request_duration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+    const le = /le="([^"]+)"/.exec(m[1] as string)?.[1];
+    if (le === undefined || le === '+Inf') continue;
+    const ms = Number(le) * 1000;
+    buckets.set(ms, (buckets.get(ms) ?? 0) + Number(m[2]));
+  }
+  return buckets;
+}
+
+/** The smallest bucket bound (ms, at most 25) under which 99 % of `shed` answers fell between two scrapes. */
+function shedP99AtMost(before: Map<number, number>, after: Map<number, number>, shed: number): number | undefined {
+  if (shed === 0) return undefined;
+  for (const bound of [...after.keys()].filter((b) => b <= 25).sort((a, b) => a - b)) {
+    if ((after.get(bound) ?? 0) - (before.get(bound) ?? 0) >= 0.99 * shed) return bound;
+  }
+  return undefined;
+}
+
 async function serverPid(url: string): Promise<number | undefined> {
   const client = new Redis(url, { lazyConnect: true });
   try {
@@ -223,6 +252,7 @@ function medianOf(mode: Mode, rounds: readonly ModeResult[]): ModeResult {
     p50ShedMs: m((r) => r.p50ShedMs),
     p99ShedMs: m((r) => r.p99ShedMs),
     clientLoopDelayP99Ms: m((r) => r.clientLoopDelayP99Ms),
+    gatewayShedP99AtMostMs: rounds.some((r) => r.gatewayShedP99AtMostMs === undefined) ? undefined : m((r) => r.gatewayShedP99AtMostMs as number),
     cpuUsPerRequest: Object.fromEntries(Object.keys(first.cpuUsPerRequest).map((k) => [k, m((r) => r.cpuUsPerRequest[k] ?? Number.NaN)])),
     mode,
   };
@@ -283,9 +313,12 @@ try {
         const cpu = new CpuWindow(pids);
         const loopDelay = monitorEventLoopDelay({ resolution: 5 });
         loopDelay.enable();
+        const bucketsBefore = await durationBuckets(pair.url);
         const samples = await offer(url, OFFERED_RPS, DURATION_S);
         loopDelay.disable();
+        const bucketsAfter = await durationBuckets(pair.url);
         const result = summarizeMode(mode, samples, DURATION_S, cpu.perRequest(samples.length), round(loopDelay.percentile(99) / 1e6, 1));
+        result.gatewayShedP99AtMostMs = shedP99AtMost(bucketsBefore, bucketsAfter, result.shed);
         rounds[mode].push(result);
         const { bySecond, ...headline } = result;
         process.stdout.write(`round ${r + 1} ${mode}: ${JSON.stringify(headline)}\n  per second [sent, shed, misses, slowest shed ms]: ${JSON.stringify(bySecond?.map((b) => [b.sent, b.shed, b.misses, b.maxShedMs]))}\n`);
@@ -312,6 +345,7 @@ printTable(results, [
   { title: 'p99 admitted ms', value: (r) => r.p99AdmittedMs },
   { title: 'p50 shed ms', value: (r) => r.p50ShedMs },
   { title: 'p99 shed ms', value: (r) => r.p99ShedMs },
+  { title: 'p99 shed ms at gateway', value: (r) => (r.gatewayShedP99AtMostMs === undefined ? '–' : `≤ ${r.gatewayShedP99AtMostMs}`) },
   { title: 'client loop p99 ms', value: (r) => r.clientLoopDelayP99Ms },
   { title: 'gateway µs/req', value: (r) => r.cpuUsPerRequest.gateway },
   { title: 'echo µs/req', value: (r) => r.cpuUsPerRequest.echo },

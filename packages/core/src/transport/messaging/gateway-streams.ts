@@ -3,7 +3,7 @@
  * bodies"). The REQUEST and its RESPONSE head travel as any other (the transport's dispatch); the
  * bodies travel as BODY_CHUNK / BODY_END / CREDIT frames, in order, on the node's own streams
  * queue and on the streams queue of the instance that took the REQUEST. The node's streams queue
- * is read from the first streamed exchange on (competing groups start from the queue's beginning,
+ * is read from the first streamed exchange on (its tail read starts from the queue's beginning,
  * so nothing sent before is missed): a gateway that never streams reads one queue less.
  *
  * The request body goes only to the instance that first granted credit for it; a REQUEST
@@ -12,12 +12,12 @@
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import { newFrameId } from '../../protocol/ids.js';
-import type { BodyFrame, CancelReason, Frame, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
-import type { Delivery, Subscription } from '../../queue/types.js';
-import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
+import type { CancelReason, RequestPayload, ResponsePayload } from '../../protocol/frames.js';
+import type { Subscription } from '../../queue/types.js';
 import { GatewayStream } from '../streaming/gateway-stream.js';
 import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types.js';
 import type { DispatchOptions, DispatchTarget } from '../types.js';
+import { readBodyFrames } from './body-frame-reader.js';
 import type { FrameQueues } from './frame-queues.js';
 import { gatewayStreamsQueue, isInstanceStreamsQueue } from './stream-queues.js';
 
@@ -32,9 +32,6 @@ export interface MessagingGatewayStreamsInit {
   readonly cancel: (service: string, requestId: string, reason: CancelReason) => void;
 }
 
-const DONE: Promise<void> = Promise.resolve();
-/** Body frames read at once from the node's streams queue. */
-const STREAM_READ_CONCURRENCY = 64;
 
 export class MessagingGatewayStreams {
   readonly queueName: string;
@@ -98,26 +95,11 @@ export class MessagingGatewayStreams {
 
   private listen(): void {
     if (this.subscription !== undefined || this.init.signal.aborted) return;
-    this.subscription = this.init.queues.queue(this.queueName).subscribe((frame, delivery) => this.onFrame(frame, delivery), {
-      // This process is the queue's one reader: a tail read (no group, no lease, no ack per
-      // chunk); what was read is trimmed. A chunk read by a process that dies is lost with it,
-      // and its exchange ends with an error either way.
-      mode: 'tail',
-      group: 'gateway',
-      concurrency: STREAM_READ_CONCURRENCY,
-      blockMs: this.init.blockMs,
-      signal: this.init.signal,
+    const { queues, blockMs, signal, logger } = this.init;
+    this.subscription = readBodyFrames({ queues, queueName: this.queueName, group: 'gateway', blockMs, signal, logger }, (frame) => {
+      const stream = this.open.get(frame.id);
+      if (stream === undefined) this.dropped += 1;
+      else stream.onFrame(frame);
     });
-  }
-
-  private onFrame(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
-    if (frame.type !== 'BODY_CHUNK' && frame.type !== 'BODY_END' && frame.type !== 'CREDIT') {
-      this.init.logger.warn({ queue: this.queueName, frame: frame.type, id: frame.id }, 'frame of the wrong type for its queue dead-lettered');
-      return delivery.deadLetter(unexpectedFrameTypeReason(frame.type, this.queueName));
-    }
-    const stream = this.open.get(frame.id);
-    if (stream === undefined) this.dropped += 1;
-    else stream.onFrame(frame as BodyFrame);
-    return DONE;
   }
 }

@@ -8,13 +8,13 @@
  */
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
-import type { BodyFrame, Frame, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
+import type { Frame, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
 import type { Delivery, Subscription } from '../../queue/types.js';
-import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
 import { InstanceStream } from '../streaming/instance-stream.js';
 import type { InstanceAnswer } from '../streaming/types.js';
 import type { InstanceRequestHandler } from '../types.js';
+import { readBodyFrames } from './body-frame-reader.js';
 import type { FrameQueues } from './frame-queues.js';
 import { gatewayStreamsQueue, instanceStreamsQueue } from './stream-queues.js';
 
@@ -32,8 +32,6 @@ export interface MessagingInstanceStreamsInit {
   readonly reply: (replyTo: string, response: ResponseFrame) => Promise<void>;
 }
 
-const DONE: Promise<void> = Promise.resolve();
-const STREAM_READ_CONCURRENCY = 64;
 const NOT_RETRIABLE = new TextEncoder().encode(
   JSON.stringify({ error: { code: 'SY_INSTANCE_STREAM_NOT_RETRIABLE', message: 'a streamed request is not run again once delivered: its body may have gone to another instance' } }),
 );
@@ -103,24 +101,7 @@ export class MessagingInstanceStreams {
 
   private listen(): void {
     if (this.subscription !== undefined || this.init.signal.aborted) return;
-    this.subscription = this.init.queues.queue(this.queueName).subscribe((frame, delivery) => this.onFrame(frame, delivery), {
-      // This process is the queue's one reader: a tail read (no group, no lease, no ack per
-      // chunk); what was read is trimmed. A chunk read by a process that dies is lost with it,
-      // and its exchange ends with an error either way.
-      mode: 'tail',
-      group: 'instance',
-      concurrency: STREAM_READ_CONCURRENCY,
-      blockMs: this.init.blockMs,
-      signal: this.init.signal,
-    });
-  }
-
-  private onFrame(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
-    if (frame.type !== 'BODY_CHUNK' && frame.type !== 'BODY_END' && frame.type !== 'CREDIT') {
-      this.init.logger.warn({ queue: this.queueName, frame: frame.type, id: frame.id }, 'frame of the wrong type for its queue dead-lettered');
-      return delivery.deadLetter(unexpectedFrameTypeReason(frame.type, this.queueName));
-    }
-    this.open.get(frame.id)?.onFrame(frame as BodyFrame);
-    return DONE;
+    const { queues, blockMs, signal, logger } = this.init;
+    this.subscription = readBodyFrames({ queues, queueName: this.queueName, group: 'instance', blockMs, signal, logger }, (frame) => this.open.get(frame.id)?.onFrame(frame));
   }
 }

@@ -58,6 +58,10 @@ function register(server: ValkeyServer, cli: string): void {
       if (i + 1 < 10) starting = world.startGateway(nodeIds[i + 1]);
       await eventually(async () => (await get(next.url, `/work/${i}`, `hyg-${i}-${randomUUID()}`)).status === 200, { within: 20_000, every: 100, what: `gateway ${nodeId} answers` });
       departed.push(...keysUnder(prefix).filter((k) => k.includes('.responses}') && !nodeIds.slice(i, i + 2).some((id) => k.includes(id))));
+      // Restarts come no faster than one per grace and a half, as a rolling restart does: a
+      // departed gateway's keys go once it has been silent a grace and a live gateway has beaten a
+      // whole grace itself, so restarts faster than that leave one responses queue each until then.
+      await new Promise((resolve) => setTimeout(resolve, GRACE_MS * 1.5));
       if (i % 2 === 0) await current.process.kill();
       else await current.process.stop('SIGTERM', 5_000);
       current = next;

@@ -7,7 +7,14 @@ export class ConsumerGroup {
   /** Goes up by one per recreation: a walk of the group's pending list started before it must start over. */
   generation = 0;
 
-  constructor(private readonly who: ConsumerIdentity) {}
+  constructor(private readonly who: ConsumerIdentity) {
+    // A fan-out group starts at the stream's end ('$') when it is created, and a fan-out consumer
+    // sees what is published after the consumer was made: so the group is created now, on the
+    // consumer's connection, not at the first read (a subscription's first read comes a few turns
+    // later, and a HELLO published meanwhile was never seen). A failure here is retried by the
+    // first read's ensure().
+    if (who.mode === 'fanout') this.ensure().catch(() => undefined);
+  }
 
   /** Creates the group (and registers it) once; again after recreate(). */
   ensure(): Promise<void> {

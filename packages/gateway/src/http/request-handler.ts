@@ -235,7 +235,7 @@ export class RequestPath {
       this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       return;
     }
-    let target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+    let target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link, wireFormat: instance.wireFormat };
     ex.transport = target.link.transport;
 
     // Admission: decided from counters in memory, before the body is read (docs/operations.md, "Overload").
@@ -322,7 +322,7 @@ export class RequestPath {
           }
           deps.logger.info({ requestId: ex.requestId, route: ex.route, from: target.link.transport, to: next.instance.link.transport, err: errorFields(err) }, 'request not sent; failing over');
           [instance, transport] = [next.instance, next.transport];
-          target = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+          target = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link, wireFormat: instance.wireFormat };
           ex.transport = target.link.transport;
           ex.instanceId = target.instanceId;
         } finally {

@@ -275,5 +275,5 @@ printTable(results, [
   { title: 'direct', value: (r) => r.cpuSecondsPerGiB.direct },
   { title: 'valkey', value: (r) => r.cpuSecondsPerGiB.valkey ?? '-' },
 ]);
-const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, results });
+const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, nodeArgs: values['node-arg'] ?? [], mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, results });
 process.stdout.write(`results: ${written.file}\n`);

@@ -40,7 +40,6 @@ import type { TransportPaths } from '../transport-paths.js';
 import { readBody } from './body-reader.js';
 import type { RequestValidation } from '../openapi/openapi-feature.js';
 import { Answers } from './answers.js';
-import { bodyWithinIdleLimit } from './body-idle.js';
 import { Exchange, RETRY_SOON } from './exchange.js';
 import { endStreamAfterAnswer, isHttp2, isResponseGone } from './http2-compat.js';
 import { InFlightRequests } from './in-flight.js';
@@ -262,9 +261,9 @@ export class RequestPath {
       return;
     }
     // An endpoint's own limit may lower http.maxBodyBytes for a buffered body, never raise it.
-    const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes));
     // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
-    const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
+    const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes), deps.config.http.bodyIdleTimeoutMs);
+    const body = reading instanceof Promise ? await reading : reading;
     if (body.kind !== 'ok' && admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
     if (body.kind === 'too-large') {
       this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');

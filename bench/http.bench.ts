@@ -16,7 +16,7 @@
  * percent within a minute, and measuring one row's rounds after another's (or one back-to-back
  * pair) can put a row in a fast moment and its reference in a slow one.
  *
- *   npm run bench:http                          every cell: 15 s of warm-up, then 3 rounds of 5 s each
+ *   npm run bench:http                          every cell, 3 rounds of 5 s each
  *   npm run bench:http -- --duration 5          shorter cells
  *   npm run bench:http -- --concurrency 256 --size 256
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
@@ -54,13 +54,7 @@ const { values } = parseArgs({
     /** Seconds per measurement; each cell measures direct and gateway `rounds` times, interleaved. */
     duration: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
-    /**
-     * Seconds of load before each cell is measured. V8 is still optimising the gateway's and the
-     * service's code for the first 10–15 s of load (measured with --trace-opt: ~250 functions
-     * optimised in the first 5 s, 25–60 per 5 s after that), and a compile of the request path
-     * costs tens of milliseconds of CPU that a short warm-up charges to the requests measured.
-     */
-    warmup: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string' },
     size: { type: 'string' },
     transport: { type: 'string' },

@@ -22,6 +22,9 @@
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
  *   npm run bench:http -- --transport messaging/valkey     (several: --transport tcp,messaging/valkey)
  *   npm run bench:http -- --reference           also the minimal reference gateways (bench/reference/)
+ *   npm run bench:http -- --wakeups             also count setImmediates, timers, nextTicks and promises per
+ *                                               request in each process (a counting hook: CPU figures of
+ *                                               such a run are not comparable)
  *   npm run bench:http -- --validation          each row twice, schema validation off and on (row
  *                                               `<transport>+validation`), both posting a JSON body
  *                                               to echo's POST /echo/validated, which declares its schema
@@ -37,7 +40,7 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,6 +71,12 @@ const { values } = parseArgs({
     edge: { type: 'boolean', default: false },
     /** Extra node flags for the gateway and echo processes, e.g. "--max-semi-space-size=16". */
     'node-args': { type: 'string', default: '' },
+    /**
+     * Count, per request and process, the setImmediates, timers, nextTicks and promises made in
+     * the measured window (bench/lib/wakeup-counter.mjs, preloaded). The counting hook costs CPU:
+     * read the counts from such a run, and CPU and throughput from a run without it.
+     */
+    wakeups: { type: 'boolean', default: false },
     /** Every Switchyard row also as `<transport>+validation` (gateway `validation: requests`); all rows then post JSON to /echo/validated. */
     validation: { type: 'boolean', default: false },
   },
@@ -237,6 +246,8 @@ interface LoadResult {
   readonly cpuUsPerRequest: Readonly<Record<string, number>>;
   /** Valkey rows: commands the server ran per request over the window, by command (INFO commandstats; scripts count as `evalsha`, the commands inside them under their own names too). */
   readonly valkeyCommandsPerRequest?: Readonly<Record<string, number>>;
+  /** With --wakeups: per process, setImmediates, timers, nextTicks and promises made per request over the window. */
+  readonly wakeupsPerRequest?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly meanMs: number;
   /**
    * Whether the latency figures pass a Little's-law check: with N connections each waiting for
@@ -263,7 +274,8 @@ function findWrk(): string | undefined {
 }
 const WRK = findWrk();
 const GENERATOR = WRK === undefined ? 'autocannon' : 'wrk';
-const NODE_ARGS: readonly string[] = values['node-args'].split(' ').filter((a) => a !== '');
+const WAKEUP_COUNTER = join(repoRoot, 'bench/lib/wakeup-counter.mjs');
+const NODE_ARGS: readonly string[] = [...values['node-args'].split(' ').filter((a) => a !== ''), ...(values.wakeups ? ['--import', WAKEUP_COUNTER] : [])];
 
 /**
  * What the load posts. With --validation: a JSON body `{"data":"aaa…"}` of the cell's size to
@@ -278,6 +290,8 @@ const requestBody = (size: number): Buffer =>
 /** Loads `url` and reads the CPU that each process in `pids` spent over the same window. */
 async function load(url: string, connections: number, size: number, seconds: number, pids: Readonly<Record<string, number>> = {}, edge?: EdgeLoad, valkeyUrl?: string): Promise<LoadResult> {
   const commandsBefore = valkeyUrl === undefined ? undefined : await commandStats(valkeyUrl);
+  const wakeupPids = values.wakeups ? Object.entries(pids).filter(([name]) => name !== 'valkey') : [];
+  const wakeupsBefore = await Promise.all(wakeupPids.map(([, pid]) => wakeupCounts(pid)));
   const cpu = new CpuWindow(pids);
   let generating: Promise<GeneratorResult>;
   if (edge?.generator === 'h2load') generating = loadH2load(url, edge.connections, edge.streams ?? 1, size, seconds);
@@ -286,7 +300,37 @@ async function load(url: string, connections: number, size: number, seconds: num
   const r = await generating;
   const cpuUsPerRequest = cpu.perRequest(r.requests);
   const commands = commandsBefore === undefined || valkeyUrl === undefined ? undefined : perRequest(commandsBefore, await commandStats(valkeyUrl), r.requests);
-  return withLatencyCheck({ ...r, cpuUsPerRequest, ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }) }, connections * (edge?.streams ?? 1));
+  const wakeupsAfter = await Promise.all(wakeupPids.map(([, pid]) => wakeupCounts(pid)));
+  const wakeups =
+    wakeupPids.length === 0
+      ? undefined
+      : Object.fromEntries(
+          wakeupPids.map(([name], i) => {
+            const before = wakeupsBefore[i] as Record<string, number>;
+            const after = wakeupsAfter[i] as Record<string, number>;
+            return [name, Object.fromEntries(Object.keys(after).map((k) => [k, round(((after[k] ?? 0) - (before[k] ?? 0)) / Math.max(1, r.requests), 2)]))];
+          }),
+        );
+  return withLatencyCheck(
+    { ...r, cpuUsPerRequest, ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }), ...(wakeups === undefined ? {} : { wakeupsPerRequest: wakeups }) },
+    connections * (edge?.streams ?? 1),
+  );
+}
+
+/** The counts so far of a process started with the wake-up counter: asks it (SIGUSR2) to write them, then reads the file. */
+async function wakeupCounts(pid: number): Promise<Record<string, number>> {
+  const file = join(dir, `wakeups-${pid}.json`);
+  rmSync(file, { force: true });
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`process ${pid} wrote no wake-up counts (started without --wakeups?): ${String(err)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** Calls per command so far on the server at `url` (INFO commandstats). */
@@ -497,10 +541,12 @@ function cpuText(r: LoadResult): string {
 
 /** Valkey commands per request, for the progress line: " | cmds/req 3.1: evalsha 1.0, xadd 1.0, …". */
 function commandsText(r: LoadResult): string {
+  const w = r.wakeupsPerRequest;
+  const wakeups = w === undefined ? '' : ` | per request: ${Object.entries(w).map(([p, k]) => `${p} ${Object.entries(k).map(([n, v]) => `${n} ${v}`).join(', ')}`).join('; ')}`;
   const c = r.valkeyCommandsPerRequest;
-  if (c === undefined) return '';
+  if (c === undefined) return wakeups;
   const total = Object.entries(c).reduce((sum, [name, n]) => (name === 'evalsha' ? sum : sum + n), 0);
-  return ` | cmds/req ${round(total, 2)}: ${Object.entries(c).map(([name, n]) => `${name} ${n}`).join(', ')}`;
+  return ` | cmds/req ${round(total, 2)}: ${Object.entries(c).map(([name, n]) => `${name} ${n}`).join(', ')}${wakeups}`;
 }
 
 /** Per-figure medians over rounds, with how many rounds the latency medians rest on. */
@@ -530,8 +576,19 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const commandNames = [...new Set(rounds.flatMap((r) => Object.keys(r.valkeyCommandsPerRequest ?? {})))];
   const valkeyCommandsPerRequest =
     commandNames.length === 0 ? undefined : Object.fromEntries(commandNames.map((n) => [n, round(median(rounds.map((r) => r.valkeyCommandsPerRequest?.[n] ?? 0)), 3)]));
+  const wakeupProcesses = [...new Set(rounds.flatMap((r) => Object.keys(r.wakeupsPerRequest ?? {})))];
+  const wakeupsPerRequest =
+    wakeupProcesses.length === 0
+      ? undefined
+      : Object.fromEntries(
+          wakeupProcesses.map((p) => {
+            const kinds = [...new Set(rounds.flatMap((r) => Object.keys(r.wakeupsPerRequest?.[p] ?? {})))];
+            return [p, Object.fromEntries(kinds.map((k) => [k, round(median(rounds.map((r) => r.wakeupsPerRequest?.[p]?.[k] ?? 0)), 2)]))];
+          }),
+        );
   return {
     ...(valkeyCommandsPerRequest === undefined ? {} : { valkeyCommandsPerRequest }),
+    ...(wakeupsPerRequest === undefined ? {} : { wakeupsPerRequest }),
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
     requests: median(rounds.map((r) => r.requests)),
     cpuUsPerRequest,
@@ -563,7 +620,7 @@ async function serverPid(url: string): Promise<number | undefined> {
 
 function startDirect(): Promise<{ child: ChildProcess; url: string }> {
   // The same echo body as the echo service and the reference workers (bench/reference/echo-body.mjs).
-  const child = spawn(process.execPath, [join(repoRoot, 'bench/reference/direct-echo.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...(values.wakeups ? ['--import', WAKEUP_COUNTER] : []), join(repoRoot, 'bench/reference/direct-echo.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -644,6 +701,8 @@ const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;
 const ctx: BenchContext = { valkey, pki };
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-http-'));
+// Where the wake-up counter of every process started from here writes its counts (--wakeups).
+if (values.wakeups) process.env.SWITCHYARD_WAKEUPS_DIR = dir;
 const startedAt = new Date();
 const direct = await startDirect();
 const directPids = { direct: direct.child.pid ?? -1 };

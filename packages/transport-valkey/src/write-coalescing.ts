@@ -9,19 +9,19 @@
 import type { Socket } from 'node:net';
 import type { ValkeyClient } from './connection.js';
 
-const corked = new WeakSet<Socket>();
-
-/** Holds `client`'s writes until this tick's end (process.nextTick); nothing when it is not connected. */
+/**
+ * Holds `client`'s writes until this tick's end (process.nextTick); nothing when it is not
+ * connected, or when its socket is corked already (by an earlier call this tick, or by a large
+ * XADD of payload-xadd.ts, which uncorks at the tick's end too).
+ */
 export function coalesceWrites(client: ValkeyClient): void {
   if (client.status !== 'ready' || !('stream' in client)) return;
   const socket = client.stream as Socket | undefined;
-  if (socket === undefined || corked.has(socket) || typeof socket.cork !== 'function') return;
-  corked.add(socket);
+  if (socket === undefined || typeof socket.cork !== 'function' || socket.writableCorked > 0) return;
   socket.cork();
   process.nextTick(uncork, socket);
 }
 
 function uncork(socket: Socket): void {
-  corked.delete(socket);
   socket.uncork();
 }

@@ -5,13 +5,33 @@
  * encode and decode of the same frame. Target: under 3 µs per frame for REQUEST-sized frames.
  * Writes bench/results/frame-auth-<timestamp>.json and frame-auth-latest.json. Not a test.
  *
- *   npm run bench:frame-auth        (SWITCHYARD_BENCH_QUICK=1 for a short run)
+ *   npm run bench:frame-auth                     (SWITCHYARD_BENCH_QUICK=1 for a short run)
+ *   npm run bench:frame-auth -- --wire-format 2  REQUEST and RESPONSE with the binary header
+ *
+ * One wire format per run: a process that codes both keeps V8's code for either less specialised
+ * than a gateway or an instance, which codes one.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { FrameKeyRing, decodeFrame, encodeFrame, frameKey, frameScope, makeFrame, openFrame, sealFrame, systemClock, type Frame } from '@switchyard/core';
+import { parseArgs } from 'node:util';
+import {
+  BINARY_WIRE_FORMAT,
+  FrameKeyRing,
+  JSON_WIRE_FORMAT,
+  decodeFrame,
+  encodeFrame,
+  frameKey,
+  frameScope,
+  makeFrame,
+  openFrame,
+  sealFrame,
+  systemClock,
+  type Frame,
+} from '@switchyard/core';
 import { FrameAuthenticator } from '@switchyard/core/internal';
 import { printTable, round, writeResults } from './lib/index.js';
 
+const { values } = parseArgs({ options: { 'wire-format': { type: 'string', default: '1' } }, strict: true });
+const wireFormat = values['wire-format'] === '2' ? BINARY_WIRE_FORMAT : JSON_WIRE_FORMAT;
 const quick = process.env.SWITCHYARD_BENCH_QUICK === '1';
 const N = quick ? 50_000 : 300_000;
 const startedAt = new Date();
@@ -31,12 +51,12 @@ function request(bodyBytes: number): Frame {
       replyTo: 'gateway.gw-1.responses',
       identity: { anonymous: false, subject: 'alice', tenant: 't-1', scopes: ['echo:read'], claims: { sub: 'alice', role: 'user' } },
     },
-    { clock: systemClock },
+    { clock: systemClock, wireFormat },
   );
 }
 
 function response(bodyBytes: number, id: string): Frame {
-  return makeFrame('RESPONSE', { status: 200, headers: { 'content-type': 'application/json' }, body: randomBytes(bodyBytes), instanceId: 'echo-1' }, { clock: systemClock, id });
+  return makeFrame('RESPONSE', { status: 200, headers: { 'content-type': 'application/json' }, body: randomBytes(bodyBytes), instanceId: 'echo-1' }, { clock: systemClock, id, wireFormat });
 }
 
 /** CPU-µs per call of `run` over N calls (after a warm-up of N / 10). */
@@ -101,6 +121,6 @@ printTable(rows, [
   { title: 'verifying µs', value: (r) => r.verifyingUs },
   { title: 'bare HMAC µs', value: (r) => r.bareHmacUs },
 ]);
-process.stdout.write(`control-frame read (verify + replay window + id memory), HEARTBEAT: ${round(controlReadUs, 2)} CPU-µs\n`);
-const { latest } = writeResults('frame-auth', { iterations: N, loadAverage: (await import('node:os')).loadavg(), rows, controlReadUs }, startedAt);
+process.stdout.write(`wire format ${wireFormat} for REQUEST and RESPONSE\ncontrol-frame read (verify + replay window + id memory), HEARTBEAT: ${round(controlReadUs, 2)} CPU-µs\n`);
+const { latest } = writeResults('frame-auth', { iterations: N, wireFormat, loadAverage: (await import('node:os')).loadavg(), rows, controlReadUs }, startedAt);
 process.stdout.write(`results: ${latest}\n`);

@@ -173,7 +173,7 @@ export {
   type ServiceDescription,
 } from './protocol/description.js';
 export { parseServiceDescription } from './protocol/description-validate.js';
-export { PROTOCOL_LIMITS, FRAME_MAGIC, WIRE_FORMAT_VERSION, FRAME_PREFIX_BYTES } from './protocol/limits.js';
+export { PROTOCOL_LIMITS, FRAME_MAGIC, JSON_WIRE_FORMAT, BINARY_WIRE_FORMAT, READABLE_WIRE_FORMATS, FRAME_PREFIX_BYTES, type WireFormat } from './protocol/limits.js';
 
 // --- router transport contract ----------------------------------------------------------------
 export {

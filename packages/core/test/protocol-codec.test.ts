@@ -157,8 +157,8 @@ rejects('a wrong first byte is rejected as bad magic', () => {
 
 rejects('an unknown wire format version is rejected', () => {
   const bytes = Uint8Array.from(encodeFrame(frames()[1] as Frame));
-  bytes[1] = 2;
-  assert.match(rejection(bytes), /^unsupported wire format version 2/);
+  bytes[1] = 3;
+  assert.match(rejection(bytes), /^unsupported wire format version 3 \(this codec reads 1 and 2\)/);
 });
 
 rejects('a declared header length over the limit is rejected before reading it', () => {

@@ -2,6 +2,7 @@
 import { ManualClock } from '../src/clock.js';
 import { computeEndpointsHash } from '../src/protocol/endpoints-hash.js';
 import type { EndpointDescriptor, GoodbyeFrame, HeartbeatFrame, HelloFrame, HttpMethod, InstanceStatus } from '../src/protocol/frames.js';
+import type { WireFormat } from '../src/protocol/limits.js';
 import { makeFrame } from '../src/protocol/make-frame.js';
 import { RoutingState } from '../src/routing/routing-state.js';
 import { TransportType, type InstanceLink } from '../src/transport/types.js';
@@ -18,6 +19,8 @@ export interface InstanceSpec {
   version?: string;
   region?: string;
   endpoints?: EndpointDescriptor[];
+  /** The HELLO's wireFormats; absent as an older SDK sends it. */
+  wireFormats?: WireFormat[];
 }
 
 export function setup(options: { defaultVersions?: Record<string, string> } = {}): { clock: ManualClock; state: RoutingState } {
@@ -39,6 +42,7 @@ export function hello(clock: ManualClock, spec: InstanceSpec): HelloFrame {
       },
       endpoints,
       endpointsHash: computeEndpointsHash(endpoints),
+      ...(spec.wireFormats === undefined ? {} : { wireFormats: spec.wireFormats }),
     },
     { clock },
   );

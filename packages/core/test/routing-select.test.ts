@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { heartbeat, link, register, setup } from './routing-fixtures.js';
+import { goodbye, heartbeat, link, register, setup } from './routing-fixtures.js';
 
 const ids = (views: readonly { instanceId: string }[]): string[] => views.map((v) => v.instanceId).sort();
 
@@ -130,6 +130,17 @@ view('isServiceAvailable follows eligibility (readiness for requiredServices)', 
   assert.ok(state.isServiceAvailable('items'));
   state.applyControl(heartbeat(clock, h.a!, 1, 'draining'), link);
   assert.not.ok(state.isServiceAvailable('items'));
+});
+
+pick('REQUESTs to a version travel in wire format 2 only while every registered instance of it reads it', () => {
+  const { clock, state } = setup();
+  register(clock, state, { id: 'new-1', wireFormats: [1, 2] }, { id: 'new-2', wireFormats: [1, 2] }, { id: 'other', version: '2.0.0' });
+  assert.is(state.pick('items', '1.0.0')?.wireFormat, 2);
+  assert.is(state.pick('items', '2.0.0')?.wireFormat, 1, 'a HELLO without wireFormats reads format 1 only');
+  register(clock, state, { id: 'old', wireFormats: undefined });
+  assert.equal(state.eligibleInstances('items', '1.0.0').map((i) => [i.instanceId, i.wireFormat]).sort(), [['new-1', 1], ['new-2', 1], ['old', 1]]);
+  state.applyControl(goodbye(clock, 'old'), link);
+  assert.is(state.pick('items', '1.0.0')?.wireFormat, 2, 'once the older instance left, format 2 again');
 });
 
 eligible.run();

@@ -13,17 +13,25 @@ interface Observed {
   readonly result: BodyResult;
   /** The stream was switched to flowing mode, i.e. listeners read it (the slow path). */
   readonly streamed: boolean;
+  /** Calls of socket.setTimeout while the body was read: the idle limit armed and lifted. */
+  readonly socketTimeouts: number;
 }
 
 /** A server that reads each request's body from the 'request' event, as the gateway does, and reports what happened. */
-async function bodyServer(): Promise<{ server: Server; port: number; next: () => Promise<Observed> }> {
+async function bodyServer(idleMs = 60_000): Promise<{ server: Server; port: number; next: () => Promise<Observed> }> {
   const observed: Observed[] = [];
   const waiters: Array<(o: Observed) => void> = [];
   const server = createServer((req: IncomingMessage, res) => {
-    const reading = readBody(req, LIMIT);
+    let socketTimeouts = 0;
+    const setTimeout = req.socket.setTimeout.bind(req.socket);
+    req.socket.setTimeout = ((ms: number, cb?: () => void) => {
+      socketTimeouts++;
+      return setTimeout(ms, cb);
+    }) as typeof req.socket.setTimeout;
+    const reading = readBody(req, LIMIT, idleMs);
     const sync = !(reading instanceof Promise);
     void Promise.resolve(reading).then((result) => {
-      const o: Observed = { sync, result, streamed: req.readableFlowing === true };
+      const o: Observed = { sync, result, streamed: req.readableFlowing === true, socketTimeouts };
       const waiter = waiters.shift();
       if (waiter === undefined) observed.push(o);
       else waiter(o);
@@ -69,6 +77,7 @@ body('a body that arrives with its headers is taken from the buffer one microtas
     assert.is(o.result.kind, 'ok');
     assert.is(Buffer.from((o.result as { body: Uint8Array }).body).toString(), 'hello');
     assert.is(o.streamed, false, 'no data listener was attached');
+    assert.is(o.socketTimeouts, 0, 'no idle timer was armed: nothing was waited for');
   } finally {
     server.close();
   }
@@ -81,6 +90,19 @@ body('a body that arrives after its headers is read from the stream, whole', asy
     assert.is(o.result.kind, 'ok');
     assert.is(Buffer.from((o.result as { body: Uint8Array }).body).toString(), 'helloworld');
     assert.is(o.streamed, true);
+    assert.is(o.socketTimeouts, 2, 'the idle limit was armed for the wait and lifted after it');
+  } finally {
+    server.close();
+  }
+});
+
+body('a body that stops arriving ends as aborted after the idle limit', async () => {
+  const { server, port, next } = await bodyServer(150);
+  try {
+    const started = Date.now();
+    const o = await send(port, next, [head(10), 'hello']);
+    assert.is(o.result.kind, 'aborted');
+    assert.ok(Date.now() - started >= 140, 'not before the idle limit');
   } finally {
     server.close();
   }

@@ -9,6 +9,7 @@ import {
   computeEndpointsHash,
   DESCRIPTION_PATH,
   hasCode,
+  READABLE_WIRE_FORMATS,
   type Cancellation,
   type DrainPayload,
   type HelloPayload,
@@ -103,6 +104,7 @@ export class Microservice {
       instance: { service: name, version, region, instanceId, address: '' },
       endpoints,
       endpointsHash: this.endpointsHash,
+      wireFormats: READABLE_WIRE_FORMATS,
       descriptionHash: this.described.hash,
     };
     try {

@@ -184,7 +184,7 @@ export class TcpGatewayTransport implements GatewayTransport {
       // The pending table makes the id (it names the entry's slot) unless the caller chose one.
       const entry: Pending = { id: '', link, instanceId: target.instanceId, resolve, reject, cancellation, seq: Infinity };
       const id = this.pending.add(entry, options.requestId);
-      const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id });
+      const frame = makeFrame('REQUEST', withReplyTo(request, link.connection.id), { clock: this.deps.clock, id, wireFormat: target.wireFormat });
       this.counters.dispatched += 1;
       const before = link.connection.queued;
       link.connection.send(frame).catch((err: unknown) => {

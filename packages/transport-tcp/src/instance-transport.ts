@@ -292,7 +292,7 @@ export class TcpInstanceTransport implements InstanceTransport {
   private onRequest(frame: RequestFrame, connection: FrameConnection): void {
     if (this.state !== 'running') {
       // GOODBYE already sent and a REQUEST crossed it: answer at once rather than let it time out.
-      this.respond(connection, frame.id, draining(this.hello?.instance.instanceId ?? '', frame.id));
+      this.respond(connection, frame, draining(this.hello?.instance.instanceId ?? '', frame.id));
       return;
     }
     if (this.deps.clock.now() > frame.payload.deadline) {
@@ -360,14 +360,16 @@ export class TcpInstanceTransport implements InstanceTransport {
     } finally {
       this.inFlight.delete(frame.id);
     }
-    if (response !== undefined) this.respond(running.connection, frame.id, response);
+    if (response !== undefined) this.respond(running.connection, frame, response);
   }
 
-  private respond(connection: FrameConnection, id: string, response: ResponsePayload): void {
+  private respond(connection: FrameConnection, request: RequestFrame, response: ResponsePayload): void {
     // The RESPONSE goes back on the connection the REQUEST came on; if that closed, the gateway
-    // has already failed the request (502), so there is nobody to answer.
+    // has already failed the request (502), so there is nobody to answer. It travels in the
+    // REQUEST's wire format: a gateway that wrote the binary header reads it.
     if (!connection.isOpen()) return;
-    connection.send(makeFrame('RESPONSE', response, { clock: this.deps.clock, id })).catch((err: unknown) => {
+    const id = request.id;
+    connection.send(makeFrame('RESPONSE', response, { clock: this.deps.clock, id, wireFormat: request.wireFormat })).catch((err: unknown) => {
       this.deps.logger.warn({ transport: this.type, requestId: id, err: (err as Error).message }, 'cannot send RESPONSE');
     });
   }

@@ -2,10 +2,14 @@
  * The one frame codec every transport uses (docs/protocol.md, "Wire format"). Wire layout:
  *
  *   byte 0      0x53 ('S')                 FRAME_MAGIC
- *   byte 1      0x01                       WIRE_FORMAT_VERSION
+ *   byte 1      0x01 or 0x02               wire format: JSON_WIRE_FORMAT or BINARY_WIRE_FORMAT
  *   bytes 2–5   u32 big-endian             header length H (≤ PROTOCOL_LIMITS.maxHeaderBytes)
- *   H bytes     UTF-8 JSON                 the frame without payload.body
- *   the rest    raw bytes                  payload.body (REQUEST, RESPONSE); empty for other types
+ *   H bytes     the header                 format 1: UTF-8 JSON of the frame without payload.body;
+ *                                          format 2: binary-header.ts (REQUEST and RESPONSE only)
+ *   the rest    raw bytes                  payload.body (REQUEST, RESPONSE, BODY_CHUNK); empty otherwise
+ *
+ * A REQUEST or RESPONSE whose `wireFormat` is 2 is written in format 2; every other frame in
+ * format 1. The decoder reads both and sets `wireFormat` on what it reads.
  *
  * Bodies are never base64: encoding copies a body once into the output, decoding returns a
  * subarray view of the input (no copy), so a decoded body lives as long as the input buffer.
@@ -13,19 +17,21 @@
 import { InvalidFrameError } from '../errors.js';
 import type { QueueCodec } from '../queue/types.js';
 import type { Frame } from './frames.js';
-import { FRAME_MAGIC, FRAME_PREFIX_BYTES, PROTOCOL_LIMITS, WIRE_FORMAT_VERSION } from './limits.js';
+import { decodeBinaryHeader, encodeBinaryHeader } from './binary-header.js';
+import { BINARY_WIRE_FORMAT, FRAME_MAGIC, FRAME_PREFIX_BYTES, JSON_WIRE_FORMAT, PROTOCOL_LIMITS, type WireFormat } from './limits.js';
 import { hasBody, validateFrameParts } from './validate.js';
 
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * A frame measured for writing: its JSON header, the header's UTF-8 length and the body, so a
- * writer that batches frames (the TCP link) can size its buffer and write each frame straight
- * into it, without an intermediate buffer per frame.
+ * A frame measured for writing: its header (JSON text in format 1, bytes in format 2), the
+ * header's length in bytes and the body, so a writer that batches frames (the TCP link) can size
+ * its buffer and write each frame straight into it, without an intermediate buffer per frame.
  */
 export interface FrameParts {
-  readonly header: string;
+  readonly wireFormat: WireFormat;
+  readonly header: string | Uint8Array;
   readonly headerBytes: number;
   readonly body: Uint8Array;
   /** Encoded size: prefix + header + body. */
@@ -46,6 +52,11 @@ export function frameParts(frame: Frame): FrameParts {
       throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: payload.body must be a Uint8Array`);
     }
     body = payload.body;
+    if (frame.wireFormat === BINARY_WIRE_FORMAT && (frame.type === 'REQUEST' || frame.type === 'RESPONSE')) {
+      const binary = encodeBinaryHeader(frame);
+      checkHeaderSize(frame, binary.length);
+      return { wireFormat: BINARY_WIRE_FORMAT, header: binary, headerBytes: binary.length, body, byteLength: FRAME_PREFIX_BYTES + binary.length + body.length };
+    }
     // JSON.stringify drops properties whose value is undefined: this writes the header without
     // the body and without copying the body into a string.
     header = JSON.stringify({ v: frame.v, type: frame.type, id: frame.id, sentAt: frame.sentAt, payload: { ...frame.payload, body: undefined } });
@@ -53,20 +64,25 @@ export function frameParts(frame: Frame): FrameParts {
     header = JSON.stringify(frame);
   }
   const headerBytes = Buffer.byteLength(header, 'utf8');
+  checkHeaderSize(frame, headerBytes);
+  return { wireFormat: JSON_WIRE_FORMAT, header, headerBytes, body, byteLength: FRAME_PREFIX_BYTES + headerBytes + body.length };
+}
+
+function checkHeaderSize(frame: Frame, headerBytes: number): void {
   if (headerBytes > PROTOCOL_LIMITS.maxHeaderBytes) {
     throw new InvalidFrameError(
       `cannot encode ${frame.type} ${frame.id}: its header is ${headerBytes} bytes, over the limit of ${PROTOCOL_LIMITS.maxHeaderBytes}`,
     );
   }
-  return { header, headerBytes, body, byteLength: FRAME_PREFIX_BYTES + headerBytes + body.length };
 }
 
 /** Writes `parts` (from frameParts) into `target` at `offset`; `parts.byteLength` bytes must fit. */
 export function writeFrameParts(parts: FrameParts, target: Buffer, offset: number): void {
   target[offset] = FRAME_MAGIC;
-  target[offset + 1] = WIRE_FORMAT_VERSION;
+  target[offset + 1] = parts.wireFormat;
   target.writeUInt32BE(parts.headerBytes, offset + 2);
-  target.write(parts.header, offset + FRAME_PREFIX_BYTES, parts.headerBytes, 'utf8');
+  if (typeof parts.header === 'string') target.write(parts.header, offset + FRAME_PREFIX_BYTES, parts.headerBytes, 'utf8');
+  else target.set(parts.header, offset + FRAME_PREFIX_BYTES);
   if (parts.body.length > 0) target.set(parts.body, offset + FRAME_PREFIX_BYTES + parts.headerBytes);
 }
 
@@ -90,8 +106,9 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   if (bytes[0] !== FRAME_MAGIC) {
     throw new InvalidFrameError(`bad magic byte 0x${hex(bytes[0] as number)} (expected 0x${hex(FRAME_MAGIC)}): not a Switchyard frame`);
   }
-  if (bytes[1] !== WIRE_FORMAT_VERSION) {
-    throw new InvalidFrameError(`unsupported wire format version ${bytes[1] as number} (this codec reads ${WIRE_FORMAT_VERSION})`);
+  const wireFormat = bytes[1] as number;
+  if (wireFormat !== JSON_WIRE_FORMAT && wireFormat !== BINARY_WIRE_FORMAT) {
+    throw new InvalidFrameError(`unsupported wire format version ${wireFormat} (this codec reads ${JSON_WIRE_FORMAT} and ${BINARY_WIRE_FORMAT})`);
   }
   // Unsigned by construction: the top byte is multiplied, not shifted, so it never goes negative.
   const headerBytes = (bytes[2] as number) * 0x1000000 + (((bytes[3] as number) << 16) | ((bytes[4] as number) << 8) | (bytes[5] as number));
@@ -102,6 +119,8 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   if (bodyStart > bytes.length) {
     throw new InvalidFrameError(`truncated: the header says ${headerBytes} bytes but only ${bytes.length - FRAME_PREFIX_BYTES} follow the prefix`);
   }
+  const body = bodyStart === bytes.length ? EMPTY : bytes.subarray(bodyStart);
+  if (wireFormat === BINARY_WIRE_FORMAT) return validateFrameParts(decodeBinaryHeader(bytes, FRAME_PREFIX_BYTES, bodyStart), body, BINARY_WIRE_FORMAT);
   let text: string;
   try {
     text = utf8.decode(bytes.subarray(FRAME_PREFIX_BYTES, bodyStart));
@@ -114,7 +133,7 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   } catch (cause) {
     throw new InvalidFrameError(`header is not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  return validateFrameParts(header, bodyStart === bytes.length ? EMPTY : bytes.subarray(bodyStart));
+  return validateFrameParts(header, body, JSON_WIRE_FORMAT);
 }
 
 /** decodeFrame for read loops that must never throw: the frame, or the InvalidFrameError. */

@@ -4,6 +4,8 @@
  * REQUEST they answer or cancel. Bodies are raw bytes end to end.
  */
 
+import type { WireFormat } from './limits.js';
+
 export const PROTOCOL_VERSION = 1 as const;
 
 export type FrameType = 'HELLO' | 'HEARTBEAT' | 'GOODBYE' | 'RESYNC' | 'REQUEST' | 'RESPONSE' | 'CANCEL' | 'DRAIN' | 'UNDRAIN' | BodyFrameType;
@@ -62,6 +64,12 @@ export interface HelloPayload {
   readonly endpoints: readonly EndpointDescriptor[];
   /** Stable hash of `endpoints`; lets a gateway notice a changed endpoint set from a HEARTBEAT. */
   readonly endpointsHash: string;
+  /**
+   * The wire formats the instance reads (docs/protocol.md, "Wire format 2"). A gateway writes
+   * REQUESTs with the binary header (2) only to a service version whose every instance lists 2.
+   * Absent (older SDKs) means 1 only.
+   */
+  readonly wireFormats?: readonly WireFormat[];
   /**
    * Hash of the instance's service description (see `protocol/description.ts`), when it has one.
    * A gateway fetches the description once per hash. Absent from instances that describe nothing
@@ -190,6 +198,12 @@ interface FrameOf<TType extends FrameType, TPayload> {
   readonly id: string;
   readonly sentAt: number;
   readonly payload: TPayload;
+  /**
+   * How a REQUEST or RESPONSE travels: 2 for the binary header (docs/protocol.md, "Wire format
+   * 2"), absent or 1 for JSON. Not part of the header: the decoder sets it to the format the frame
+   * arrived in, and a sender sets it to choose the format for a peer that reads it.
+   */
+  readonly wireFormat?: WireFormat;
 }
 
 export type HelloFrame = FrameOf<'HELLO', HelloPayload>;

@@ -6,10 +6,18 @@
 /** First byte of every encoded frame ('S'). Anything else is not a Switchyard frame. */
 export const FRAME_MAGIC = 0x53;
 
-/** Second byte: the wire layout version (independent of the frame's `v`, which is the protocol version). */
-export const WIRE_FORMAT_VERSION = 1;
+/**
+ * Second byte: the wire layout version (independent of the frame's `v`, which is the protocol
+ * version). 1: a JSON header, for every frame type. 2: a binary header, for REQUEST and RESPONSE
+ * only, sent to a peer that said it reads it (docs/protocol.md, "Wire format 2").
+ */
+export const JSON_WIRE_FORMAT = 1;
+export const BINARY_WIRE_FORMAT = 2;
+export type WireFormat = typeof JSON_WIRE_FORMAT | typeof BINARY_WIRE_FORMAT;
+/** The wire formats this release reads, as an instance declares them in its HELLO. */
+export const READABLE_WIRE_FORMATS: readonly WireFormat[] = Object.freeze([JSON_WIRE_FORMAT, BINARY_WIRE_FORMAT]);
 
-/** Bytes before the JSON header: magic (1), wire format version (1), header length as u32 BE (4). */
+/** Bytes before the header: magic (1), wire format version (1), header length as u32 BE (4). */
 export const FRAME_PREFIX_BYTES = 6;
 
 export const PROTOCOL_LIMITS = Object.freeze({

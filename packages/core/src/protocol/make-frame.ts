@@ -5,6 +5,7 @@
 import type { Clock } from '../clock.js';
 import { PROTOCOL_VERSION, type Frame, type FrameType, type RequestPayload } from './frames.js';
 import { newFrameId } from './ids.js';
+import { BINARY_WIRE_FORMAT, type WireFormat } from './limits.js';
 
 /** The frame type whose `type` is `T`. */
 export type FrameOfType<T extends FrameType> = Extract<Frame, { readonly type: T }>;
@@ -15,17 +16,19 @@ export interface MakeFrameOptions {
   readonly clock: Pick<Clock, 'now'>;
   /** Correlation id; a RESPONSE or CANCEL passes its REQUEST's id. @default newFrameId() */
   readonly id?: string;
+  /**
+   * 2 writes a REQUEST or RESPONSE with the binary header, for a peer that reads it: a REQUEST
+   * to an instance whose HELLO lists it, a RESPONSE to a REQUEST that came in it. @default 1
+   */
+  readonly wireFormat?: WireFormat;
 }
 
 /** A frame of type `type` with `payload`, stamped with `v: 1`, an id and `sentAt`. Not validated (the receiver does). */
 export function makeFrame<T extends FrameType>(type: T, payload: PayloadOf<T>, options: MakeFrameOptions): FrameOfType<T> {
-  return {
-    v: PROTOCOL_VERSION,
-    type,
-    id: options.id ?? newFrameId(),
-    sentAt: options.clock.now(),
-    payload,
-  } as unknown as FrameOfType<T>;
+  const id = options.id ?? newFrameId();
+  const sentAt = options.clock.now();
+  if (options.wireFormat === BINARY_WIRE_FORMAT) return { v: PROTOCOL_VERSION, type, id, sentAt, payload, wireFormat: BINARY_WIRE_FORMAT } as unknown as FrameOfType<T>;
+  return { v: PROTOCOL_VERSION, type, id, sentAt, payload } as unknown as FrameOfType<T>;
 }
 
 /**

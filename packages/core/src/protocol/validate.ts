@@ -31,7 +31,7 @@ import type {
   ResyncPayload,
 } from './frames.js';
 import { isFrameId } from './ids.js';
-import { PROTOCOL_LIMITS } from './limits.js';
+import { BINARY_WIRE_FORMAT, JSON_WIRE_FORMAT, PROTOCOL_LIMITS, type WireFormat } from './limits.js';
 import { parsePathTemplate } from './path-template.js';
 import { formatValue } from '../options/format-value.js';
 
@@ -80,11 +80,12 @@ export function validateFrame(value: unknown): Frame {
 }
 
 /**
- * Validates a frame whose body, when `wireBody` is given, arrived outside the JSON header (the
- * codec's case): the header must then not carry `payload.body`, and only REQUEST and RESPONSE
- * may have body bytes.
+ * Validates a frame whose body, when `wireBody` is given, arrived outside the header (the
+ * codec's case): the header must then not carry `payload.body`, and only REQUEST, RESPONSE and
+ * BODY_CHUNK may have body bytes. A REQUEST or RESPONSE read in `wireFormat` 2 says so in its
+ * `wireFormat` field, so its answer can travel the same way.
  */
-export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefined): Frame {
+export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefined, wireFormat: WireFormat = JSON_WIRE_FORMAT): Frame {
   const f = object(value, 'frame');
   if (f.v !== 1) fail(`v must be 1 (got ${formatValue(f.v)})`);
   const type = f.type;
@@ -118,8 +119,10 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
     case 'RESYNC':
       return { v: 1, id, sentAt, type: 'RESYNC', payload: resync(p) };
     case 'REQUEST':
+      if (wireFormat === BINARY_WIRE_FORMAT) return { v: 1, id, sentAt, type: 'REQUEST', payload: request(p, body as Uint8Array), wireFormat };
       return { v: 1, id, sentAt, type: 'REQUEST', payload: request(p, body as Uint8Array) };
     case 'RESPONSE':
+      if (wireFormat === BINARY_WIRE_FORMAT) return { v: 1, id, sentAt, type: 'RESPONSE', payload: response(p, body as Uint8Array), wireFormat };
       return { v: 1, id, sentAt, type: 'RESPONSE', payload: response(p, body as Uint8Array) };
     case 'CANCEL':
       return { v: 1, id, sentAt, type: 'CANCEL', payload: cancel(p) };
@@ -156,7 +159,16 @@ function hello(p: Json): HelloPayload {
     endpoints,
     endpointsHash: shortString(p.endpointsHash, 'payload.endpointsHash', 1),
   };
-  return p.descriptionHash === undefined ? out : { ...out, descriptionHash: shortString(p.descriptionHash, 'payload.descriptionHash', 1) };
+  const withFormats = p.wireFormats === undefined ? out : { ...out, wireFormats: wireFormats(p.wireFormats) };
+  return p.descriptionHash === undefined ? withFormats : { ...withFormats, descriptionHash: shortString(p.descriptionHash, 'payload.descriptionHash', 1) };
+}
+
+/** The wire formats a HELLO lists, keeping those this release knows (a newer SDK may list more). */
+function wireFormats(value: unknown): WireFormat[] {
+  if (!Array.isArray(value) || value.length > 16 || !value.every((f) => Number.isInteger(f) && (f as number) >= 1 && (f as number) <= 255)) {
+    fail(`payload.wireFormats must be an array of at most 16 integers 1–255 when given (got ${formatValue(value)})`);
+  }
+  return value.filter((f): f is WireFormat => f === JSON_WIRE_FORMAT || f === BINARY_WIRE_FORMAT);
 }
 
 function instance(value: unknown): InstanceDescriptor {

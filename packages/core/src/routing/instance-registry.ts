@@ -5,6 +5,7 @@
  * ignore). Health is computed on read from the clock (see health.ts).
  */
 import type { EndpointDescriptor, HeartbeatPayload, HelloPayload, InstanceDescriptor, InstanceStatus } from '../protocol/frames.js';
+import { BINARY_WIRE_FORMAT, JSON_WIRE_FORMAT, type WireFormat } from '../protocol/limits.js';
 import type { InstanceLink, TransportType } from '../transport/types.js';
 import { healthAt, takesWork } from './health.js';
 import { orderEligible, RoundRobin } from './instance-selector.js';
@@ -23,6 +24,14 @@ export interface Registered {
   readonly providerKeys: readonly string[];
   /** Registration order; among instances of one version, the newest HELLO's endpoint descriptors win. */
   readonly order: number;
+  /** The newest wire format the instance reads (its HELLO's `wireFormats`; 1 when absent). */
+  readonly wireFormat: WireFormat;
+  /**
+   * The wire format REQUESTs to its version travel in: the newest one every registered instance
+   * of the version reads. Per version, not per instance: on Messaging the instances of a version
+   * share one requests queue, so any of them may read a REQUEST.
+   */
+  requestWireFormat: WireFormat;
   readonly registeredAt: number;
   reportedStatus: InstanceStatus;
   reportedInFlight: number;
@@ -108,6 +117,8 @@ export class InstanceRegistry implements RegistrationView {
       routeKeys: new Set(endpoints.map(routeKeyOf)),
       providerKeys,
       order,
+      wireFormat: hello.wireFormats?.includes(BINARY_WIRE_FORMAT) === true ? BINARY_WIRE_FORMAT : JSON_WIRE_FORMAT,
+      requestWireFormat: JSON_WIRE_FORMAT,
       registeredAt: now,
       reportedStatus: 'healthy',
       reportedInFlight: 0,
@@ -122,6 +133,7 @@ export class InstanceRegistry implements RegistrationView {
     let ids = this.byVersion.get(versionKey);
     if (ids === undefined) this.byVersion.set(versionKey, (ids = new Set()));
     ids.add(id);
+    this.updateWireFormat(versionKey);
     return previous;
   }
 
@@ -188,7 +200,7 @@ export class InstanceRegistry implements RegistrationView {
   }
 
   view(rec: Registered, now: number): InstanceView {
-    return view(rec, this.healthOf(rec, now), this.localInFlightOf(rec.descriptor.instanceId));
+    return this.viewOf(rec, this.healthOf(rec, now));
   }
 
   /** True when `service@version` has an instance serving `routeKey` that takes work. */
@@ -214,7 +226,7 @@ export class InstanceRegistry implements RegistrationView {
       if (routeKey !== undefined && !rec.routeKeys.has(routeKey)) continue;
       if (transport !== undefined && rec.link.transport !== transport) continue;
       const health = this.healthOf(rec, now);
-      if (takesWork(health)) views.push(view(rec, health, this.localInFlightOf(id)));
+      if (takesWork(health)) views.push(this.viewOf(rec, health));
     }
     return orderEligible(views, region);
   }
@@ -233,7 +245,7 @@ export class InstanceRegistry implements RegistrationView {
       const health = this.healthOf(rec, this.options.clock.now());
       if (!takesWork(health)) return undefined;
       this.roundRobin.advance(key);
-      return view(rec, health, this.localInFlightOf(rec.descriptor.instanceId));
+      return this.viewOf(rec, health);
     }
     return this.roundRobin.choose(key, this.eligibleInstances(service, version, region, routeKey, transport), region);
   }
@@ -261,6 +273,7 @@ export class InstanceRegistry implements RegistrationView {
       this.byVersion.delete(versionKey);
       this.roundRobin.forget(versionKey);
     }
+    this.updateWireFormat(versionKey);
     for (const key of rec.providerKeys) {
       const slot = this.providers.get(key);
       if (slot === undefined) continue;
@@ -274,6 +287,18 @@ export class InstanceRegistry implements RegistrationView {
     }
     this.serviceOrder.delete(service);
     this.table = undefined;
+  }
+
+  private viewOf(rec: Registered, health: InstanceHealth): InstanceView {
+    return view(rec, health, this.localInFlightOf(rec.descriptor.instanceId));
+  }
+
+  /** Sets `requestWireFormat` on a version's instances after one of them registered or left (rare: never per request). */
+  private updateWireFormat(versionKey: string): void {
+    const records: Registered[] = [];
+    for (const id of this.byVersion.get(versionKey) ?? []) records.push(this.instances.get(id) as Registered);
+    const format: WireFormat = records.every((r) => r.wireFormat === BINARY_WIRE_FORMAT) ? BINARY_WIRE_FORMAT : JSON_WIRE_FORMAT;
+    for (const r of records) r.requestWireFormat = format;
   }
 
   private addProvider(key: string, provider: RouteProvider): void {
@@ -305,5 +330,6 @@ function view(rec: Registered, health: InstanceHealth, localInFlight: number): I
     registeredAt: rec.registeredAt,
     endpointsHash: rec.endpointsHash,
     endpoints: rec.endpoints,
+    wireFormat: rec.requestWireFormat,
   };
 }

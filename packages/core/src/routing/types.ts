@@ -3,6 +3,7 @@
  * is plain data and JSON-able, so the gateway can serve it as its routing view unchanged.
  */
 import type { EndpointDescriptor, HttpMethod, InstanceStatus } from '../protocol/frames.js';
+import type { WireFormat } from '../protocol/limits.js';
 import type { InstanceLink } from '../transport/types.js';
 
 /**
@@ -32,6 +33,11 @@ export interface InstanceView {
   readonly registeredAt: number;
   readonly endpointsHash: string;
   readonly endpoints: readonly EndpointDescriptor[];
+  /**
+   * The wire format a REQUEST to this instance travels in: 2 (binary header) once every
+   * registered instance of its service version says in its HELLO that it reads it, else 1.
+   */
+  readonly wireFormat: WireFormat;
 }
 
 /**

@@ -15,6 +15,7 @@ import type {
   RequestPayload,
   ResponsePayload,
 } from '../protocol/frames.js';
+import type { WireFormat } from '../protocol/limits.js';
 import type { OptionProblem } from '../options/problems.js';
 import type { RateLimitStore } from '../queue/rate-limit-store.js';
 import type { QueueStats } from '../queue/types.js';
@@ -43,6 +44,8 @@ export interface DispatchTarget {
   readonly service: string;
   readonly version: string;
   readonly link: InstanceLink;
+  /** The wire format the REQUEST travels in (InstanceView.wireFormat). @default 1 */
+  readonly wireFormat?: WireFormat;
 }
 
 /**

@@ -2,9 +2,11 @@
  * Reads a request body with a byte limit: a declared Content-Length over the limit is refused
  * before a byte is read; otherwise chunks are counted as they arrive and reading stops at the
  * first byte past the limit, so an oversized body is never buffered whole: a client that sends an
- * endless body must cost the gateway at most `maxBodyBytes` of memory.
+ * endless body must cost the gateway at most `maxBodyBytes` of memory. A body still arriving is
+ * read under the idle limit (`idleMs`, body-idle.ts).
  */
 import type { IncomingMessage } from 'node:http';
+import { bodyWithinIdleLimit } from './body-idle.js';
 import { mayHaveUnsizedBody } from './http2-compat.js';
 
 export type BodyResult =
@@ -25,7 +27,7 @@ const ABORTED: BodyResult = Object.freeze({ kind: 'aborted' });
  * it; only then are listeners attached. Taking the buffered bytes with one `read()` saves
  * attaching and removing four listeners and allocating closures per request.
  */
-export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult | Promise<BodyResult> {
+export function readBody(req: IncomingMessage, maxBodyBytes: number, idleMs: number): BodyResult | Promise<BodyResult> {
   const declared = req.headers['content-length'];
   let length = -1;
   if (declared !== undefined) {
@@ -36,12 +38,17 @@ export function readBody(req: IncomingMessage, maxBodyBytes: number): BodyResult
     // No Content-Length and not chunked (HTTP/1.1), or a stream ended with its headers (HTTP/2): no body.
     return OK_EMPTY;
   }
-  return takeBuffered(req, length, maxBodyBytes) ?? afterParse(req, length, maxBodyBytes);
+  return takeBuffered(req, length, maxBodyBytes) ?? afterParse(req, length, maxBodyBytes, idleMs);
 }
 
-async function afterParse(req: IncomingMessage, length: number, maxBodyBytes: number): Promise<BodyResult> {
+/**
+ * One microtask later: the body the parser pushed in the same socket read, or else the body read
+ * as it arrives under the idle limit (body-idle.ts). Only that wait arms the socket timeout, so a
+ * small body costs no timer.
+ */
+async function afterParse(req: IncomingMessage, length: number, maxBodyBytes: number, idleMs: number): Promise<BodyResult> {
   await undefined;
-  return takeBuffered(req, length, maxBodyBytes) ?? readStreaming(req, maxBodyBytes);
+  return takeBuffered(req, length, maxBodyBytes) ?? bodyWithinIdleLimit(req, readStreaming(req, maxBodyBytes), idleMs);
 }
 
 /** The whole body when it is buffered and nobody has started reading the stream, else undefined. */

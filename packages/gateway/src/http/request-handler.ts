@@ -40,7 +40,6 @@ import type { TransportPaths } from '../transport-paths.js';
 import { readBody } from './body-reader.js';
 import type { RequestValidation } from '../openapi/openapi-feature.js';
 import { Answers } from './answers.js';
-import { bodyWithinIdleLimit } from './body-idle.js';
 import { Exchange, RETRY_SOON } from './exchange.js';
 import { endStreamAfterAnswer, isHttp2, isResponseGone } from './http2-compat.js';
 import { InFlightRequests } from './in-flight.js';
@@ -235,7 +234,7 @@ export class RequestPath {
       this.answers.fail(ex, 'SY_GATEWAY_NO_INSTANCE', RETRY_SOON);
       return;
     }
-    let target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+    let target: DispatchTarget = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link, wireFormat: instance.wireFormat };
     ex.transport = target.link.transport;
 
     // Admission: decided from counters in memory, before the body is read (docs/operations.md, "Overload").
@@ -262,9 +261,9 @@ export class RequestPath {
       return;
     }
     // An endpoint's own limit may lower http.maxBodyBytes for a buffered body, never raise it.
-    const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes));
     // Edge: a body that stops arriving is cut after http.bodyIdleTimeoutMs.
-    const body = reading instanceof Promise ? await bodyWithinIdleLimit(req, reading, deps.config.http.bodyIdleTimeoutMs) : reading;
+    const reading = readBody(req, endpoint.maxBodyBytes === undefined ? this.maxBodyBytes : Math.min(endpoint.maxBodyBytes, this.maxBodyBytes), deps.config.http.bodyIdleTimeoutMs);
+    const body = reading instanceof Promise ? await reading : reading;
     if (body.kind !== 'ok' && admitted !== undefined) deps.admission?.release(admitted, undefined, timeoutMs);
     if (body.kind === 'too-large') {
       this.answers.fail(ex, 'SY_GATEWAY_PAYLOAD_TOO_LARGE');
@@ -322,7 +321,7 @@ export class RequestPath {
           }
           deps.logger.info({ requestId: ex.requestId, route: ex.route, from: target.link.transport, to: next.instance.link.transport, err: errorFields(err) }, 'request not sent; failing over');
           [instance, transport] = [next.instance, next.transport];
-          target = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link };
+          target = { instanceId: instance.instanceId, service: instance.service, version: instance.version, link: instance.link, wireFormat: instance.wireFormat };
           ex.transport = target.link.transport;
           ex.instanceId = target.instanceId;
         } finally {

@@ -10,10 +10,10 @@ import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { RateLimitStore } from '../../queue/rate-limit-store.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
-import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
+import type { CancelReason, DrainFrame, DrainPayload, Frame, HelloFrame, RequestPayload, ResponsePayload, ResyncFrame, UndrainFrame, UndrainPayload } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
 import { unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
-import { withReplyTo } from '../../protocol/make-frame.js';
+import { makeFrame, withReplyTo } from '../../protocol/make-frame.js';
 import {
   TransportType,
   type DispatchOptions,
@@ -185,7 +185,7 @@ export class MessagingGatewayTransport implements GatewayTransport {
     return new Promise<ResponsePayload>((resolve, reject) => {
       // The pending table makes the id (it names the entry's slot) unless the caller chose one.
       const id = this.pending.add({ id: '', target, deadline: request.deadline, resolve, reject, cancellation }, options.requestId);
-      const frame: RequestFrame = { v: 1, type: 'REQUEST', id, sentAt: this.clock.now(), payload: withReplyTo(request, this.responsesName) };
+      const frame = makeFrame('REQUEST', withReplyTo(request, this.responsesName), { clock: this.clock, id, wireFormat: target.wireFormat });
       this.counters.dispatched += 1;
       queue.enqueue(frame).catch((err: unknown) => {
         const waiting = this.pending.take(id);

@@ -11,6 +11,7 @@ import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
 import type { ControlFrame, Frame, HeartbeatPayload, HelloPayload, RequestFrame, ResponseFrame } from '../../protocol/frames.js';
 import { newFrameId } from '../../protocol/ids.js';
+import { makeFrame } from '../../protocol/make-frame.js';
 import { invalidReplyToReason, unexpectedFrameTypeReason } from '../../queue/dead-letter-reasons.js';
 import { Cancellation } from '../cancellation.js';
 import { TransportType, type InstanceRequestHandler, type InstanceTransport, type InstanceTransportEvents, type TransportDeps } from '../types.js';
@@ -344,13 +345,12 @@ export class MessagingInstanceTransport implements InstanceTransport {
       return;
     }
     this.counters.handled += 1;
-    const response: ResponseFrame = {
-      v: 1,
-      type: 'RESPONSE',
-      id: frame.id,
-      sentAt: this.clock.now(),
-      payload: { status: answer.status, headers: answer.headers, body: answer.body, instanceId: (this.hello as HelloPayload).instance.instanceId },
-    };
+    // In the REQUEST's wire format: a gateway that wrote the binary header reads it.
+    const response = makeFrame(
+      'RESPONSE',
+      { status: answer.status, headers: answer.headers, body: answer.body, instanceId: (this.hello as HelloPayload).instance.instanceId },
+      { clock: this.clock, id: frame.id, wireFormat: frame.wireFormat },
+    );
     // Stored before sending: if the send fails, the REQUEST is released and its redelivery replays this RESPONSE.
     this.executed.answer(frame.id, response, this.clock.now());
     if (this.shared !== undefined) {

@@ -1,0 +1,259 @@
+/**
+ * The binary header of wire format 2 (docs/protocol.md, "Wire format 2"): REQUEST and RESPONSE,
+ * the two frames of every request, without JSON. Numbers sit at fixed offsets; every string's
+ * length (in UTF-16 code units) comes before one string area that holds them all, so encoding
+ * writes that area with one UTF-8 write and decoding reads it with one UTF-8 decode, then slices.
+ *
+ *   REQUEST   u8 0x01 | id 16 bytes | f64 sentAt | f64 deadline | u8 method | u8 flags
+ *             [u32 window | u32 idleMs, when flags has STREAM] | u16 header count
+ *             u32 lengths of: path, query, replyTo, [identity JSON, when flags has IDENTITY],
+ *             then each header's name and value | string area (UTF-8)
+ *   RESPONSE  u8 0x02 | id 16 bytes | f64 sentAt | u16 status | u8 flags | u16 header count
+ *             u32 lengths of: instanceId, [stream.replyTo, when flags has STREAM], then each
+ *             header's name and value | string area (UTF-8)
+ *
+ * Numbers are big-endian. The decoder returns the same plain header object JSON.parse would, so
+ * one validator (validate.ts) judges both wire formats.
+ */
+import { InvalidFrameError } from '../errors.js';
+import type { RequestFrame, ResponseFrame } from './frames.js';
+import { HTTP_METHODS } from './validate.js';
+
+const TYPE_REQUEST = 0x01;
+const TYPE_RESPONSE = 0x02;
+const FLAG_IDENTITY = 0x01;
+const FLAG_STREAM = 0x02;
+const FLAG_STREAM_BODY = 0x04;
+const ID_BYTES = 16;
+const U32_MAX = 0xffff_ffff;
+const METHOD_CODES = new Map<string, number>(HTTP_METHODS.map((m, i) => [m, i]));
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Fixed bytes before the string lengths. */
+const REQUEST_FIXED = 1 + ID_BYTES + 8 + 8 + 1 + 1;
+const RESPONSE_FIXED = 1 + ID_BYTES + 8 + 2 + 1;
+
+/** The wire-format-2 header of a REQUEST or RESPONSE (without the 6-byte prefix). */
+export function encodeBinaryHeader(frame: RequestFrame | ResponseFrame): Buffer {
+  return frame.type === 'REQUEST' ? encodeRequest(frame) : encodeResponse(frame);
+}
+
+function encodeRequest(frame: RequestFrame): Buffer {
+  const p = frame.payload;
+  const method = METHOD_CODES.get(p.method);
+  if (method === undefined) throw new InvalidFrameError(`cannot encode REQUEST ${frame.id}: payload.method ${String(p.method)} is not an HTTP method of the protocol`);
+  const identity = p.identity === null ? undefined : JSON.stringify(p.identity);
+  const stream = p.stream;
+  const names = Object.keys(p.headers);
+  const strings = 3 + (identity === undefined ? 0 : 1) + 2 * names.length;
+  const fixed = REQUEST_FIXED + (stream === undefined ? 0 : 8) + 2;
+  const lengthsAt = fixed;
+  const lengths: number[] = [p.path.length, p.query.length, p.replyTo.length];
+  let area = p.path + p.query + p.replyTo;
+  if (identity !== undefined) {
+    lengths.push(identity.length);
+    area += identity;
+  }
+  for (const name of names) {
+    const value = p.headers[name] as string;
+    lengths.push(name.length, value.length);
+    area += name + value;
+  }
+  const out = allocate(frame, fixed + 4 * strings, area);
+  out[0] = TYPE_REQUEST;
+  out.write(frame.id, 1, ID_BYTES, 'hex');
+  let at = 1 + ID_BYTES;
+  out.writeDoubleBE(frame.sentAt, at);
+  out.writeDoubleBE(p.deadline, at + 8);
+  out[at + 16] = method;
+  out[at + 17] = (identity === undefined ? 0 : FLAG_IDENTITY) | (stream === undefined ? 0 : FLAG_STREAM | (stream.body ? FLAG_STREAM_BODY : 0));
+  at += 18;
+  if (stream !== undefined) {
+    out.writeUInt32BE(u32(frame, 'payload.stream.window', stream.window), at);
+    out.writeUInt32BE(u32(frame, 'payload.stream.idleMs', stream.idleMs), at + 4);
+    at += 8;
+  }
+  out.writeUInt16BE(headerCount(frame, names.length), at);
+  writeLengths(out, lengthsAt, lengths);
+  out.write(area, lengthsAt + 4 * strings, 'utf8');
+  return out;
+}
+
+function encodeResponse(frame: ResponseFrame): Buffer {
+  const p = frame.payload;
+  const stream = p.stream;
+  const names = Object.keys(p.headers);
+  const strings = 1 + (stream === undefined ? 0 : 1) + 2 * names.length;
+  const lengthsAt = RESPONSE_FIXED + 2;
+  const lengths: number[] = [p.instanceId.length];
+  let area = p.instanceId;
+  if (stream !== undefined) {
+    lengths.push(stream.replyTo.length);
+    area += stream.replyTo;
+  }
+  for (const name of names) {
+    const value = p.headers[name] as string;
+    lengths.push(name.length, value.length);
+    area += name + value;
+  }
+  const out = allocate(frame, lengthsAt + 4 * strings, area);
+  out[0] = TYPE_RESPONSE;
+  out.write(frame.id, 1, ID_BYTES, 'hex');
+  out.writeDoubleBE(frame.sentAt, 1 + ID_BYTES);
+  out.writeUInt16BE(p.status, 1 + ID_BYTES + 8);
+  out[1 + ID_BYTES + 10] = stream === undefined ? 0 : FLAG_STREAM;
+  out.writeUInt16BE(headerCount(frame, names.length), RESPONSE_FIXED);
+  writeLengths(out, lengthsAt, lengths);
+  out.write(area, lengthsAt + 4 * strings, 'utf8');
+  return out;
+}
+
+/**
+ * A buffer for `fixed` bytes and the UTF-8 of `area`. (A lone UTF-16 surrogate, which HTTP
+ * header values cannot hold, is written as U+FFFD: one code unit for one, so lengths still match.)
+ */
+function allocate(frame: RequestFrame | ResponseFrame, fixed: number, area: string): Buffer {
+  if (frame.id.length !== 2 * ID_BYTES) throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: the id is not 32 hex characters`);
+  return Buffer.allocUnsafe(fixed + Buffer.byteLength(area, 'utf8'));
+}
+
+function writeLengths(out: Buffer, at: number, lengths: readonly number[]): void {
+  for (let i = 0; i < lengths.length; i++) out.writeUInt32BE(lengths[i] as number, at + 4 * i);
+}
+
+function headerCount(frame: RequestFrame | ResponseFrame, count: number): number {
+  if (count > 0xffff) throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: ${count} headers is more than 65535`);
+  return count;
+}
+
+function u32(frame: RequestFrame, field: string, value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > U32_MAX) throw new InvalidFrameError(`cannot encode REQUEST ${frame.id}: ${field} ${value} is not a 32-bit unsigned integer`);
+  return value;
+}
+
+/**
+ * Reads the wire-format-2 header in `bytes[start, end)` into the plain object JSON would give
+ * (`{ v, type, id, sentAt, payload }`, no body), unvalidated. Throws InvalidFrameError when the
+ * layout is broken: unknown type, truncated, string lengths that do not match the string area,
+ * or an area that is not UTF-8.
+ */
+export function decodeBinaryHeader(bytes: Uint8Array, start: number, end: number): Record<string, unknown> {
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  need(b, start, 1, end);
+  const type = b[start] as number;
+  if (type === TYPE_REQUEST) return decodeRequest(b, start, end);
+  if (type === TYPE_RESPONSE) return decodeResponse(b, start, end);
+  throw new InvalidFrameError(`binary header: unknown frame type code ${type} (wire format 2 carries REQUEST 1 and RESPONSE 2)`);
+}
+
+function decodeRequest(b: Buffer, start: number, end: number): Record<string, unknown> {
+  let at = start + 1;
+  need(b, at, REQUEST_FIXED - 1, end);
+  const id = b.toString('hex', at, at + ID_BYTES);
+  at += ID_BYTES;
+  const sentAt = b.readDoubleBE(at);
+  const deadline = b.readDoubleBE(at + 8);
+  const methodCode = b[at + 16] as number;
+  const flags = b[at + 17] as number;
+  at += 18;
+  const method = HTTP_METHODS[methodCode];
+  if (method === undefined) throw new InvalidFrameError(`binary header: unknown method code ${methodCode}`);
+  let stream: { body: boolean; window: number; idleMs: number } | undefined;
+  if ((flags & FLAG_STREAM) !== 0) {
+    need(b, at, 8, end);
+    stream = { body: (flags & FLAG_STREAM_BODY) !== 0, window: b.readUInt32BE(at), idleMs: b.readUInt32BE(at + 4) };
+    at += 8;
+  }
+  need(b, at, 2, end);
+  const count = b.readUInt16BE(at);
+  at += 2;
+  const hasIdentity = (flags & FLAG_IDENTITY) !== 0;
+  const strings = 3 + (hasIdentity ? 1 : 0) + 2 * count;
+  const text = stringArea(b, at, strings, end);
+  let pos = 0;
+  let n = b.readUInt32BE(at);
+  const path = text.slice(pos, (pos += n));
+  n = b.readUInt32BE((at += 4));
+  const query = text.slice(pos, (pos += n));
+  n = b.readUInt32BE((at += 4));
+  const replyTo = text.slice(pos, (pos += n));
+  let identity: unknown = null;
+  if (hasIdentity) {
+    n = b.readUInt32BE((at += 4));
+    identity = parseIdentity(text.slice(pos, (pos += n)));
+  }
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    n = b.readUInt32BE((at += 4));
+    const name = text.slice(pos, (pos += n));
+    n = b.readUInt32BE((at += 4));
+    headers[name] = text.slice(pos, (pos += n));
+  }
+  const payload: Record<string, unknown> = { method, path, query, headers, deadline, replyTo, identity };
+  if (stream !== undefined) payload.stream = stream;
+  return { v: 1, type: 'REQUEST', id, sentAt, payload };
+}
+
+function decodeResponse(b: Buffer, start: number, end: number): Record<string, unknown> {
+  let at = start + 1;
+  need(b, at, RESPONSE_FIXED - 1 + 2, end);
+  const id = b.toString('hex', at, at + ID_BYTES);
+  at += ID_BYTES;
+  const sentAt = b.readDoubleBE(at);
+  const status = b.readUInt16BE(at + 8);
+  const flags = b[at + 10] as number;
+  const count = b.readUInt16BE(at + 11);
+  at += 13;
+  const hasStream = (flags & FLAG_STREAM) !== 0;
+  const text = stringArea(b, at, 1 + (hasStream ? 1 : 0) + 2 * count, end);
+  let pos = 0;
+  let n = b.readUInt32BE(at);
+  const instanceId = text.slice(pos, (pos += n));
+  let stream: { replyTo: string } | undefined;
+  if (hasStream) {
+    n = b.readUInt32BE((at += 4));
+    stream = { replyTo: text.slice(pos, (pos += n)) };
+  }
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < count; i++) {
+    n = b.readUInt32BE((at += 4));
+    const name = text.slice(pos, (pos += n));
+    n = b.readUInt32BE((at += 4));
+    headers[name] = text.slice(pos, (pos += n));
+  }
+  const payload: Record<string, unknown> = { status, headers, instanceId };
+  if (stream !== undefined) payload.stream = stream;
+  return { v: 1, type: 'RESPONSE', id, sentAt, payload };
+}
+
+/**
+ * The string area after `count` u32 lengths at `at`, decoded as UTF-8, after checking that the
+ * lengths fit and add up to exactly its length.
+ */
+function stringArea(b: Buffer, at: number, count: number, end: number): string {
+  need(b, at, 4 * count, end);
+  let total = 0;
+  for (let i = 0; i < count; i++) total += b.readUInt32BE(at + 4 * i);
+  let text: string;
+  try {
+    text = utf8.decode(b.subarray(at + 4 * count, end));
+  } catch (cause) {
+    throw new InvalidFrameError('binary header: the string area is not valid UTF-8', { cause });
+  }
+  if (text.length !== total) {
+    throw new InvalidFrameError(`binary header: the string lengths add up to ${total} characters but the string area holds ${text.length}`);
+  }
+  return text;
+}
+
+function need(b: Buffer, at: number, n: number, end: number): void {
+  if (at + n > end || at + n > b.length) throw new InvalidFrameError(`binary header: truncated (needs ${at + n - Math.min(end, b.length)} more bytes at offset ${at})`);
+}
+
+function parseIdentity(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new InvalidFrameError(`binary header: payload.identity is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}

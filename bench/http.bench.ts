@@ -10,10 +10,11 @@
  * the gateway's peak RSS sampled over the run. Results go to bench/results/http-<ts>.json and
  * http-latest.json; nothing is asserted.
  *
- * Each cell measures direct, then the gateway, `--rounds` times in turn and reports the median of
- * each (and every round in the JSON): on a shared or virtualised machine the speed of the same
- * server drifts by tens of percent within a minute, and a single back-to-back pair can put the
- * direct run in a fast moment and the gateway run in a slow one (or the other way round).
+ * Every row's processes are started once and run for the whole run. Each cell measures direct,
+ * then every row, round-robin, `--rounds` times, and reports the median of each (and every round
+ * in the JSON): on a shared or virtualised machine the speed of the same server drifts by tens of
+ * percent within a minute, and measuring one row's rounds after another's (or one back-to-back
+ * pair) can put a row in a fast moment and its reference in a slow one.
  *
  *   npm run bench:http                          every cell, 3 rounds of 5 s each
  *   npm run bench:http -- --duration 5          shorter cells
@@ -650,61 +651,78 @@ const valkeyPid = valkey === null ? undefined : await serverPid(valkey.url);
 const cells: Array<Record<string, unknown>> = [];
 const soaks: Array<Record<string, unknown>> = [];
 
+/** A row whose gateway and echo are running, with the pids its CPU is read from. */
+interface RunningRow {
+  readonly row: TransportRow;
+  readonly pair: { gateway: TsProcess; echo: TsProcess; url: string };
+  readonly pids: Record<string, number>;
+}
+
+const running: RunningRow[] = [];
 try {
+  // Every row's processes run for the whole run, and each cell measures the rows round-robin
+  // (direct, row 1, row 2, …, then the next round): the machine's drift between minutes lands on
+  // every row alike, so a Switchyard row and its reference are compared within the same minute.
   for (const row of rows) {
     if (row.needsValkey && valkey === null) {
       process.stderr.write(`skipping ${row.name}: no Valkey-compatible server\n`);
       continue;
     }
     const pair = await startPair(row, ctx, dir);
-    const pairPids: Record<string, number> = { gateway: pair.gateway.pid, service: pair.echo.pid };
-    if (row.needsValkey && valkeyPid !== undefined) pairPids.valkey = valkeyPid;
-    try {
-      for (const size of SIZES) {
-        for (const c of row.edge === undefined ? CONCURRENCY : [row.edge.connections]) {
-          const edge = row.edge;
-          // Warm both targets (JIT, connections, queues) before measuring.
-          if (edge === undefined) await load(direct.url, c, size, WARMUP_S);
-          await load(pair.url, c, size, WARMUP_S, {}, edge);
-          const seconds = soakSeconds ?? DURATION_S;
-          const rounds = soakSeconds === undefined ? ROUNDS : 1;
-          const directRounds: LoadResult[] = [];
-          const gatewayRounds: LoadResult[] = [];
-          const rss = new RssSampler(pair.gateway.pid);
-          for (let round = 0; round < rounds; round++) {
-            if (soakSeconds === undefined && edge === undefined) directRounds.push(await load(direct.url, c, size, seconds, directPids));
-            rss.resume();
-            gatewayRounds.push(await load(pair.url, c, size, seconds, pairPids, edge, row.needsValkey ? valkey?.url : undefined));
-            rss.pause();
-          }
-          const memory = rss.end();
-          const directResult = directRounds.length === 0 ? undefined : medianResult(directRounds);
-          const viaGateway = medianResult(gatewayRounds);
-          const directRps = directResult?.requestsPerSecond;
-          const cell = {
-            transport: row.name,
-            concurrency: c,
-            ...(edge === undefined ? {} : { loadGenerator: edge.generator, streamsPerConnection: edge.streams ?? 1 }),
-            payloadBytes: size,
-            seconds,
-            rounds,
-            gateway: viaGateway,
-            direct: directResult ?? null,
-            ratioToDirect: directRps === undefined ? null : round(viaGateway.requestsPerSecond / directRps, 3),
-            roundRatios: directRounds.map((d, i) => round((gatewayRounds[i] as LoadResult).requestsPerSecond / d.requestsPerSecond, 3)),
-            roundsMeasured: { direct: directRounds, gateway: gatewayRounds },
-            gatewayRss: memory,
-            loadAverage1m: round(loadavg()[0] ?? 0, 2),
-          };
-          (soakSeconds === undefined ? cells : soaks).push(cell);
-          process.stderr.write(`${row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB${commandsText(viaGateway)}\n`);
+    const pids: Record<string, number> = { gateway: pair.gateway.pid, service: pair.echo.pid };
+    if (row.needsValkey && valkeyPid !== undefined) pids.valkey = valkeyPid;
+    running.push({ row, pair, pids });
+  }
+  const edgeRun = running[0]?.row.edge !== undefined;
+  for (const size of SIZES) {
+    for (const c of edgeRun ? [...new Set(running.map((r) => (r.row.edge as EdgeLoad).connections))] : CONCURRENCY) {
+      const cellRows = running.filter((r) => r.row.edge === undefined || r.row.edge.connections === c);
+      // Warm every target (JIT, connections, queues) before measuring.
+      if (!edgeRun) await load(direct.url, c, size, WARMUP_S);
+      for (const r of cellRows) await load(r.pair.url, c, size, WARMUP_S, {}, r.row.edge);
+      const seconds = soakSeconds ?? DURATION_S;
+      const rounds = soakSeconds === undefined ? ROUNDS : 1;
+      const directRounds: LoadResult[] = [];
+      const gatewayRounds = new Map<RunningRow, LoadResult[]>(cellRows.map((r) => [r, []]));
+      const rss = new Map<RunningRow, RssSampler>(cellRows.map((r) => [r, new RssSampler(r.pair.gateway.pid)]));
+      for (let round = 0; round < rounds; round++) {
+        if (soakSeconds === undefined && !edgeRun) directRounds.push(await load(direct.url, c, size, seconds, directPids));
+        for (const r of cellRows) {
+          const sampler = rss.get(r) as RssSampler;
+          sampler.resume();
+          (gatewayRounds.get(r) as LoadResult[]).push(await load(r.pair.url, c, size, seconds, r.pids, r.row.edge, r.row.needsValkey ? valkey?.url : undefined));
+          sampler.pause();
         }
       }
-    } finally {
-      await Promise.all([pair.echo.stop(), pair.gateway.stop()]);
+      const directResult = directRounds.length === 0 ? undefined : medianResult(directRounds);
+      const directRps = directResult?.requestsPerSecond;
+      for (const r of cellRows) {
+        const edge = r.row.edge;
+        const measured = gatewayRounds.get(r) as LoadResult[];
+        const memory = (rss.get(r) as RssSampler).end();
+        const viaGateway = medianResult(measured);
+        const cell = {
+          transport: r.row.name,
+          concurrency: c,
+          ...(edge === undefined ? {} : { loadGenerator: edge.generator, streamsPerConnection: edge.streams ?? 1 }),
+          payloadBytes: size,
+          seconds,
+          rounds,
+          gateway: viaGateway,
+          direct: directResult ?? null,
+          ratioToDirect: directRps === undefined ? null : round(viaGateway.requestsPerSecond / directRps, 3),
+          roundRatios: directRounds.map((d, i) => round((measured[i] as LoadResult).requestsPerSecond / d.requestsPerSecond, 3)),
+          roundsMeasured: { direct: directRounds, gateway: measured },
+          gatewayRss: memory,
+          loadAverage1m: round(loadavg()[0] ?? 0, 2),
+        };
+        (soakSeconds === undefined ? cells : soaks).push(cell);
+        process.stderr.write(`${r.row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB${commandsText(viaGateway)}\n`);
+      }
     }
   }
 } finally {
+  await Promise.all(running.flatMap((r) => [r.pair.echo.stop(), r.pair.gateway.stop()]));
   direct.child.kill('SIGTERM');
   await valkey?.stop();
   await pki?.remove();
@@ -721,7 +739,7 @@ const written = writeResults(
     validationRows: values.validation,
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
-    note: 'the load generator, gateway, echo and the direct server share this machine; each cell measures direct then gateway `rounds` times in turn; figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
+    note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin (so a Switchyard row and its reference are measured within the same minute); figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
     cells,
     soaks,
   },

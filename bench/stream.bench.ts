@@ -6,13 +6,14 @@
  * GET /echo/bytes?n=<size>. Reported per transfer: MB/s (median of `--rounds`, direct and gateway
  * measured in turn), the ratio to direct, peak RSS of the gateway and of the echo service, and for
  * Valkey the growth of its used_memory over the run (sampled every 100 ms), and the CPU time per
- * GiB of each process (gateway, echo, direct server; from /proc). The gateway and echo
+ * GiB of each process (gateway, echo, direct server from /proc; Valkey from its INFO cpu). The gateway and echo
  * run from built JavaScript (`tsc -b` first). Results go to bench/results/stream-<ts>.json and
  * stream-latest.json; nothing is asserted.
  *
  *   npm run bench:stream
  *   npm run bench:stream -- --size 268435456 --rounds 3
  *   npm run bench:stream -- --transport tcp
+ *   npm run bench:stream -- --transport messaging/valkey --transfer upload
  *   npm run bench:stream -- --transport messaging/valkey --cpu-prof /tmp/prof
  */
 import { execFileSync } from 'node:child_process';
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     size: { type: 'string', default: String(1024 ** 3) },
     rounds: { type: 'string', default: '1' },
     transport: { type: 'string' },
+    /** Only this transfer: upload or download. */
+    transfer: { type: 'string' },
     /** Directory for `--cpu-prof` profiles of the gateway and echo processes (one per process). */
     'cpu-prof': { type: 'string' },
     /** A Node option for the gateway and echo processes (repeatable), e.g. --node-arg=--max-semi-space-size=2. */
@@ -162,6 +165,13 @@ async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Pr
   return { gateway, echo, url };
 }
 
+/** Valkey's CPU time (user + system) so far, from INFO cpu. */
+async function valkeyCpuMicros(): Promise<number> {
+  const info = (await redis?.info('cpu')) ?? '';
+  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
+  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
@@ -184,8 +194,8 @@ interface Result {
   ratio: number;
   gatewayPeakRssMb: number;
   echoPeakRssMb: number;
-  /** CPU seconds per GiB moved (median over rounds). */
-  cpuSecondsPerGiB: { gateway: number; echo: number; direct: number };
+  /** CPU seconds per GiB moved (median over rounds); `valkey` from its INFO cpu, null without Valkey. */
+  cpuSecondsPerGiB: { gateway: number; echo: number; direct: number; valkey: number | null };
   valkeyUsedMemoryGrowthMb: number | null;
   rounds: { gateway: number[]; direct: number[] };
 }
@@ -198,10 +208,10 @@ for (const row of rows) {
   }
   const pair = await startPair(row, valkey, dir);
   try {
-    for (const kind of ['upload', 'download'] as const) {
+    for (const kind of (['upload', 'download'] as const).filter((k) => values.transfer === undefined || k === values.transfer)) {
       const gw: number[] = [];
       const dr: number[] = [];
-      const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
+      const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[], valkey: [] as number[] };
       const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
       const peaks: Peaks = { gateway: 0, echo: 0, valkeyUsed: 0 };
       let valkeyGrowth = 0;
@@ -212,10 +222,12 @@ for (const row of rows) {
         const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
         const e0 = processCpuMicros(pair.echo.pid) ?? 0;
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
+        const v0 = row.valkey ? await valkeyCpuMicros() : 0;
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
         gw.push(run.result);
         cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
         cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
+        if (row.valkey) cpu.valkey.push(perGiB((await valkeyCpuMicros()) - v0));
         peaks.gateway = Math.max(peaks.gateway, run.peaks.gateway);
         peaks.echo = Math.max(peaks.echo, run.peaks.echo);
         if (row.valkey) valkeyGrowth = Math.max(valkeyGrowth, run.peaks.valkeyUsed - before);
@@ -230,7 +242,12 @@ for (const row of rows) {
         ratio: round(mb / dmb, 3),
         gatewayPeakRssMb: round(peaks.gateway / 1e6, 1),
         echoPeakRssMb: round(peaks.echo / 1e6, 1),
-        cpuSecondsPerGiB: { gateway: round(median(cpu.gateway), 2), echo: round(median(cpu.echo), 2), direct: round(median(cpu.direct), 2) },
+        cpuSecondsPerGiB: {
+          gateway: round(median(cpu.gateway), 2),
+          echo: round(median(cpu.echo), 2),
+          direct: round(median(cpu.direct), 2),
+          valkey: row.valkey ? round(median(cpu.valkey), 2) : null,
+        },
         valkeyUsedMemoryGrowthMb: row.valkey ? round(valkeyGrowth / 1e6, 1) : null,
         rounds: { gateway: gw.map((x) => round(x / 1e6, 1)), direct: dr.map((x) => round(x / 1e6, 1)) },
       });
@@ -256,6 +273,7 @@ printTable(results, [
   { title: 'CPU s/GiB gw', value: (r) => r.cpuSecondsPerGiB.gateway },
   { title: 'echo', value: (r) => r.cpuSecondsPerGiB.echo },
   { title: 'direct', value: (r) => r.cpuSecondsPerGiB.direct },
+  { title: 'valkey', value: (r) => r.cpuSecondsPerGiB.valkey ?? '-' },
 ]);
-const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, results });
+const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, nodeArgs: values['node-arg'] ?? [], mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, results });
 process.stdout.write(`results: ${written.file}\n`);

@@ -2,6 +2,8 @@
 import { ManualClock } from '../src/clock.js';
 import { computeEndpointsHash } from '../src/protocol/endpoints-hash.js';
 import type { EndpointDescriptor, Frame } from '../src/protocol/frames.js';
+import * as assert from 'uvu/assert';
+import { decodeFrame, encodeFrame } from '../src/protocol/frame-codec.js';
 import { makeFrame } from '../src/protocol/make-frame.js';
 
 export const clock = new ManualClock(1_700_000_000_000);
@@ -48,4 +50,22 @@ export function frames(body: Uint8Array = new Uint8Array([1, 2, 3])): Frame[] {
     makeFrame('DRAIN', { instanceId: 'billing-a1' }, { clock }),
     makeFrame('UNDRAIN', { instanceId: 'billing-a1', requestedBy: 'olivia' }, { clock }),
   ];
+}
+
+/** Every single-byte corruption and every truncation of each frame's encoding decodes or throws SY_PROTOCOL_INVALID_FRAME, nothing else. */
+export function assertCorruptionsRejectedCleanly(list: readonly Frame[]): void {
+  for (const frame of list) {
+    const bytes = encodeFrame(frame);
+    for (let i = 0; i < bytes.length; i++) {
+      const corrupt = Uint8Array.from(bytes);
+      corrupt[i] = (corrupt[i] as number) ^ (1 + (i % 255));
+      for (const candidate of [corrupt, bytes.subarray(0, i)]) {
+        try {
+          decodeFrame(candidate);
+        } catch (err) {
+          assert.is((err as { code?: unknown }).code, 'SY_PROTOCOL_INVALID_FRAME', `corruption at ${i} of ${frame.type} threw ${String(err)}`);
+        }
+      }
+    }
+  }
 }

@@ -45,21 +45,8 @@ function encodeRequest(frame: RequestFrame): Buffer {
   const identity = p.identity === null ? undefined : JSON.stringify(p.identity);
   const stream = p.stream;
   const names = Object.keys(p.headers);
-  const strings = 3 + (identity === undefined ? 0 : 1) + 2 * names.length;
   const fixed = REQUEST_FIXED + (stream === undefined ? 0 : 8) + 2;
-  const lengthsAt = fixed;
-  const lengths: number[] = [p.path.length, p.query.length, p.replyTo.length];
-  let area = p.path + p.query + p.replyTo;
-  if (identity !== undefined) {
-    lengths.push(identity.length);
-    area += identity;
-  }
-  for (const name of names) {
-    const value = p.headers[name] as string;
-    lengths.push(name.length, value.length);
-    area += name + value;
-  }
-  const out = allocate(frame, fixed + 4 * strings, area);
+  const out = new StringsOut(p.path).add(p.query).add(p.replyTo).add(identity).addHeaders(p.headers, names).allocate(frame, fixed);
   out[0] = TYPE_REQUEST;
   out.write(frame.id, 1, ID_BYTES, 'hex');
   let at = 1 + ID_BYTES;
@@ -74,8 +61,6 @@ function encodeRequest(frame: RequestFrame): Buffer {
     at += 8;
   }
   out.writeUInt16BE(headerCount(frame, names.length), at);
-  writeLengths(out, lengthsAt, lengths);
-  out.write(area, lengthsAt + 4 * strings, 'utf8');
   return out;
 }
 
@@ -83,42 +68,53 @@ function encodeResponse(frame: ResponseFrame): Buffer {
   const p = frame.payload;
   const stream = p.stream;
   const names = Object.keys(p.headers);
-  const strings = 1 + (stream === undefined ? 0 : 1) + 2 * names.length;
-  const lengthsAt = RESPONSE_FIXED + 2;
-  const lengths: number[] = [p.instanceId.length];
-  let area = p.instanceId;
-  if (stream !== undefined) {
-    lengths.push(stream.replyTo.length);
-    area += stream.replyTo;
-  }
-  for (const name of names) {
-    const value = p.headers[name] as string;
-    lengths.push(name.length, value.length);
-    area += name + value;
-  }
-  const out = allocate(frame, lengthsAt + 4 * strings, area);
+  const out = new StringsOut(p.instanceId).add(stream?.replyTo).addHeaders(p.headers, names).allocate(frame, RESPONSE_FIXED + 2);
   out[0] = TYPE_RESPONSE;
   out.write(frame.id, 1, ID_BYTES, 'hex');
   out.writeDoubleBE(frame.sentAt, 1 + ID_BYTES);
   out.writeUInt16BE(p.status, 1 + ID_BYTES + 8);
   out[1 + ID_BYTES + 10] = stream === undefined ? 0 : FLAG_STREAM;
   out.writeUInt16BE(headerCount(frame, names.length), RESPONSE_FIXED);
-  writeLengths(out, lengthsAt, lengths);
-  out.write(area, lengthsAt + 4 * strings, 'utf8');
   return out;
 }
 
-/**
- * A buffer for `fixed` bytes and the UTF-8 of `area`. (A lone UTF-16 surrogate, which HTTP
- * header values cannot hold, is written as U+FFFD: one code unit for one, so lengths still match.)
- */
-function allocate(frame: RequestFrame | ResponseFrame, fixed: number, area: string): Buffer {
-  if (frame.id.length !== 2 * ID_BYTES) throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: the id is not 32 hex characters`);
-  return Buffer.allocUnsafe(fixed + Buffer.byteLength(area, 'utf8'));
-}
+/** The strings of a header being written: their UTF-16 lengths, and one area that holds them in order. */
+class StringsOut {
+  private readonly lengths: number[];
+  private area: string;
 
-function writeLengths(out: Buffer, at: number, lengths: readonly number[]): void {
-  for (let i = 0; i < lengths.length; i++) out.writeUInt32BE(lengths[i] as number, at + 4 * i);
+  constructor(first: string) {
+    this.lengths = [first.length];
+    this.area = first;
+  }
+
+  /** Appends `value`; an undefined value is an absent optional string (nothing written). */
+  add(value: string | undefined): this {
+    if (value !== undefined) {
+      this.lengths.push(value.length);
+      this.area += value;
+    }
+    return this;
+  }
+
+  addHeaders(headers: Readonly<Record<string, string>>, names: readonly string[]): this {
+    for (const name of names) this.add(name).add(headers[name] as string);
+    return this;
+  }
+
+  /**
+   * A buffer with `fixed` bytes for the caller, then the lengths and the string area written. (A
+   * lone UTF-16 surrogate, which HTTP header values cannot hold, is written as U+FFFD: one code
+   * unit for one, so lengths still match.)
+   */
+  allocate(frame: RequestFrame | ResponseFrame, fixed: number): Buffer {
+    if (frame.id.length !== 2 * ID_BYTES) throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: the id is not 32 hex characters`);
+    const areaAt = fixed + 4 * this.lengths.length;
+    const out = Buffer.allocUnsafe(areaAt + Buffer.byteLength(this.area, 'utf8'));
+    for (let i = 0; i < this.lengths.length; i++) out.writeUInt32BE(this.lengths[i] as number, fixed + 4 * i);
+    out.write(this.area, areaAt, 'utf8');
+    return out;
+  }
 }
 
 function headerCount(frame: RequestFrame | ResponseFrame, count: number): number {
@@ -168,27 +164,12 @@ function decodeRequest(b: Buffer, start: number, end: number): Record<string, un
   const count = b.readUInt16BE(at);
   at += 2;
   const hasIdentity = (flags & FLAG_IDENTITY) !== 0;
-  const strings = 3 + (hasIdentity ? 1 : 0) + 2 * count;
-  const text = stringArea(b, at, strings, end);
-  let pos = 0;
-  let n = b.readUInt32BE(at);
-  const path = text.slice(pos, (pos += n));
-  n = b.readUInt32BE((at += 4));
-  const query = text.slice(pos, (pos += n));
-  n = b.readUInt32BE((at += 4));
-  const replyTo = text.slice(pos, (pos += n));
-  let identity: unknown = null;
-  if (hasIdentity) {
-    n = b.readUInt32BE((at += 4));
-    identity = parseIdentity(text.slice(pos, (pos += n)));
-  }
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < count; i++) {
-    n = b.readUInt32BE((at += 4));
-    const name = text.slice(pos, (pos += n));
-    n = b.readUInt32BE((at += 4));
-    headers[name] = text.slice(pos, (pos += n));
-  }
+  const s = StringsIn.read(b, at, 3 + (hasIdentity ? 1 : 0) + 2 * count, end);
+  const path = s.next();
+  const query = s.next();
+  const replyTo = s.next();
+  const identity = hasIdentity ? parseIdentity(s.next()) : null;
+  const headers = s.headers(count);
   const payload: Record<string, unknown> = { method, path, query, headers, deadline, replyTo, identity };
   if (stream !== undefined) payload.stream = stream;
   return { v: 1, type: 'REQUEST', id, sentAt, payload };
@@ -205,45 +186,59 @@ function decodeResponse(b: Buffer, start: number, end: number): Record<string, u
   const count = b.readUInt16BE(at + 11);
   at += 13;
   const hasStream = (flags & FLAG_STREAM) !== 0;
-  const text = stringArea(b, at, 1 + (hasStream ? 1 : 0) + 2 * count, end);
-  let pos = 0;
-  let n = b.readUInt32BE(at);
-  const instanceId = text.slice(pos, (pos += n));
-  let stream: { replyTo: string } | undefined;
-  if (hasStream) {
-    n = b.readUInt32BE((at += 4));
-    stream = { replyTo: text.slice(pos, (pos += n)) };
-  }
-  const headers: Record<string, string> = {};
-  for (let i = 0; i < count; i++) {
-    n = b.readUInt32BE((at += 4));
-    const name = text.slice(pos, (pos += n));
-    n = b.readUInt32BE((at += 4));
-    headers[name] = text.slice(pos, (pos += n));
-  }
+  const s = StringsIn.read(b, at, 1 + (hasStream ? 1 : 0) + 2 * count, end);
+  const instanceId = s.next();
+  const stream = hasStream ? { replyTo: s.next() } : undefined;
+  const headers = s.headers(count);
   const payload: Record<string, unknown> = { status, headers, instanceId };
   if (stream !== undefined) payload.stream = stream;
   return { v: 1, type: 'RESPONSE', id, sentAt, payload };
 }
 
-/**
- * The string area after `count` u32 lengths at `at`, decoded as UTF-8, after checking that the
- * lengths fit and add up to exactly its length.
- */
-function stringArea(b: Buffer, at: number, count: number, end: number): string {
-  need(b, at, 4 * count, end);
-  let total = 0;
-  for (let i = 0; i < count; i++) total += b.readUInt32BE(at + 4 * i);
-  let text: string;
-  try {
-    text = utf8.decode(b.subarray(at + 4 * count, end));
-  } catch (cause) {
-    throw new InvalidFrameError('binary header: the string area is not valid UTF-8', { cause });
+/** The strings of a header being read, in order. */
+class StringsIn {
+  private i = 0;
+  private pos = 0;
+
+  private constructor(
+    private readonly b: Buffer,
+    private readonly lengthsAt: number,
+    private readonly text: string,
+  ) {}
+
+  /**
+   * The `count` u32 lengths at `at` and the string area after them (to `end`), decoded as UTF-8,
+   * after checking that the lengths fit and add up to exactly the area's length.
+   */
+  static read(b: Buffer, at: number, count: number, end: number): StringsIn {
+    need(b, at, 4 * count, end);
+    let total = 0;
+    for (let i = 0; i < count; i++) total += b.readUInt32BE(at + 4 * i);
+    let text: string;
+    try {
+      text = utf8.decode(b.subarray(at + 4 * count, end));
+    } catch (cause) {
+      throw new InvalidFrameError('binary header: the string area is not valid UTF-8', { cause });
+    }
+    if (text.length !== total) {
+      throw new InvalidFrameError(`binary header: the string lengths add up to ${total} characters but the string area holds ${text.length}`);
+    }
+    return new StringsIn(b, at, text);
   }
-  if (text.length !== total) {
-    throw new InvalidFrameError(`binary header: the string lengths add up to ${total} characters but the string area holds ${text.length}`);
+
+  next(): string {
+    const n = this.b.readUInt32BE(this.lengthsAt + 4 * this.i++);
+    return this.text.slice(this.pos, (this.pos += n));
   }
-  return text;
+
+  headers(count: number): Record<string, string> {
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < count; i++) {
+      const name = this.next();
+      headers[name] = this.next();
+    }
+    return headers;
+  }
 }
 
 function need(b: Buffer, at: number, n: number, end: number): void {

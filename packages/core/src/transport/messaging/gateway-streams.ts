@@ -17,7 +17,7 @@ import type { Subscription } from '../../queue/types.js';
 import { GatewayStream } from '../streaming/gateway-stream.js';
 import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types.js';
 import type { DispatchOptions, DispatchTarget } from '../types.js';
-import { readBodyFrames } from './body-frame-reader.js';
+import { readBodyFrames, sendBodyFrame } from './body-frame-reader.js';
 import type { FrameQueues } from './frame-queues.js';
 import { gatewayStreamsQueue, isInstanceStreamsQueue } from './stream-queues.js';
 
@@ -66,7 +66,7 @@ export class MessagingGatewayStreams {
       {
         send: async (frame, to) => {
           if (!isInstanceStreamsQueue(to)) throw new Error(`"${to}" is not an instance streams queue`);
-          await this.init.queues.queue(to).enqueue(frame);
+          await sendBodyFrame(this.init.queues.queue(to), frame);
         },
         cancel: (reason) => this.init.cancel(target.service, id, reason),
       },

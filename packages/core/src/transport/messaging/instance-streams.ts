@@ -14,7 +14,7 @@ import { Cancellation } from '../cancellation.js';
 import { InstanceStream } from '../streaming/instance-stream.js';
 import type { InstanceAnswer } from '../streaming/types.js';
 import type { InstanceRequestHandler } from '../types.js';
-import { readBodyFrames } from './body-frame-reader.js';
+import { readBodyFrames, sendBodyFrame } from './body-frame-reader.js';
 import type { FrameQueues } from './frame-queues.js';
 import { gatewayStreamsQueue, instanceStreamsQueue } from './stream-queues.js';
 
@@ -64,7 +64,7 @@ export class MessagingInstanceStreams {
       { clock: this.init.clock, instanceId: this.init.instanceId, replyTo: this.queueName, gateway },
       {
         send: async (f, to) => {
-          await this.init.queues.queue(to).enqueue(f);
+          await sendBodyFrame(this.init.queues.queue(to), f);
         },
         respond: (payload) => this.init.reply(replyTo, { v: 1, type: 'RESPONSE', id: frame.id, sentAt: this.init.clock.now(), payload }),
       },

@@ -20,7 +20,7 @@
  *   npm run bench:http -- --duration 5          shorter cells
  *   npm run bench:http -- --concurrency 256 --size 256
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
- *   npm run bench:http -- --transport messaging/valkey
+ *   npm run bench:http -- --transport messaging/valkey     (several: --transport tcp,messaging/valkey)
  *   npm run bench:http -- --reference           also the minimal reference gateways (bench/reference/)
  *   npm run bench:http -- --validation          each row twice, schema validation off and on (row
  *                                               `<transport>+validation`), both posting a JSON body
@@ -632,13 +632,13 @@ async function readyStatus(url: string, row: TransportRow): Promise<number> {
 // The gateway and echo run from dist/: build first so the numbers are for the current source.
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
-// --reference rows are measured whatever --transport names.
+// --transport names one row or several, comma-separated; --reference rows are measured whatever it names.
+const named = values.transport?.split(',');
+const isNamed = (name: string): boolean => named === undefined || named.some((n) => name === n || name === `${n}+validation`);
 const switchyardRows = values.validation ? TRANSPORTS.flatMap((t) => [t, { ...t, name: `${t.name}+validation`, validation: true }]) : TRANSPORTS;
 const rows = values.edge
-  ? EDGE_ROWS.filter((t) => values.transport === undefined || t.name === values.transport)
-  : [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter(
-      (t) => values.transport === undefined || t.name === values.transport || t.name === `${values.transport}+validation` || t.reference !== undefined,
-    );
+  ? EDGE_ROWS.filter((t) => isNamed(t.name))
+  : [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter((t) => isNamed(t.name) || t.reference !== undefined);
 const needsValkey = rows.some((r) => r.needsValkey);
 const valkey = needsValkey ? await startValkey() : null;
 const pki = rows.some((r) => r.needsPki === true) ? await createTestPki() : null;

@@ -9,15 +9,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TransportType, createQueueFactoryFromConfig, silentLogger, systemClock } from '@switchyard/core';
+import { Redis } from 'ioredis';
+import { TransportType, createQueueFactoryFromConfig, frameCodec, newFrameId, silentLogger, systemClock, type Frame } from '@switchyard/core';
 import {
   MessagingGatewayTransport,
   RoutingState,
   TransportFeed,
   createInstanceTransport,
   frameAuthFromConfig,
+  gatewayResponsesQueue,
   serviceRequestsQueue,
+  type MessagingInstanceTransport,
 } from '@switchyard/core/internal';
+import { queueKeys } from '@switchyard/transport-valkey';
 import { createMicroservice } from '@switchyard/microservice';
 import { requireValkeyOrSkip } from '../harness/valkey.js';
 import { authSection, newKeys } from '../harness/frame-keys.js';
@@ -153,6 +157,45 @@ if (server === null) {
       { within: 30_000, every: 200, what: 'a request to flow after the restart' },
     );
     assert.is(new TextDecoder().decode(res.body), 'pong');
+  });
+
+  crash('a RESPONSE the server refuses for a reason other than memory: its REQUEST is acked behind it and the loss is counted', async (ctx) => {
+    // Valkey standalone applies one process's writes in order, so the ack rides behind the
+    // RESPONSE's XADD without waiting for it (docs/messaging-transport.md): an XADD refused for
+    // WRONGTYPE (a misconfiguration) does not hold the ack back.
+    const prefix = `t-${randomUUID()}`;
+    const entry = { type: 'messaging', backend: 'valkey', valkey: { url: server.url }, queues: { prefix }, auth: { insecure: true } };
+    const transport = (await createInstanceTransport(entry, { clock: systemClock, logger: silentLogger })) as MessagingInstanceTransport;
+    const svc = createMicroservice({ name: 'echo', version: '1.0.0', instanceId: 'echo-w', transport });
+    let runs = 0;
+    svc.get('/ping', async () => {
+      runs += 1;
+      return { status: 200, text: 'pong' };
+    });
+    await svc.start();
+    ctx.stops.push(() => svc.stop());
+    const replyTo = gatewayResponsesQueue('gw-wrongtype');
+    const raw = new Redis(server.url);
+    ctx.stops.push(async () => raw.disconnect());
+    await raw.set(queueKeys(prefix, replyTo, ':dlq').stream, 'not a stream');
+    const factory = await createQueueFactoryFromConfig('valkey', { url: server.url, prefix }, { clock: systemClock });
+    ctx.stops.push(() => factory.close());
+    const requests = factory.queue<Frame>(serviceRequestsQueue('echo', '1.0.0'), { codec: frameCodec });
+    const now = Date.now();
+    await requests.enqueue({
+      v: 1,
+      type: 'REQUEST',
+      id: newFrameId(),
+      sentAt: now,
+      payload: { method: 'GET', path: '/ping', query: '', headers: {}, body: new Uint8Array(0), deadline: now + 30_000, replyTo, identity: null },
+    });
+    await eventually(() => transport.metrics().unsentResponses === 1, { within: 10_000, what: 'the refused RESPONSE to be counted' });
+    await eventually(async () => {
+      const stats = await requests.stats();
+      return stats.inFlight === 0 && stats.depth === 0;
+    }, { within: 10_000, what: 'the REQUEST to be acked' });
+    assert.is(runs, 1);
+    assert.is(transport.metrics().handled, 1);
   });
 
   crash.run();

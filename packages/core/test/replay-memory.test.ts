@@ -123,6 +123,22 @@ executed('answering the same id again replaces its RESPONSE and counts its bytes
   assert.is(cache.size, 2);
 });
 
+executed('entries forgotten or replaced out of order are skipped through churn, and the oldest live one is evicted first', () => {
+  const cache = new ExecutedRequests(500, 60_000);
+  for (let n = 0; n < 20_000; n++) {
+    cache.begin(id(n), Promise.resolve());
+    cache.answer(id(n), response(id(n)), n);
+    // Forget an earlier answer and answer another again: both leave a dead place in the order.
+    if (n % 3 === 0 && n >= 10) cache.forget(id(n - 7));
+    if (n % 5 === 0 && n >= 20) cache.answer(id(n - 3), response(id(n - 3)), n);
+  }
+  assert.ok(cache.size <= 500);
+  assert.ok(cache.get(id(19_999), 20_000)?.response, 'the newest is kept');
+  assert.is(cache.get(id(19_991), 20_000), undefined, 'forgotten (by 19,998)');
+  assert.ok(cache.get(id(19_992), 20_000)?.response, 'answered again (by 19,995)');
+  assert.is(cache.get(id(18_000), 20_000), undefined, 'older than the newest 500');
+});
+
 executed.run();
 
 const recent = suite('RecentIds (CANCELs before their REQUEST)');

@@ -4,6 +4,7 @@ import type { ConsumerIdentity } from './consumer-context.js';
 
 export class ConsumerGroup {
   private ready: Promise<void> | undefined;
+  private created = false;
   /** Goes up by one per recreation: a walk of the group's pending list started before it must start over. */
   generation = 0;
 
@@ -18,17 +19,29 @@ export class ConsumerGroup {
 
   /** Creates the group (and registers it) once; again after recreate(). */
   ensure(): Promise<void> {
-    this.ready ??= this.create().catch((err: unknown) => {
-      this.ready = undefined;
-      throw toBackendError(err, this.who.ctx.spec.name, 'create consumer group', this.who.ctx.describeServer);
-    });
+    const generation = this.generation;
+    this.ready ??= this.create().then(
+      () => {
+        if (this.generation === generation) this.created = true;
+      },
+      (err: unknown) => {
+        this.ready = undefined;
+        throw toBackendError(err, this.who.ctx.spec.name, 'create consumer group', this.who.ctx.describeServer);
+      },
+    );
     return this.ready;
+  }
+
+  /** True once ensure() has created the group, until recreate(): a read need not wait on ensure(). */
+  isReady(): boolean {
+    return this.created;
   }
 
   /** The server answered NOGROUP (it lost its data): create the group again and say so. */
   async recreate(): Promise<void> {
     const { ctx, group } = this.who;
     this.ready = undefined;
+    this.created = false;
     this.generation++;
     await this.ensure();
     ctx.logger.warn({ queue: ctx.spec.name, group }, 'consumer group was missing (server lost its data); recreated it');

@@ -8,9 +8,21 @@
 import type { Clock, RawLease } from '@switchyard/core';
 import type { ParsedEntry } from './entry.js';
 
+/** A delivery this consumer handed out, with its fence: core passes the same object back to settle it. */
+class HeldLease implements RawLease {
+  constructor(
+    readonly id: string,
+    readonly payload: Uint8Array,
+    readonly headers: Readonly<Record<string, string>>,
+    readonly attempt: number,
+    readonly enqueuedAt: number,
+    readonly leaseExpiresAt: number,
+    /** The entry's delivery count in the group's pending list when handed out. */
+    readonly count: number,
+  ) {}
+}
+
 export class HeldLeases {
-  /** Delivery count of each delivery handed out: the fence (core passes the same objects back). */
-  private readonly counts = new WeakMap<RawLease, number>();
   /** Ids this consumer may still hold (released on close); dropped on any settle outcome. */
   private readonly held = new Set<string>();
 
@@ -19,14 +31,12 @@ export class HeldLeases {
   /** The lease of entry `e` at delivery count `count`, recorded as held. */
   hand(e: ParsedEntry, base: number, count: number, leaseMs: number): RawLease {
     this.held.add(e.id);
-    const lease: RawLease = { id: e.id, payload: e.payload, headers: e.headers, attempt: base + count, enqueuedAt: e.enqueuedAt, leaseExpiresAt: this.clock.now() + leaseMs };
-    this.counts.set(lease, count);
-    return lease;
+    return new HeldLease(e.id, e.payload, e.headers, base + count, e.enqueuedAt, this.clock.now() + leaseMs, count);
   }
 
   /** The fence of `lease`; for an object this consumer did not hand out, its attempt (base 0). */
   fence(lease: RawLease): number {
-    return this.counts.get(lease) ?? lease.attempt;
+    return lease instanceof HeldLease ? lease.count : lease.attempt;
   }
 
   settled(id: string): void {

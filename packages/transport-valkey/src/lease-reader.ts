@@ -26,6 +26,24 @@ export class LeaseReader {
    * consumer that nobody holds. Checked before the next read (see recoverLostReplies).
    */
   private replyMayBeLost = false;
+  /** The signal of the outstanding read: its abort (or the consumer's stop) drops the reader connection. */
+  private readSignal: AbortSignal | undefined;
+  /** Waits in progress (unlessStopped): each is told when a signal aborts, and ends if its own did. */
+  private readonly waiters = new Set<() => void>();
+  /**
+   * Signals that have the stop listener. A signal gets it once, not per wait: a subscription
+   * passes the same signal to every read, and adding and removing listeners on an AbortSignal
+   * per read cost more than the read's own bookkeeping.
+   */
+  private readonly watched = new WeakSet<AbortSignal>();
+  private readonly onStop = (): void => {
+    if (this.inRead && this.isStopped(this.readSignal)) {
+      const reader = this.reader;
+      this.reader = undefined;
+      reader?.disconnect();
+    }
+    for (const wake of this.waiters) wake();
+  };
 
   constructor(
     private readonly who: ConsumerIdentity,
@@ -34,10 +52,12 @@ export class LeaseReader {
     private readonly held: HeldLeases,
     /** Aborted when the consumer closes: every wait ends at once. */
     private readonly stopping: AbortSignal,
-  ) {}
+  ) {
+    stopping.addEventListener('abort', this.onStop, { once: true });
+  }
 
   async lease(max: number, leaseMs: number, blockMs: number, signal: AbortSignal | undefined): Promise<RawLease[]> {
-    if ((await this.unlessStopped(this.group.ensure(), signal)) === STOPPED) return [];
+    if (!this.group.isReady() && (await this.unlessStopped(this.group.ensure(), signal)) === STOPPED) return [];
     const { clock } = this.who.ctx;
     const deadline = clock.now() + blockMs;
     for (;;) {
@@ -77,28 +97,32 @@ export class LeaseReader {
       work.catch(() => undefined);
       return Promise.resolve(STOPPED);
     }
+    this.watch(signal);
     return new Promise<R | typeof STOPPED>((resolve, reject) => {
-      const onAbort = (): void => {
-        cleanup();
+      const wake = (): void => {
+        if (!this.isStopped(signal)) return;
+        this.waiters.delete(wake);
         resolve(STOPPED);
       };
-      const cleanup = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        this.stopping.removeEventListener('abort', onAbort);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.stopping.addEventListener('abort', onAbort, { once: true });
+      this.waiters.add(wake);
       work.then(
         (value) => {
-          cleanup();
+          this.waiters.delete(wake);
           resolve(value);
         },
         (err: unknown) => {
-          cleanup();
+          this.waiters.delete(wake);
           reject(err);
         },
       );
     });
+  }
+
+  /** Puts the stop listener on `signal` (once per signal; it goes when the signal aborts). */
+  private watch(signal: AbortSignal | undefined): void {
+    if (signal === undefined || this.watched.has(signal)) return;
+    this.watched.add(signal);
+    signal.addEventListener('abort', this.onStop, { once: true });
   }
 
   private isStopped(signal: AbortSignal | undefined): boolean {
@@ -126,15 +150,11 @@ export class LeaseReader {
   private async read(count: number, leaseMs: number, blockMs: number, signal: AbortSignal | undefined): Promise<RawLease[]> {
     const { ctx, group, consumerName } = this.who;
     const reader = this.readerClient();
-    const onAbort = (): void => {
-      if (this.reader === reader) this.reader = undefined;
-      reader.disconnect();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.stopping.addEventListener('abort', onAbort, { once: true });
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+      // An abort of `signal` or the consumer's stop disconnects the reader while this read is out (onStop).
+      this.readSignal = signal;
       this.inRead = true;
       // Raced with the stop signal too: disconnect() does not reject a read queued while the
       // reader is between reconnect attempts.
@@ -158,8 +178,7 @@ export class LeaseReader {
       throw toBackendError(err, ctx.spec.name, 'XREADGROUP', ctx.describeServer);
     } finally {
       this.inRead = false;
-      signal?.removeEventListener('abort', onAbort);
-      this.stopping.removeEventListener('abort', onAbort);
+      this.readSignal = undefined;
     }
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
     const entries = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];

@@ -8,6 +8,7 @@ import type { ConsumerIdentity } from './consumer-context.js';
 import { checkFenced, toBackendError } from './errors.js';
 import type { HeldLeases } from './held-leases.js';
 import type { Reclaimer } from './reclaimer.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 export class LeaseSettler {
   constructor(
@@ -95,7 +96,9 @@ export class LeaseSettler {
     }
   }
 
+  /** Settles of one tick (acks with the answers flushed beside them, a pass of renewals) share one write. */
   private async command<R>(operation: string, run: () => Promise<R>): Promise<R> {
+    coalesceWrites(this.who.ctx.client);
     try {
       return await run();
     } catch (err) {

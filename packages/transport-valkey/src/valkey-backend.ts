@@ -13,10 +13,15 @@ import { ValkeyQueue } from './valkey-queue.js';
 
 /** What the Valkey backend can do: survives a restart with AOF, shared across processes, real time only. */
 export const VALKEY_CAPABILITIES: QueueCapabilities = Object.freeze({ survivesRestart: true, crossProcess: true, injectableClock: false, tailRead: true });
+/**
+ * Standalone and Sentinel: one command connection, commands applied in the order sent, and the
+ * ack script refused under maxmemory like an XADD (fenced-ack.lua is a flagged write script).
+ */
+const VALKEY_ORDERED_CAPABILITIES: QueueCapabilities = Object.freeze({ ...VALKEY_CAPABILITIES, orderedWrites: true });
 
 export class ValkeyBackend implements QueueBackend {
   readonly name = 'valkey';
-  readonly capabilities = VALKEY_CAPABILITIES;
+  readonly capabilities: QueueCapabilities;
   /** The shared command client (tests and tools may use it; do not block on it). */
   readonly client: ValkeyClient;
   /** Signs of life and deletion of departed processes' keys (packages/transport-valkey/README.md, "Key hygiene"). */
@@ -42,6 +47,7 @@ export class ValkeyBackend implements QueueBackend {
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.configKey = deps.configKey;
+    this.capabilities = options.cluster === undefined ? VALKEY_ORDERED_CAPABILITIES : VALKEY_CAPABILITIES;
     this.client = createClient(options, 'command');
     this.watch(this.client);
     this.keyHygiene = new ValkeyKeyHygiene(this.client, options.prefix, () => this.describeServer());

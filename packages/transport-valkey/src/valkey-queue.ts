@@ -11,6 +11,7 @@ import { DeadLetterRetention, type DeadLetterRetentionLimits } from './dead-lett
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 import { TailConsumer } from './tail-consumer.js';
 import { PlainAppender } from './plain-append.js';
+import { coalesceWrites } from './write-coalescing.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
@@ -61,6 +62,7 @@ export class ValkeyQueue implements BackendQueue {
 
   enqueue(messages: readonly RawMessage[]): Promise<string[]> {
     if (messages.length === 0) return Promise.resolve([]);
+    coalesceWrites(this.ctx.client);
     const { keys, spec } = this;
     const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
     const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];

@@ -42,7 +42,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     private readonly onClosed: () => void,
   ) {
     this.queueName = ctx.queueName;
-    this.acks = new TickBatcher((raws) => this.ackMany(raws));
+    this.acks = new TickBatcher((raws) => this.ackMany(raws), 'settle');
   }
 
   deadLetterPayload(raw: RawLease): Uint8Array | undefined {

@@ -1,11 +1,35 @@
 /**
  * Coalesces calls made in the same event-loop turn into one backend call (enqueue batches, ack
  * batches). It flushes on setImmediate, not on a timer: no added latency beyond the current turn,
- * and nothing to advance on a ManualClock.
+ * and nothing to advance on a ManualClock. Every batcher of the process due in one turn flushes
+ * from one setImmediate callback, enqueue batchers first, then settle batchers (acks), each in the
+ * order they were first pushed to: the backend calls of one turn are made back to back, where a
+ * backend can send them in one write, and an ack never goes out ahead of an enqueue made before
+ * it in the same turn (a handler's answer and then its ack).
  */
 
 /** One result per item, in order: a value, or the Error that item failed with. */
 export type BatchResults<O> = ReadonlyArray<O | Error>;
+
+/** When a batcher flushes within its turn: enqueues before settles. */
+export type FlushPhase = 'enqueue' | 'settle';
+
+interface Due {
+  flush(): void;
+}
+
+/** Batchers with items waiting, per phase, in the order they were first pushed to this turn. */
+let dueEnqueues: Due[] = [];
+let dueSettles: Due[] = [];
+
+function flushDue(): void {
+  const enqueues = dueEnqueues;
+  const settles = dueSettles;
+  dueEnqueues = [];
+  dueSettles = [];
+  for (const batcher of enqueues) batcher.flush();
+  for (const batcher of settles) batcher.flush();
+}
 
 export class TickBatcher<I, O> {
   private items: I[] = [];
@@ -13,7 +37,10 @@ export class TickBatcher<I, O> {
   private rejecters: Array<(error: unknown) => void> = [];
   private scheduled = false;
 
-  constructor(private readonly flushBatch: (items: I[]) => Promise<BatchResults<O>>) {}
+  constructor(
+    private readonly flushBatch: (items: I[]) => Promise<BatchResults<O>>,
+    private readonly phase: FlushPhase = 'enqueue',
+  ) {}
 
   push(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
@@ -22,12 +49,14 @@ export class TickBatcher<I, O> {
       this.rejecters.push(reject);
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(this.flush);
+        const queued = this.phase === 'enqueue' ? dueEnqueues.push(this) + dueSettles.length : dueSettles.push(this) + dueEnqueues.length;
+        if (queued === 1) setImmediate(flushDue);
       }
     });
   }
 
-  private readonly flush = (): void => {
+  /** Sends what was pushed since the last flush (called by flushDue only). */
+  flush(): void {
     const items = this.items;
     const resolvers = this.resolvers;
     const rejecters = this.rejecters;
@@ -54,5 +83,5 @@ export class TickBatcher<I, O> {
         for (const reject of rejecters) reject(err);
       },
     );
-  };
+  }
 }

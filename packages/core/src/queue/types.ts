@@ -241,6 +241,14 @@ export interface QueueCapabilities {
    * Absent or false: core opens a competing consumer for them instead.
    */
   readonly tailRead?: boolean;
+  /**
+   * The writes of one process reach the server over one connection and are applied in the order
+   * made, and an ack is refused whenever an enqueue made just before it was refused for lack of
+   * memory. The Messaging instance then sends a REQUEST's ack right behind its RESPONSE instead of
+   * waiting for the RESPONSE's enqueue to be confirmed (docs/messaging-transport.md). Absent or
+   * false (a Cluster, whose queues live on different nodes): the ack waits.
+   */
+  readonly orderedWrites?: boolean;
 }
 
 /** Connection and consumption events, discriminated by `type`. */

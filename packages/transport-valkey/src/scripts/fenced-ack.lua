@@ -1,3 +1,4 @@
+#!lua
 --[[ fenced-ack: acknowledges many deliveries; each one that is still pending in the group.
   The work is done, so an ack is not fenced by consumer and delivery count (renew, release and
   dead-letter are): a stale ack of an entry another delivery holds now settles it, and that
@@ -11,7 +12,10 @@
   returns one code per id, in order: 1 acked | -1 LEASE_LOST (not pending in the group: already
   acked, dead-lettered, or the group is gone; nothing changed for that entry)
   An acked entry leaves the delayed set if it was parked there, its lease extension is dropped,
-  and the entry is deleted when no group needs it (lib-retire). ]]
+  and the entry is deleted when no group needs it (lib-retire).
+  The first line flags it a write script (no allow-oom): over maxmemory the server refuses it as it
+  refuses an XADD, so an ack sent right behind a RESPONSE's XADD that was refused for memory is
+  refused too (docs/messaging-transport.md, the instance's per-REQUEST steps). ]]
 -- @include lib-held
 -- @include lib-retire
 

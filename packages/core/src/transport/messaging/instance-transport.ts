@@ -55,6 +55,8 @@ export interface MessagingInstanceCounters {
   readonly unauthenticatedFrames: number;
   /** Handlers told to stop because this instance lost their REQUEST's lease (their signal aborted with `lease-lost`). */
   readonly leaseLost: number;
+  /** RESPONSEs whose enqueue failed after their REQUEST's ack was sent behind them (a backend with `orderedWrites`). */
+  readonly unsentResponses: number;
   /** With `runOnce.scope: shared` (docs/messaging-transport.md, "Run once across instances"); undefined otherwise. */
   readonly runOnce?: SharedRunOnceCounters;
 }
@@ -113,7 +115,9 @@ export class MessagingInstanceTransport implements InstanceTransport {
   private backendWatch: Promise<void> | undefined;
   private state: 'new' | 'started' | 'leaving' | 'closed' = 'new';
   private closed: Promise<void> | undefined;
-  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0, leaseLost: 0 };
+  private counters = { handled: 0, expired: 0, replayed: 0, aborted: 0, cancels: 0, cancelledBeforeStart: 0, rejectedFrames: 0, leaseLost: 0, unsentResponses: 0 };
+  /** The factory's `capabilities.orderedWrites`: a REQUEST's ack may follow its RESPONSE without waiting for it. */
+  private readonly orderedWrites: boolean;
   /** Set at start() when `runOnce.scope` is `shared`. */
   private shared: SharedRunOnce | undefined;
   /** Streamed exchanges (instance-streams.ts); made at start(), since its queue is named for the instance. */
@@ -125,6 +129,7 @@ export class MessagingInstanceTransport implements InstanceTransport {
   ) {
     this.options = resolveMessagingOptions(init.options);
     this.queues = new FrameQueues(init.factory, this.options, init.auth);
+    this.orderedWrites = init.factory.capabilities.orderedWrites === true;
     this.clock = deps.clock;
     this.logger = deps.logger;
     this.executed = new ExecutedRequests(this.options.replayCacheSize, this.options.replayTtlMs, this.options.replayCacheBytes);
@@ -348,8 +353,20 @@ export class MessagingInstanceTransport implements InstanceTransport {
     );
     // Stored before sending: if the send fails, the REQUEST is released and its redelivery replays this RESPONSE.
     this.executed.answer(frame.id, response, this.clock.now());
-    if (this.shared === undefined) return this.reply(frame.payload.replyTo, response);
-    await Promise.all([this.shared.answer(response), this.reply(frame.payload.replyTo, response)]);
+    if (this.shared !== undefined) {
+      await Promise.all([this.shared.answer(response), this.reply(frame.payload.replyTo, response)]);
+      return;
+    }
+    const sent = this.reply(frame.payload.replyTo, response);
+    if (!this.orderedWrites) return sent;
+    // The backend applies this process's writes in order: returning now lets the REQUEST's ack go
+    // out in the same write, right behind the RESPONSE (core flushes enqueues before acks), instead
+    // of a round trip later. A RESPONSE refused for memory has its ack refused too: the REQUEST is
+    // redelivered when its lease runs out and replays the stored RESPONSE.
+    sent.catch((err: unknown) => {
+      this.counters.unsentResponses += 1;
+      this.logger.warn({ err, requestId: frame.id }, 'RESPONSE could not be enqueued');
+    });
   }
 
   private reply(replyTo: string, response: ResponseFrame): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Signed-frame benchmark (issue 21): the CPU cost of signing and verifying one frame, beside the
+ * Signed-frame benchmark: the CPU cost of signing and verifying one frame, beside the
  * plain codec in the same run. Each row runs one operation N times and reports CPU-µs per frame
  * (process.cpuUsage, user + system); "signing" and "verifying" are the differences to the plain
  * encode and decode of the same frame. Target: under 3 µs per frame for REQUEST-sized frames.

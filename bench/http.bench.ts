@@ -1,5 +1,5 @@
 /**
- * `npm run bench:http` (issue 5 item 8): HTTP load through gateway → transport → echo, beside a
+ * `npm run bench:http`: HTTP load through gateway → transport → echo, beside a
  * direct Node HTTP server doing the same echo, in the same run. The gateway, the echo service and
  * the direct server are separate processes, run from built JavaScript (`tsc -b` first, so tsx's
  * loader is not measured). The load generator is `wrk` when it is on PATH: autocannon is

@@ -1,5 +1,5 @@
 /**
- * Queue benchmark (issue 3 item 12): enqueue → lease → ack throughput and enqueue-to-ack latency
+ * Queue benchmark: enqueue → lease → ack throughput and enqueue-to-ack latency
  * over the Valkey backend, for batch sizes 1, 10, 100 and payloads 256 B and 16 KiB, beside the
  * same server's raw pipelined XADD rate measured in the same run. Writes
  * bench/results/queue-<timestamp>.json and queue-latest.json, prints a table. Not a test: nothing

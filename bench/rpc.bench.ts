@@ -1,5 +1,5 @@
 /**
- * `npm run bench:rpc` (issue 4 item 6): request → response through the Messaging router transport,
+ * `npm run bench:rpc`: request → response through the Messaging router transport,
  * no HTTP. The gateway side (MessagingGatewayTransport) runs here; the SDK instance runs in a
  * separate process (this file with `--instance`) for Valkey. The memory backend cannot cross
  * processes, so its instance runs in this process (documented in the results). Closed loop:

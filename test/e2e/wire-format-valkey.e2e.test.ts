@@ -103,6 +103,17 @@ if (server === null) {
     const seen = await WireFormatsSeen.start(hostname, Number(port));
     ctx.stops.push(async () => seen.stop());
     const call = async (body: string): Promise<Response> => fetch(`${url}/wire/echo`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    /** Sends probes until one's REQUEST is seen in `format` (the gateway changes format when it applies a HELLO or GOODBYE). */
+    const requestsTravelIn = (format: number, what: string): Promise<boolean> =>
+      eventually(
+        async () => {
+          seen.clear();
+          assert.is((await call('probe')).status, 200);
+          await new Promise((r) => setTimeout(r, 100));
+          return seen.formats('service.wire.1.0.0.requests')[0] === format;
+        },
+        { within: 15_000, every: 100, what },
+      );
 
     const first = await eventually(async () => ((await call('hello')).status === 200 ? true : undefined), { within: 20_000, every: 100, what: 'the gateway to route to the SDK instance' });
     assert.ok(first);
@@ -131,15 +142,7 @@ if (server === null) {
       if (!oldStopped) await oldTransport.close();
     });
     // Once the gateway has its HELLO, every REQUEST to the version is JSON, whichever instance takes it.
-    await eventually(
-      async () => {
-        seen.clear();
-        assert.is((await call('probe')).status, 200);
-        await new Promise((r) => setTimeout(r, 100));
-        return seen.formats('service.wire.1.0.0.requests')[0] === 1;
-      },
-      { within: 15_000, every: 100, what: 'REQUESTs to switch to format 1 once the older instance registered' },
-    );
+    await requestsTravelIn(1, 'REQUESTs to switch to format 1 once the older instance registered');
     seen.clear();
     oldFormats = [];
     for (let i = 0; i < 20; i++) assert.is(await (await call(`mixed ${i}`)).text(), `mixed ${i}`);
@@ -152,15 +155,7 @@ if (server === null) {
     await oldTransport.goodbye();
     await oldTransport.close();
     oldStopped = true;
-    await eventually(
-      async () => {
-        seen.clear();
-        assert.is((await call('probe')).status, 200);
-        await new Promise((r) => setTimeout(r, 100));
-        return seen.formats('service.wire.1.0.0.requests')[0] === 2;
-      },
-      { within: 15_000, every: 100, what: 'REQUESTs to return to format 2 once the older instance left' },
-    );
+    await requestsTravelIn(2, 'REQUESTs to return to format 2 once the older instance left');
   });
 }
 

@@ -7,7 +7,7 @@ import type { Frame, RequestFrame, ResponseFrame } from '../src/protocol/frames.
 import { BINARY_WIRE_FORMAT, FRAME_PREFIX_BYTES } from '../src/protocol/limits.js';
 import { makeFrame } from '../src/protocol/make-frame.js';
 import { validateFrame } from '../src/protocol/validate.js';
-import { assertCorruptionsRejectedCleanly, clock, frames } from './protocol-fixtures.js';
+import { assertCorruptionsRejectedCleanly, clock, frames, plain, rejection } from './protocol-fixtures.js';
 
 /** The fixture REQUEST and RESPONSE, to be written in wire format 2. */
 function binaryFrames(body: Uint8Array = new Uint8Array([1, 2, 3])): Array<RequestFrame | ResponseFrame> {
@@ -16,21 +16,7 @@ function binaryFrames(body: Uint8Array = new Uint8Array([1, 2, 3])): Array<Reque
     .map((f) => ({ ...f, wireFormat: BINARY_WIRE_FORMAT }) as RequestFrame | ResponseFrame);
 }
 
-function plain(frame: Frame): unknown {
-  if (frame.type !== 'REQUEST' && frame.type !== 'RESPONSE') return frame;
-  return { ...frame, payload: { ...frame.payload, body: new Uint8Array(frame.payload.body) } };
-}
 
-function rejection(bytes: Uint8Array): string {
-  try {
-    decodeFrame(bytes);
-  } catch (err) {
-    assert.is((err as { code?: unknown }).code, 'SY_PROTOCOL_INVALID_FRAME', `unexpected error: ${String(err)}`);
-    return (err as { reason: string }).reason;
-  }
-  assert.unreachable('decodeFrame should have rejected the bytes');
-  return '';
-}
 
 const request = (payload: Partial<RequestFrame['payload']> = {}): RequestFrame => {
   const base = binaryFrames()[0] as RequestFrame;

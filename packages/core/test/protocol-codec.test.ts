@@ -5,25 +5,9 @@ import { decodeFrame, encodeFrame, frameCodec, frameParts, tryDecodeFrame, write
 import type { Frame, RequestFrame, ResponseFrame } from '../src/protocol/frames.js';
 import { FRAME_PREFIX_BYTES, PROTOCOL_LIMITS } from '../src/protocol/limits.js';
 import { makeFrame } from '../src/protocol/make-frame.js';
-import { assertCorruptionsRejectedCleanly, clock, frames } from './protocol-fixtures.js';
+import { assertCorruptionsRejectedCleanly, clock, frames, plain, rejection } from './protocol-fixtures.js';
 
-/** Decodes `bytes`, failing unless it throws SY_PROTOCOL_INVALID_FRAME; returns the reason. */
-function rejection(bytes: Uint8Array): string {
-  try {
-    decodeFrame(bytes);
-  } catch (err) {
-    assert.is((err as { code?: unknown }).code, 'SY_PROTOCOL_INVALID_FRAME', `unexpected error: ${String(err)}`);
-    return (err as { reason: string }).reason;
-  }
-  assert.unreachable('decodeFrame should have rejected the bytes');
-  return '';
-}
 
-/** The frame with its body (if any) as a plain Uint8Array, so frames compare by content whatever the view type. */
-function plain(frame: Frame): unknown {
-  if (frame.type !== 'REQUEST' && frame.type !== 'RESPONSE') return frame;
-  return { ...frame, payload: { ...frame.payload, body: new Uint8Array(frame.payload.body) } };
-}
 
 /** Builds wire bytes around an arbitrary header string and body. */
 function wire(header: string, body: Uint8Array = new Uint8Array(0), declared?: number): Uint8Array {

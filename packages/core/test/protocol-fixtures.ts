@@ -69,3 +69,21 @@ export function assertCorruptionsRejectedCleanly(list: readonly Frame[]): void {
     }
   }
 }
+
+/** Decodes `bytes`, failing unless it throws SY_PROTOCOL_INVALID_FRAME; returns the reason. */
+export function rejection(bytes: Uint8Array): string {
+  try {
+    decodeFrame(bytes);
+  } catch (err) {
+    assert.is((err as { code?: unknown }).code, 'SY_PROTOCOL_INVALID_FRAME', `unexpected error: ${String(err)}`);
+    return (err as { reason: string }).reason;
+  }
+  assert.unreachable('decodeFrame should have rejected the bytes');
+  return '';
+}
+
+/** The frame with its body (if any) as a plain Uint8Array, so frames compare by content whatever the view type. */
+export function plain(frame: Frame): unknown {
+  if (frame.type !== 'REQUEST' && frame.type !== 'RESPONSE') return frame;
+  return { ...frame, payload: { ...frame.payload, body: new Uint8Array(frame.payload.body) } };
+}

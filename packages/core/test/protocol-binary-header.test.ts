@@ -70,6 +70,15 @@ roundTrip('non-ASCII text, an empty query, no headers, no identity and a stream 
   assert.equal(plain(decodeFrame(encodeFrame(withValues))), plain(withValues));
 });
 
+roundTrip('header names that are Object.prototype names stay own headers, as in format 1', () => {
+  const headers = JSON.parse('{"__proto__":"a","constructor":"b","tostring":"c"}') as Record<string, string>;
+  for (const wireFormat of [1, 2] as const) {
+    const decoded = decodeFrame(encodeFrame({ ...request({ headers }), wireFormat })) as RequestFrame;
+    assert.equal(Object.entries(decoded.payload.headers), [['__proto__', 'a'], ['constructor', 'b'], ['tostring', 'c']], `format ${wireFormat}`);
+    assert.is(Object.getPrototypeOf(decoded.payload.headers), Object.prototype);
+  }
+});
+
 roundTrip('a streamed RESPONSE head, every status, and 200 headers survive', () => {
   const base = binaryFrames()[1] as ResponseFrame;
   const headers: Record<string, string> = {};

@@ -235,7 +235,10 @@ class StringsIn {
     const headers: Record<string, string> = {};
     for (let i = 0; i < count; i++) {
       const name = this.next();
-      headers[name] = this.next();
+      const value = this.next();
+      // As JSON.parse does: `__proto__` is an own property, not the prototype's setter (which would drop it).
+      if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+      else headers[name] = value;
     }
     return headers;
   }

@@ -118,6 +118,12 @@ roundTrip('a signed format-2 frame verifies and decodes, and a flipped byte in i
 
 const rejects = suite('wire format 2 rejections');
 
+rejects('encoding refuses, with InvalidFrameError, a non-string header value and an id that is not a frame id', () => {
+  const bad = request({ headers: { 'x-n': 42 as unknown as string } });
+  assert.throws(() => encodeFrame(bad), (err: unknown) => (err as { code?: unknown }).code === 'SY_PROTOCOL_INVALID_FRAME' && /payload\.headers\["x-n"\] must be a string \(got number\)/.test(String(err)));
+  assert.throws(() => encodeFrame({ ...request(), id: 'not-hex' }), (err: unknown) => /the id is not 32 lower-case hex characters/.test(String(err)));
+});
+
 /** A valid format-2 REQUEST's bytes and the offset of its header. */
 function requestBytes(): Buffer {
   return Buffer.from(encodeFrame(request({ body: new Uint8Array(0) })));

@@ -17,6 +17,7 @@
  */
 import { InvalidFrameError } from '../errors.js';
 import type { RequestFrame, ResponseFrame } from './frames.js';
+import { isFrameId } from './ids.js';
 import { HTTP_METHODS } from './validate.js';
 
 const TYPE_REQUEST = 0x01;
@@ -46,7 +47,7 @@ function encodeRequest(frame: RequestFrame): Buffer {
   const stream = p.stream;
   const names = Object.keys(p.headers);
   const fixed = REQUEST_FIXED + (stream === undefined ? 0 : 8) + 2;
-  const out = new StringsOut(p.path).add(p.query).add(p.replyTo).add(identity).addHeaders(p.headers, names).allocate(frame, fixed);
+  const out = new StringsOut(frame).add(p.path, 'payload.path').add(p.query, 'payload.query').add(p.replyTo, 'payload.replyTo').add(identity, 'payload.identity').addHeaders(p.headers, names).allocate(fixed);
   out[0] = TYPE_REQUEST;
   out.write(frame.id, 1, ID_BYTES, 'hex');
   let at = 1 + ID_BYTES;
@@ -68,7 +69,7 @@ function encodeResponse(frame: ResponseFrame): Buffer {
   const p = frame.payload;
   const stream = p.stream;
   const names = Object.keys(p.headers);
-  const out = new StringsOut(p.instanceId).add(stream?.replyTo).addHeaders(p.headers, names).allocate(frame, RESPONSE_FIXED + 2);
+  const out = new StringsOut(frame).add(p.instanceId, 'payload.instanceId').add(stream?.replyTo, 'payload.stream.replyTo').addHeaders(p.headers, names).allocate(RESPONSE_FIXED + 2);
   out[0] = TYPE_RESPONSE;
   out.write(frame.id, 1, ID_BYTES, 'hex');
   out.writeDoubleBE(frame.sentAt, 1 + ID_BYTES);
@@ -80,25 +81,22 @@ function encodeResponse(frame: ResponseFrame): Buffer {
 
 /** The strings of a header being written: their UTF-16 lengths, and one area that holds them in order. */
 class StringsOut {
-  private readonly lengths: number[];
-  private area: string;
+  private readonly lengths: number[] = [];
+  private area = '';
 
-  constructor(first: string) {
-    this.lengths = [first.length];
-    this.area = first;
-  }
+  constructor(private readonly frame: RequestFrame | ResponseFrame) {}
 
-  /** Appends `value`; an undefined value is an absent optional string (nothing written). */
-  add(value: string | undefined): this {
-    if (value !== undefined) {
-      this.lengths.push(value.length);
-      this.area += value;
-    }
+  /** Appends `value` (the field `what`); an undefined value is an absent optional string (nothing written). */
+  add(value: string | undefined, what: string): this {
+    if (value === undefined) return this;
+    if (typeof value !== 'string') throw new InvalidFrameError(`cannot encode ${this.frame.type} ${this.frame.id}: ${what} must be a string (got ${typeof value})`);
+    this.lengths.push(value.length);
+    this.area += value;
     return this;
   }
 
   addHeaders(headers: Readonly<Record<string, string>>, names: readonly string[]): this {
-    for (const name of names) this.add(name).add(headers[name] as string);
+    for (const name of names) this.add(name, 'a header name').add(headers[name], `payload.headers[${JSON.stringify(name)}]`);
     return this;
   }
 
@@ -107,8 +105,9 @@ class StringsOut {
    * lone UTF-16 surrogate, which HTTP header values cannot hold, is written as U+FFFD: one code
    * unit for one, so lengths still match.)
    */
-  allocate(frame: RequestFrame | ResponseFrame, fixed: number): Buffer {
-    if (frame.id.length !== 2 * ID_BYTES) throw new InvalidFrameError(`cannot encode ${frame.type} ${frame.id}: the id is not 32 hex characters`);
+  allocate(fixed: number): Buffer {
+    const { frame } = this;
+    if (!isFrameId(frame.id)) throw new InvalidFrameError(`cannot encode ${frame.type} ${String(frame.id)}: the id is not 32 lower-case hex characters`);
     const areaAt = fixed + 4 * this.lengths.length;
     const out = Buffer.allocUnsafe(areaAt + Buffer.byteLength(this.area, 'utf8'));
     for (let i = 0; i < this.lengths.length; i++) out.writeUInt32BE(this.lengths[i] as number, fixed + 4 * i);

@@ -122,6 +122,10 @@ rejects('encoding refuses, with InvalidFrameError, a non-string header value and
   const bad = request({ headers: { 'x-n': 42 as unknown as string } });
   assert.throws(() => encodeFrame(bad), (err: unknown) => (err as { code?: unknown }).code === 'SY_PROTOCOL_INVALID_FRAME' && /payload\.headers\["x-n"\] must be a string \(got number\)/.test(String(err)));
   assert.throws(() => encodeFrame({ ...request(), id: 'not-hex' }), (err: unknown) => /the id is not 32 lower-case hex characters/.test(String(err)));
+  const response = binaryFrames()[1] as ResponseFrame;
+  for (const status of [70_000, 200.5]) {
+    assert.throws(() => encodeFrame({ ...response, payload: { ...response.payload, status } }), (err: unknown) => /payload\.status .* is not an HTTP status/.test(String(err)));
+  }
 });
 
 /** A valid format-2 REQUEST's bytes and the offset of its header. */

@@ -73,6 +73,7 @@ function encodeResponse(frame: ResponseFrame): Buffer {
   out[0] = TYPE_RESPONSE;
   out.write(frame.id, 1, ID_BYTES, 'hex');
   out.writeDoubleBE(frame.sentAt, 1 + ID_BYTES);
+  if (!Number.isInteger(p.status) || p.status < 0 || p.status > 0xffff) throw new InvalidFrameError(`cannot encode RESPONSE ${frame.id}: payload.status ${String(p.status)} is not an HTTP status`);
   out.writeUInt16BE(p.status, 1 + ID_BYTES + 8);
   out[1 + ID_BYTES + 10] = stream === undefined ? 0 : FLAG_STREAM;
   out.writeUInt16BE(headerCount(frame, names.length), RESPONSE_FIXED);

@@ -21,6 +21,7 @@ export function wrapBackend(inner: QueueBackend, overrides: BackendOverrides): Q
     release: (lease, delayMs) => c.release(lease, delayMs),
     deadLetter: (lease, reason, payload) => c.deadLetter(lease, reason, payload),
     close: () => c.close(),
+    ...(c.opened === undefined ? {} : { opened: () => (c.opened as () => Promise<void>).call(c) }),
     ...overrides.consumer?.(c, spec),
   });
   const queue = (q: BackendQueue): BackendQueue => ({

@@ -23,6 +23,8 @@ export class ValkeyConsumer implements BackendConsumer {
   private active: Promise<RawLease[]> | undefined;
   private closing: Promise<void> | undefined;
 
+  private readonly consumerGroup: ConsumerGroup;
+
   constructor(
     private readonly ctx: ConsumerContext,
     readonly mode: ConsumptionMode,
@@ -33,9 +35,15 @@ export class ValkeyConsumer implements BackendConsumer {
     this.who = { ctx, mode, group, consumerName };
     const held = new HeldLeases(ctx.clock);
     const consumerGroup = new ConsumerGroup(this.who);
+    this.consumerGroup = consumerGroup;
     const reclaimer = new Reclaimer(this.who, consumerGroup, held);
     this.reader = new LeaseReader(this.who, consumerGroup, reclaimer, held, this.stopping.signal);
     this.settler = new LeaseSettler(this.who, held, reclaimer);
+  }
+
+  /** Resolves once the consumer group exists on the server (a fan-out group starts at the stream's end); never rejects. */
+  opened(): Promise<void> {
+    return this.consumerGroup.ensure().catch(() => undefined);
   }
 
   lease(max: number, leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {

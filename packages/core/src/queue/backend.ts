@@ -84,6 +84,13 @@ export interface BackendConsumer {
   deadLetter(lease: RawLease, reason: string, payload?: Uint8Array): Promise<void>;
   /** Stops reading; releases held leases; a fan-out consumer removes its group. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Resolves once this consumer sees every message enqueued from then on: for a fan-out consumer
+   * on a server, once its group exists there (before that, a publish would pass it by). Never
+   * rejects: a failure is retried by the first lease. Optional: a backend whose consumers see
+   * everything from the moment they are made leaves it out.
+   */
+  opened?(): Promise<void>;
 }
 
 /** A dead letter as the backend stores it: every DeadLetter field but the decoded `message`, which core adds. */

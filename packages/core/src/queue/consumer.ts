@@ -75,6 +75,10 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     return this.admit(raws, leaseMs, false);
   }
 
+  opened(): Promise<void> {
+    return this.backend.opened?.() ?? Promise.resolve();
+  }
+
   leaseForLoop(max: number, leaseMs: number, blockMs: number, signal: AbortSignal): Promise<QueueLease<T>[]> {
     if (this.closing !== undefined) return Promise.reject(new QueueClosedError(this.queueName, 'lease'));
     return this.backend.lease(max, leaseMs, blockMs, signal).then((raws) => this.admit(raws, leaseMs, true));

@@ -20,6 +20,8 @@ export interface LoopSource<T> {
   readonly queueName: string;
   /** Leases whose handlers will run now; decoding and max-deliveries already handled. */
   leaseForLoop(max: number, leaseMs: number, blockMs: number, signal: AbortSignal): Promise<QueueLease<T>[]>;
+  /** See Subscription.opened. */
+  opened(): Promise<void>;
 }
 
 export interface LoopSettings {
@@ -39,6 +41,16 @@ export interface LoopSettings {
  */
 const afterTheseImmediates = (): Promise<void> => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
+/**
+ * Waits until `subscription` sees what is published from now on (Subscription.opened), at most
+ * `ms`: a slow or unreachable server must not hold up a start; its first lease retries.
+ */
+export async function untilOpened(subscription: Subscription, clock: Pick<Clock, 'after'>, ms: number): Promise<void> {
+  let cancel: (() => void) | undefined;
+  await Promise.race([subscription.opened, new Promise<void>((resolve) => (cancel = clock.after(ms, resolve)))]);
+  cancel?.();
+}
+
 /** Reads of at most this many messages wait for their handlers' first writes before reading again. */
 const FEW_LEASES = 4;
 
@@ -48,6 +60,7 @@ const LOOP_RETRY_MAX_MS = 5_000;
 
 export class SubscriptionLoop<T> implements Subscription {
   readonly closed: Promise<void | Error>;
+  readonly opened: Promise<void>;
   private stopping = false;
   private done = false;
   private readonly stopController = new AbortController();
@@ -73,6 +86,7 @@ export class SubscriptionLoop<T> implements Subscription {
     const onAbort = (): void => this.stop();
     signal?.addEventListener('abort', onAbort, { once: true });
     this.detachSignal = () => signal?.removeEventListener('abort', onAbort);
+    this.opened = source.opened();
     this.closed = this.loop().then(
       (result) => result,
       (err: unknown) => (err instanceof Error ? err : new Error(String(err))),

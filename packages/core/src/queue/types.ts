@@ -139,6 +139,12 @@ export interface SubscribeOptions extends ConsumerOptions {
 }
 
 export interface Subscription {
+  /**
+   * Resolves (never rejects) once the subscription sees every message enqueued from then on. A
+   * fan-out subscription on a server misses what is published before its group exists there; a
+   * caller that publishes, or lets others publish, right after subscribing waits for this first.
+   */
+  readonly opened: Promise<void>;
   /** Resolves (never rejects) when the loop has stopped and every in-flight handler has settled or, past drainTimeoutMs, been released: void, or the Error that stopped it. */
   readonly closed: Promise<void | Error>;
   /** Stops the loop and waits for in-flight handlers. Idempotent. */

@@ -27,7 +27,8 @@ import { watchBackendRecovery } from './backend-recovery.js';
 import { DepartedGateways } from './departed-gateways.js';
 import { FrameQueues } from './frame-queues.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
-import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import { CONTROL_OPEN_WAIT_MS, resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import { untilOpened } from '../../queue/subscription.js';
 import { PendingRequests, type PendingEntry } from '../pending-requests.js';
 import type { StreamDispatchOptions, StreamedResponse } from '../streaming/types.js';
 import { MessagingGatewayStreams } from './gateway-streams.js';
@@ -143,7 +144,14 @@ export class MessagingGatewayTransport implements GatewayTransport {
     this.events = events;
     this.state = 'started';
     const signal = this.stopping.signal;
+    const control = this.queues.queue(GATEWAY_CONTROL_QUEUE).subscribe((frame, delivery) => this.onControl(frame, delivery), {
+      mode: 'fanout',
+      concurrency: 64,
+      blockMs: this.options.blockMs,
+      signal,
+    });
     this.subscriptions.push(
+      control,
       // This node is the queue's one reader: a tail read (no group, no lease, no ack). Responses
       // read but not yet matched when the process dies are lost, with the clients waiting for them.
       this.queues.queue(this.responsesName).subscribe((frame, delivery) => this.onResponse(frame, delivery), {
@@ -153,13 +161,9 @@ export class MessagingGatewayTransport implements GatewayTransport {
         blockMs: this.options.blockMs,
         signal,
       }),
-      this.queues.queue(GATEWAY_CONTROL_QUEUE).subscribe((frame, delivery) => this.onControl(frame, delivery), {
-        mode: 'fanout',
-        concurrency: 64,
-        blockMs: this.options.blockMs,
-        signal,
-      }),
     );
+    // A HELLO published once start() returned must be seen: the fan-out group exists first.
+    await untilOpened(control, this.clock, CONTROL_OPEN_WAIT_MS);
     this.stopSweep = this.clock.every(1_000, () => this.failOverdue());
     this.backendWatch = this.watchBackend();
     const { keyHygiene } = this.init.factory;

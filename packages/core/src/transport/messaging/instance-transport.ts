@@ -22,7 +22,8 @@ import { watchBackendRecovery } from './backend-recovery.js';
 import { FrameQueues } from './frame-queues.js';
 import { MessagingInstanceStreams } from './instance-streams.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
-import { resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import { CONTROL_OPEN_WAIT_MS, resolveMessagingOptions, type MessagingTransportOptions, type MessagingTransportOptionsInput } from './options.js';
+import { untilOpened } from '../../queue/subscription.js';
 import {
   GATEWAY_CONTROL_QUEUE,
   HEADER_REGION,
@@ -175,6 +176,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.pull();
     this.stopDeadlineCheck = this.clock.every(this.options.deadlineCheckMs, () => this.abortOverdue());
     this.backendWatch = this.watchBackend();
+    // Listening means a RESYNC, CANCEL or DRAIN sent once the HELLO is out is seen: the fan-out group exists first.
+    await untilOpened(this.controlSub, this.clock, CONTROL_OPEN_WAIT_MS);
     await this.sendHello();
     this.logger.info({ transport: 'messaging', backend: this.init.factory.backend, instanceId: hello.instance.instanceId, requests: requestsName }, 'messaging instance transport started');
   }

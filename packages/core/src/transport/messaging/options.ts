@@ -97,3 +97,9 @@ function definedOnly(input: MessagingTransportOptionsInput): MessagingTransportO
   for (const [key, value] of Object.entries(input)) if (value !== undefined) given[key] = value;
   return given;
 }
+
+/**
+ * How long a start waits for its control subscription to see what is published from then on
+ * (Subscription.opened): a fan-out group is made on the server a round trip after subscribing.
+ */
+export const CONTROL_OPEN_WAIT_MS = 2_000;

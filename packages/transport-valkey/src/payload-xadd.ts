@@ -12,6 +12,7 @@
 import type { Socket } from 'node:net';
 import { Command } from 'ioredis';
 import type { ValkeyClient } from './connection.js';
+import { corkUntilTickEnd } from './write-coalescing.js';
 
 /** Below this a payload is copied as ioredis does: a copy is cheaper than a write call. */
 const SEPARATE_WRITE_BYTES = 16 * 1024;
@@ -27,16 +28,11 @@ class PayloadXadd extends Command {
   override toWritable(socket: Socket): string | Buffer {
     if (this.payload.length < SEPARATE_WRITE_BYTES || typeof socket?.cork !== 'function') return super.toWritable(socket);
     const key = this.key;
-    socket.cork();
+    corkUntilTickEnd(socket);
     socket.write(`*5\r\n$4\r\nxadd\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$1\r\n*\r\n$1\r\np\r\n$${this.payload.length}\r\n`);
     socket.write(this.payload);
-    process.nextTick(uncork, socket);
     return '\r\n';
   }
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
 }
 
 /** Appends `payload` as field `p` of a new entry of `stream`; resolves with the entry's id. */

@@ -18,6 +18,11 @@ export function coalesceWrites(client: ValkeyClient): void {
   if (client.status !== 'ready' || !('stream' in client)) return;
   const socket = client.stream as Socket | undefined;
   if (socket === undefined || typeof socket.cork !== 'function' || socket.writableCorked > 0) return;
+  corkUntilTickEnd(socket);
+}
+
+/** Holds `socket`'s writes until this tick's end; every call is balanced by its own uncork, so calls nest. */
+export function corkUntilTickEnd(socket: Socket): void {
   socket.cork();
   process.nextTick(uncork, socket);
 }

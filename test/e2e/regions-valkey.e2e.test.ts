@@ -6,14 +6,13 @@
  * remote region. Both when it leaves gracefully (GOODBYE) and when it crashes (stale after its
  * heartbeats stop; the REQUEST it held comes free when its lease runs out).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnTs, type TsProcess } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
+import { configFiles } from '../harness/config-files.js';
+import { ranIds } from './run-records.js';
 import { eventually } from '../harness/wait.js';
 
 const HEARTBEAT_MS = 500;
@@ -21,21 +20,12 @@ const HEARTBEAT_MS = 500;
 const server = await startValkey();
 const regions = suite('regions over Valkey: local first, remote after local departs, nothing stranded');
 
-function ranIds(p: TsProcess): string[] {
-  return [...p.output().matchAll(/^ran (\S+) instance=/gm)].map((m) => m[1] as string);
-}
 
 if (server === null) {
   regions.skip('needs a Valkey-compatible server (see the banner above)', () => undefined);
 } else {
-  const dir = mkdtempSync(join(tmpdir(), 'sy-regions-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const { write } = configFiles('sy-regions-');
   const running: TsProcess[] = [];
-  const write = (name: string, value: unknown): string => {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(value, null, 2));
-    return file;
-  };
   regions.after(async () => {
     await Promise.all(running.map((p) => p.stop()));
   });

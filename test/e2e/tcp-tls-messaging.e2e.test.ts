@@ -3,15 +3,14 @@
  * once (issue 6, "Must show"): three echo processes, one per transport, differing only in their
  * config file.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createTestPki } from '../harness/certs.js';
 import { freePort, spawnTs, type TsProcess } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
+import { configFiles } from '../harness/config-files.js';
 import { authSection, newKeys } from '../harness/frame-keys.js';
 import { eventually } from '../harness/wait.js';
 
@@ -22,17 +21,9 @@ if (server === null) {
   all.skip('needs a Valkey-compatible server (see the banner above)', () => undefined);
 } else {
   const pki = await createTestPki();
-  const dir = mkdtempSync(join(tmpdir(), 'sy-three-'));
-  process.on('exit', () => {
-    rmSync(dir, { recursive: true, force: true });
-    rmSync(pki.dir, { recursive: true, force: true });
-  });
+  const { write } = configFiles('sy-three-');
+  process.on('exit', () => rmSync(pki.dir, { recursive: true, force: true }));
   const running: TsProcess[] = [];
-  const write = (name: string, value: unknown): string => {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(value, null, 2));
-    return file;
-  };
 
   all.after(async () => {
     await Promise.all(running.map((p) => p.stop()));

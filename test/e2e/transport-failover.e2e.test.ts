@@ -5,14 +5,13 @@
  * sent after the gateway noticed (at most one heartbeat interval) is answered by the Messaging
  * instance, and no request ran on both instances (each handler prints the ids it ran).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { freePort, spawnTs, type TsProcess } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
+import { configFiles } from '../harness/config-files.js';
+import { ranIds } from './run-records.js';
 import { eventually } from '../harness/wait.js';
 
 const HEARTBEAT_MS = 500;
@@ -20,22 +19,12 @@ const HEARTBEAT_MS = 500;
 const server = await startValkey();
 const failover = suite('transport order: TCP first, Messaging when TCP is gone');
 
-/** Request ids each instance ran, from its `ran <id>` lines. */
-function ranIds(p: TsProcess): string[] {
-  return [...p.output().matchAll(/^ran (\S+) instance=/gm)].map((m) => m[1] as string);
-}
 
 if (server === null) {
   failover.skip('needs a Valkey-compatible server (see the banner above)', () => undefined);
 } else {
-  const dir = mkdtempSync(join(tmpdir(), 'sy-failover-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const { write } = configFiles('sy-failover-');
   const running: TsProcess[] = [];
-  const write = (name: string, value: unknown): string => {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(value, null, 2));
-    return file;
-  };
   failover.after(async () => {
     await Promise.all(running.map((p) => p.stop()));
   });

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createQueueFactoryFromConfig, encodeFrame, frameCodec, newFrameId, silentLogger, systemClock, type Frame, type MessageQueueFactory, type ResponseFrame } from '@switchyard/core';
+import { createQueueFactoryFromConfig, encodeFrame, frameCodec, newFrameId, silentLogger, systemClock, type Frame, type MessageQueueFactory, type ResponseFrame, type RunOnceStore } from '@switchyard/core';
 import { MessagingInstanceTransport, createInstanceTransport, gatewayResponsesQueue, serviceRequestsQueue, type TransportConfigEntry } from '@switchyard/core/internal';
 import { eventually } from '../harness/wait.js';
 
@@ -19,6 +19,8 @@ interface World {
   take(): Promise<number>;
   instance(id: string): Promise<MessagingInstanceTransport>;
   request(): Frame;
+  /** A REQUEST whose id instance 'elsewhere' has claimed, enqueued once instance b runs; resolves when b waits on the claim. */
+  waitingOnForeignClaim(): Promise<{ store: RunOnceStore; frame: Frame; b: MessagingInstanceTransport }>;
 }
 
 async function world(): Promise<World> {
@@ -28,7 +30,7 @@ async function world(): Promise<World> {
   const runs: string[] = [];
   const bodies: string[] = [];
   const entry: TransportConfigEntry = { type: 'messaging', backend: 'memory', memory: { namespace }, runOnce: { scope: 'shared', pollMs: 20, claimMs: 5_000 } };
-  return {
+  const w: World = {
     namespace,
     factory,
     runs,
@@ -48,6 +50,15 @@ async function world(): Promise<World> {
       });
       return t;
     },
+    async waitingOnForeignClaim() {
+      const store = factory.runOnceStore!()!;
+      const frame = w.request();
+      await store.claim(frame.id, 'elsewhere', 5_000);
+      const b = await w.instance('b');
+      await factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec }).enqueue(frame);
+      await eventually(() => (b.metrics().runOnce?.claimWaits ?? 0) === 1, { within: 5_000, what: 'instance b to find the claim and wait' });
+      return { store, frame, b };
+    },
     request() {
       return {
         v: 1,
@@ -58,6 +69,7 @@ async function world(): Promise<World> {
       };
     },
   };
+  return w;
 }
 
 const response = (id: string, text: string): ResponseFrame => ({
@@ -72,12 +84,7 @@ const test = suite('run once across instances: a REQUEST another instance holds'
 
 test('is not run while the claim is held, and the RESPONSE the other run stores is replayed', async () => {
   const w = await world();
-  const store = w.factory.runOnceStore!()!;
-  const frame = w.request();
-  await store.claim(frame.id, 'elsewhere', 5_000);
-  const b = await w.instance('b');
-  await w.factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec }).enqueue(frame);
-  await eventually(() => (b.metrics().runOnce?.claimWaits ?? 0) === 1, { within: 5_000, what: 'instance b to find the claim and wait' });
+  const { store, frame, b } = await w.waitingOnForeignClaim();
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(w.runs, [], 'not run while another instance holds the claim');
   await store.answer(frame.id, 'elsewhere', encodeFrame(response(frame.id, 'the first run')), 5_000);
@@ -91,12 +98,7 @@ test('is not run while the claim is held, and the RESPONSE the other run stores 
 
 test('is run here once the other instance drops its claim (its run ended without an answer)', async () => {
   const w = await world();
-  const store = w.factory.runOnceStore!()!;
-  const frame = w.request();
-  await store.claim(frame.id, 'elsewhere', 5_000);
-  const b = await w.instance('b');
-  await w.factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec }).enqueue(frame);
-  await eventually(() => (b.metrics().runOnce?.claimWaits ?? 0) === 1, { within: 5_000, what: 'instance b to wait' });
+  const { store, frame, b } = await w.waitingOnForeignClaim();
   await store.abandon(frame.id, 'elsewhere');
   await eventually(async () => (await w.take()) === 1, { within: 5_000, what: 'the RESPONSE of the run here' });
   assert.equal(w.runs, ['b']);
@@ -109,12 +111,7 @@ test('is run here once the other instance drops its claim (its run ended without
 
 test('is released, not dropped, when the waiting instance closes: another instance gets it', async () => {
   const w = await world();
-  const store = w.factory.runOnceStore!()!;
-  const frame = w.request();
-  await store.claim(frame.id, 'elsewhere', 5_000);
-  const b = await w.instance('b');
-  await w.factory.queue<Frame>(serviceRequestsQueue('svc', '1.0.0'), { codec: frameCodec }).enqueue(frame);
-  await eventually(() => (b.metrics().runOnce?.claimWaits ?? 0) === 1, { within: 5_000, what: 'instance b to wait' });
+  const { store, frame, b } = await w.waitingOnForeignClaim();
   await b.goodbye();
   await b.close();
   assert.equal(w.runs, []);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TickBatcher, type BatchResults } from '../src/queue/tick-batcher.js';
+import { afterThisTurnsBatches, TickBatcher, type BatchResults } from '../src/queue/tick-batcher.js';
 
 const batcher = suite('TickBatcher');
 
@@ -53,6 +53,29 @@ batcher('a failed batch rejects each of its items; an Error in the results rejec
   const partial = new TickBatcher<string, string>(async (items) => items.map((i) => (i === 'bad' ? new Error(i) : i)));
   const mixed = await Promise.allSettled([partial.push('good'), partial.push('bad')]);
   assert.equal(mixed.map((r) => r.status), ['fulfilled', 'rejected']);
+});
+
+batcher('afterThisTurnsBatches resumes once the turn\'s batches went out, pushes made after the call included', async () => {
+  const calls: string[] = [];
+  const answers = recording('answer', calls);
+  const acks = recording('ack', calls, 'settle');
+  // A read loop waits first; the handlers it started push in later microtasks of the same turn.
+  const resumed = afterThisTurnsBatches().then(() => calls.push('next read'));
+  void Promise.resolve()
+    .then(() => void answers.push('r1'))
+    .then(() => void acks.push('m1'));
+  await resumed;
+  assert.equal(calls, ['answer:r1', 'ack:m1', 'next read']);
+});
+
+batcher('afterThisTurnsBatches resolves on its own when nothing is pushed, and before a push of a later turn', async () => {
+  const calls: string[] = [];
+  const late = recording('late', calls);
+  await afterThisTurnsBatches();
+  const pushed = late.push('x');
+  const resumed = afterThisTurnsBatches().then(() => calls.push('resumed'));
+  await Promise.all([pushed, resumed]);
+  assert.equal(calls, ['late:x', 'resumed']);
 });
 
 batcher.run();

@@ -12,6 +12,7 @@ import { ERROR_CODES, hasCode, LeaseLostError } from '../errors.js';
 import { IndexedList } from '../indexed-list.js';
 import type { Logger } from '../logger.js';
 import { backoffMs } from './backoff.js';
+import { afterThisTurnsBatches } from './tick-batcher.js';
 import type { QueueLease } from './lease.js';
 import type { MessageHandler, Subscription } from './types.js';
 
@@ -33,13 +34,6 @@ export interface LoopSettings {
   /** How long stopping waits for running handlers before releasing their leases. */
   readonly drainTimeoutMs: number;
 }
-
-/**
- * Resolves once this turn's microtasks and every setImmediate callback queued during them have run:
- * an immediate queued from an immediate runs on the next loop iteration, after the whole check
- * phase (and a poll that does not block, since an immediate is pending).
- */
-const afterTheseImmediates = (): Promise<void> => new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
 
 /**
  * Waits until `subscription` sees what is published from now on (Subscription.opened), at most
@@ -145,10 +139,12 @@ export class SubscriptionLoop<T> implements Subscription {
           else this.run(lease);
         }
         // A read that brought a few messages (low load): let their handlers run to their first
-        // write (an HTTP response, an answer enqueued and flushed on setImmediate) before the next
+        // write (an HTTP response, an answer enqueued and batched for this turn) before the next
         // read is written, which would otherwise come first, on the critical path of each message.
+        // The read resumes in the same callback that sends the turn's batches, before the event
+        // loop polls again (where the next request would otherwise be taken ahead of it).
         // Under load (full reads) the next read goes out at once: waiting there cost throughput.
-        if (leases.length > 0 && leases.length <= FEW_LEASES) await afterTheseImmediates();
+        if (leases.length > 0 && leases.length <= FEW_LEASES) await afterThisTurnsBatches();
       }
       if (this.outstanding > 0) await this.drain();
       if (this.afterDrain !== undefined) await this.afterDrain();

@@ -5,7 +5,8 @@
  * from one setImmediate callback, enqueue batchers first, then settle batchers (acks), each in the
  * order they were first pushed to: the backend calls of one turn are made back to back, where a
  * backend can send them in one write, and an ack never goes out ahead of an enqueue made before
- * it in the same turn (a handler's answer and then its ack).
+ * it in the same turn (a handler's answer and then its ack). Whoever waits for afterThisTurnsBatches()
+ * resumes in that same callback, after every batch of the turn went to its backend.
  */
 
 /** One result per item, in order: a value, or the Error that item failed with. */
@@ -21,14 +22,40 @@ interface Due {
 /** Batchers with items waiting, per phase, in the order they were first pushed to this turn. */
 let dueEnqueues: Due[] = [];
 let dueSettles: Due[] = [];
+/** Waiting for this turn's batches to be sent (afterThisTurnsBatches). */
+let afterBatches: Array<() => void> = [];
+let flushScheduled = false;
+
+function scheduleFlush(): void {
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushDue);
+}
 
 function flushDue(): void {
   const enqueues = dueEnqueues;
   const settles = dueSettles;
+  const after = afterBatches;
   dueEnqueues = [];
   dueSettles = [];
+  afterBatches = [];
+  flushScheduled = false;
   for (const batcher of enqueues) batcher.flush();
   for (const batcher of settles) batcher.flush();
+  for (const resume of after) resume();
+}
+
+/**
+ * Resolves once the batches pushed in this turn (including pushes made by this turn's remaining
+ * microtasks, such as handlers started from it) have been handed to their backends, in the same
+ * setImmediate callback that sends them. A read loop awaits it so that the writes its handlers
+ * caused go out ahead of its next read, with no event-loop iteration in between.
+ */
+export function afterThisTurnsBatches(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    afterBatches.push(resolve);
+    scheduleFlush();
+  });
 }
 
 export class TickBatcher<I, O> {
@@ -49,8 +76,9 @@ export class TickBatcher<I, O> {
       this.rejecters.push(reject);
       if (!this.scheduled) {
         this.scheduled = true;
-        const queued = this.phase === 'enqueue' ? dueEnqueues.push(this) + dueSettles.length : dueSettles.push(this) + dueEnqueues.length;
-        if (queued === 1) setImmediate(flushDue);
+        if (this.phase === 'enqueue') dueEnqueues.push(this);
+        else dueSettles.push(this);
+        scheduleFlush();
       }
     });
   }

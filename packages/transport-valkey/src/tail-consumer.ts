@@ -42,6 +42,17 @@ export class TailConsumer implements BackendConsumer {
   private streamMade: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
+  /** The signal of the read that is out, if one is (an abort of it, or a stop, drops the reader). */
+  private readSignal: AbortSignal | undefined;
+  private inRead = false;
+  /** Signals the stop listener is on: one listener per signal, not one per read. */
+  private readonly watched = new WeakSet<AbortSignal>();
+  private readonly onStop = (): void => {
+    if (!this.inRead || (this.readSignal?.aborted !== true && !this.stopping.signal.aborted)) return;
+    const reader = this.reader;
+    this.reader = undefined;
+    reader?.disconnect();
+  };
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -49,6 +60,7 @@ export class TailConsumer implements BackendConsumer {
     private readonly onClosed: () => void,
   ) {
     this.lastTrimAt = ctx.clock.now();
+    this.stopping.signal.addEventListener('abort', this.onStop, { once: true });
   }
 
   async lease(max: number, _leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {
@@ -141,15 +153,15 @@ export class TailConsumer implements BackendConsumer {
     await this.streamMade;
     this.reader ??= this.newReader();
     const reader = this.reader;
-    const onAbort = (): void => {
-      if (this.reader === reader) this.reader = undefined;
-      reader.disconnect();
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.stopping.signal.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined && !this.watched.has(signal)) {
+      this.watched.add(signal);
+      signal.addEventListener('abort', this.onStop, { once: true });
+    }
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
+      this.readSignal = signal;
+      this.inRead = true;
       reply = await reader.callBuffer('XREAD', 'COUNT', count, ...block, 'STREAMS', ctx.keys.stream, this.lastId);
       if (!this.reading) {
         this.reading = true;
@@ -159,8 +171,8 @@ export class TailConsumer implements BackendConsumer {
       if (signal?.aborted === true || this.stopping.signal.aborted) return [];
       throw toBackendError(err, ctx.spec.name, 'XREAD', ctx.describeServer);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      this.stopping.signal.removeEventListener('abort', onAbort);
+      this.inRead = false;
+      this.readSignal = undefined;
     }
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
     const raw = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];

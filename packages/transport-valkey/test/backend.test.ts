@@ -5,39 +5,25 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { BackendStatus, MessageQueueFactory } from '@switchyard/core';
 import { startValkey } from '../../../test/harness/valkey.js';
 import { startTcpProxy } from '../../../test/harness/tcp-proxy.js';
 import { eventually, within } from '../../../test/harness/wait.js';
+import { PerTestFactories } from './fixtures/per-test-factories.js';
 import { connectValkeyQueueFactory } from '../src/index.js';
 import { REDELIVERED_SCAN_LIMIT } from '../src/valkey-queue.js';
 
 const server = await startValkey();
-const opened: MessageQueueFactory[] = [];
-let prefix = '';
+const factories = new PerTestFactories(server);
 
-async function factory(url = server!.url): Promise<MessageQueueFactory> {
-  const f = await connectValkeyQueueFactory({ url, prefix, connectionName: prefix });
-  opened.push(f);
-  return f;
+/** A factory under the test's prefix, its connections named after it (CLIENT LIST shows whose they are). */
+function factory(url = server!.url): Promise<MessageQueueFactory> {
+  return factories.open({ url, connectionName: factories.prefix });
 }
 
 const test = suite('valkey backend');
-test.before.each(() => {
-  prefix = `t-${randomUUID().slice(0, 8)}`;
-});
-test.after.each(async () => {
-  await Promise.all(opened.splice(0).map((f) => f.close()));
-  const redis = new Redis(server!.url);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
-test.after(async () => {
-  await server?.stop();
-});
+factories.hooks(test);
 
 if (server !== null) {
   test('a lease longer than the queue lease is not redelivered before it runs out, then is (attempt 2)', async () => {
@@ -72,10 +58,10 @@ if (server !== null) {
         return leases.length === 5 ? leases : undefined;
       }, { what: 'the five messages' });
       assert.equal(got.map((l) => l.message), [0, 1, 2, 3, 4]);
-      assert.equal(await redis.xinfo('GROUPS', `${prefix}:{replies}`), [], 'no consumer group on the stream');
-      assert.is(await redis.xlen(`${prefix}:{replies}`), 5, 'read entries stay until the next trim');
+      assert.equal(await redis.xinfo('GROUPS', factories.key('{replies}')), [], 'no consumer group on the stream');
+      assert.is(await redis.xlen(factories.key('{replies}')), 5, 'read entries stay until the next trim');
       await tail.close();
-      assert.is(await redis.xlen(`${prefix}:{replies}`), 0, 'closing trims everything read');
+      assert.is(await redis.xlen(factories.key('{replies}')), 0, 'closing trims everything read');
       await q.enqueue(5);
       const again = q.consumer({ mode: 'tail' });
       const [next] = await eventually(async () => {
@@ -138,11 +124,11 @@ if (server !== null) {
     for (let i = 0; i < 20; i++) await fan.enqueueBatch(Array.from({ length: 100 }, (_, j) => ({ message: i * 100 + j })));
     const redis = new Redis(server.url);
     try {
-      const fanLen = await redis.xlen(`${prefix}:{events}`);
+      const fanLen = await redis.xlen(factories.key('{events}'));
       assert.ok(fanLen <= 250, `fan-out stream trimmed near maxLength 50 (MAXLEN ~ trims whole nodes): ${fanLen}`);
       const work = f.queue<number>('work', { fanoutRetention: { maxLength: 50, maxAgeMs: 1 } });
       for (let i = 0; i < 5; i++) await work.enqueueBatch(Array.from({ length: 100 }, (_, j) => ({ message: i * 100 + j })));
-      assert.is(await redis.xlen(`${prefix}:{work}`), 500, 'nothing unconsumed is trimmed from a competing queue');
+      assert.is(await redis.xlen(factories.key('{work}')), 500, 'nothing unconsumed is trimmed from a competing queue');
       assert.is((await work.stats()).depth, 500);
     } finally {
       redis.disconnect();
@@ -172,7 +158,7 @@ if (server !== null) {
     const redis = new Redis(server.url);
     try {
       const blocked = async (): Promise<number> =>
-        ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup') && l.includes(`name=${prefix}:`)).length;
+        ((await redis.client('LIST')) as string).split('\n').filter((l) => l.includes('cmd=xreadgroup') && l.includes(`name=${factories.prefix}:`)).length;
       await eventually(async () => (await blocked()) >= 1, { what: 'the lease to block on the server' });
       stop.abort();
       const got = await within(pending.catch(() => []), 3_000, 'the aborted lease to return');
@@ -209,7 +195,7 @@ if (server !== null) {
     const proxy = await startTcpProxy(server.port);
     const events: BackendStatus[] = [];
     try {
-      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix });
+      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix: factories.prefix });
       void (async () => {
         for await (const e of f.status()) events.push(e);
       })();
@@ -234,7 +220,7 @@ if (server !== null) {
   test('closing while the server is unreachable finishes at once and leaves nothing running', async () => {
     const proxy = await startTcpProxy(server.port);
     try {
-      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix });
+      const f = await connectValkeyQueueFactory({ url: `redis://127.0.0.1:${proxy.port}`, prefix: factories.prefix });
       const q = f.queue<string>('away');
       const sub = q.subscribe(async () => undefined, { blockMs: 1_000 });
       await eventually(async () => proxy.connections() >= 2, { what: 'the reader connection to open' });

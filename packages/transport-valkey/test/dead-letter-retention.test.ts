@@ -6,22 +6,16 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { jsonCodec, type MessageQueueFactory } from '@switchyard/core';
 import { requireValkeyOrSkip } from '../../../test/harness/valkey.js';
 import { eventually } from '../../../test/harness/wait.js';
+import { PerTestFactories } from './fixtures/per-test-factories.js';
 import { connectValkeyQueueFactory, type ValkeyBackendOptions } from '../src/index.js';
 
 const server = await requireValkeyOrSkip('dead-letter retention');
-const opened: MessageQueueFactory[] = [];
-let prefix = '';
-
-async function factory(options: ValkeyBackendOptions): Promise<MessageQueueFactory> {
-  const f = await connectValkeyQueueFactory({ url: server!.url, prefix, ...options });
-  opened.push(f);
-  return f;
-}
+const factories = new PerTestFactories(server);
+const factory = (options: ValkeyBackendOptions): Promise<MessageQueueFactory> => factories.open(options);
 
 /** Enqueues `n` messages and dead-letters each through a lease, in order. */
 async function deadLetter(f: MessageQueueFactory, queue: string, n: number, from = 0): Promise<void> {
@@ -37,19 +31,7 @@ async function deadLetter(f: MessageQueueFactory, queue: string, n: number, from
 }
 
 const test = suite('valkey dead-letter retention');
-test.before.each(() => {
-  prefix = `t-${randomUUID().slice(0, 8)}`;
-});
-test.after.each(async () => {
-  await Promise.all(opened.splice(0).map((f) => f.close()));
-  const redis = new Redis(server!.url);
-  const keys = await redis.keys(`${prefix}:*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
-test.after(async () => {
-  await server?.stop();
-});
+factories.hooks(test);
 
 if (server === null) {
   test.skip('every retention case (SKIPPED: no server)', () => undefined);
@@ -66,8 +48,8 @@ if (server === null) {
     await deadLetter(f, 'jobs', 1, 5);
     assert.is((await q.stats()).deadLettersDropped, 3, 'the counter keeps counting');
     const redis = new Redis(server.url);
-    assert.is(await redis.get(`${prefix}:{jobs}:dlq:dropped`), '3', 'the counter is a key in the queue slot, shared by every process');
-    assert.is(await redis.ttl(`${prefix}:{jobs}:dlq:dropped`), -1, 'the counter never expires');
+    assert.is(await redis.get(factories.key('{jobs}:dlq:dropped')), '3', 'the counter is a key in the queue slot, shared by every process');
+    assert.is(await redis.ttl(factories.key('{jobs}:dlq:dropped')), -1, 'the counter never expires');
     redis.disconnect();
   });
 
@@ -91,7 +73,7 @@ if (server === null) {
   test('the options are checked: negative or non-integer limits are refused naming the key', async () => {
     for (const key of ['deadLetterMaxLength', 'deadLetterMaxAgeMs']) {
       try {
-        await connectValkeyQueueFactory({ url: server.url, prefix, [key]: -1 });
+        await connectValkeyQueueFactory({ url: server.url, prefix: factories.prefix, [key]: -1 });
         assert.unreachable(`${key}: -1 should be refused`);
       } catch (err) {
         assert.match((err as Error).message, new RegExp(key));

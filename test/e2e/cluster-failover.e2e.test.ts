@@ -37,7 +37,9 @@ function register(cluster: ValkeyCluster): void {
   const entry = (prefix: string): Record<string, unknown> => ({
     type: 'messaging',
     backend: 'valkey',
-    valkey: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) }, commandTimeoutMs: 5_000 },
+    // The default command timeout: a killed master's replica takes over in 3-5 s here (node
+    // timeout 2 s, then the election), and a command waits that out for up to commandTimeoutMs.
+    valkey: { cluster: { nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) }, commandTimeoutMs: 10_000 },
     // A short REQUEST lease: a killed instance's work is reclaimed in about a second.
     queues: { prefix, requestLeaseMs: 1_000 },
     auth: authSection(newKeys()),

@@ -37,8 +37,15 @@ function redisOptions(o: ResolvedValkeyOptions, role: ClientRole, name: string):
 /** Pause between retries of a Cluster command while its slot has no reachable master. */
 const FAILOVER_RETRY_MS = 100;
 
-/** Retries (redirections) that fit in `commandTimeoutMs`, plus room for ordinary MOVED/ASK hops. */
-export const failoverRetries = (commandTimeoutMs: number): number => Math.ceil(commandTimeoutMs / FAILOVER_RETRY_MS) + 16;
+/**
+ * Redirections a command may use while it waits out a failover: two per FAILOVER_RETRY_MS for
+ * `commandTimeoutMs`, plus room for ordinary MOVED/ASK hops. Two, because after CLUSTERDOWN ioredis
+ * retries on a random node, which answers MOVED at once (a second redirection) more often than
+ * not; with one per pause a command gave up well before its time ran out (a killed master whose
+ * replica took 4.9 s to take over failed commands after 4.1 s of a 5 s budget). Time still bounds
+ * it: the command's own timeout (commandTimeoutMs from its first send) ends it first.
+ */
+export const failoverRetries = (commandTimeoutMs: number): number => 2 * Math.ceil(commandTimeoutMs / FAILOVER_RETRY_MS) + 16;
 
 /** A new client in `role`. The caller owns it and must `quit()`/`disconnect()` it. */
 export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = o.connectionName): ValkeyClient {

@@ -25,6 +25,10 @@
  *   npm run bench:http -- --wakeups             also count setImmediates, timers, nextTicks and promises per
  *                                               request in each process (a counting hook: CPU figures of
  *                                               such a run are not comparable)
+ *   npm run bench:http -- --profile /tmp/prof  also a CPU profile of every gateway and echo process, and
+ *                                               their top functions and groups by share of busy time
+ *                                               (printed and in the JSON; CPU figures of such a run
+ *                                               are not comparable)
  *   npm run bench:http -- --validation          each row twice, schema validation off and on (row
  *                                               `<transport>+validation`), both posting a JSON body
  *                                               to echo's POST /echo/validated, which declares its schema
@@ -40,12 +44,12 @@
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { CpuWindow, printTable, processCpuMicros, round, writeResults } from './lib/index.js';
+import { CpuWindow, printTable, processCpuMicros, profilePid, round, summarizeCpuProfile, writeResults, type ProfileItem, type ProfileSummary } from './lib/index.js';
 import { Redis } from 'ioredis';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
@@ -79,6 +83,12 @@ const { values } = parseArgs({
     wakeups: { type: 'boolean', default: false },
     /** Every Switchyard row also as `<transport>+validation` (gateway `validation: requests`); all rows then post JSON to /echo/validated. */
     validation: { type: 'boolean', default: false },
+    /**
+     * A directory for a CPU profile of every gateway and echo process (`node --cpu-prof`); their
+     * top functions and groups by share of busy time are printed and written to the results. The
+     * profiler costs CPU: read CPU and throughput from a run without it.
+     */
+    profile: { type: 'string' },
   },
   strict: true,
 });
@@ -275,7 +285,11 @@ function findWrk(): string | undefined {
 const WRK = findWrk();
 const GENERATOR = WRK === undefined ? 'autocannon' : 'wrk';
 const WAKEUP_COUNTER = join(repoRoot, 'bench/lib/wakeup-counter.mjs');
-const NODE_ARGS: readonly string[] = [...values['node-args'].split(' ').filter((a) => a !== ''), ...(values.wakeups ? ['--import', WAKEUP_COUNTER] : [])];
+const NODE_ARGS: readonly string[] = [
+  ...values['node-args'].split(' ').filter((a) => a !== ''),
+  ...(values.wakeups ? ['--import', WAKEUP_COUNTER] : []),
+  ...(values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values.profile}`]),
+];
 
 /**
  * What the load posts. With --validation: a JSON body `{"data":"aaa…"}` of the cell's size to
@@ -686,6 +700,19 @@ async function readyStatus(url: string, row: TransportRow): Promise<number> {
   return new Promise((resolve) => execFile('curl', args, (_err, stdout) => resolve(Number(stdout))));
 }
 
+/** The summary of each gateway's and echo's profile in `dir`, by row and role (bench/lib/cpu-profile-summary.ts). */
+function profileSummaries(dir: string, rows: readonly RunningRow[]): Array<{ row: string; process: string } & ProfileSummary> {
+  const owner = new Map<number, { row: string; process: string }>();
+  for (const r of rows) {
+    owner.set(r.pair.gateway.pid, { row: r.row.name, process: 'gateway' });
+    owner.set(r.pair.echo.pid, { row: r.row.name, process: 'service' });
+  }
+  return readdirSync(dir).flatMap((file) => {
+    const who = owner.get(profilePid(file) ?? -1);
+    return who === undefined ? [] : [{ ...who, ...summarizeCpuProfile(join(dir, file), 12) }];
+  });
+}
+
 // The gateway and echo run from dist/: build first so the numbers are for the current source.
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
@@ -786,6 +813,8 @@ try {
   await valkey?.stop();
   await pki?.remove();
 }
+// The processes wrote their profiles as they exited: name each by its row and role.
+const profiles = values.profile === undefined ? [] : profileSummaries(values.profile, running);
 
 const written = writeResults(
   'http',
@@ -801,6 +830,7 @@ const written = writeResults(
     note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin (so a Switchyard row and its reference are measured within the same minute); figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
     cells,
     soaks,
+    ...(values.profile === undefined ? {} : { profiles }),
   },
   startedAt,
 );
@@ -826,5 +856,9 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },
 ]);
+for (const p of profiles) {
+  const list = (items: readonly ProfileItem[]): string => items.map((i) => `${i.name} ${i.percent}%`).join(', ');
+  process.stdout.write(`\nprofile ${p.row} ${p.process} (${p.busyMs} ms busy): ${list(p.groups.slice(0, 6))}\n  top functions: ${list(p.functions.slice(0, 8))}\n`);
+}
 process.stdout.write(`\nload generator: ${GENERATOR}; gateway and echo from dist${NODE_ARGS.length > 0 ? ` with ${NODE_ARGS.join(' ')}` : ''}\nresults: ${written.file}\n`);
 process.exit(0);

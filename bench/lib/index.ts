@@ -3,3 +3,4 @@ export { type LatencySummary, percentile, summarize, ratePerSecond, round, elaps
 export { type BenchEnvironment, benchEnvironment, writeResults, resultsDir } from './results.js';
 export { type Cell, type Column, formatTable, printTable } from './table.js';
 export { CpuWindow, processCpuMicros } from './process-cpu.js';
+export { type ProfileItem, type ProfileSummary, profilePid, summarizeCpuProfile } from './cpu-profile-summary.js';

@@ -11,6 +11,7 @@ import { parseEntry, type ParsedEntry } from './entry.js';
 import { isNoGroup, toBackendError } from './errors.js';
 import type { HeldLeases } from './held-leases.js';
 import type { Reclaimer } from './reclaimer.js';
+import { ReadStop } from './read-stop.js';
 
 const STOPPED: unique symbol = Symbol('stopped');
 
@@ -18,32 +19,16 @@ export class LeaseReader {
   private reader: ValkeyClient | undefined;
   /** True from a read that reached the server until the reader's connection drops: drives the `consuming` status event. */
   private reading = false;
-  /** A read is outstanding on the reader connection. */
-  private inRead = false;
   /**
    * The reader's connection dropped (or a read failed) while a read was outstanding: the server
    * may have served that read and the reply never arrived, leaving entries pending for this
    * consumer that nobody holds. Checked before the next read (see recoverLostReplies).
    */
   private replyMayBeLost = false;
-  /** The signal of the outstanding read: its abort (or the consumer's stop) drops the reader connection. */
-  private readSignal: AbortSignal | undefined;
   /** Waits in progress (unlessStopped): each is told when a signal aborts, and ends if its own did. */
   private readonly waiters = new Set<() => void>();
-  /**
-   * Signals that have the stop listener. A signal gets it once, not per wait: a subscription
-   * passes the same signal to every read, and adding and removing listeners on an AbortSignal
-   * per read cost more than the read's own bookkeeping.
-   */
-  private readonly watched = new WeakSet<AbortSignal>();
-  private readonly onStop = (): void => {
-    if (this.inRead && this.isStopped(this.readSignal)) {
-      const reader = this.reader;
-      this.reader = undefined;
-      reader?.disconnect();
-    }
-    for (const wake of this.waiters) wake();
-  };
+  /** The outstanding read: an abort of its signal or the consumer's stop drops the reader connection. */
+  private readonly readStop: ReadStop;
 
   constructor(
     private readonly who: ConsumerIdentity,
@@ -51,9 +36,19 @@ export class LeaseReader {
     private readonly reclaimer: Reclaimer,
     private readonly held: HeldLeases,
     /** Aborted when the consumer closes: every wait ends at once. */
-    private readonly stopping: AbortSignal,
+    stopping: AbortSignal,
   ) {
-    stopping.addEventListener('abort', this.onStop, { once: true });
+    this.readStop = new ReadStop(
+      stopping,
+      () => {
+        const reader = this.reader;
+        this.reader = undefined;
+        reader?.disconnect();
+      },
+      () => {
+        for (const wake of this.waiters) wake();
+      },
+    );
   }
 
   async lease(max: number, leaseMs: number, blockMs: number, signal: AbortSignal | undefined): Promise<RawLease[]> {
@@ -97,7 +92,7 @@ export class LeaseReader {
       work.catch(() => undefined);
       return Promise.resolve(STOPPED);
     }
-    this.watch(signal);
+    this.readStop.watch(signal);
     return new Promise<R | typeof STOPPED>((resolve, reject) => {
       const wake = (): void => {
         if (!this.isStopped(signal)) return;
@@ -118,15 +113,8 @@ export class LeaseReader {
     });
   }
 
-  /** Puts the stop listener on `signal` (once per signal; it goes when the signal aborts). */
-  private watch(signal: AbortSignal | undefined): void {
-    if (signal === undefined || this.watched.has(signal)) return;
-    this.watched.add(signal);
-    signal.addEventListener('abort', this.onStop, { once: true });
-  }
-
   private isStopped(signal: AbortSignal | undefined): boolean {
-    return signal?.aborted === true || this.stopping.aborted;
+    return this.readStop.isStopped(signal);
   }
 
   private readerClient(): ValkeyClient {
@@ -134,11 +122,11 @@ export class LeaseReader {
       this.reader = this.who.ctx.createReader(this.who.consumerName);
       this.reader.on('close', () => {
         this.reading = false;
-        if (this.inRead) this.replyMayBeLost = true;
+        if (this.readStop.outstanding) this.replyMayBeLost = true;
       });
       // A Cluster reader stays open while one node's connection drops (a master failing over).
       const nodeLost = (): void => {
-        if (this.inRead) this.replyMayBeLost = true;
+        if (this.readStop.outstanding) this.replyMayBeLost = true;
       };
       this.reader.on('-node', nodeLost);
       this.reader.on('node error', nodeLost);
@@ -153,9 +141,8 @@ export class LeaseReader {
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-      // An abort of `signal` or the consumer's stop disconnects the reader while this read is out (onStop).
-      this.readSignal = signal;
-      this.inRead = true;
+      // An abort of `signal` or the consumer's stop disconnects the reader while this read is out.
+      this.readStop.begin(signal);
       // Raced with the stop signal too: disconnect() does not reject a read queued while the
       // reader is between reconnect attempts.
       const got = await this.unlessStopped(
@@ -177,8 +164,7 @@ export class LeaseReader {
       }
       throw toBackendError(err, ctx.spec.name, 'XREADGROUP', ctx.describeServer);
     } finally {
-      this.inRead = false;
-      this.readSignal = undefined;
+      this.readStop.end();
     }
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
     const entries = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];

@@ -11,6 +11,7 @@ import type { ValkeyClient } from './connection.js';
 import type { ConsumerContext } from './consumer-context.js';
 import { parseEntry, type ParsedEntry } from './entry.js';
 import { toBackendError } from './errors.js';
+import { ReadStop } from './read-stop.js';
 
 /** A tail delivery holds nothing, so it never expires. */
 const NEVER_EXPIRES = Number.MAX_SAFE_INTEGER;
@@ -42,17 +43,12 @@ export class TailConsumer implements BackendConsumer {
   private streamMade: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
-  /** The signal of the read that is out, if one is (an abort of it, or a stop, drops the reader). */
-  private readSignal: AbortSignal | undefined;
-  private inRead = false;
-  /** Signals the stop listener is on: one listener per signal, not one per read. */
-  private readonly watched = new WeakSet<AbortSignal>();
-  private readonly onStop = (): void => {
-    if (!this.inRead || (this.readSignal?.aborted !== true && !this.stopping.signal.aborted)) return;
+  /** The outstanding read: an abort of its signal, or a stop, drops the reader connection. */
+  private readonly readStop = new ReadStop(this.stopping.signal, () => {
     const reader = this.reader;
     this.reader = undefined;
     reader?.disconnect();
-  };
+  });
 
   constructor(
     private readonly ctx: ConsumerContext,
@@ -60,7 +56,6 @@ export class TailConsumer implements BackendConsumer {
     private readonly onClosed: () => void,
   ) {
     this.lastTrimAt = ctx.clock.now();
-    this.stopping.signal.addEventListener('abort', this.onStop, { once: true });
   }
 
   async lease(max: number, _leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {
@@ -153,26 +148,20 @@ export class TailConsumer implements BackendConsumer {
     await this.streamMade;
     this.reader ??= this.newReader();
     const reader = this.reader;
-    if (signal !== undefined && !this.watched.has(signal)) {
-      this.watched.add(signal);
-      signal.addEventListener('abort', this.onStop, { once: true });
-    }
     let reply: unknown;
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
-      this.readSignal = signal;
-      this.inRead = true;
+      this.readStop.begin(signal);
       reply = await reader.callBuffer('XREAD', 'COUNT', count, ...block, 'STREAMS', ctx.keys.stream, this.lastId);
       if (!this.reading) {
         this.reading = true;
         ctx.consuming('tail', this.consumerName);
       }
     } catch (err) {
-      if (signal?.aborted === true || this.stopping.signal.aborted) return [];
+      if (this.readStop.isStopped(signal)) return [];
       throw toBackendError(err, ctx.spec.name, 'XREAD', ctx.describeServer);
     } finally {
-      this.inRead = false;
-      this.readSignal = undefined;
+      this.readStop.end();
     }
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
     const raw = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];

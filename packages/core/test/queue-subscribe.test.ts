@@ -7,6 +7,7 @@ import { createQueueFactory } from '../src/queue/factory.js';
 import type { MessageQueueFactory } from '../src/queue/types.js';
 import { eventually, Latch, within } from '../../../test/harness/wait.js';
 import { instrument, newRecorder, type Recorder } from './fixtures/instrumented-backend.js';
+import { wrapBackend } from '../../../test/harness/backend-wrapper.js';
 
 interface World {
   clock: ManualClock;
@@ -63,6 +64,39 @@ sub('acks from handlers that finish in the same turn reach the backend as one ba
   await eventually(async () => (await q.stats()).inFlight === 0, { what: 'all twenty acked' });
   assert.equal(rec.ackBatches, [20]);
   await s.close();
+  await factory.close();
+});
+
+sub('close() waits until the backend answers an ack that a handler made itself', async () => {
+  const clock = new ManualClock();
+  const ackGate = new Gate();
+  let acked = 0;
+  const backend = wrapBackend(createMemoryBackend({}, { clock }), {
+    consumer: (c) => ({
+      ack: async (leases) => {
+        await ackGate.opened;
+        acked += leases.length;
+        return c.ack(leases);
+      },
+    }),
+  });
+  const factory = createQueueFactory(backend, { clock });
+  const q = factory.queue<number>('self-ack');
+  await q.enqueue(1);
+  const handled = new Latch(1, 'the handler ran');
+  const s = q.subscribe(async (_n, delivery) => {
+    void delivery.ack();
+    handled.count();
+  });
+  await handled.wait();
+  let closed = false;
+  const closing = s.close().then(() => (closed = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.is(closed, false, 'close() still waits for the unanswered ack');
+  ackGate.open();
+  await within(closing, 5_000, 'close() once the ack was answered');
+  assert.is(acked, 1);
+  assert.is((await q.stats()).inFlight, 0);
   await factory.close();
 });
 

@@ -86,6 +86,36 @@ executed('a running REQUEST shares its run; an answered one replays its RESPONSE
   assert.is(cache.size, 0);
 });
 
+executed('an acked answer drops its RESPONSE and its bytes, and keeps the id as answered', () => {
+  const cache = new ExecutedRequests(10, 1_000, 250);
+  cache.begin(id(1), new Promise<void>(() => undefined));
+  cache.answer(id(1), response(id(1), 200), 0);
+  cache.acked(id(1));
+  const seen = cache.get(id(1), 5);
+  assert.ok(seen, 'the id is still known');
+  assert.is(seen?.response, undefined, 'no RESPONSE kept');
+  // The run's own promise is replaced by a settled one once answered: a later copy waits for nothing.
+  let settled = false;
+  void seen?.done.then(() => (settled = true));
+  return Promise.resolve().then(() => {
+    assert.ok(settled);
+    // Its 200 bytes no longer count: two answers of 100 bytes fit beside it in 250.
+    cache.answer(id(2), response(id(2), 100), 6);
+    cache.answer(id(3), response(id(3), 100), 7);
+    assert.ok(cache.get(id(2), 8)?.response);
+    assert.is(cache.size, 3);
+    // Acking an id that is running, unknown or acked already changes nothing.
+    cache.begin(id(4), Promise.resolve());
+    cache.acked(id(4));
+    cache.acked(id(9));
+    cache.acked(id(1));
+    assert.is(cache.size, 4);
+    assert.is(cache.get(id(4), 8)?.response, undefined);
+    // It still ages out with the TTL, and counts toward maxEntries until then.
+    assert.is(cache.get(id(1), 1_001), undefined, 'past its TTL');
+  });
+});
+
 executed('keeps at most maxEntries answers, evicting the oldest, through long churn', () => {
   const cache = new ExecutedRequests(1_000, 60_000);
   for (let n = 0; n < 50_000; n++) cache.answer(id(n), response(id(n)), n);

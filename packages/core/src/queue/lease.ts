@@ -31,7 +31,7 @@ export class QueueLease<T> implements Delivery<T> {
   readonly enqueuedAt: number;
   private expiresAt: number;
   private settledBy: Verb | undefined;
-  private settlement: Promise<void> | undefined;
+  private settlementPromise: Promise<void> | undefined;
   private controller: AbortController | undefined;
   private abortReason: unknown;
   private aborted = false;
@@ -73,6 +73,11 @@ export class QueueLease<T> implements Delivery<T> {
 
   isSettled(): boolean {
     return this.settledBy !== undefined;
+  }
+
+  /** The backend's answer to the settle made (ack, release or dead-letter); undefined while unsettled. */
+  get settlement(): Promise<void> | undefined {
+    return this.settlementPromise;
   }
 
   onLeaseLost(listener: (reason: unknown) => void): void {
@@ -119,14 +124,14 @@ export class QueueLease<T> implements Delivery<T> {
   }
 
   private settle(verb: Verb, act: () => Promise<void>): Promise<void> {
-    if (this.settledBy === verb) return this.settlement!;
+    if (this.settledBy === verb) return this.settlementPromise!;
     if (this.settledBy !== undefined) return Promise.reject(new LeaseLostError(this.owner.queueName, this.id));
     this.settledBy = verb;
     try {
-      this.settlement = act();
+      this.settlementPromise = act();
     } catch (err) {
-      this.settlement = Promise.reject(err);
+      this.settlementPromise = Promise.reject(err);
     }
-    return this.settlement;
+    return this.settlementPromise;
   }
 }

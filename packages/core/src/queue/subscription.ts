@@ -208,8 +208,11 @@ export class SubscriptionLoop<T> implements Subscription {
   private finish(lease: QueueLease<T>, error: unknown): void {
     this.running.remove(lease);
     this.wakeLoop?.();
-    if (lease.isSettled()) {
-      this.settled();
+    const own = lease.settlement;
+    if (own !== undefined) {
+      // The handler settled the lease itself and handles the outcome; the loop still counts the
+      // settle as outstanding until the backend answers it, so a drain waits for it.
+      own.then(this.settledBound, this.settledBound);
       return;
     }
     const settle =
@@ -239,6 +242,8 @@ export class SubscriptionLoop<T> implements Subscription {
       },
     );
   }
+
+  private readonly settledBound = (): void => this.settled();
 
   private settled(): void {
     this.outstanding--;

@@ -1,8 +1,12 @@
 /**
- * The instance's memory of REQUESTs it has taken, so a redelivered REQUEST runs at most once per
- * instance (docs/protocol.md, "Correlation and ordering rules"): while it runs, a redelivery waits for the same run; once answered, a
- * redelivery replays the stored RESPONSE. Answered entries are bounded by count, bytes and age,
- * and are evicted oldest first.
+ * The instance's memory of REQUESTs it has taken, so a REQUEST delivered again runs at most once
+ * per instance (docs/protocol.md, "Correlation and ordering rules"): while it runs, another
+ * delivery waits for the same run; once answered, a delivery replays the stored RESPONSE until the
+ * REQUEST's ack is confirmed. From then on nothing can redeliver that delivery, and the RESPONSE is
+ * already in the gateway's responses queue (it was written before the ack), so the RESPONSE is
+ * dropped and only the id is kept: a duplicate copy of the REQUEST (a client that re-sent an
+ * enqueue after a reconnect) is then acked without running and without a second RESPONSE. Answered
+ * entries are bounded by count, bytes and age, and are evicted oldest first.
  *
  * One Map holds every id, running or answered, and an entry turns from running to answered in
  * place: a REQUEST costs one lookup when it arrives, one insert when it starts and one delete when
@@ -15,7 +19,7 @@ import type { ResponseFrame } from '../../protocol/frames.js';
 export interface Executed {
   /** Settles when the first run has answered (or failed to). */
   readonly done: Promise<void>;
-  /** The stored RESPONSE, once answered. */
+  /** The stored RESPONSE, once answered and until the REQUEST's ack is confirmed. */
   readonly response: ResponseFrame | undefined;
 }
 
@@ -24,6 +28,8 @@ const DONE: Promise<void> = Promise.resolve();
 /** An id's entry; handed out as its Executed view (no object per lookup). */
 class Entry implements Executed {
   response: ResponseFrame | undefined = undefined;
+  /** False while the run runs. */
+  isAnswered = false;
   answeredAt = 0;
   /** False once removed from the Map (evicted, forgotten, replaced): its place in the answer order is skipped. */
   live = true;
@@ -58,7 +64,7 @@ export class ExecutedRequests {
   get(id: string, now: number): Executed | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.response !== undefined && now - entry.answeredAt > this.ttlMs) {
+    if (entry.isAnswered && now - entry.answeredAt > this.ttlMs) {
       this.removeOutOfOrder(entry);
       return undefined;
     }
@@ -79,7 +85,7 @@ export class ExecutedRequests {
       if (entry !== undefined) this.removeOutOfOrder(entry);
       return;
     }
-    if (entry === undefined || entry.response !== undefined) {
+    if (entry === undefined || entry.isAnswered) {
       // Not begun here (a RESPONSE from the shared store), or answered again: a new entry, newest.
       if (entry !== undefined) this.removeOutOfOrder(entry);
       entry = new Entry(id, DONE);
@@ -87,11 +93,23 @@ export class ExecutedRequests {
     }
     entry.done = DONE;
     entry.response = response;
+    entry.isAnswered = true;
     entry.answeredAt = now;
     this.answered += 1;
     this.bytes += response.payload.body.byteLength;
     this.order.push(entry);
     this.evict(now);
+  }
+
+  /**
+   * The ack of answered `id` was confirmed (or the queue said another delivery settled it): drops
+   * its RESPONSE and keeps the id, so a later copy is dropped instead of run.
+   */
+  acked(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry?.response === undefined) return;
+    this.bytes -= entry.response.payload.body.byteLength;
+    entry.response = undefined;
   }
 
   /** Forgets `id` (its run ended without an answer worth replaying: a redelivery may run it again). */
@@ -103,10 +121,8 @@ export class ExecutedRequests {
   private remove(entry: Entry): void {
     this.entries.delete(entry.key);
     entry.live = false;
-    if (entry.response !== undefined) {
-      this.answered -= 1;
-      this.bytes -= entry.response.payload.body.byteLength;
-    }
+    if (entry.isAnswered) this.answered -= 1;
+    if (entry.response !== undefined) this.bytes -= entry.response.payload.body.byteLength;
   }
 
   /** Removes `entry` out of answer order (forgotten, replaced): rebuilds the queue once dead entries outnumber the live ones. */

@@ -5,7 +5,7 @@
  * each REQUEST is renewed by core's subscribe loop while its handler runs), answers on the
  * REQUEST's `replyTo`, and listens on `service.<name>.control` for CANCEL, RESYNC, DRAIN and UNDRAIN.
  */
-import { InvalidArgumentError, TransportClosedError } from '../../errors.js';
+import { ERROR_CODES, hasCode, InvalidArgumentError, TransportClosedError } from '../../errors.js';
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Delivery, MessageQueue, MessageQueueFactory, QueueStats, Subscription } from '../../queue/types.js';
@@ -287,7 +287,8 @@ export class MessagingInstanceTransport implements InstanceTransport {
     const seen = this.executed.get(frame.id, now);
     if (seen !== undefined) {
       this.counters.replayed += 1;
-      // Answered: replay the stored RESPONSE (the gateway drops it if it already has one).
+      // Answered: replay the stored RESPONSE (the gateway drops it if it already has one); answered
+      // and acked: its RESPONSE is in the responses queue already, so this copy is only acked.
       // Still running here (our lease was lost and the queue handed it back): the running handler answers.
       return seen.response !== undefined ? this.reply(replyTo, seen.response) : seen.done;
     }
@@ -358,18 +359,39 @@ export class MessagingInstanceTransport implements InstanceTransport {
     this.executed.answer(frame.id, response, this.clock.now());
     if (this.shared !== undefined) {
       await Promise.all([this.shared.answer(response), this.reply(frame.payload.replyTo, response)]);
-      return;
+    } else {
+      const sent = this.reply(frame.payload.replyTo, response);
+      if (this.orderedWrites) {
+        // The backend applies this process's writes in order: acking now sends the ack in the same
+        // write, right behind the RESPONSE (core flushes enqueues before acks), instead of a round
+        // trip later. A RESPONSE refused for memory has its ack refused too: the REQUEST is
+        // redelivered when its lease runs out and replays the stored RESPONSE.
+        sent.catch((err: unknown) => {
+          this.counters.unsentResponses += 1;
+          this.logger.warn({ err, requestId: frame.id }, 'RESPONSE could not be enqueued');
+        });
+      } else {
+        await sent;
+      }
     }
-    const sent = this.reply(frame.payload.replyTo, response);
-    if (!this.orderedWrites) return sent;
-    // The backend applies this process's writes in order: returning now lets the REQUEST's ack go
-    // out in the same write, right behind the RESPONSE (core flushes enqueues before acks), instead
-    // of a round trip later. A RESPONSE refused for memory has its ack refused too: the REQUEST is
-    // redelivered when its lease runs out and replays the stored RESPONSE.
-    sent.catch((err: unknown) => {
-      this.counters.unsentResponses += 1;
-      this.logger.warn({ err, requestId: frame.id }, 'RESPONSE could not be enqueued');
-    });
+    this.ackAnswered(frame.id, delivery);
+  }
+
+  /**
+   * Acks an answered REQUEST. Once the queue confirms the ack (or answers that the REQUEST is no
+   * longer pending: another delivery settled it), nothing can redeliver it and its RESPONSE is in
+   * the responses queue, so the replay cache drops the stored RESPONSE at once instead of keeping
+   * it for the cache's whole bounds (retained RESPONSEs were most of the instance's GC work). An
+   * ack that failed keeps it: the REQUEST may come back, and then replays it.
+   */
+  private ackAnswered(id: string, delivery: Delivery<Frame>): void {
+    delivery.ack().then(
+      () => this.executed.acked(id),
+      (err: unknown) => {
+        if (hasCode(err, ERROR_CODES.LeaseLost)) this.executed.acked(id);
+        else this.logger.warn({ err, requestId: id }, 'ack failed; the RESPONSE stays stored for a redelivery');
+      },
+    );
   }
 
   private reply(replyTo: string, response: ResponseFrame): Promise<void> {

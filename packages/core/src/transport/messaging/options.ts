@@ -19,11 +19,11 @@ export interface MessagingTransportOptionsInput {
   concurrency?: number;
   /** Long-poll length of each queue read. @default 1000 */
   blockMs?: number;
-  /** Instance: how long a finished REQUEST's RESPONSE is kept to answer a redelivery without running again (covers a REQUEST lease expiring a few times). @default 30000 */
+  /** Instance: how long a finished REQUEST's id is kept so a redelivery or copy does not run again (its RESPONSE only until the ack is confirmed, or within these bounds when the ack failed). @default 30000 */
   replayTtlMs?: number;
   /** Instance: most REQUEST ids remembered for replay (oldest forgotten first). @default 10000 */
   replayCacheSize?: number;
-  /** Instance: most RESPONSE body bytes kept for replay (oldest forgotten first). @default 16777216 (16 MiB) */
+  /** Instance: most RESPONSE body bytes kept for replay while their acks are unconfirmed (oldest forgotten first). @default 16777216 (16 MiB) */
   replayCacheBytes?: number;
   /** Instance: how often running REQUESTs are checked against their deadline (one sweep, no timer per request). @default 100 */
   deadlineCheckMs?: number;

@@ -116,6 +116,57 @@ roundTrip('a signed format-2 frame verifies and decodes, and a flipped byte in i
   }
 });
 
+const shared = suite('wire format 2: what repeats between frames');
+
+shared('an identity read twice is one frozen object, deeply, and equal to what was sent', () => {
+  const identity = { anonymous: false, subject: 'svc-a', scopes: ['read'], claims: { team: { name: 'blue' } } };
+  const bytes = encodeFrame(request({ identity }));
+  const first = (decodeFrame(bytes) as RequestFrame).payload.identity;
+  const second = (decodeFrame(encodeFrame(request({ identity: { ...identity } }))) as RequestFrame).payload.identity;
+  assert.equal(first, identity);
+  assert.equal(second, identity);
+  assert.is(first?.claims, second?.claims, 'the parsed claims are shared');
+  assert.ok(Object.isFrozen(first?.claims) && Object.isFrozen(first?.claims.team) && Object.isFrozen(first?.scopes));
+  assert.throws(() => {
+    'use strict';
+    (first?.claims as Record<string, unknown>).team = 'red';
+  }, TypeError);
+  const other = (decodeFrame(encodeFrame(request({ identity: { ...identity, subject: 'svc-b' } }))) as RequestFrame).payload.identity;
+  assert.is(other?.subject, 'svc-b', 'a different identity is its own');
+});
+
+shared('one identity object encodes to the same JSON each time, and another object to its own', () => {
+  const a = { anonymous: true, subject: 'anonymous', claims: {} };
+  const b = { anonymous: false, subject: 'user-1', claims: { tier: 'gold' } };
+  for (const identity of [a, a, b, a, b, b]) {
+    assert.equal((decodeFrame(encodeFrame(request({ identity }))) as RequestFrame).payload.identity, identity);
+  }
+});
+
+shared('frames whose header names change place or number from one frame to the next decode to their own headers', () => {
+  const sets: Array<Record<string, string>> = [
+    { host: 'a', 'content-type': 'text/plain', 'x-one': '1' },
+    { host: 'b', 'x-one': '2', 'content-type': 'application/json' },
+    { 'x-two': '3' },
+    {},
+    { host: 'c', 'content-type': 'text/plain', 'x-one': '4', 'x-three': '5' },
+    { host: 'a', 'content-type': 'text/plain', 'x-one': '1' },
+  ];
+  for (const headers of sets) {
+    const decoded = decodeFrame(encodeFrame(request({ headers }))) as RequestFrame;
+    assert.equal(decoded.payload.headers, headers);
+    assert.equal(Object.keys(decoded.payload.headers), Object.keys(headers), 'in the order sent');
+  }
+});
+
+shared('an id with an upper-case or non-hex character, or of another length, is refused on encode', () => {
+  const id = (request().id as string);
+  for (const bad of [id.toUpperCase().replace(/^./, 'A'), `${id.slice(0, 31)}g`, id.slice(1), `${id}0`, `${id.slice(0, 31)}\u0100`]) {
+    if (bad === id) continue;
+    assert.throws(() => encodeFrame({ ...request(), id: bad }), (err: unknown) => /the id is not 32 lower-case hex characters/.test(String(err)), bad);
+  }
+});
+
 const rejects = suite('wire format 2 rejections');
 
 rejects('encoding refuses, with InvalidFrameError, a non-string header value and an id that is not a frame id', () => {
@@ -205,4 +256,5 @@ hello('a malformed wireFormats is refused with the field named', () => {
 
 roundTrip.run();
 rejects.run();
+shared.run();
 hello.run();

@@ -16,8 +16,7 @@
  * one validator (validate.ts) judges both wire formats.
  */
 import { InvalidFrameError } from '../errors.js';
-import type { RequestFrame, ResponseFrame } from './frames.js';
-import { isFrameId } from './ids.js';
+import type { Identity, RequestFrame, ResponseFrame } from './frames.js';
 import { HTTP_METHODS } from './validate.js';
 
 const TYPE_REQUEST = 0x01;
@@ -43,13 +42,13 @@ function encodeRequest(frame: RequestFrame): Buffer {
   const p = frame.payload;
   const method = METHOD_CODES.get(p.method);
   if (method === undefined) throw new InvalidFrameError(`cannot encode REQUEST ${frame.id}: payload.method ${String(p.method)} is not an HTTP method of the protocol`);
-  const identity = p.identity === null ? undefined : JSON.stringify(p.identity);
+  const identity = p.identity === null ? undefined : identityJson(p.identity);
   const stream = p.stream;
   const names = Object.keys(p.headers);
   const fixed = REQUEST_FIXED + (stream === undefined ? 0 : 8) + 2;
   const out = new StringsOut(frame).add(p.path, 'payload.path').add(p.query, 'payload.query').add(p.replyTo, 'payload.replyTo').add(identity, 'payload.identity').addHeaders(p.headers, names).allocate(fixed);
   out[0] = TYPE_REQUEST;
-  out.write(frame.id, 1, ID_BYTES, 'hex');
+  writeId(frame, out);
   let at = 1 + ID_BYTES;
   out.writeDoubleBE(frame.sentAt, at);
   out.writeDoubleBE(p.deadline, at + 8);
@@ -71,7 +70,7 @@ function encodeResponse(frame: ResponseFrame): Buffer {
   const names = Object.keys(p.headers);
   const out = new StringsOut(frame).add(p.instanceId, 'payload.instanceId').add(stream?.replyTo, 'payload.stream.replyTo').addHeaders(p.headers, names).allocate(RESPONSE_FIXED + 2);
   out[0] = TYPE_RESPONSE;
-  out.write(frame.id, 1, ID_BYTES, 'hex');
+  writeId(frame, out);
   out.writeDoubleBE(frame.sentAt, 1 + ID_BYTES);
   if (!Number.isInteger(p.status) || p.status < 0 || p.status > 0xffff) throw new InvalidFrameError(`cannot encode RESPONSE ${frame.id}: payload.status ${String(p.status)} is not an HTTP status`);
   out.writeUInt16BE(p.status, 1 + ID_BYTES + 8);
@@ -111,14 +110,50 @@ class StringsOut {
    * unit for one, so lengths still match.)
    */
   allocate(fixed: number): Buffer {
-    const { frame } = this;
-    if (!isFrameId(frame.id)) throw new InvalidFrameError(`cannot encode ${frame.type} ${String(frame.id)}: the id is not 32 lower-case hex characters`);
     const areaAt = fixed + 4 * this.lengths.length;
     const out = Buffer.allocUnsafe(areaAt + Buffer.byteLength(this.area, 'utf8'));
     for (let i = 0; i < this.lengths.length; i++) out.writeUInt32BE(this.lengths[i] as number, fixed + 4 * i);
     out.write(this.area, areaAt, 'utf8');
     return out;
   }
+}
+
+/** Nibble values of '0'-'9' and 'a'-'f'; -1 for every other character code below 128. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
+
+/**
+ * Writes the frame's id as 16 bytes at offset 1, checking it is 32 lower-case hex characters as it
+ * goes (a JavaScript loop: cheaper than Buffer's hex write plus a regex test of the id).
+ */
+function writeId(frame: RequestFrame | ResponseFrame, out: Buffer): void {
+  const id: unknown = frame.id;
+  if (typeof id === 'string' && id.length === 2 * ID_BYTES) {
+    let bad = 0;
+    for (let i = 0; i < ID_BYTES; i++) {
+      const high = NIBBLE[id.charCodeAt(2 * i)] ?? -1;
+      const low = NIBBLE[id.charCodeAt(2 * i + 1)] ?? -1;
+      bad |= high | low;
+      out[1 + i] = (high << 4) | low;
+    }
+    if (bad >= 0) return;
+  }
+  throw new InvalidFrameError(`cannot encode ${frame.type} ${String(id)}: the id is not 32 lower-case hex characters`);
+}
+
+/**
+ * The identity's JSON. A gateway sends one identity object again and again (the anonymous
+ * identity, a principal its authenticator keeps per token), so the last one's JSON is kept.
+ * Identities are read-only (their type says so): an object is never changed after it is made.
+ */
+let lastIdentity: Identity | undefined;
+let lastIdentityJson = '';
+function identityJson(identity: Identity): string {
+  if (identity !== lastIdentity) {
+    lastIdentityJson = JSON.stringify(identity);
+    lastIdentity = identity;
+  }
+  return lastIdentityJson;
 }
 
 function headerCount(frame: RequestFrame | ResponseFrame, count: number): number {
@@ -238,7 +273,7 @@ class StringsIn {
   headers(count: number): Record<string, string> {
     const headers: Record<string, string> = {};
     for (let i = 0; i < count; i++) {
-      const name = this.next();
+      const name = knownName(i, this.next());
       const value = this.next();
       // As JSON.parse does: `__proto__` is an own property, not the prototype's setter (which would drop it).
       if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
@@ -252,10 +287,45 @@ function need(b: Buffer, at: number, n: number, end: number): void {
   if (at + n > end || at + n > b.length) throw new InvalidFrameError(`binary header: truncated (needs ${at + n - Math.min(end, b.length)} more bytes at offset ${at})`);
 }
 
+/**
+ * Header names of the last frame read, by position. Frames from one gateway carry the same names in
+ * the same order; a name equal to the one seen at its place is replaced by that string, which is
+ * already a property key, so building the header object does not look each new one up again.
+ */
+const lastNames: string[] = [];
+const MAX_KNOWN_NAMES = 64;
+function knownName(index: number, name: string): string {
+  if (index >= MAX_KNOWN_NAMES) return name;
+  const known = lastNames[index];
+  if (known === name) return known;
+  lastNames[index] = name;
+  return name;
+}
+
+/**
+ * Identities lately read, by their JSON, parsed once and frozen: a gateway sends the same few
+ * again and again (the anonymous identity, a service account, a user's requests), and a frozen
+ * object can be shared by every request that carries it. Bounded: full, it starts over.
+ */
+const identities = new Map<string, unknown>();
+const MAX_IDENTITIES = 256;
 function parseIdentity(text: string): unknown {
+  let identity = identities.get(text);
+  if (identity !== undefined) return identity;
   try {
-    return JSON.parse(text);
+    identity = deepFreeze(JSON.parse(text));
   } catch (cause) {
     throw new InvalidFrameError(`binary header: payload.identity is not valid JSON: ${(cause as Error).message}`, { cause });
   }
+  if (identities.size >= MAX_IDENTITIES) identities.clear();
+  identities.set(text, identity);
+  return identity;
+}
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -92,8 +92,9 @@ export function validateFrameParts(value: unknown, wireBody: Uint8Array | undefi
   if (typeof type !== 'string' || !FRAME_TYPES.includes(type as FrameType)) {
     fail(`type must be one of ${FRAME_TYPES.join(', ')} (got ${formatValue(type)})`);
   }
-  const id = f.id;
-  if (!isFrameId(id)) fail(`id must be 32 lower-case hex characters (got ${formatValue(id)})`);
+  // Wire format 2 reads the id from 16 bytes as hex: it cannot be anything else.
+  if (wireFormat !== BINARY_WIRE_FORMAT && !isFrameId(f.id)) fail(`id must be 32 lower-case hex characters (got ${formatValue(f.id)})`);
+  const id = f.id as string;
   const sentAt = finite(f.sentAt, 'sentAt');
   const p = object(f.payload, 'payload');
   let body: Uint8Array | undefined;

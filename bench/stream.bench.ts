@@ -1,6 +1,8 @@
 /**
  * `npm run bench:stream`: streamed bodies through the gateway, beside a direct Node server
- * streaming the same bytes, in the same run. For each row (tcp, messaging/valkey): an upload of
+ * streaming the same bytes, in the same run. For each row (tcp, messaging/valkey,
+ * messaging/valkey-unsigned, and with `--reference` the minimal hand-written pair over Valkey,
+ * reference/valkey): an upload of
  * `--size` bytes (default 1 GiB) to POST /echo/stream, whose echo the client reads and drops (so
  * the bytes cross the gateway both ways), and a download of the same size from
  * GET /echo/bytes?n=<size>. Reported per transfer: MB/s (median of `--rounds`, direct and gateway
@@ -14,10 +16,11 @@
  *   npm run bench:stream -- --size 268435456 --rounds 3
  *   npm run bench:stream -- --transport tcp
  *   npm run bench:stream -- --transport messaging/valkey --transfer upload
+ *   npm run bench:stream -- --transport messaging/valkey --reference
  *   npm run bench:stream -- --transport messaging/valkey --cpu-prof /tmp/prof
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -38,6 +41,8 @@ const { values } = parseArgs({
     transfer: { type: 'string' },
     /** Directory for `--cpu-prof` profiles of the gateway and echo processes (one per process). */
     'cpu-prof': { type: 'string' },
+    /** Also measure the minimal reference pair of bench/reference/valkey-stream-*.mjs (row reference/valkey). */
+    reference: { type: 'boolean', default: false },
     /** A Node option for the gateway and echo processes (repeatable), e.g. --node-arg=--max-semi-space-size=2. */
     'node-arg': { type: 'string', multiple: true },
   },
@@ -56,7 +61,33 @@ interface Row {
   readonly name: string;
   readonly entries: (valkey: ValkeyServer | null) => Promise<{ gateway: unknown[]; echo: unknown[] }>;
   readonly valkey: boolean;
+  /** A reference row: bench/reference's gateway and worker run with these arguments instead of Switchyard's. */
+  readonly reference?: (valkey: ValkeyServer | null) => string[];
 }
+
+function messagingRow(name: string, auth: () => unknown): Row {
+  return {
+    name,
+    valkey: true,
+    entries: async (valkey) => {
+      const entry = { type: 'messaging', backend: 'valkey', valkey: { url: valkey?.url }, queues: { prefix: `bench-${randomUUID().slice(0, 8)}` }, auth: auth() };
+      return { gateway: [entry], echo: [entry] };
+    },
+  };
+}
+
+/**
+ * `--reference` adds this row: the least code of the Valkey shape (bench/reference/
+ * valkey-stream-gateway.mjs), its chunks signed with HMAC-SHA256 as Switchyard's are.
+ */
+const REFERENCES: readonly Row[] = [
+  {
+    name: 'reference/valkey',
+    valkey: true,
+    entries: async () => ({ gateway: [], echo: [] }),
+    reference: (valkey) => [valkey?.url ?? '', `ref-${randomUUID().slice(0, 8)}`, randomBytes(32).toString('hex')],
+  },
+];
 
 const ROWS: readonly Row[] = [
   {
@@ -67,14 +98,9 @@ const ROWS: readonly Row[] = [
       return { gateway: [entry], echo: [entry] };
     },
   },
-  {
-    name: 'messaging/valkey',
-    valkey: true,
-    entries: async (valkey) => {
-      const entry = { type: 'messaging', backend: 'valkey', valkey: { url: valkey?.url }, queues: { prefix: `bench-${randomUUID().slice(0, 8)}` }, auth: authSection(newKeys()) };
-      return { gateway: [entry], echo: [entry] };
-    },
-  },
+  messagingRow('messaging/valkey', () => authSection(newKeys())),
+  // The same path with frames unsigned: beside the row above, the cost of signing and verifying.
+  messagingRow('messaging/valkey-unsigned', () => ({ insecure: true })),
 ];
 
 function rssOf(pid: number): number {
@@ -141,6 +167,14 @@ async function sampled<T>(pids: { gateway: number; echo: number }, redis: Redis 
 }
 
 async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
+  if (row.reference !== undefined) {
+    const args = row.reference(valkey);
+    const gateway = spawnNode(PAIR_ARGS, 'bench/reference/valkey-stream-gateway.mjs', args);
+    const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
+    const echo = spawnNode(PAIR_ARGS, 'bench/reference/valkey-stream-worker.mjs', args);
+    await echo.waitFor(/echo listening/, 30_000);
+    return { gateway, echo, url };
+  }
   const entries = await row.entries(valkey);
   const gwFile = join(dir, `gateway-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(
@@ -179,7 +213,9 @@ const median = (xs: readonly number[]): number => {
 
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 
-const rows = ROWS.filter((r) => values.transport === undefined || r.name === values.transport);
+// --transport names one row or several, comma-separated; --reference rows are measured whatever it names.
+const named = values.transport?.split(',');
+const rows = [...ROWS.filter((r) => named === undefined || named.includes(r.name)), ...(values.reference ? REFERENCES : [])];
 const valkey = rows.some((r) => r.valkey) ? await startValkey() : null;
 const redis = valkey === null ? undefined : new Redis(valkey.url);
 const dir = mkdtempSync(join(tmpdir(), 'sy-bench-stream-'));

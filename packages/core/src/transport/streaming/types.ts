@@ -25,7 +25,7 @@ export interface InstanceAnswer extends Omit<ResponsePayload, 'instanceId' | 'st
 
 /** Defaults of streamed exchanges. */
 export const STREAM_DEFAULTS = Object.freeze({
-  /** Largest BODY_CHUNK payload a sender makes. @default 65536 */
+  /** Largest BODY_CHUNK payload a sender makes. @default 262144 */
   maxChunkBytes: 256 * 1024,
   /** Window of a request body, granted by the instance. @default 1048576 */
   requestWindowBytes: 1024 * 1024,

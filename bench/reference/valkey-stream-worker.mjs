@@ -1,0 +1,82 @@
+/**
+ * Reference worker of bench:stream (see valkey-stream-gateway.mjs): answers `r` with a head,
+ * then either sends the bytes asked for (GET /echo/bytes) or sends each request chunk back as it
+ * arrives (POST /echo/stream), within the gateway's credit, granting request credit as the
+ * chunks leave it.
+ *
+ *   node valkey-stream-worker.mjs <redis url> <key prefix> <hex HMAC key, or - for unsigned>
+ */
+import { Redis } from 'ioredis';
+import { CHUNK_BYTES, WINDOW_BYTES, parseEntry, sealer } from './valkey-stream-framing.mjs';
+
+const [url, prefix, keyHex] = process.argv.slice(2);
+const toWorker = `${prefix}:worker`;
+const toGateway = `${prefix}:gateway`;
+const commands = new Redis(url);
+const reader = new Redis(url);
+const seal = sealer(keyHex);
+const exchanges = new Map();
+const EMPTY = Buffer.alloc(0);
+// The echo service's pattern: byte j of every 64 KiB block is (j * 31 + 7) & 255.
+const block = Buffer.allocUnsafe(CHUNK_BYTES);
+for (let j = 0; j < CHUNK_BYTES; j++) block[j] = ((j % 65536) * 31 + 7) & 255;
+
+function send(type, id, n, data) {
+  void commands.xadd(toGateway, '*', 't', type, 'i', id, 'n', String(n), 'd', data, 'm', seal(type, id, data));
+}
+
+/** Sends what is ready (request chunks to echo, or bytes left to generate) within the response credit. */
+function drain(ex) {
+  while (ex.credit > 0) {
+    let piece;
+    if (ex.left > 0) {
+      piece = block.subarray(0, Math.min(CHUNK_BYTES, ex.left, ex.credit));
+      ex.left -= piece.length;
+    } else if (ex.pending.length > 0) {
+      const head = ex.pending[0];
+      piece = head.length <= ex.credit ? head : head.subarray(0, ex.credit);
+      if (piece === head) ex.pending.shift();
+      else ex.pending[0] = head.subarray(piece.length);
+      ex.owed += piece.length;
+    } else break;
+    ex.credit -= piece.length;
+    send('c', ex.id, 0, piece);
+  }
+  if (ex.owed >= WINDOW_BYTES / 4) {
+    send('k', ex.id, ex.owed, EMPTY);
+    ex.owed = 0;
+  }
+  if (ex.ended && ex.left === 0 && ex.pending.length === 0) {
+    exchanges.delete(ex.id);
+    send('e', ex.id, 0, EMPTY);
+  }
+}
+
+console.log('echo listening');
+process.on('SIGTERM', () => process.exit(0));
+
+let last = '0';
+for (;;) {
+  const result = await reader.xreadBuffer('COUNT', 64, 'BLOCK', 1000, 'STREAMS', toWorker, last);
+  if (result === null) continue;
+  const ids = [];
+  for (const entry of result[0][1]) {
+    last = entry[0].toString();
+    ids.push(last);
+    const { type, id, n, data } = parseEntry(entry, seal);
+    if (type === 'r') {
+      const ex = { id, credit: WINDOW_BYTES, left: n, ended: n > 0, pending: [], owed: 0 };
+      exchanges.set(id, ex);
+      send('h', id, n, EMPTY);
+      drain(ex);
+      continue;
+    }
+    const ex = exchanges.get(id);
+    if (ex === undefined) continue;
+    if (type === 'c') ex.pending.push(data);
+    else if (type === 'k') ex.credit += n;
+    else if (type === 'e') ex.ended = true;
+    drain(ex);
+  }
+  void commands.xdel(toWorker, ...ids);
+}

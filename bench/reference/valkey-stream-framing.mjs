@@ -1,8 +1,8 @@
 /**
  * What the reference gateway and worker of bench:stream share (valkey-stream-gateway.mjs): the
- * window and chunk sizes (Switchyard's defaults), the MAC of a message and the reading of an
- * entry. A MAC is HMAC-SHA256 over the message's type, exchange and bytes, as Switchyard signs a
- * frame's head and body; with key `-` messages go unsigned.
+ * window and chunk sizes (Switchyard's defaults), the MAC of a message, sending a message and
+ * reading a process's own stream. A MAC is HMAC-SHA256 over the message's type, exchange and
+ * bytes, as Switchyard signs a frame's head and body; with key `-` messages go unsigned.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -17,8 +17,29 @@ export function sealer(keyHex) {
   return (type, id, data) => createHmac('sha256', key).update(`${type}:${id}`).update(data).digest();
 }
 
+/** A function that appends a message to `stream`: (type, exchange id, number, bytes). */
+export function sender(commands, stream, seal) {
+  return (type, id, n, data) => void commands.xadd(stream, '*', 't', type, 'i', id, 'n', String(n), 'd', data, 'm', seal(type, id, data));
+}
+
+/** Reads `stream` from its start forever with plain XREAD, hands each message to `onMessage`, and deletes what each read brought. */
+export async function readOwnStream(reader, commands, stream, seal, onMessage) {
+  let last = '0';
+  for (;;) {
+    const result = await reader.xreadBuffer('COUNT', 64, 'BLOCK', 1000, 'STREAMS', stream, last);
+    if (result === null) continue;
+    const ids = [];
+    for (const entry of result[0][1]) {
+      last = entry[0].toString();
+      ids.push(last);
+      onMessage(parseEntry(entry, seal));
+    }
+    void commands.xdel(stream, ...ids);
+  }
+}
+
 /** An XREAD entry (fields t, i, n, d, m, as Buffers) read and its MAC checked; throws on a bad MAC. */
-export function parseEntry(entry, seal) {
+function parseEntry(entry, seal) {
   const fields = entry[1];
   const type = fields[1].toString();
   const id = fields[3].toString();

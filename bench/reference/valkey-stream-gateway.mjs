@@ -15,7 +15,7 @@
  */
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
-import { CHUNK_BYTES, WINDOW_BYTES, parseEntry, sealer } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, WINDOW_BYTES, readOwnStream, sealer, sender } from './valkey-stream-framing.mjs';
 
 const [url, prefix, keyHex] = process.argv.slice(2);
 const toWorker = `${prefix}:worker`;
@@ -26,9 +26,7 @@ const seal = sealer(keyHex);
 const exchanges = new Map();
 let nextId = 0;
 
-function send(type, id, n, data) {
-  void commands.xadd(toWorker, '*', 't', type, 'i', id, 'n', String(n), 'd', data, 'm', seal(type, id, data));
-}
+const send = sender(commands, toWorker, seal);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -94,32 +92,20 @@ function written(ex, bytes) {
   }
 }
 
-async function readOwnStream() {
-  let last = '0';
-  for (;;) {
-    const result = await reader.xreadBuffer('COUNT', 64, 'BLOCK', 1000, 'STREAMS', toGateway, last);
-    if (result === null) continue;
-    const ids = [];
-    for (const entry of result[0][1]) {
-      last = entry[0].toString();
-      ids.push(last);
-      const { type, id, n, data } = parseEntry(entry, seal);
-      const ex = exchanges.get(id);
-      if (ex === undefined) continue;
-      if (type === 'h') ex.res.writeHead(200, n > 0 ? { 'content-type': 'application/octet-stream', 'content-length': String(n) } : { 'content-type': 'application/octet-stream' });
-      else if (type === 'c') ex.res.write(data, () => written(ex, data.length));
-      else if (type === 'k') {
-        ex.credit += n;
-        pump(ex);
-      } else if (type === 'e') {
-        exchanges.delete(id);
-        ex.res.end();
-      }
-    }
-    void commands.xdel(toGateway, ...ids);
+function onMessage({ type, id, n, data }) {
+  const ex = exchanges.get(id);
+  if (ex === undefined) return;
+  if (type === 'h') ex.res.writeHead(200, n > 0 ? { 'content-type': 'application/octet-stream', 'content-length': String(n) } : { 'content-type': 'application/octet-stream' });
+  else if (type === 'c') ex.res.write(data, () => written(ex, data.length));
+  else if (type === 'k') {
+    ex.credit += n;
+    pump(ex);
+  } else if (type === 'e') {
+    exchanges.delete(id);
+    ex.res.end();
   }
 }
 
-void readOwnStream();
+void readOwnStream(reader, commands, toGateway, seal, onMessage);
 server.listen(0, '127.0.0.1', () => console.log(`gateway listening on http://127.0.0.1:${server.address().port}`));
 process.on('SIGTERM', () => process.exit(0));

@@ -7,7 +7,7 @@
  *   node valkey-stream-worker.mjs <redis url> <key prefix> <hex HMAC key, or - for unsigned>
  */
 import { Redis } from 'ioredis';
-import { CHUNK_BYTES, WINDOW_BYTES, parseEntry, sealer } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, WINDOW_BYTES, readOwnStream, sealer, sender } from './valkey-stream-framing.mjs';
 
 const [url, prefix, keyHex] = process.argv.slice(2);
 const toWorker = `${prefix}:worker`;
@@ -21,9 +21,7 @@ const EMPTY = Buffer.alloc(0);
 const block = Buffer.allocUnsafe(CHUNK_BYTES);
 for (let j = 0; j < CHUNK_BYTES; j++) block[j] = ((j % 65536) * 31 + 7) & 255;
 
-function send(type, id, n, data) {
-  void commands.xadd(toGateway, '*', 't', type, 'i', id, 'n', String(n), 'd', data, 'm', seal(type, id, data));
-}
+const send = sender(commands, toGateway, seal);
 
 /** Sends what is ready (request chunks to echo, or bytes left to generate) within the response credit. */
 function drain(ex) {
@@ -55,28 +53,18 @@ function drain(ex) {
 console.log('echo listening');
 process.on('SIGTERM', () => process.exit(0));
 
-let last = '0';
-for (;;) {
-  const result = await reader.xreadBuffer('COUNT', 64, 'BLOCK', 1000, 'STREAMS', toWorker, last);
-  if (result === null) continue;
-  const ids = [];
-  for (const entry of result[0][1]) {
-    last = entry[0].toString();
-    ids.push(last);
-    const { type, id, n, data } = parseEntry(entry, seal);
-    if (type === 'r') {
-      const ex = { id, credit: WINDOW_BYTES, left: n, ended: n > 0, pending: [], owed: 0 };
-      exchanges.set(id, ex);
-      send('h', id, n, EMPTY);
-      drain(ex);
-      continue;
-    }
-    const ex = exchanges.get(id);
-    if (ex === undefined) continue;
-    if (type === 'c') ex.pending.push(data);
-    else if (type === 'k') ex.credit += n;
-    else if (type === 'e') ex.ended = true;
+await readOwnStream(reader, commands, toWorker, seal, ({ type, id, n, data }) => {
+  if (type === 'r') {
+    const ex = { id, credit: WINDOW_BYTES, left: n, ended: n > 0, pending: [], owed: 0 };
+    exchanges.set(id, ex);
+    send('h', id, n, EMPTY);
     drain(ex);
+    return;
   }
-  void commands.xdel(toWorker, ...ids);
-}
+  const ex = exchanges.get(id);
+  if (ex === undefined) return;
+  if (type === 'c') ex.pending.push(data);
+  else if (type === 'k') ex.credit += n;
+  else if (type === 'e') ex.ended = true;
+  drain(ex);
+});

@@ -5,25 +5,41 @@
  * bytes, as Switchyard signs a frame's head and body; with key `-` messages go unsigned.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Redis } from 'ioredis';
 
 export const WINDOW_BYTES = 1024 * 1024;
 export const CHUNK_BYTES = 256 * 1024;
 const NONE = Buffer.alloc(0);
 
 /** The MAC function for `keyHex`: (type, id, data) → MAC bytes (empty when unsigned). */
-export function sealer(keyHex) {
+function sealer(keyHex) {
   if (keyHex === undefined || keyHex === '-') return () => NONE;
   const key = Buffer.from(keyHex, 'hex');
   return (type, id, data) => createHmac('sha256', key).update(`${type}:${id}`).update(data).digest();
 }
 
+/**
+ * This process's end of the pair, from its arguments `<redis url> <key prefix> <hex key or ->`:
+ * `send(type, id, n, bytes)` appends to the other end's stream, `read(onMessage)` reads its own.
+ */
+export function pairEnd(own, [url, prefix, keyHex]) {
+  const commands = new Redis(url);
+  const reader = new Redis(url);
+  const seal = sealer(keyHex);
+  const other = own === 'gateway' ? 'worker' : 'gateway';
+  return {
+    send: sender(commands, `${prefix}:${other}`, seal),
+    read: (onMessage) => readOwnStream(reader, commands, `${prefix}:${own}`, seal, onMessage),
+  };
+}
+
 /** A function that appends a message to `stream`: (type, exchange id, number, bytes). */
-export function sender(commands, stream, seal) {
+function sender(commands, stream, seal) {
   return (type, id, n, data) => void commands.xadd(stream, '*', 't', type, 'i', id, 'n', String(n), 'd', data, 'm', seal(type, id, data));
 }
 
 /** Reads `stream` from its start forever with plain XREAD, hands each message to `onMessage`, and deletes what each read brought. */
-export async function readOwnStream(reader, commands, stream, seal, onMessage) {
+async function readOwnStream(reader, commands, stream, seal, onMessage) {
   let last = '0';
   for (;;) {
     const result = await reader.xreadBuffer('COUNT', 64, 'BLOCK', 1000, 'STREAMS', stream, last);

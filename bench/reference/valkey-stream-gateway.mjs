@@ -14,19 +14,12 @@
  * pieces that arrive in one turn go out as one chunk of at most 256 KiB.
  */
 import { createServer } from 'node:http';
-import { Redis } from 'ioredis';
-import { CHUNK_BYTES, WINDOW_BYTES, readOwnStream, sealer, sender } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
 
-const [url, prefix, keyHex] = process.argv.slice(2);
-const toWorker = `${prefix}:worker`;
-const toGateway = `${prefix}:gateway`;
-const commands = new Redis(url);
-const reader = new Redis(url);
-const seal = sealer(keyHex);
+const { send, read } = pairEnd('gateway', process.argv.slice(2));
 const exchanges = new Map();
 let nextId = 0;
 
-const send = sender(commands, toWorker, seal);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -106,6 +99,6 @@ function onMessage({ type, id, n, data }) {
   }
 }
 
-void readOwnStream(reader, commands, toGateway, seal, onMessage);
+void read(onMessage);
 server.listen(0, '127.0.0.1', () => console.log(`gateway listening on http://127.0.0.1:${server.address().port}`));
 process.on('SIGTERM', () => process.exit(0));

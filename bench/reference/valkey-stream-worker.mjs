@@ -6,22 +6,15 @@
  *
  *   node valkey-stream-worker.mjs <redis url> <key prefix> <hex HMAC key, or - for unsigned>
  */
-import { Redis } from 'ioredis';
-import { CHUNK_BYTES, WINDOW_BYTES, readOwnStream, sealer, sender } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
 
-const [url, prefix, keyHex] = process.argv.slice(2);
-const toWorker = `${prefix}:worker`;
-const toGateway = `${prefix}:gateway`;
-const commands = new Redis(url);
-const reader = new Redis(url);
-const seal = sealer(keyHex);
+const { send, read } = pairEnd('worker', process.argv.slice(2));
 const exchanges = new Map();
 const EMPTY = Buffer.alloc(0);
 // The echo service's pattern: byte j of every 64 KiB block is (j * 31 + 7) & 255.
 const block = Buffer.allocUnsafe(CHUNK_BYTES);
 for (let j = 0; j < CHUNK_BYTES; j++) block[j] = ((j % 65536) * 31 + 7) & 255;
 
-const send = sender(commands, toGateway, seal);
 
 /** Sends what is ready (request chunks to echo, or bytes left to generate) within the response credit. */
 function drain(ex) {
@@ -53,7 +46,7 @@ function drain(ex) {
 console.log('echo listening');
 process.on('SIGTERM', () => process.exit(0));
 
-await readOwnStream(reader, commands, toWorker, seal, ({ type, id, n, data }) => {
+await read(({ type, id, n, data }) => {
   if (type === 'r') {
     const ex = { id, credit: WINDOW_BYTES, left: n, ended: n > 0, pending: [], owed: 0 };
     exchanges.set(id, ex);

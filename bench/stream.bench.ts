@@ -57,13 +57,15 @@ const PAIR_ARGS: readonly string[] = [
   ...(values['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`]),
 ];
 
-interface Row {
+/** A Switchyard row (its transport entries for the gateway and the echo) or a reference row. */
+type Row = {
   readonly name: string;
-  readonly entries: (valkey: ValkeyServer | null) => Promise<{ gateway: unknown[]; echo: unknown[] }>;
   readonly valkey: boolean;
-  /** A reference row: bench/reference's gateway and worker run with these arguments instead of Switchyard's. */
-  readonly reference?: (valkey: ValkeyServer | null) => string[];
-}
+} & (
+  | { readonly entries: (valkey: ValkeyServer | null) => Promise<{ gateway: unknown[]; echo: unknown[] }> }
+  /** bench/reference's gateway and worker, run with these arguments instead of Switchyard's. */
+  | { readonly reference: (valkey: ValkeyServer | null) => string[] }
+);
 
 function messagingRow(name: string, auth: () => unknown): Row {
   return {
@@ -84,7 +86,6 @@ const REFERENCES: readonly Row[] = [
   {
     name: 'reference/valkey',
     valkey: true,
-    entries: async () => ({ gateway: [], echo: [] }),
     reference: (valkey) => [valkey?.url ?? '', `ref-${randomUUID().slice(0, 8)}`, randomBytes(32).toString('hex')],
   },
 ];
@@ -167,7 +168,7 @@ async function sampled<T>(pids: { gateway: number; echo: number }, redis: Redis 
 }
 
 async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
-  if (row.reference !== undefined) {
+  if ('reference' in row) {
     const args = row.reference(valkey);
     const gateway = spawnNode(PAIR_ARGS, 'bench/reference/valkey-stream-gateway.mjs', args);
     const url = (await gateway.waitFor(/gateway listening on (http:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;

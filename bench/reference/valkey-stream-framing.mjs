@@ -9,11 +9,12 @@ import { Redis } from 'ioredis';
 
 export const WINDOW_BYTES = 1024 * 1024;
 export const CHUNK_BYTES = 256 * 1024;
-const NONE = Buffer.alloc(0);
+/** The bytes of a message that carries none. */
+export const EMPTY = Buffer.alloc(0);
 
 /** The MAC function for `keyHex`: (type, id, data) → MAC bytes (empty when unsigned). */
 function sealer(keyHex) {
-  if (keyHex === undefined || keyHex === '-') return () => NONE;
+  if (keyHex === undefined || keyHex === '-') return () => EMPTY;
   const key = Buffer.from(keyHex, 'hex');
   return (type, id, data) => createHmac('sha256', key).update(`${type}:${id}`).update(data).digest();
 }

@@ -9,29 +9,27 @@
  * Every message is one entry `t <type> i <exchange> n <number> d <bytes> m <mac>` on the
  * receiver's stream (`<prefix>:worker`, `<prefix>:gateway`); each process reads its own stream
  * with plain XREAD and deletes what it read with one XDEL per read. Types: r request (n: bytes
- * to send back, 0 for an echo), h response head, c chunk, e end, k credit (n bytes). Each side
+ * to send, -1 for an echo of the request body), h response head (n: the body's length, -1 unknown), c chunk, e end, k credit (n bytes). Each side
  * starts with a window of credit and grants more as the bytes leave it; the request body's
  * pieces that arrive in one turn go out as one chunk of at most 256 KiB.
  */
 import { createServer } from 'node:http';
-import { CHUNK_BYTES, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, EMPTY, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
 
 const { send, read } = pairEnd('gateway', process.argv.slice(2));
 const exchanges = new Map();
 let nextId = 0;
 
-
-const EMPTY = Buffer.alloc(0);
-
 /** Sends what the request body has ready, as far as the worker's credit reaches. */
 function pump(ex) {
   ex.scheduled = false;
   while (ex.credit > 0 && ex.ready.length > 0) {
+    const limit = Math.min(CHUNK_BYTES, ex.credit);
     let size = 0;
     const parts = [];
-    while (ex.ready.length > 0 && size < Math.min(CHUNK_BYTES, ex.credit)) {
+    while (ex.ready.length > 0 && size < limit) {
       const head = ex.ready[0];
-      const take = Math.min(head.length, Math.min(CHUNK_BYTES, ex.credit) - size);
+      const take = Math.min(head.length, limit - size);
       parts.push(take === head.length ? head : head.subarray(0, take));
       if (take === head.length) ex.ready.shift();
       else ex.ready[0] = head.subarray(take);
@@ -56,7 +54,7 @@ const server = createServer((req, res) => {
   const download = req.method === 'GET' && path.pathname === '/echo/bytes';
   const ex = { id, req, res, credit: WINDOW_BYTES, ready: [], readyBytes: 0, ended: false, endSent: false, scheduled: false, owed: 0 };
   exchanges.set(id, ex);
-  send('r', id, download ? Number(path.searchParams.get('n') ?? '0') : 0, EMPTY);
+  send('r', id, download ? Number(path.searchParams.get('n') ?? '0') : -1, EMPTY);
   if (download) {
     req.resume();
     ex.endSent = true;
@@ -88,7 +86,7 @@ function written(ex, bytes) {
 function onMessage({ type, id, n, data }) {
   const ex = exchanges.get(id);
   if (ex === undefined) return;
-  if (type === 'h') ex.res.writeHead(200, n > 0 ? { 'content-type': 'application/octet-stream', 'content-length': String(n) } : { 'content-type': 'application/octet-stream' });
+  if (type === 'h') ex.res.writeHead(200, n >= 0 ? { 'content-type': 'application/octet-stream', 'content-length': String(n) } : { 'content-type': 'application/octet-stream' });
   else if (type === 'c') ex.res.write(data, () => written(ex, data.length));
   else if (type === 'k') {
     ex.credit += n;

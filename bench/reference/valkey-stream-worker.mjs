@@ -6,15 +6,13 @@
  *
  *   node valkey-stream-worker.mjs <redis url> <key prefix> <hex HMAC key, or - for unsigned>
  */
-import { CHUNK_BYTES, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
+import { CHUNK_BYTES, EMPTY, WINDOW_BYTES, pairEnd } from './valkey-stream-framing.mjs';
 
 const { send, read } = pairEnd('worker', process.argv.slice(2));
 const exchanges = new Map();
-const EMPTY = Buffer.alloc(0);
 // The echo service's pattern: byte j of every 64 KiB block is (j * 31 + 7) & 255.
 const block = Buffer.allocUnsafe(CHUNK_BYTES);
 for (let j = 0; j < CHUNK_BYTES; j++) block[j] = ((j % 65536) * 31 + 7) & 255;
-
 
 /** Sends what is ready (request chunks to echo, or bytes left to generate) within the response credit. */
 function drain(ex) {
@@ -48,7 +46,8 @@ process.on('SIGTERM', () => process.exit(0));
 
 await read(({ type, id, n, data }) => {
   if (type === 'r') {
-    const ex = { id, credit: WINDOW_BYTES, left: n, ended: n > 0, pending: [], owed: 0 };
+    // n ≥ 0: send n bytes, and nothing will come from the request; -1: echo the request body until its end.
+    const ex = { id, credit: WINDOW_BYTES, left: Math.max(n, 0), ended: n >= 0, pending: [], owed: 0 };
     exchanges.set(id, ex);
     send('h', id, n, EMPTY);
     drain(ex);

@@ -1,0 +1,164 @@
+/**
+ * The gateway's side of a TCP link to one echo process, for bench:service: no HTTP and no load
+ * generator, so what is measured is the echo process alone. `switchyardTcpDriver` is Switchyard's
+ * own TCP gateway transport (HELLO, REQUEST frames in wire format 2, its batching) in this
+ * process, with the echo service connecting to it; `referenceTcpDriver` speaks the reference
+ * pair's framing (bench/reference/framing.mjs: u32 length, JSON) to bench/reference/tcp-worker.mjs,
+ * the frames of one event-loop turn in one write, as the reference gateway does.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BINARY_WIRE_FORMAT, silentLogger, systemClock, type DispatchTarget, type HelloPayload, type Identity } from '@switchyard/core';
+import { createTcpGatewayTransport } from '@switchyard/transport-tcp';
+import { freePort, spawnNode, type TsProcess } from '../../test/harness/process.js';
+
+/** One echo process and a way to send it REQUESTs. */
+export interface EchoDriver {
+  readonly name: string;
+  readonly pid: number;
+  /** One REQUEST at a time, `n` times; the round-trip time of each, in µs. */
+  serial(n: number): Promise<number[]>;
+  /** `n` REQUESTs with `concurrency` in flight at all times (the shape of c=256). */
+  closedLoop(n: number, concurrency: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface EchoRequestShape {
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The verified identity a gateway sends with the REQUEST (the reference pair has none). */
+  readonly identity: Identity | null;
+  readonly body: Buffer;
+}
+
+/** Runs `send` `n` times with `concurrency` in flight; resolves when every one has answered. */
+function closedLoop(n: number, concurrency: number, send: () => Promise<unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let done = 0;
+    const next = (): void => {
+      if (started >= n) return;
+      started += 1;
+      send().then(() => {
+        done += 1;
+        if (done === n) resolve();
+        else next();
+      }, reject);
+    };
+    for (let i = 0; i < Math.min(concurrency, n); i++) next();
+  });
+}
+
+async function timedSerial(n: number, send: () => Promise<unknown>): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = process.hrtime.bigint();
+    await send();
+    latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
+  }
+  return latencies;
+}
+
+/** The echo service (examples/echo, built) over Switchyard's TCP transport, this process its gateway. */
+export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
+  const port = await freePort();
+  const entry = { type: 'tcp' as const, host: '127.0.0.1', port };
+  const transport = createTcpGatewayTransport(entry, { clock: systemClock, logger: silentLogger });
+  let hello: (value: DispatchTarget) => void = () => undefined;
+  const helloSeen = new Promise<DispatchTarget>((resolve) => (hello = resolve));
+  await transport.start({
+    control(frame, link) {
+      if (frame.type !== 'HELLO') return;
+      const { instance } = frame.payload as HelloPayload;
+      hello({ instanceId: instance.instanceId, service: instance.service, version: instance.version, link, wireFormat: BINARY_WIRE_FORMAT });
+    },
+    lost: () => undefined,
+  });
+  const config = join(dir, 'echo-tcp.json');
+  writeFileSync(config, JSON.stringify({ service: { name: 'echo', version: '1.0.0' }, transports: [entry] }));
+  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config]);
+  const target = await Promise.race([helloSeen, echo.waitFor(/(?!)/, 20_000).then(() => undefined as never)]);
+  const send = (): Promise<unknown> =>
+    transport.dispatch(target, { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: Date.now() + 60_000, identity: shape.identity }, {});
+  return {
+    name: 'switchyard/tcp',
+    pid: echo.pid,
+    serial: (n) => timedSerial(n, send),
+    closedLoop: (n, concurrency) => closedLoop(n, concurrency, send),
+    stop: async () => {
+      await echo.stop();
+      await transport.stop();
+    },
+  };
+}
+
+/** bench/reference/tcp-worker.mjs, this process the reference gateway's link end. */
+export async function referenceTcpDriver(shape: EchoRequestShape): Promise<EchoDriver> {
+  const port = await freePort();
+  const waiting = new Map<number, () => void>();
+  let worker: Socket | undefined;
+  let connected: () => void = () => undefined;
+  const connectedSeen = new Promise<void>((resolve) => (connected = resolve));
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    worker = socket;
+    readFrames(socket, (reply: { i: number }) => {
+      const done = waiting.get(reply.i);
+      waiting.delete(reply.i);
+      done?.();
+    });
+    connected();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const echo: TsProcess = spawnNode([], 'bench/reference/tcp-worker.mjs', [String(port)]);
+  await Promise.race([connectedSeen, echo.waitFor(/(?!)/, 20_000)]);
+  const bodyText = shape.body.toString('utf8');
+  let nextId = 0;
+  let outgoing: Buffer[] = [];
+  const flush = (): void => {
+    worker?.write(Buffer.concat(outgoing));
+    outgoing = [];
+  };
+  const send = (): Promise<void> =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      waiting.set(id, resolve);
+      if (outgoing.push(frame({ i: id, m: 'POST', u: shape.path, h: shape.headers, b: bodyText })) === 1) setImmediate(flush);
+    });
+  return {
+    name: 'reference/tcp',
+    pid: echo.pid,
+    serial: (n) => timedSerial(n, send),
+    closedLoop: (n, concurrency) => closedLoop(n, concurrency, send),
+    stop: async () => {
+      await echo.stop();
+      worker?.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/** The reference pair's framing (bench/reference/framing.mjs): u32 big-endian length, then JSON. */
+function frame(value: unknown): Buffer {
+  const json = JSON.stringify(value);
+  const out = Buffer.allocUnsafe(4 + Buffer.byteLength(json));
+  out.writeUInt32BE(out.length - 4, 0);
+  out.write(json, 4);
+  return out;
+}
+
+function readFrames<T>(socket: Socket, onFrame: (value: T) => void): void {
+  let pending: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let at = 0;
+    while (pending.length - at >= 4) {
+      const length = pending.readUInt32BE(at);
+      if (pending.length - at - 4 < length) break;
+      onFrame(JSON.parse(pending.toString('utf8', at + 4, at + 4 + length)) as T);
+      at += 4 + length;
+    }
+    pending = pending.subarray(at);
+  });
+}

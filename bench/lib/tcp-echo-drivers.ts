@@ -9,56 +9,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BINARY_WIRE_FORMAT, silentLogger, systemClock, type DispatchTarget, type HelloPayload, type Identity } from '@switchyard/core';
+import { BINARY_WIRE_FORMAT, silentLogger, systemClock, type DispatchTarget, type HelloPayload } from '@switchyard/core';
 import { createTcpGatewayTransport } from '@switchyard/transport-tcp';
 import { freePort, spawnNode, type TsProcess } from '../../test/harness/process.js';
-
-/** One echo process and a way to send it REQUESTs. */
-export interface EchoDriver {
-  readonly name: string;
-  readonly pid: number;
-  /** One REQUEST at a time, `n` times; the round-trip time of each, in µs. */
-  serial(n: number): Promise<number[]>;
-  /** `n` REQUESTs with `concurrency` in flight at all times (the shape of c=256). */
-  closedLoop(n: number, concurrency: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-export interface EchoRequestShape {
-  readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The verified identity a gateway sends with the REQUEST (the reference pair has none). */
-  readonly identity: Identity | null;
-  readonly body: Buffer;
-}
-
-/** Runs `send` `n` times with `concurrency` in flight; resolves when every one has answered. */
-function closedLoop(n: number, concurrency: number, send: () => Promise<unknown>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const next = (): void => {
-      if (started >= n) return;
-      started += 1;
-      send().then(() => {
-        done += 1;
-        if (done === n) resolve();
-        else next();
-      }, reject);
-    };
-    for (let i = 0; i < Math.min(concurrency, n); i++) next();
-  });
-}
-
-async function timedSerial(n: number, send: () => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = process.hrtime.bigint();
-    await send();
-    latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
-  }
-  return latencies;
-}
+import { closedLoop, timedSerial, type EchoDriver, type EchoRequestShape } from './echo-driver.js';
 
 /** The echo service (examples/echo, built) over Switchyard's TCP transport, this process its gateway. */
 export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
@@ -85,7 +39,7 @@ export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string
     name: 'switchyard/tcp',
     pid: echo.pid,
     serial: (n) => timedSerial(n, send),
-    closedLoop: (n, concurrency) => closedLoop(n, concurrency, send),
+    queued: (n, concurrency) => closedLoop(n, concurrency, send),
     stop: async () => {
       await echo.stop();
       await transport.stop();
@@ -130,7 +84,7 @@ export async function referenceTcpDriver(shape: EchoRequestShape): Promise<EchoD
     name: 'reference/tcp',
     pid: echo.pid,
     serial: (n) => timedSerial(n, send),
-    closedLoop: (n, concurrency) => closedLoop(n, concurrency, send),
+    queued: (n, concurrency) => closedLoop(n, concurrency, send),
     stop: async () => {
       await echo.stop();
       worker?.destroy();

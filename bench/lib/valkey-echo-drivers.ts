@@ -1,0 +1,124 @@
+/**
+ * The gateway's side of Messaging over Valkey for one echo process, for bench:service: REQUESTs
+ * written straight into the process's requests stream, RESPONSEs read from a responses stream
+ * with XREAD. `switchyardValkeyDriver` is the echo service (wire format 1 frames, the queue keys
+ * of a region's requests queue); `referenceValkeyDriver` is bench/reference/valkey-worker.mjs
+ * with the reference gateway's fields (`i` and a JSON `f`), replies batched per read.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { encodeFrame, newFrameId, type RequestFrame } from '@switchyard/core';
+import { gatewayResponsesQueue, regionRequestsQueue } from '@switchyard/core/internal';
+import { queueKeys } from '@switchyard/transport-valkey';
+import { spawnNode } from '../../test/harness/process.js';
+import type { ValkeyServer } from '../../test/harness/valkey.js';
+import type { EchoDriver, EchoRequestShape } from './echo-driver.js';
+
+/** Queued REQUESTs are written in pipelines of this many XADDs. */
+const PIPELINE = 500;
+
+type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
+
+/** Valkey's CPU (user + system) so far, in µs, from INFO cpu. */
+async function valkeyCpuUs(client: Redis): Promise<number> {
+  const info = await client.info('cpu');
+  const seconds = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000_000;
+}
+
+/** Entries ever added to `stream` (XINFO STREAM's entries-added, Valkey and Redis 7+); 0 before it exists. */
+async function entriesAdded(client: Redis, stream: string): Promise<number> {
+  const info = (await client.call('XINFO', 'STREAM', stream).catch(() => [])) as unknown[];
+  const at = info.indexOf('entries-added');
+  return at === -1 ? 0 : Number(info[at + 1]);
+}
+
+/** A driver writing `request()` entries to `requests` and reading replies from `replies`. */
+async function streamDriver(
+  name: string,
+  pid: number,
+  url: string,
+  requests: string,
+  replies: string,
+  request: () => Array<string | Buffer>,
+  stop: () => Promise<unknown>,
+): Promise<EchoDriver> {
+  const client = new Redis(url);
+  const reader = new Redis(url);
+  // Each serial round reads the replies stream from its current end.
+  const end = async (): Promise<string> => {
+    const last = (await client.xrevrange(replies, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
+    return last[0]?.[0] ?? '0';
+  };
+  return {
+    name,
+    pid,
+    valkeyCpuUs: () => valkeyCpuUs(client),
+    serial: async (n) => {
+      let lastRead = await end();
+      const latencies: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const start = process.hrtime.bigint();
+        await client.xadd(requests, '*', ...request());
+        const reply = (await reader.xread('COUNT', 16, 'BLOCK', 10_000, 'STREAMS', replies, lastRead)) as XReadReply;
+        if (reply === null) throw new Error(`${name}: no reply within 10 s`);
+        latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
+        lastRead = reply[0]![1].at(-1)![0];
+      }
+      return latencies;
+    },
+    // All queued first, then drained; resolves once every reply was added to the stream (counted
+    // by the stream's entries-added, since a reply stream may be trimmed meanwhile).
+    queued: async (n) => {
+      const before = await entriesAdded(client, replies);
+      for (let i = 0; i < n; i += PIPELINE) {
+        const pipeline = client.pipeline();
+        for (let j = i; j < Math.min(n, i + PIPELINE); j++) pipeline.xadd(requests, '*', ...request());
+        await pipeline.exec();
+      }
+      while ((await entriesAdded(client, replies)) < before + n) await new Promise((resolve) => setTimeout(resolve, 5));
+    },
+    stop: async () => {
+      client.disconnect();
+      reader.disconnect();
+      await stop();
+    },
+  };
+}
+
+/** The echo service (examples/echo, built) over Messaging on `valkey`, frames unsigned. */
+export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
+  const prefix = `bench-svc-${newFrameId().slice(0, 8)}`;
+  const config = join(dir, 'echo-valkey.json');
+  const service = { name: 'echo', version: '1.0.0', region: 'bench' };
+  writeFileSync(config, JSON.stringify({ service, transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix }, auth: { insecure: true } }] }));
+  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config]);
+  await echo.waitFor(/echo listening/, 20_000);
+  const requests = queueKeys(prefix, regionRequestsQueue(service.name, service.version, service.region), ':dlq').stream;
+  const replyTo = gatewayResponsesQueue('bench-service');
+  const responses = queueKeys(prefix, replyTo, ':dlq').stream;
+  const request = (): Array<string | Buffer> => {
+    const now = Date.now();
+    const frame: RequestFrame = {
+      v: 1,
+      type: 'REQUEST',
+      id: newFrameId(),
+      sentAt: now,
+      payload: { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: now + 60_000, replyTo, identity: shape.identity },
+    };
+    return ['p', Buffer.from(encodeFrame(frame))];
+  };
+  return streamDriver('switchyard/valkey', echo.pid, valkey.url, requests, responses, request, () => echo.stop());
+}
+
+/** bench/reference/valkey-worker.mjs on `valkey`. */
+export async function referenceValkeyDriver(valkey: ValkeyServer, shape: EchoRequestShape): Promise<EchoDriver> {
+  const prefix = `bench-ref-${newFrameId().slice(0, 8)}`;
+  const worker = spawnNode([], 'bench/reference/valkey-worker.mjs', [valkey.url, prefix]);
+  await worker.waitFor(/echo listening/, 20_000);
+  const body = shape.body.toString('utf8');
+  let nextId = 0;
+  const request = (): string[] => ['i', String(++nextId), 'f', JSON.stringify({ m: 'POST', u: shape.path, h: shape.headers, b: body })];
+  return streamDriver('reference/valkey', worker.pid, valkey.url, `${prefix}:requests`, `${prefix}:replies`, request, () => worker.stop());
+}

@@ -1,14 +1,14 @@
 /**
  * The gateway's side of Messaging over Valkey for one echo process, for bench:service: REQUESTs
  * written straight into the process's requests stream, RESPONSEs read from a responses stream
- * with XREAD. `switchyardValkeyDriver` is the echo service (wire format 1 frames, the queue keys
- * of a region's requests queue); `referenceValkeyDriver` is bench/reference/valkey-worker.mjs
+ * with XREAD. `switchyardValkeyDriver` is the echo service (REQUESTs in wire format 2, the queue
+ * keys of a region's requests queue); `referenceValkeyDriver` is bench/reference/valkey-worker.mjs
  * with the reference gateway's fields (`i` and a JSON `f`), replies batched per read.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { encodeFrame, newFrameId, type RequestFrame } from '@switchyard/core';
+import { BINARY_WIRE_FORMAT, encodeFrame, makeFrame, newFrameId, systemClock } from '@switchyard/core';
 import { gatewayResponsesQueue, regionRequestsQueue } from '@switchyard/core/internal';
 import { queueKeys } from '@switchyard/transport-valkey';
 import { spawnNode } from '../../test/harness/process.js';
@@ -100,13 +100,12 @@ export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, 
   const responses = queueKeys(prefix, replyTo, ':dlq').stream;
   const request = (): Array<string | Buffer> => {
     const now = Date.now();
-    const frame: RequestFrame = {
-      v: 1,
-      type: 'REQUEST',
-      id: newFrameId(),
-      sentAt: now,
-      payload: { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: now + 60_000, replyTo, identity: shape.identity },
-    };
+    // In wire format 2, as a gateway sends REQUESTs to an instance whose HELLO lists it.
+    const frame = makeFrame(
+      'REQUEST',
+      { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: now + 60_000, replyTo, identity: shape.identity },
+      { clock: systemClock, wireFormat: BINARY_WIRE_FORMAT },
+    );
     return ['p', Buffer.from(encodeFrame(frame))];
   };
   return streamDriver('switchyard/valkey', echo.pid, valkey.url, requests, responses, request, () => echo.stop());

@@ -26,7 +26,7 @@ export interface EchoRequestShape {
 }
 
 /** Runs `send` `n` times with `concurrency` in flight; resolves when every one has answered. */
-export function closedLoop(n: number, concurrency: number, send: () => Promise<unknown>): Promise<void> {
+function closedLoop(n: number, concurrency: number, send: () => Promise<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     let started = 0;
     let done = 0;
@@ -43,7 +43,7 @@ export function closedLoop(n: number, concurrency: number, send: () => Promise<u
   });
 }
 
-export async function timedSerial(n: number, send: () => Promise<unknown>): Promise<number[]> {
+async function timedSerial(n: number, send: () => Promise<unknown>): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint();
@@ -51,4 +51,15 @@ export async function timedSerial(n: number, send: () => Promise<unknown>): Prom
     latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
   }
   return latencies;
+}
+
+/** A driver whose every REQUEST is one call of `send`, which settles when it is answered. */
+export function sendingDriver(name: string, pid: number, send: () => Promise<unknown>, stop: () => Promise<void>): EchoDriver {
+  return {
+    name,
+    pid,
+    serial: (n) => timedSerial(n, send),
+    queued: (n, concurrency) => closedLoop(n, concurrency, send),
+    stop,
+  };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { BINARY_WIRE_FORMAT, silentLogger, systemClock, type DispatchTarget, type HelloPayload } from '@switchyard/core';
 import { createTcpGatewayTransport } from '@switchyard/transport-tcp';
 import { freePort, spawnNode, type TsProcess } from '../../test/harness/process.js';
-import { closedLoop, timedSerial, type EchoDriver, type EchoRequestShape } from './echo-driver.js';
+import { sendingDriver, type EchoDriver, type EchoRequestShape } from './echo-driver.js';
 
 /** The echo service (examples/echo, built) over Switchyard's TCP transport, this process its gateway. */
 export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
@@ -35,16 +35,10 @@ export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string
   const target = await Promise.race([helloSeen, echo.waitFor(/(?!)/, 20_000).then(() => undefined as never)]);
   const send = (): Promise<unknown> =>
     transport.dispatch(target, { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: Date.now() + 60_000, identity: shape.identity }, {});
-  return {
-    name: 'switchyard/tcp',
-    pid: echo.pid,
-    serial: (n) => timedSerial(n, send),
-    queued: (n, concurrency) => closedLoop(n, concurrency, send),
-    stop: async () => {
-      await echo.stop();
-      await transport.stop();
-    },
-  };
+  return sendingDriver('switchyard/tcp', echo.pid, send, async () => {
+    await echo.stop();
+    await transport.stop();
+  });
 }
 
 /** bench/reference/tcp-worker.mjs, this process the reference gateway's link end. */
@@ -80,17 +74,11 @@ export async function referenceTcpDriver(shape: EchoRequestShape): Promise<EchoD
       waiting.set(id, resolve);
       if (outgoing.push(frame({ i: id, m: 'POST', u: shape.path, h: shape.headers, b: bodyText })) === 1) setImmediate(flush);
     });
-  return {
-    name: 'reference/tcp',
-    pid: echo.pid,
-    serial: (n) => timedSerial(n, send),
-    queued: (n, concurrency) => closedLoop(n, concurrency, send),
-    stop: async () => {
-      await echo.stop();
-      worker?.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return sendingDriver('reference/tcp', echo.pid, send, async () => {
+    await echo.stop();
+    worker?.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
 }
 
 /** The reference pair's framing (bench/reference/framing.mjs): u32 big-endian length, then JSON. */

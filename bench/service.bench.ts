@@ -33,7 +33,7 @@
  *   npm run bench:service -- --transport tcp --reference --rounds 6
  *   npm run bench:service -- "--node-args=--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -122,14 +122,14 @@ interface Measured {
 }
 
 async function measure(driver: EchoDriver, shape: 'serial' | 'queued', n: number): Promise<Measured> {
-  const valkeyOf = driver.valkeyCpuUs === undefined ? undefined : () => driver.valkeyCpuUs!();
   const start = counters(driver.pid);
-  const valkeyStart = await valkeyOf?.();
+  const valkeyStart = await driver.valkeyCpuUs?.();
   const startedAt = Date.now();
   const latencies = shape === 'serial' ? await driver.serial(n) : (await driver.queued(n, CONCURRENCY), []);
   const ms = Date.now() - startedAt;
   const end = counters(driver.pid);
-  const valkeyUs = valkeyStart === undefined ? undefined : (((await valkeyOf?.()) ?? Number.NaN) - valkeyStart) / n;
+  const valkeyEnd = await driver.valkeyCpuUs?.();
+  const valkeyUs = valkeyStart === undefined || valkeyEnd === undefined ? undefined : (valkeyEnd - valkeyStart) / n;
   const per = (k: keyof Counters): number => round((end[k] - start[k]) / n, 2);
   latencies.sort((a, b) => a - b);
   const p50Us = latencies.length === 0 ? undefined : round(percentile(latencies, 50), 0);
@@ -180,4 +180,5 @@ try {
 } finally {
   for (const driver of drivers) await driver.stop();
   await valkey?.stop();
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { printTable, processCpuMicros, round, writeResults } from './lib/index.js';
+import { printTable, processCpuMicros, round, valkeyCpuMicros, writeResults } from './lib/index.js';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { authSection, newKeys } from '../test/harness/frame-keys.js';
@@ -200,13 +200,6 @@ async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Pr
   return { gateway, echo, url };
 }
 
-/** Valkey's CPU time (user + system) so far, from INFO cpu. */
-async function valkeyCpuMicros(): Promise<number> {
-  const info = (await redis?.info('cpu')) ?? '';
-  const field = (name: string): number => Number(new RegExp(`${name}:([0-9.]+)`).exec(info)?.[1] ?? 0);
-  return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
-}
-
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
@@ -259,12 +252,12 @@ for (const row of rows) {
         const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
         const e0 = processCpuMicros(pair.echo.pid) ?? 0;
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
-        const v0 = row.valkey ? await valkeyCpuMicros() : 0;
+        const v0 = row.valkey && redis !== undefined ? await valkeyCpuMicros(redis) : 0;
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
         gw.push(run.result);
         cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
         cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
-        if (row.valkey) cpu.valkey.push(perGiB((await valkeyCpuMicros()) - v0));
+        if (row.valkey && redis !== undefined) cpu.valkey.push(perGiB((await valkeyCpuMicros(redis)) - v0));
         peaks.gateway = Math.max(peaks.gateway, run.peaks.gateway);
         peaks.echo = Math.max(peaks.echo, run.peaks.echo);
         if (row.valkey) valkeyGrowth = Math.max(valkeyGrowth, run.peaks.valkeyUsed - before);

@@ -3,4 +3,5 @@ export { type LatencySummary, percentile, summarize, ratePerSecond, round, elaps
 export { type BenchEnvironment, benchEnvironment, writeResults, resultsDir } from './results.js';
 export { type Cell, type Column, formatTable, printTable } from './table.js';
 export { CpuWindow, processCpuMicros } from './process-cpu.js';
+export { valkeyCpuMicros } from './valkey-cpu.js';
 export { type ProfileItem, type ProfileSummary, profilePid, summarizeCpuProfile } from './cpu-profile-summary.js';

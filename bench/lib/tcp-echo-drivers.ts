@@ -3,8 +3,9 @@
  * generator, so what is measured is the echo process alone. `switchyardTcpDriver` is Switchyard's
  * own TCP gateway transport (HELLO, REQUEST frames in wire format 2, its batching) in this
  * process, with the echo service connecting to it; `referenceTcpDriver` speaks the reference
- * pair's framing (bench/reference/framing.mjs: u32 length, JSON) to bench/reference/tcp-worker.mjs,
- * the frames of one event-loop turn in one write, as the reference gateway does.
+ * pair's own framing (bench/reference/framing.mjs: u32 length, JSON) to
+ * bench/reference/tcp-worker.mjs, the frames of one event-loop turn in one write, as the
+ * reference gateway does.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { BINARY_WIRE_FORMAT, silentLogger, systemClock, type DispatchTarget, typ
 import { createTcpGatewayTransport } from '@switchyard/transport-tcp';
 import { freePort, spawnNode, type TsProcess } from '../../test/harness/process.js';
 import { sendingDriver, type EchoDriver, type EchoRequestShape } from './echo-driver.js';
+import { frame, readFrames } from '../reference/framing.mjs';
 
 /** The echo service (examples/echo, built) over Switchyard's TCP transport, this process its gateway. */
 export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
@@ -51,7 +53,8 @@ export async function referenceTcpDriver(shape: EchoRequestShape): Promise<EchoD
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     worker = socket;
-    readFrames(socket, (reply: { i: number }) => {
+    readFrames(socket, (value) => {
+      const reply = value as { i: number };
       const done = waiting.get(reply.i);
       waiting.delete(reply.i);
       done?.();
@@ -78,29 +81,5 @@ export async function referenceTcpDriver(shape: EchoRequestShape): Promise<EchoD
     await echo.stop();
     worker?.destroy();
     await new Promise((resolve) => server.close(resolve));
-  });
-}
-
-/** The reference pair's framing (bench/reference/framing.mjs): u32 big-endian length, then JSON. */
-function frame(value: unknown): Buffer {
-  const json = JSON.stringify(value);
-  const out = Buffer.allocUnsafe(4 + Buffer.byteLength(json));
-  out.writeUInt32BE(out.length - 4, 0);
-  out.write(json, 4);
-  return out;
-}
-
-function readFrames<T>(socket: Socket, onFrame: (value: T) => void): void {
-  let pending: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-    let at = 0;
-    while (pending.length - at >= 4) {
-      const length = pending.readUInt32BE(at);
-      if (pending.length - at - 4 < length) break;
-      onFrame(JSON.parse(pending.toString('utf8', at + 4, at + 4 + length)) as T);
-      at += 4 + length;
-    }
-    pending = pending.subarray(at);
   });
 }

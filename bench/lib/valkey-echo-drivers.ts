@@ -14,18 +14,12 @@ import { queueKeys } from '@switchyard/transport-valkey';
 import { spawnNode } from '../../test/harness/process.js';
 import type { ValkeyServer } from '../../test/harness/valkey.js';
 import type { EchoDriver, EchoRequestShape } from './echo-driver.js';
+import { valkeyCpuMicros } from './valkey-cpu.js';
 
 /** Queued REQUESTs are written in pipelines of this many XADDs. */
 const PIPELINE = 500;
 
 type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
-
-/** Valkey's CPU (user + system) so far, in µs, from INFO cpu. */
-async function valkeyCpuUs(client: Redis): Promise<number> {
-  const info = await client.info('cpu');
-  const seconds = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000_000;
-}
 
 /** Entries ever added to `stream` (XINFO STREAM's entries-added, Valkey and Redis 7+); 0 before it exists. */
 async function entriesAdded(client: Redis, stream: string): Promise<number> {
@@ -54,7 +48,7 @@ async function streamDriver(
   return {
     name,
     pid,
-    valkeyCpuUs: () => valkeyCpuUs(client),
+    valkeyCpuUs: () => valkeyCpuMicros(client),
     serial: async (n) => {
       let lastRead = await end();
       const latencies: number[] = [];

@@ -146,6 +146,8 @@ export class TailConsumer implements BackendConsumer {
     const { ctx } = this;
     this.streamMade ??= this.makeStream();
     await this.streamMade;
+    // Stopped while the stream was being made: a reader opened now would outlive the close.
+    if (this.readStop.isStopped(signal)) return [];
     this.reader ??= this.newReader();
     const reader = this.reader;
     let reply: unknown;

@@ -232,6 +232,28 @@ if (server !== null) {
       await proxy.close();
     }
   });
+
+  for (const mode of ['competing', 'tail'] as const) {
+    test(`closing while a ${mode} consumer's first read is starting leaves no connection open`, async () => {
+      const f = await factory();
+      const q = f.queue<string>(`closing-${mode}`);
+      const consumer = q.consumer({ mode });
+      // The first read starts (a tail consumer creates its stream first) and the factory closes in
+      // the same turn: no reader may be opened after the close, or it would hold the process open.
+      const reading = consumer.lease({ max: 1, blockMs: 500 }).catch((err: unknown) => err);
+      await within(f.close(), 5_000, 'the factory to close');
+      await within(reading, 5_000, 'the read to end');
+      const redis = new Redis(server.url);
+      try {
+        await eventually(
+          async () => !String(await redis.client('LIST')).split('\n').some((line) => line.includes(`name=${factories.prefix}`)),
+          { what: `every connection named ${factories.prefix} to be gone` },
+        );
+      } finally {
+        redis.disconnect();
+      }
+    });
+  }
 }
 
 test.run();

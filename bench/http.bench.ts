@@ -256,6 +256,8 @@ interface LoadResult {
   readonly cpuUsPerRequest: Readonly<Record<string, number>>;
   /** Valkey rows: commands the server ran per request over the window, by command (INFO commandstats; scripts count as `evalsha`, the commands inside them under their own names too). */
   readonly valkeyCommandsPerRequest?: Readonly<Record<string, number>>;
+  /** Valkey rows: the server's µs inside each command per request over the window (INFO commandstats' usec; a script's `evalsha` time includes the commands inside it). */
+  readonly valkeyCommandUsPerRequest?: Readonly<Record<string, number>>;
   /** With --wakeups: per process, setImmediates, timers, nextTicks and promises made per request over the window. */
   readonly wakeupsPerRequest?: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly meanMs: number;
@@ -313,7 +315,9 @@ async function load(url: string, connections: number, size: number, seconds: num
   else generating = WRK === undefined ? loadAutocannon(url, connections, size, seconds) : loadWrk(WRK, url, connections, size, seconds);
   const r = await generating;
   const cpuUsPerRequest = cpu.perRequest(r.requests);
-  const commands = commandsBefore === undefined || valkeyUrl === undefined ? undefined : perRequest(commandsBefore, await commandStats(valkeyUrl), r.requests);
+  const commandsAfter = commandsBefore === undefined || valkeyUrl === undefined ? undefined : await commandStats(valkeyUrl);
+  const commands = commandsBefore === undefined || commandsAfter === undefined ? undefined : perRequest(commandsBefore, commandsAfter, r.requests, 'calls', 3);
+  const commandUs = commandsBefore === undefined || commandsAfter === undefined ? undefined : perRequest(commandsBefore, commandsAfter, r.requests, 'usec', 2);
   const wakeupsAfter = await Promise.all(wakeupPids.map(([, pid]) => wakeupCounts(pid)));
   const wakeups =
     wakeupPids.length === 0
@@ -326,7 +330,12 @@ async function load(url: string, connections: number, size: number, seconds: num
           }),
         );
   return withLatencyCheck(
-    { ...r, cpuUsPerRequest, ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }), ...(wakeups === undefined ? {} : { wakeupsPerRequest: wakeups }) },
+    {
+      ...r,
+      cpuUsPerRequest,
+      ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }),
+      ...(commandUs === undefined ? {} : { valkeyCommandUsPerRequest: commandUs }),
+      ...(wakeups === undefined ? {} : { wakeupsPerRequest: wakeups }) },
     connections * (edge?.streams ?? 1),
   );
 }
@@ -347,26 +356,41 @@ async function wakeupCounts(pid: number): Promise<Record<string, number>> {
   }
 }
 
-/** Calls per command so far on the server at `url` (INFO commandstats). */
-async function commandStats(url: string): Promise<Map<string, number>> {
+/** One command's totals so far in INFO commandstats: calls, and µs spent inside it. */
+interface CommandTotals {
+  readonly calls: number;
+  readonly usec: number;
+}
+
+/** Calls and µs per command so far on the server at `url` (INFO commandstats). */
+async function commandStats(url: string): Promise<Map<string, CommandTotals>> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await client.connect();
-    const out = new Map<string, number>();
-    for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) out.set(m[1] as string, Number(m[2]));
+    const out = new Map<string, CommandTotals>();
+    for (const m of (await client.info('commandstats')).matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+      out.set(m[1] as string, { calls: Number(m[2]), usec: Number(m[3]) });
+    }
+    // The socket reads and writes the server made, as two pseudo-commands: each costs it a syscall
+    // (and a read, an event-loop turn), so a client that writes its commands one by one shows here.
+    const stats = await client.info('stats');
+    for (const name of ['reads', 'writes']) {
+      const calls = Number(new RegExp(`^total_${name}_processed:(\\d+)`, 'm').exec(stats)?.[1] ?? Number.NaN);
+      if (!Number.isNaN(calls)) out.set(`(socket ${name})`, { calls, usec: 0 });
+    }
     return out;
   } finally {
     client.disconnect();
   }
 }
 
-/** Commands per request between two commandstats readings (the readings' own INFO calls left out), largest first. */
-function perRequest(before: Map<string, number>, after: Map<string, number>, requests: number): Record<string, number> {
+/** Calls or µs per request and command between two commandstats readings (the readings' own INFO calls left out), largest first. */
+function perRequest(before: Map<string, CommandTotals>, after: Map<string, CommandTotals>, requests: number, figure: keyof CommandTotals, digits: number): Record<string, number> {
   const out: Array<[string, number]> = [];
-  for (const [name, calls] of after) {
+  for (const [name, totals] of after) {
     if (name === 'info' || requests <= 0) continue;
-    const n = (calls - (before.get(name) ?? 0)) / requests;
-    if (n >= 0.005) out.push([name, round(n, 3)]);
+    const n = (totals[figure] - (before.get(name)?.[figure] ?? 0)) / requests;
+    if (n >= 0.5 * 10 ** -digits) out.push([name, round(n, digits)]);
   }
   return Object.fromEntries(out.sort((a, b) => b[1] - a[1]));
 }
@@ -559,8 +583,10 @@ function commandsText(r: LoadResult): string {
   const wakeups = w === undefined ? '' : ` | per request: ${Object.entries(w).map(([p, k]) => `${p} ${Object.entries(k).map(([n, v]) => `${n} ${v}`).join(', ')}`).join('; ')}`;
   const c = r.valkeyCommandsPerRequest;
   if (c === undefined) return wakeups;
-  const total = Object.entries(c).reduce((sum, [name, n]) => (name === 'evalsha' ? sum : sum + n), 0);
-  return ` | cmds/req ${round(total, 2)}: ${Object.entries(c).map(([name, n]) => `${name} ${n}`).join(', ')}${wakeups}`;
+  const total = Object.entries(c).reduce((sum, [name, n]) => (name === 'evalsha' || name.startsWith('(') ? sum : sum + n), 0);
+  const us = r.valkeyCommandUsPerRequest ?? {};
+  const usText = Object.entries(us).map(([name, n]) => `${name} ${n}`).join(', ');
+  return ` | cmds/req ${round(total, 2)}: ${Object.entries(c).map(([name, n]) => `${name} ${n}`).join(', ')} | Valkey µs/req by command: ${usText}${wakeups}`;
 }
 
 /** Per-figure medians over rounds, with how many rounds the latency medians rest on. */
@@ -590,6 +616,9 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const commandNames = [...new Set(rounds.flatMap((r) => Object.keys(r.valkeyCommandsPerRequest ?? {})))];
   const valkeyCommandsPerRequest =
     commandNames.length === 0 ? undefined : Object.fromEntries(commandNames.map((n) => [n, round(median(rounds.map((r) => r.valkeyCommandsPerRequest?.[n] ?? 0)), 3)]));
+  const usNames = [...new Set(rounds.flatMap((r) => Object.keys(r.valkeyCommandUsPerRequest ?? {})))];
+  const valkeyCommandUsPerRequest =
+    usNames.length === 0 ? undefined : Object.fromEntries(usNames.map((n) => [n, round(median(rounds.map((r) => r.valkeyCommandUsPerRequest?.[n] ?? 0)), 2)]));
   const wakeupProcesses = [...new Set(rounds.flatMap((r) => Object.keys(r.wakeupsPerRequest ?? {})))];
   const wakeupsPerRequest =
     wakeupProcesses.length === 0
@@ -602,6 +631,7 @@ function medianResult(rounds: readonly LoadResult[]): MedianResult {
         );
   return {
     ...(valkeyCommandsPerRequest === undefined ? {} : { valkeyCommandsPerRequest }),
+    ...(valkeyCommandUsPerRequest === undefined ? {} : { valkeyCommandUsPerRequest }),
     ...(wakeupsPerRequest === undefined ? {} : { wakeupsPerRequest }),
     requestsPerSecond: median(rounds.map((r) => r.requestsPerSecond)),
     requests: median(rounds.map((r) => r.requests)),

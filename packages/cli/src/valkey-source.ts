@@ -58,7 +58,12 @@ export class ValkeySource implements AdminSource {
     } catch (err) {
       throw new CliError(`cannot reach Valkey at ${options.url}: ${(err as Error).message}`, EXIT.unreachable, { cause: err });
     }
-    const client = seed === undefined ? new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 }) : new Cluster([seed], { lazyConnect: true });
+    // No periodic slots refresh for this short-lived scanning client (redirections still update
+    // its slots): ioredis can re-arm that timer after a close, which would keep the CLI from exiting.
+    const client =
+      seed === undefined
+        ? new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+        : new Cluster([seed], { lazyConnect: true, slotsRefreshInterval: 0 });
     await client.connect();
     return new ValkeySource(options, factory, client);
   }

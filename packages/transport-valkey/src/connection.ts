@@ -6,6 +6,7 @@
  * itself and exactly one read is ever outstanding per consumer).
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { clearSlotsRefreshOnEnd } from './cluster-slots-refresh.js';
 import type { ResolvedValkeyOptions } from './options.js';
 import { defineScripts } from './scripts/index.js';
 
@@ -66,7 +67,9 @@ export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = 
       scaleReads: 'master',
       ...(o.tls !== undefined ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
     };
-    client = new Cluster(o.cluster.nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+    const cluster = new Cluster(o.cluster.nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
+    clearSlotsRefreshOnEnd(cluster);
+    client = cluster;
   } else if (o.sentinels !== undefined && o.sentinelName !== undefined) {
     client = new Redis({
       ...base,

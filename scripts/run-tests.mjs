@@ -38,12 +38,13 @@ if (only.length > 0) files = files.filter((f) => only.some((o) => relative(root,
 files.sort();
 
 const FILE_TIMEOUT_MS = Number(process.env.SWITCHYARD_TEST_FILE_TIMEOUT_MS ?? 300_000);
+const REPORT_OPEN_HANDLES = join(root, 'scripts/report-open-handles.mjs');
 const parallel = Math.max(1, Math.min(Number(process.env.SWITCHYARD_TEST_PARALLEL ?? 2), availableParallelism()));
 
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--conditions=switchyard-source', '--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--conditions=switchyard-source', '--import', 'tsx', '--import', REPORT_OPEN_HANDLES, file], {
       cwd: root,
       env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,9 +52,11 @@ function runFile(file) {
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
     child.stderr.on('data', (d) => { output += d; });
+    // Past its time limit a file is asked what keeps it alive (report-open-handles.mjs), then killed.
     const timer = setTimeout(() => {
       output += `\n[run-tests] ${relative(root, file)} exceeded ${FILE_TIMEOUT_MS} ms and was killed\n`;
-      child.kill('SIGKILL');
+      child.kill('SIGUSR2');
+      setTimeout(() => child.kill('SIGKILL'), 2_000).unref();
     }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);

@@ -73,8 +73,9 @@ async function gateway(env: MessagingEnv, w: World, nodeId = 'gw-1', resyncMinIn
   const routing = new RoutingState({ clock: w.clock, resyncMinIntervalMs });
   const feed = new TransportFeed(routing, transport, quietLogger);
   const events = new RecordingEvents(feed);
-  await transport.start(events);
+  // Closed after the test even when start() fails: an open factory would keep the process alive.
   w.closers.push(() => transport.stop());
+  await transport.start(events);
   return { transport, events, factory, feed, routing };
 }
 
@@ -101,8 +102,9 @@ async function service(
   });
   svc.get('/hello/{name}', async (req, ctx) => ({ status: 200, json: { hello: req.params.name, instanceId: ctx.instanceId } }));
   for (const [path, handler] of Object.entries(handlers)) svc.get(path, handler);
-  await svc.start();
+  // As for gateway(): stop() closes the transport (and its factory) even when start() failed.
   w.closers.push(() => svc.stop());
+  await svc.start();
   return { svc, transport };
 }
 
@@ -137,7 +139,9 @@ export function registerMessagingScenarios(env: MessagingEnv): void {
     w.closers.length = 0;
   });
   test.after.each(async (w) => {
-    for (const close of w.closers.reverse()) await close().catch(() => undefined);
+    // A closer that fails may leave a connection open, which would keep the process from exiting:
+    // say so, so a run that hangs at exit shows why.
+    for (const close of w.closers.reverse()) await close().catch((err: unknown) => console.error('closing after the test failed:', err));
   });
 
   test('an instance registers with HELLO over messaging, with its endpoints and its requests queue', async (w) => {

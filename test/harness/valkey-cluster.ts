@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { suite, type Test } from 'uvu';
 import { cliBinary, serverBinary, skipBanner, spawnServer, stopServer } from './valkey.js';
 
 export interface ClusterNode {
@@ -42,6 +43,30 @@ export interface StartClusterOptions {
   replicas?: 0 | 1;
   /** `cluster-node-timeout`: how long a master may be unreachable before its replica takes over. @default 5000 */
   nodeTimeoutMs?: number;
+}
+
+/** A suite of cases on a cluster of its own (clusterSuite): `cluster` null when there is none to start. */
+export interface ClusterSuite {
+  readonly test: Test;
+  readonly cluster: ValkeyCluster | null;
+  /** The cluster's seed nodes for a client (none without a cluster). */
+  readonly nodes: ClusterNode[];
+}
+
+/**
+ * A suite named `name` on a local cluster started for it and stopped after it. Without a server
+ * binary the suite holds one skipped case that says so, and `cluster` is null: add the cases only
+ * when it is not.
+ */
+export async function clusterSuite(name: string, options: StartClusterOptions = {}): Promise<ClusterSuite> {
+  const cluster = await startValkeyCluster(options);
+  const test = suite(name);
+  if (cluster === null) {
+    test.skip('every case (SKIPPED: no server binary for a cluster)', () => undefined);
+    return { test, cluster, nodes: [] };
+  }
+  test.after(() => cluster.stop());
+  return { test, cluster, nodes: cluster.nodes.map((n) => ({ host: n.host, port: n.port })) };
 }
 
 export async function startValkeyCluster(options: StartClusterOptions = {}): Promise<ValkeyCluster | null> {

@@ -3,24 +3,15 @@
  * a refresh that was in flight when the client was closed, and that timer would keep the process
  * alive for ever (cluster-slots-refresh.ts). Every Cluster client Switchyard makes has the guard.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Cluster } from 'ioredis';
-import { startValkeyCluster } from '../../../test/harness/valkey-cluster.js';
+import { clusterSuite } from '../../../test/harness/valkey-cluster.js';
 import { clearSlotsRefreshOnEnd } from '../src/cluster-slots-refresh.js';
 import { createClient } from '../src/connection.js';
 import { resolveValkeyOptions } from '../src/index.js';
 
-const cluster = await startValkeyCluster({ replicas: 0 });
-const test = suite('valkey cluster: closing a client');
-if (cluster === null) {
-  test.skip('every case (SKIPPED: no server binary for a cluster)', () => undefined);
-} else {
-  const nodes = cluster.nodes.map((n) => ({ host: n.host, port: n.port }));
-  test.after(async () => {
-    await cluster.stop();
-  });
-
+const { test, cluster, nodes } = await clusterSuite('valkey cluster: closing a client');
+if (cluster !== null) {
   /** ioredis' own state of the periodic refresh (private members, read here only). */
   const refresh = (c: Cluster) => c as unknown as { readonly isRefreshing: boolean; readonly slotsTimer: NodeJS.Timeout | null };
 

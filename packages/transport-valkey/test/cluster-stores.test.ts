@@ -3,23 +3,14 @@
  * Valkey Cluster: every script touches keys of one slot (no CROSSSLOT), and records of different
  * REQUEST ids and limits spread over the masters.
  */
-import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { randomUUID } from 'node:crypto';
 import { Cluster } from 'ioredis';
-import { startValkeyCluster } from '../../../test/harness/valkey-cluster.js';
+import { clusterSuite } from '../../../test/harness/valkey-cluster.js';
 import { ValkeyBackend, connectValkeyQueueFactory, queueKeys, resolveValkeyOptions } from '../src/index.js';
 
-const cluster = await startValkeyCluster();
-const test = suite('valkey cluster: run-once, rate-limit and dead-letter retention keys');
-if (cluster === null) {
-  test.skip('every case (SKIPPED: no server binary for a cluster)', () => undefined);
-} else {
-  const nodes = cluster.nodes.map((n) => ({ host: n.host, port: n.port }));
-  test.after(async () => {
-    await cluster.stop();
-  });
-
+const { test, cluster, nodes } = await clusterSuite('valkey cluster: run-once, rate-limit and dead-letter retention keys');
+if (cluster !== null) {
   test('run-once records and rate limits work across the masters with one-slot scripts', async () => {
     const prefix = `t-${randomUUID().slice(0, 8)}`;
     const backend = new ValkeyBackend(resolveValkeyOptions({ cluster: { nodes }, prefix }));

@@ -335,7 +335,8 @@ async function load(url: string, connections: number, size: number, seconds: num
       cpuUsPerRequest,
       ...(commands === undefined ? {} : { valkeyCommandsPerRequest: commands }),
       ...(commandUs === undefined ? {} : { valkeyCommandUsPerRequest: commandUs }),
-      ...(wakeups === undefined ? {} : { wakeupsPerRequest: wakeups }) },
+      ...(wakeups === undefined ? {} : { wakeupsPerRequest: wakeups }),
+    },
     connections * (edge?.streams ?? 1),
   );
 }

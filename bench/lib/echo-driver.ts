@@ -3,6 +3,7 @@
  * and a way to send it REQUESTs as a gateway would, with no HTTP in front.
  */
 import type { Identity } from '@switchyard/core';
+import { elapsedMs } from './stats.js';
 
 /** One echo process and a way to send it REQUESTs. */
 export interface EchoDriver {
@@ -48,7 +49,7 @@ async function timedSerial(n: number, send: () => Promise<unknown>): Promise<num
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint();
     await send();
-    latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
+    latencies.push(elapsedMs(start) * 1_000);
   }
   return latencies;
 }

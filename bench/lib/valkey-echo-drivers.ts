@@ -14,6 +14,7 @@ import { queueKeys } from '@switchyard/transport-valkey';
 import { spawnNode } from '../../test/harness/process.js';
 import type { ValkeyServer } from '../../test/harness/valkey.js';
 import type { EchoDriver, EchoRequestShape } from './echo-driver.js';
+import { elapsedMs } from './stats.js';
 import { valkeyCpuMicros } from './valkey-cpu.js';
 
 /** Queued REQUESTs are written in pipelines of this many XADDs. */
@@ -57,7 +58,7 @@ async function streamDriver(
         await client.xadd(requests, '*', ...request());
         const reply = (await reader.xread('COUNT', 16, 'BLOCK', 10_000, 'STREAMS', replies, lastRead)) as XReadReply;
         if (reply === null) throw new Error(`${name}: no reply within 10 s`);
-        latencies.push(Number(process.hrtime.bigint() - start) / 1_000);
+        latencies.push(elapsedMs(start) * 1_000);
         lastRead = reply[0]![1].at(-1)![0];
       }
       return latencies;

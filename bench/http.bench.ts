@@ -49,7 +49,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
-import { CpuWindow, printTable, processCpuMicros, profilePid, round, summarizeCpuProfile, writeResults, type ProfileItem, type ProfileSummary } from './lib/index.js';
+import { CpuWindow, median, printTable, processCpuMicros, profilePid, round, summarizeCpuProfile, writeResults, type ProfileItem, type ProfileSummary } from './lib/index.js';
 import { Redis } from 'ioredis';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
@@ -603,11 +603,6 @@ interface MedianResult extends LoadResult {
  * pass the Little's-law check; when none does, all rounds, and `latencyConsistent` is false.
  */
 function medianResult(rounds: readonly LoadResult[]): MedianResult {
-  const median = (values: number[]): number => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-  };
   const consistent = rounds.filter((r) => r.latencyConsistent);
   const forLatency = consistent.length > 0 ? consistent : rounds;
   const processes = [...new Set(rounds.flatMap((r) => Object.keys(r.cpuUsPerRequest)))];

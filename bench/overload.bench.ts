@@ -25,7 +25,7 @@ import { loadavg, tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { CpuWindow, percentile, printTable, round, writeResults } from './lib/index.js';
+import { CpuWindow, median, percentile, printTable, round, writeResults } from './lib/index.js';
 import { silentLogger, systemClock } from '@switchyard/core';
 import { repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { Admission } from '../packages/gateway/src/admission/admission.js';
@@ -227,12 +227,6 @@ async function serverPid(url: string): Promise<number | undefined> {
   } finally {
     client.disconnect();
   }
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
 }
 
 function medianOf(mode: Mode, rounds: readonly ModeResult[]): ModeResult {

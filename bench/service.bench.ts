@@ -37,7 +37,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { percentile, processCpuMicros, round } from './lib/index.js';
+import { median, percentile, processCpuMicros, round } from './lib/index.js';
 import type { EchoDriver, EchoRequestShape } from './lib/echo-driver.js';
 import { referenceTcpDriver, switchyardTcpDriver } from './lib/tcp-echo-drivers.js';
 import { referenceValkeyDriver, switchyardValkeyDriver } from './lib/valkey-echo-drivers.js';
@@ -171,8 +171,8 @@ try {
     for (const shape of ['serial', 'queued']) {
       const rows = results.filter((r) => r.driver === driver.name && r.shape === shape);
       const med = (k: 'cpuUs' | 'wakeups' | 'writes' | 'p50Us' | 'valkeyUs'): string => {
-        const v = rows.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
-        return v.length === 0 ? '–' : String(round(percentile(v, 50), 2));
+        const v = rows.map((r) => r[k]).filter((x): x is number => x !== undefined);
+        return v.length === 0 ? '–' : String(round(median(v), 2));
       };
       process.stdout.write(`  ${driver.name.padEnd(18)} ${shape.padEnd(7)} CPU-µs ${med('cpuUs').padStart(6)}  wake-ups ${med('wakeups').padStart(5)}  writes ${med('writes').padStart(5)}  Valkey CPU-µs ${med('valkeyUs').padStart(6)}  p50 µs ${med('p50Us')}\n`);
     }

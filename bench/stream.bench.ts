@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { printTable, processCpuMicros, round, valkeyCpuMicros, writeResults } from './lib/index.js';
+import { median, printTable, processCpuMicros, round, valkeyCpuMicros, writeResults } from './lib/index.js';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { authSection, newKeys } from '../test/harness/frame-keys.js';
@@ -199,11 +199,6 @@ async function startPair(row: Row, valkey: ValkeyServer | null, dir: string): Pr
   while (Date.now() < deadline && (await fetch(`${url}/health/ready`)).status !== 200) await new Promise((r) => setTimeout(r, 50));
   return { gateway, echo, url };
 }
-
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? (s[(s.length - 1) / 2] as number) : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: repoRoot, stdio: 'inherit' });
 

@@ -1,5 +1,5 @@
 /** Shared benchmark helpers: statistics, result files, tables. */
-export { type LatencySummary, percentile, summarize, ratePerSecond, round, elapsedMs } from './stats.js';
+export { type LatencySummary, percentile, median, summarize, ratePerSecond, round, elapsedMs } from './stats.js';
 export { type BenchEnvironment, benchEnvironment, writeResults, resultsDir } from './results.js';
 export { type Cell, type Column, formatTable, printTable } from './table.js';
 export { CpuWindow, processCpuMicros } from './process-cpu.js';

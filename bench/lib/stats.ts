@@ -21,6 +21,14 @@ export function percentile(sortedAscending: readonly number[], p: number): numbe
   return sortedAscending[index] as number;
 }
 
+/** The middle value of `values` (the mean of the two middle ones for an even count), NaN values left out; NaN when none is left. */
+export function median(values: readonly number[]): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 /** min / mean / p50 / p90 / p99 / max of `samples` (not mutated). */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);

@@ -1,9 +1,10 @@
-/** Chunks joined with room in front are sealed in place, and open to the same frame as a copied seal. */
+/** Chunks joined with room in front are sealed or encoded in place, and open or decode to the same frame as a copy. */
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HEADROOM_BYTES, joinWithHeadroom, takeHeadroom } from '../src/protocol/body-headroom.js';
 import { FrameKeyRing, frameKey, frameScope, openFrame, sealFrame } from '../src/protocol/frame-auth.js';
+import { decodeFrame, encodeFrame } from '../src/protocol/frame-codec.js';
 import type { BodyChunkFrame } from '../src/protocol/frames.js';
 
 const test = suite('body headroom');
@@ -41,6 +42,23 @@ test('sealing in place and sealing by copy open to the same frame; a second seal
   const tampered = Buffer.from(inPlace);
   tampered[tampered.length - 1] = (tampered[tampered.length - 1] as number) ^ 1;
   assert.throws(() => openFrame(tampered, scope, ring), /signature does not match/);
+});
+
+test('an unsigned chunk is encoded in place too, to the same bytes as a copy; a second encode copies', () => {
+  const pieces = [randomBytes(64 * 1024), randomBytes(64 * 1024), randomBytes(300)];
+  const body = joinWithHeadroom(pieces, 128 * 1024 + 300);
+  const inPlace = encodeFrame(chunk(body));
+  assert.is(inPlace.buffer, body.buffer, "encoded in the body's own buffer");
+  const again = encodeFrame(chunk(body));
+  assert.is.not(again.buffer, body.buffer, 'the second encode copied');
+  const copied = encodeFrame(chunk(Buffer.concat(pieces)));
+  assert.is.not(copied.buffer, body.buffer);
+  assert.ok(Buffer.from(inPlace).equals(Buffer.from(copied)), 'same bytes either way');
+  for (const encoded of [inPlace, again]) {
+    const decoded = decodeFrame(encoded) as BodyChunkFrame;
+    assert.is(decoded.payload.seq, 3);
+    assert.ok(Buffer.from(decoded.payload.body).equals(Buffer.concat(pieces)));
+  }
 });
 
 test.run();

@@ -1,12 +1,13 @@
 /**
  * Bodies built with room in front for their frame's head. A streamed body's chunk is joined from
- * several source pieces (one copy); signing it for a queue then copied it again, head and body,
- * into the envelope. A chunk joined here has HEADROOM_BYTES of its own buffer in front of it, so
- * the envelope's head can be written there and the sealed frame is a view over both: one copy per
- * chunk instead of two, and one allocation less for the garbage collector.
+ * several source pieces (one copy); encoding it for a queue, signed (sealFrame) or not
+ * (encodeFrame), then copied it again, head and body, into one buffer. A chunk joined here has
+ * HEADROOM_BYTES of its own buffer in front of it, so the head (and the envelope of a signed
+ * frame) can be written there and the encoded frame is a view over both: one copy per chunk
+ * instead of two, and one allocation less for the garbage collector.
  *
- * The room is used at most once: a second seal of the same body copies as before (the first
- * sealed view still covers the room).
+ * The room is used at most once: a second encode of the same body copies as before (the first
+ * encoded view still covers the room).
  */
 
 /** Room kept in front of a joined body: an envelope and a body frame's JSON head fit well inside. */

@@ -18,6 +18,7 @@ import { InvalidFrameError } from '../errors.js';
 import type { QueueCodec } from '../queue/types.js';
 import type { Frame } from './frames.js';
 import { decodeBinaryHeader, encodeBinaryHeader } from './binary-header.js';
+import { takeHeadroom } from './body-headroom.js';
 import { BINARY_WIRE_FORMAT, FRAME_MAGIC, FRAME_PREFIX_BYTES, JSON_WIRE_FORMAT, PROTOCOL_LIMITS, type WireFormat } from './limits.js';
 import { hasBody, validateFrameParts } from './validate.js';
 
@@ -86,9 +87,19 @@ export function writeFrameParts(parts: FrameParts, target: Buffer, offset: numbe
   if (parts.body.length > 0) target.set(parts.body, offset + FRAME_PREFIX_BYTES + parts.headerBytes);
 }
 
-/** Encodes a frame into a new buffer (frameParts, then writeFrameParts; the same refusals). */
+/**
+ * Encodes a frame into a new buffer (frameParts, then writeFrameParts; the same refusals). A body
+ * joined with room in front (a streamed chunk, body-headroom.ts) gets the frame's head written
+ * there instead, and the frame is a view over head and body: no copy of the body. sealFrame does
+ * the same for signed frames.
+ */
 export function encodeFrame(frame: Frame): Uint8Array {
   const parts = frameParts(frame);
+  const inPlace = parts.body.length > 0 ? takeHeadroom(parts.body, parts.byteLength - parts.body.length) : undefined;
+  if (inPlace !== undefined) {
+    writeFrameParts({ ...parts, body: EMPTY }, inPlace, 0);
+    return inPlace;
+  }
   const out = Buffer.allocUnsafe(parts.byteLength);
   writeFrameParts(parts, out, 0);
   return out;

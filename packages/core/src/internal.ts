@@ -46,6 +46,7 @@ export { GatewayStream, type GatewayStreamWire, type GatewayStreamOptions } from
 export { InstanceStream, type InstanceStreamWire, type InstanceStreamOptions, type InstanceStreamOutcome } from './transport/streaming/instance-stream.js';
 export { IncomingBody, type IncomingBodyOptions } from './transport/streaming/incoming-body.js';
 export { OutgoingBody, type OutgoingBodyOptions, type OutgoingOutcome, type BodyFrameSink } from './transport/streaming/outgoing-body.js';
+export { streamPieces } from './transport/streaming/stream-pieces.js';
 export {
   createGatewayTransports,
   createInstanceTransport,

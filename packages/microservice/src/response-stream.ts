@@ -5,13 +5,20 @@
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
+import { STREAM_DEFAULTS } from '@switchyard/core';
+import { streamPieces } from '@switchyard/core/internal';
 import type { ResponseBodyStream } from './types.js';
 
-/** The async iterable the transport reads, or undefined when `value` is none of the accepted shapes. */
+/**
+ * The async iterable the transport reads, or undefined when `value` is none of the accepted
+ * shapes. A Node Readable is read piece by piece (core's streamPieces): its own iterator joins
+ * what is buffered into a new buffer, a copy per chunk before the frame's own.
+ */
 export function toBodyStream(value: unknown): AsyncIterable<Uint8Array | string> | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
+  if (value instanceof Readable) return streamPieces(value, STREAM_DEFAULTS.maxChunkBytes);
   if (typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') return value as AsyncIterable<Uint8Array | string>;
-  if (typeof (value as ReadableStream).getReader === 'function') return Readable.fromWeb(value as ReadableStream<Uint8Array>);
+  if (typeof (value as ReadableStream).getReader === 'function') return streamPieces(Readable.fromWeb(value as ReadableStream<Uint8Array>), STREAM_DEFAULTS.maxChunkBytes);
   return undefined;
 }
 

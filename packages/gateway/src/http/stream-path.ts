@@ -19,6 +19,7 @@ import { pipeline } from 'node:stream/promises';
 import {
   hasCode,
   ERROR_CODES,
+  STREAM_DEFAULTS,
   type DispatchTarget,
   type EndpointDescriptor,
   type GatewayTransport,
@@ -26,6 +27,7 @@ import {
   type RequestPayload,
   type StreamedResponse,
 } from '@switchyard/core';
+import { streamPieces } from '@switchyard/core/internal';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Answers } from './answers.js';
 import type { Exchange } from './exchange.js';
@@ -175,7 +177,8 @@ interface TooLarge {
 function clientBody(req: IncomingMessage, limit: number, idleMs: number, tooLarge: TooLarge): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      // Piece by piece: Node's own iterator joins what is buffered into a new buffer, a copy per chunk.
+      const it = streamPieces<Buffer>(req, STREAM_DEFAULTS.maxChunkBytes)[Symbol.asyncIterator]();
       let received = 0;
       return {
         async next(): Promise<IteratorResult<Uint8Array>> {
@@ -192,6 +195,8 @@ function clientBody(req: IncomingMessage, limit: number, idleMs: number, tooLarg
           received += step.value.length;
           if (received > limit) {
             tooLarge.hit = true;
+            // The rest of the body is drained after the 413 (discardRest), not read here.
+            it.release();
             req.pause();
             tooLarge.cancel();
             throw bodyError('payload-limit');

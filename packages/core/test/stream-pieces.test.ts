@@ -1,0 +1,113 @@
+/**
+ * streamPieces: a Node Readable read piece by piece (what the gateway reads a client's body with,
+ * and the SDK a handler's Readable): pieces unjoined and in order, flow paused beyond the bound,
+ * the stream's end, error and premature close, a reader that gives up, and one that lets go.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { PassThrough } from 'node:stream';
+import { streamPieces } from '../src/transport/streaming/stream-pieces.js';
+
+const test = suite('stream pieces');
+
+const bytes = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+
+test('pieces come out as the stream pushed them, in order, where Node\'s iterator joins them', async () => {
+  const pieces = [bytes(1000, 1), bytes(70_000, 2), bytes(5, 3)];
+  const buffered = new PassThrough();
+  for (const p of pieces) buffered.write(p);
+  buffered.end();
+  const joined: Buffer[] = [];
+  for await (const b of buffered) joined.push(b as Buffer);
+  const source = new PassThrough();
+  for (const p of pieces) source.write(p);
+  source.end();
+  const got: Buffer[] = [];
+  for await (const b of streamPieces<Buffer>(source, 1 << 20)) got.push(b);
+  assert.equal(got.map((b) => b.length), [1000, 70_000, 5]);
+  assert.ok(Buffer.concat(got).equals(Buffer.concat(pieces)));
+  assert.ok(got[1] === pieces[1] || got[1]?.buffer === pieces[1]?.buffer, 'a piece is the pushed buffer, not a copy');
+  // Node's own iterator hands over what was buffered joined into one new buffer (why streamPieces exists).
+  assert.equal(joined.map((b) => b.length), [71_005]);
+});
+
+test('the stream is paused while the waiting pieces reach the bound, and flows again once they are taken', async () => {
+  const source = new PassThrough({ highWaterMark: 1 << 20 });
+  const it = streamPieces<Buffer>(source, 100)[Symbol.asyncIterator]();
+  for (let i = 0; i < 5; i++) source.write(bytes(60, i));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(source.isPaused(), 'paused with 100 bytes or more waiting');
+  const first = await it.next();
+  assert.is(first.value?.[0], 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  const second = await it.next();
+  assert.is(second.value?.[0], 1);
+  assert.is(source.isPaused(), false, 'flowing again below the bound');
+  source.end();
+  const rest: number[] = [];
+  for (let r = await it.next(); r.done !== true; r = await it.next()) rest.push(r.value[0] as number);
+  assert.equal(rest, [2, 3, 4]);
+});
+
+test("the stream's error is thrown after the pieces that came before it; a close before the end throws a premature close", async () => {
+  const failing = new PassThrough();
+  const it = streamPieces<Buffer>(failing, 1 << 20)[Symbol.asyncIterator]();
+  failing.write(bytes(10, 7));
+  await new Promise((resolve) => setImmediate(resolve));
+  failing.destroy(Object.assign(new Error('client went away'), { code: 'ECONNRESET' }));
+  assert.is((await it.next()).value?.length, 10);
+  try {
+    await it.next();
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'ECONNRESET');
+  }
+  const closed = new PassThrough();
+  const it2 = streamPieces<Buffer>(closed, 1 << 20)[Symbol.asyncIterator]();
+  closed.destroy();
+  try {
+    await it2.next();
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'ERR_STREAM_PREMATURE_CLOSE');
+  }
+});
+
+test('a reader that gives up destroys the stream and leaves no listener behind', async () => {
+  const source = new PassThrough();
+  const before = source.listenerCount('data');
+  const it = streamPieces<Buffer>(source, 1 << 20)[Symbol.asyncIterator]();
+  source.write(bytes(3, 1));
+  await it.next();
+  await it.return?.();
+  assert.ok(source.destroyed, 'destroyed');
+  assert.is(source.listenerCount('data'), before);
+  const done = new PassThrough();
+  const it2 = streamPieces<Buffer>(done, 1 << 20)[Symbol.asyncIterator]();
+  done.end(bytes(2, 2));
+  assert.is((await it2.next()).value?.length, 2);
+  assert.is((await it2.next()).done, true);
+  assert.is(done.listenerCount('data'), 0, 'the end detaches too');
+});
+
+test('a released stream is left to its next reader: nothing more is held, it is not paused, and return() does not destroy it', async () => {
+  const source = new PassThrough({ highWaterMark: 1 << 20 });
+  const it = streamPieces<Buffer>(source, 100)[Symbol.asyncIterator]();
+  for (let i = 0; i < 3; i++) source.write(bytes(60, i));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(source.isPaused(), 'paused by the reader');
+  it.release();
+  await it.return?.();
+  assert.is(source.destroyed, false, 'not destroyed');
+  assert.is(source.listenerCount('data'), 0);
+  // Drained by someone else, as the gateway drains a body it answered 413.
+  let drained = 0;
+  source.on('data', (b: Buffer) => void (drained += b.length));
+  source.resume();
+  source.end(bytes(500, 9));
+  await new Promise((resolve) => source.once('end', resolve));
+  // The reader had taken two pieces when it paused the stream; the third was still in the stream's own buffer.
+  assert.is(drained, 60 + 500, 'what the stream still held and what came after reach the next reader');
+});
+
+test.run();

@@ -6,11 +6,33 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { PassThrough } from 'node:stream';
-import { streamPieces } from '../src/transport/streaming/stream-pieces.js';
+import { streamPieces, type PieceIterator } from '../src/transport/streaming/stream-pieces.js';
 
 const test = suite('stream pieces');
 
 const bytes = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A reader bounded at 100 bytes over a stream that was written `count` pieces of 60 bytes (piece i filled with i): paused by then. */
+async function pausedReader(count: number): Promise<{ source: PassThrough; it: PieceIterator<Buffer> }> {
+  const source = new PassThrough({ highWaterMark: 1 << 20 });
+  const it = streamPieces<Buffer>(source, 100)[Symbol.asyncIterator]();
+  for (let i = 0; i < count; i++) source.write(bytes(60, i));
+  await nextTurn();
+  assert.ok(source.isPaused(), 'paused with 100 bytes or more waiting');
+  return { source, it };
+}
+
+/** The `code` of what `next` rejects with. */
+async function rejectionCode(next: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await next;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  assert.unreachable('should have thrown');
+  return undefined;
+}
 
 test('pieces come out as the stream pushed them, in order, where Node\'s iterator joins them', async () => {
   const pieces = [bytes(1000, 1), bytes(70_000, 2), bytes(5, 3)];
@@ -32,14 +54,10 @@ test('pieces come out as the stream pushed them, in order, where Node\'s iterato
 });
 
 test('the stream is paused while the waiting pieces reach the bound, and flows again once they are taken', async () => {
-  const source = new PassThrough({ highWaterMark: 1 << 20 });
-  const it = streamPieces<Buffer>(source, 100)[Symbol.asyncIterator]();
-  for (let i = 0; i < 5; i++) source.write(bytes(60, i));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(source.isPaused(), 'paused with 100 bytes or more waiting');
+  const { source, it } = await pausedReader(5);
   const first = await it.next();
   assert.is(first.value?.[0], 0);
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   const second = await it.next();
   assert.is(second.value?.[0], 1);
   assert.is(source.isPaused(), false, 'flowing again below the bound');
@@ -53,24 +71,14 @@ test("the stream's error is thrown after the pieces that came before it; a close
   const failing = new PassThrough();
   const it = streamPieces<Buffer>(failing, 1 << 20)[Symbol.asyncIterator]();
   failing.write(bytes(10, 7));
-  await new Promise((resolve) => setImmediate(resolve));
+  await nextTurn();
   failing.destroy(Object.assign(new Error('client went away'), { code: 'ECONNRESET' }));
   assert.is((await it.next()).value?.length, 10);
-  try {
-    await it.next();
-    assert.unreachable('should have thrown');
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'ECONNRESET');
-  }
+  assert.is(await rejectionCode(it.next()), 'ECONNRESET');
   const closed = new PassThrough();
   const it2 = streamPieces<Buffer>(closed, 1 << 20)[Symbol.asyncIterator]();
   closed.destroy();
-  try {
-    await it2.next();
-    assert.unreachable('should have thrown');
-  } catch (err) {
-    assert.is((err as { code?: string }).code, 'ERR_STREAM_PREMATURE_CLOSE');
-  }
+  assert.is(await rejectionCode(it2.next()), 'ERR_STREAM_PREMATURE_CLOSE');
 });
 
 test('a reader that gives up destroys the stream and leaves no listener behind', async () => {
@@ -91,11 +99,7 @@ test('a reader that gives up destroys the stream and leaves no listener behind',
 });
 
 test('a released stream is left to its next reader: nothing more is held, it is not paused, and return() does not destroy it', async () => {
-  const source = new PassThrough({ highWaterMark: 1 << 20 });
-  const it = streamPieces<Buffer>(source, 100)[Symbol.asyncIterator]();
-  for (let i = 0; i < 3; i++) source.write(bytes(60, i));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(source.isPaused(), 'paused by the reader');
+  const { source, it } = await pausedReader(3);
   it.release();
   await it.return?.();
   assert.is(source.destroyed, false, 'not destroyed');

@@ -4,6 +4,7 @@
  * never forwarded), CANCEL on a client stream reset, 413 on a stream over maxBodyBytes, deadlines,
  * rate limits, auth and the operations endpoints work as they do over HTTP/1.1.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { constants, type ClientHttp2Session } from 'node:http2';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -24,6 +25,16 @@ path.before(async () => {
     await edgeService(ns, 'h2', (s) => {
       s.get('/h2/headers', async (req) => ({ status: 200, json: req.headers }));
       s.post('/h2/echo', async (req) => ({ status: 200, body: req.body, headers: { 'content-type': 'application/octet-stream' } }));
+      // A streamed request body, hashed as it arrives (the gateway reads it piece by piece from the HTTP/2 stream).
+      s.post('/h2/sink', async (req) => {
+        const hash = createHash('sha256');
+        let bytes = 0;
+        for await (const chunk of req.stream) {
+          hash.update(chunk as Buffer);
+          bytes += (chunk as Buffer).length;
+        }
+        return { status: 200, json: { bytes, sha256: hash.digest('hex') } };
+      }, { streaming: 'request', maxBodyBytes: 16 * 1024 * 1024 });
       s.get('/h2/hang', async (_req, ctx) => {
         resetStarted?.count();
         await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
@@ -97,6 +108,24 @@ path('a body streamed without content-length reaches the handler whole', async (
   assert.is(res.status, 200);
   assert.is(res.body.length, body.length);
   assert.ok(res.body.equals(body));
+});
+
+path('a streamed request body arrives whole over HTTP/2, written in many pieces', async () => {
+  const body = randomBytes(3 * 1024 * 1024 + 123);
+  const res = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const stream = (session as ClientHttp2Session).request({ ':method': 'POST', ':path': '/h2/sink' }, { endStream: false });
+    let status = 0;
+    let text = '';
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.setEncoding('utf8');
+    stream.on('data', (c: string) => (text += c));
+    stream.on('end', () => resolve({ status, text }));
+    stream.on('error', reject);
+    for (let at = 0; at < body.length; at += 50_000) stream.write(body.subarray(at, at + 50_000));
+    stream.end();
+  });
+  assert.is(res.status, 200, res.text);
+  assert.equal(JSON.parse(res.text), { bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') });
 });
 
 path('a stream over maxBodyBytes answers 413 and the connection keeps serving other streams', async () => {

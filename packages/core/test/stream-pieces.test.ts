@@ -114,4 +114,28 @@ test('a released stream is left to its next reader: nothing more is held, it is 
   assert.is(drained, 60 + 500, 'what the stream still held and what came after reach the next reader');
 });
 
+test('a stream that ended or was destroyed before it was handed over ends or fails at once', async () => {
+  const ended = new PassThrough();
+  ended.end();
+  ended.resume();
+  await new Promise((resolve) => ended.once('end', resolve));
+  assert.is((await streamPieces<Buffer>(ended, 100)[Symbol.asyncIterator]().next()).done, true);
+  const destroyed = new PassThrough();
+  destroyed.on('error', () => undefined); // its owner's listener, before it is handed over
+  destroyed.destroy(Object.assign(new Error('gone'), { code: 'ECONNRESET' }));
+  await nextTurn();
+  assert.is(await rejectionCode(streamPieces<Buffer>(destroyed, 100)[Symbol.asyncIterator]().next()), 'ECONNRESET');
+});
+
+test('reads waiting at the same time each get a piece', async () => {
+  const source = new PassThrough();
+  const it = streamPieces<Buffer>(source, 1 << 20)[Symbol.asyncIterator]();
+  const a = it.next();
+  const b = it.next();
+  source.write(bytes(1, 1));
+  source.write(bytes(2, 2));
+  const got = await Promise.all([a, b]);
+  assert.equal(got.map((r) => r.value?.length).sort(), [1, 2]);
+});
+
 test.run();

@@ -33,18 +33,22 @@ class PieceReader<T extends Uint8Array | string> implements PieceIterator<T> {
   /** Let go by release(): a later return() leaves the stream alone. */
   private released = false;
   private failure: unknown;
-  private wake: (() => void) | undefined;
+  /** Reads waiting for a piece, the end or a failure. */
+  private waiting: Array<() => void> = [];
 
   constructor(
     private readonly stream: Readable,
     private readonly highWaterBytes: number,
   ) {
+    // A stream that already ended or was destroyed emits nothing more.
+    if (stream.readableEnded) this.ended = true;
+    else if (stream.destroyed) this.failure = stream.errored ?? prematureClose();
     stream.on('data', this.onData);
     stream.once('end', this.onEnd);
     stream.once('error', this.onError);
     stream.once('close', this.onClose);
     // This is the stream's reader now: one paused before it was handed over flows too.
-    if (stream.isPaused()) stream.resume();
+    if (stream.isPaused() && !this.ended) stream.resume();
   }
 
   async next(): Promise<IteratorResult<T>> {
@@ -58,7 +62,7 @@ class PieceReader<T extends Uint8Array | string> implements PieceIterator<T> {
         this.detach();
         return { done: true, value: undefined };
       }
-      await new Promise<void>((resolve) => (this.wake = resolve));
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     }
   }
 
@@ -106,14 +110,15 @@ class PieceReader<T extends Uint8Array | string> implements PieceIterator<T> {
   };
 
   private readonly onClose = (): void => {
-    if (!this.ended) this.failure ??= Object.assign(new Error('the stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    if (!this.ended) this.failure ??= prematureClose();
     this.wakeUp();
   };
 
   private wakeUp(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
+    const waiting = this.waiting;
+    if (waiting.length === 0) return;
+    this.waiting = [];
+    for (const wake of waiting) wake();
   }
 
   private detach(): void {
@@ -122,6 +127,10 @@ class PieceReader<T extends Uint8Array | string> implements PieceIterator<T> {
     this.stream.off('error', this.onError);
     this.stream.off('close', this.onClose);
   }
+}
+
+function prematureClose(): Error {
+  return Object.assign(new Error('the stream closed before its end'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** A piece's size; an object-mode stream's piece that is not bytes (the reader refuses it) counts as one. */

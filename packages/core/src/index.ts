@@ -193,7 +193,7 @@ export { Cancellation, type CancelListener } from './transport/cancellation.js';
 export { STREAM_DEFAULTS, type StreamDispatchOptions, type StreamedResponse, type InstanceAnswer } from './transport/streaming/types.js';
 
 // --- signed frames (docs/messaging-transport.md, "Signed frames"): the envelope and its keys ----
-export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, frameSigner, ENVELOPE_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
+export { FrameKeyRing, frameKey, frameScope, sealFrame, openFrame, FRAME_SIGNER, frameSigner, ENVELOPE_BYTES, GMAC_ENVELOPE_BYTES, GMAC_MIN_FRAME_BYTES, MIN_SECRET_BYTES, type FrameKey, type FrameKeyRole } from './protocol/frame-auth.js';
 export type { MessagingAuthConfig, FrameKeySource } from './transport/messaging/auth-config.js';
 
 // --- IoC: tokens and the modules a plugin or composition root loads ----------------------------

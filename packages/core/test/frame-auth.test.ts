@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import { ManualClock } from '../src/clock.js';
 import { decodeFrame, encodeFrame } from '../src/protocol/frame-codec.js';
 import { redactFrameBytes } from '../src/protocol/frame-redaction.js';
-import { ENVELOPE_BYTES, FrameKeyRing, frameKey, frameScope, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
+import { ENVELOPE_BYTES, FrameKeyRing, GMAC_ENVELOPE, GMAC_ENVELOPE_BYTES, GMAC_MIN_FRAME_BYTES, HMAC_ENVELOPE, frameKey, frameScope, openFrame, sealFrame, type FrameKey } from '../src/protocol/frame-auth.js';
+import { joinWithHeadroom } from '../src/protocol/body-headroom.js';
 import type { Frame } from '../src/protocol/frames.js';
 import { FrameAuthenticator } from '../src/transport/messaging/frame-authenticator.js';
 import { frameAuthFromConfig, type KeySourceReader } from '../src/transport/messaging/auth-config.js';
@@ -82,6 +83,53 @@ seal('during rotation the ring accepts the current and the previous key, and sig
   const fresh = sealFrame(byType('HEARTBEAT'), frameScope(Q), rotated);
   assert.match(refusal(() => openFrame(fresh, frameScope(Q), ring)), /not an accepted key/);
   assert.is(openFrame(fresh, frameScope(Q), ringOf([g], [i, next])).type, 'HEARTBEAT');
+});
+
+/** A REQUEST whose body makes its encoded frame `bytes` long, give or take its header. */
+function requestOf(bodyBytes: number): Frame {
+  const request = byType('REQUEST') as Extract<Frame, { type: 'REQUEST' }>;
+  return { ...request, payload: { ...request.payload, body: randomBytes(bodyBytes) } };
+}
+
+seal('a small frame carries HMAC-SHA256, a frame of 16 KiB or more AES-256-GMAC under a fresh nonce; both open', () => {
+  const small = sealFrame(requestOf(100), frameScope(Q), ring);
+  assert.is(small[1], HMAC_ENVELOPE);
+  const large = requestOf(GMAC_MIN_FRAME_BYTES);
+  const first = sealFrame(large, frameScope(Q), ring);
+  const second = sealFrame(large, frameScope(Q), ring);
+  assert.is(first[1], GMAC_ENVELOPE);
+  assert.is(first.length - small.length, GMAC_MIN_FRAME_BYTES - 100 + GMAC_ENVELOPE_BYTES - ENVELOPE_BYTES);
+  assert.equal(Buffer.from(first.subarray(GMAC_ENVELOPE_BYTES)), Buffer.from(second.subarray(GMAC_ENVELOPE_BYTES)), 'the same frame bytes');
+  assert.not.equal(Buffer.from(first.subarray(10, 22)), Buffer.from(second.subarray(10, 22)), 'each seal draws its own nonce');
+  for (const sealed of [small, first, second]) assert.is(openFrame(sealed, frameScope(Q), ring).type, 'REQUEST');
+  const opened = openFrame(first, frameScope(Q), ring) as Extract<Frame, { type: 'REQUEST' }>;
+  assert.ok(Buffer.from(opened.payload.body).equals(Buffer.from((large as Extract<Frame, { type: 'REQUEST' }>).payload.body)));
+});
+
+seal('a GMAC-sealed frame with a flipped byte in the frame, nonce or tag, moved to another queue, or relabelled as HMAC is refused', () => {
+  const sealed = sealFrame(requestOf(64 * 1024), frameScope(Q), ring);
+  for (const at of [10, 21, 22, 37, GMAC_ENVELOPE_BYTES, GMAC_ENVELOPE_BYTES + 20, sealed.length - 1]) {
+    const copy = Uint8Array.from(sealed);
+    copy[at] = (copy[at] as number) ^ 1;
+    assert.match(refusal(() => openFrame(copy, frameScope(Q), ring)), /signature does not match/, `byte ${at}`);
+  }
+  assert.match(refusal(() => openFrame(sealed, frameScope('service.echo.1.0.0.requests'), ring)), /signature does not match/);
+  const relabelled = Uint8Array.from(sealed);
+  relabelled[1] = HMAC_ENVELOPE;
+  assert.match(refusal(() => openFrame(relabelled, frameScope(Q), ring)), /signature does not match/);
+  assert.match(refusal(() => openFrame(sealed.subarray(0, 30), frameScope(Q), ring)), /envelope is cut short: 30 bytes of a 38-byte envelope \(version 2\)/);
+  const stranger = ringOf([key('gateway')], [key('instance')]);
+  assert.match(refusal(() => openFrame(sealFrame(requestOf(64 * 1024), frameScope(Q), stranger), frameScope(Q), ring)), /not an accepted key/);
+});
+
+seal('a streamed chunk joined with room in front is GMAC-sealed in place, without a copy', () => {
+  const body = joinWithHeadroom([randomBytes(100 * 1024), randomBytes(156 * 1024)], 256 * 1024);
+  const chunk: Extract<Frame, { type: 'BODY_CHUNK' }> = { v: 1, type: 'BODY_CHUNK', id: byType('REQUEST').id, sentAt: Date.now(), payload: { stream: 'request', seq: 0, body } };
+  const sealed = sealFrame(chunk, frameScope(Q), ring);
+  assert.is(sealed[1], GMAC_ENVELOPE);
+  assert.is(sealed.buffer, body.buffer, 'the envelope and head were written in the room before the body');
+  const opened = openFrame(sealed, frameScope(Q), ring) as typeof chunk;
+  assert.ok(Buffer.from(opened.payload.body).equals(Buffer.from(body)));
 });
 
 seal('a secret shorter than 32 bytes is refused, naming where it came from', () => {
@@ -176,6 +224,20 @@ config('a key file and a variable holding the same secret make the same key (tra
   assert.is(fromEnv.codecFor('q').decode(fromFile.codecFor('q').encode(request)).id, request.id);
 });
 
+config('gmac: false signs every frame with HMAC-SHA256, and still reads GMAC envelopes; anything but a boolean is refused', () => {
+  const hmacOnly = frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' }, gmac: false }, 'valkey', 'a', clock, reader);
+  const byDefault = frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' } }, 'valkey', 'a', clock, reader);
+  assert.ok(hmacOnly !== undefined && byDefault !== undefined);
+  const large = requestOf(64 * 1024);
+  const fromHmacOnly = hmacOnly.codecFor('q').encode(large);
+  const fromDefault = byDefault.codecFor('q').encode(large);
+  assert.is(fromHmacOnly[1], HMAC_ENVELOPE);
+  assert.is(fromDefault[1], GMAC_ENVELOPE);
+  assert.is(hmacOnly.codecFor('q').decode(fromDefault).id, large.id);
+  assert.is(byDefault.codecFor('q').decode(fromHmacOnly).id, large.id);
+  assert.throws(() => frameAuthFromConfig({ gatewayKey: { env: 'GW' }, instanceKey: { env: 'IN' }, gmac: 'yes' }, 'valkey', 'a', clock, reader), /a\.gmac must be true or false/);
+});
+
 config.run();
 
 const redaction = suite('redactFrameBytes: what a dead letter keeps');
@@ -189,6 +251,15 @@ redaction('a signed REQUEST loses its credentials and its signature; everything 
   assert.equal(frame.payload.headers, request.payload.headers);
   assert.equal(frame.payload.identity, request.payload.identity);
   assert.equal([...frame.payload.body], [...request.payload.body]);
+});
+
+redaction('a GMAC-sealed REQUEST loses its credentials too', () => {
+  const request = requestOf(32 * 1024) as Extract<Frame, { type: 'REQUEST' }>;
+  const sealed = sealFrame({ ...request, payload: { ...request.payload, headers: { ...request.payload.headers, cookie: 'sid=1' } } }, frameScope(Q), ring);
+  assert.is(sealed[1], GMAC_ENVELOPE);
+  const stored = redactFrameBytes(sealed);
+  assert.ok(stored, 'a redacted copy');
+  assert.equal((decodeFrame(stored) as typeof request).payload.headers, request.payload.headers);
 });
 
 redaction('a RESPONSE loses Set-Cookie; frames with nothing to remove and undecodable bytes are stored as they are', () => {

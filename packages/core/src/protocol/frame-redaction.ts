@@ -7,7 +7,7 @@
  * caller's credentials are gone). A frame with nothing to remove, and bytes that do not decode,
  * are stored as they are.
  */
-import { ENVELOPE_BYTES, ENVELOPE_MAGIC } from './frame-auth.js';
+import { unsealedBytes } from './frame-auth.js';
 import { encodeFrame, frameCodec, tryDecodeFrame } from './frame-codec.js';
 import type { Frame } from './frames.js';
 import type { QueueCodec } from '../queue/types.js';
@@ -17,7 +17,7 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization',
 
 /** The bytes a dead letter stores for `bytes`, or undefined to store them unchanged (nothing to remove). */
 export function redactFrameBytes(bytes: Uint8Array): Uint8Array | undefined {
-  const inner = bytes.length > ENVELOPE_BYTES && bytes[0] === ENVELOPE_MAGIC ? bytes.subarray(ENVELOPE_BYTES) : bytes;
+  const inner = unsealedBytes(bytes) ?? bytes;
   const decoded = tryDecodeFrame(inner);
   if (!decoded.ok) return undefined;
   const frame: Frame = decoded.frame;

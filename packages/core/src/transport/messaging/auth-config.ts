@@ -9,6 +9,7 @@
  *     previousGatewayKey: { file: … }                              # optional: accepted too (rotation)
  *     previousInstanceKey: { env: … }
  *     replayWindowMs: 300000
+ *     gmac: true                                                   # false: every frame signed with HMAC-SHA256
  *     insecure: true                                               # unsigned; refused together with keys
  *
  * Over a backend other than `memory`, both keys are required unless `insecure: true` is explicit.
@@ -35,6 +36,8 @@ export interface MessagingAuthConfig {
   readonly previousInstanceKey?: FrameKeySource;
   /** A frame whose sentAt is further than this from now is refused. @default 300000 */
   readonly replayWindowMs?: number;
+  /** Frames of 16 KiB or more are signed with AES-256-GMAC; false signs every frame with HMAC-SHA256 (a rolling upgrade from a release that reads only HMAC envelopes). @default true */
+  readonly gmac?: boolean;
   /** Frames travel unsigned. Must be explicit over a non-memory backend; refused together with keys. @default false */
   readonly insecure?: boolean;
 }
@@ -47,7 +50,7 @@ export interface KeySourceReader {
 
 const processReader: KeySourceReader = { env: process.env, readFile: (path) => readFileSync(path) };
 
-const AUTH_KEYS = ['gatewayKey', 'instanceKey', 'previousGatewayKey', 'previousInstanceKey', 'replayWindowMs', 'insecure'];
+const AUTH_KEYS = ['gatewayKey', 'instanceKey', 'previousGatewayKey', 'previousInstanceKey', 'replayWindowMs', 'gmac', 'insecure'];
 const KEY_FIELDS: ReadonlyArray<readonly [FrameKeyRole, 'gatewayKey' | 'instanceKey', 'previousGatewayKey' | 'previousInstanceKey']> = [
   ['gateway', 'gatewayKey', 'previousGatewayKey'],
   ['instance', 'instanceKey', 'previousInstanceKey'],
@@ -120,8 +123,10 @@ function readAuthSection(
   }
   const replayWindowMs = section.replayWindowMs ?? FRAME_AUTH_DEFAULTS.replayWindowMs;
   problems.integer('replayWindowMs', replayWindowMs, 1_000);
+  const gmac = section.gmac ?? true;
+  if (typeof gmac !== 'boolean') problems.expected('gmac', 'true or false', gmac);
   if (!problems.isEmpty || reader === undefined) return undefined;
-  return { keys: new FrameKeyRing(keys), replayWindowMs: replayWindowMs as number };
+  return { keys: new FrameKeyRing(keys), replayWindowMs: replayWindowMs as number, gmac: gmac as boolean };
 }
 
 /** Checks one key source at `field` (relative to the auth section) and, with a `reader`, reads it; a problem is added, and undefined returned, when it cannot. */

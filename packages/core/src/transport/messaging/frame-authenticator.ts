@@ -16,7 +16,7 @@
 import type { Clock } from '../../clock.js';
 import { UnauthenticatedFrameError } from '../../errors.js';
 import type { Frame } from '../../protocol/frames.js';
-import { frameScope, openFrame, sealFrame, type FrameKeyRing } from '../../protocol/frame-auth.js';
+import { GMAC_MIN_FRAME_BYTES, frameScope, openFrame, sealFrame, type FrameKeyRing } from '../../protocol/frame-auth.js';
 import type { QueueCodec } from '../../queue/types.js';
 import { RecentIds } from './recent-ids.js';
 import { redactFrameBytes } from '../../protocol/frame-redaction.js';
@@ -27,6 +27,12 @@ export interface FrameAuthenticatorOptions {
   readonly replayWindowMs?: number;
   /** Most control-frame ids remembered for the replay check (oldest forgotten first). @default 100000 */
   readonly maxRememberedIds?: number;
+  /**
+   * Frames of GMAC_MIN_FRAME_BYTES or more are signed with AES-256-GMAC (envelope 0x02); false
+   * signs every frame with HMAC-SHA256, for a rolling upgrade from a release that reads only
+   * envelope 0x01. Both are always accepted. @default true
+   */
+  readonly gmac?: boolean;
 }
 
 export const FRAME_AUTH_DEFAULTS = Object.freeze({ replayWindowMs: 300_000, maxRememberedIds: 100_000 });
@@ -45,6 +51,8 @@ export interface FrameAuthCounters {
 export class FrameAuthenticator {
   private readonly keys: FrameKeyRing;
   private readonly windowMs: number;
+  /** Encoded size from which frames are signed with GMAC (Infinity: never). */
+  private readonly gmacFromBytes: number;
   /** Control-frame ids seen; kept for twice the window, since sentAt may be up to one window ahead. */
   private readonly seen: RecentIds;
   private readonly codecs = new Map<string, QueueCodec<Frame>>();
@@ -56,6 +64,7 @@ export class FrameAuthenticator {
   ) {
     this.keys = options.keys;
     this.windowMs = options.replayWindowMs ?? FRAME_AUTH_DEFAULTS.replayWindowMs;
+    this.gmacFromBytes = options.gmac === false ? Number.POSITIVE_INFINITY : GMAC_MIN_FRAME_BYTES;
     this.seen = new RecentIds(options.maxRememberedIds ?? FRAME_AUTH_DEFAULTS.maxRememberedIds, 2 * this.windowMs);
   }
 
@@ -69,7 +78,7 @@ export class FrameAuthenticator {
     if (codec === undefined) {
       const scope = frameScope(queue);
       codec = Object.freeze({
-        encode: (frame: Frame): Uint8Array => sealFrame(frame, scope, this.keys),
+        encode: (frame: Frame): Uint8Array => sealFrame(frame, scope, this.keys, this.gmacFromBytes),
         decode: (bytes: Uint8Array): Frame => this.verify(bytes, queue, scope),
         redactForDeadLetter: redactFrameBytes,
       });

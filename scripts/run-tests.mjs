@@ -4,7 +4,7 @@
 //
 //   node scripts/run-tests.mjs                 all tests
 //   node scripts/run-tests.mjs --only valkey   files whose path contains "valkey"
-//   node scripts/run-tests.mjs path/to/x.test.ts ...
+//   node scripts/run-tests.mjs path/to/x.test.ts path/to/dir ...   these files, and every test file under these directories
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,8 +31,20 @@ function walk(dir, out) {
   return out;
 }
 
+function named(arg) {
+  const path = join(process.cwd(), arg);
+  let isDirectory;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    process.stderr.write(`run-tests: ${arg} is neither a test file nor a directory (looked for ${path})\n`);
+    process.exit(2);
+  }
+  return isDirectory ? walk(path, []) : [path];
+}
+
 let files = explicit.length > 0
-  ? explicit.map((f) => join(process.cwd(), f))
+  ? explicit.flatMap(named)
   : [...walk(join(root, 'packages'), []), ...walk(join(root, 'test'), [])];
 if (only.length > 0) files = files.filter((f) => only.some((o) => relative(root, f).includes(o)));
 files.sort();

@@ -5,7 +5,7 @@
  * `unauthenticated`, change no route and reach no handler, while the real service keeps serving.
  * Entry layout: packages/transport-valkey/src/keys.ts (`{prefix}:{queue}`) and entry.ts (p, h).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ENVELOPE_BYTES, FrameKeyRing, frameScope, computeEndpointsHash, decodeFrame, encodeFrame, frameKey, makeFrame, sealFrame, systemClock, type EndpointDescriptor, type Frame } from '@switchyard/core';
+import { ENVELOPE_BYTES, FrameKeyRing, GMAC_ENVELOPE_BYTES, frameScope, computeEndpointsHash, decodeFrame, encodeFrame, frameKey, makeFrame, sealFrame, systemClock, type EndpointDescriptor, type Frame } from '@switchyard/core';
 import { frameAuthFromConfig, type FrameAuthenticator, GATEWAY_CONTROL_QUEUE, gatewayResponsesQueue, regionRequestsQueue } from '@switchyard/core/internal';
 import { authSection, newKeys } from '../harness/frame-keys.js';
 import { spawnTs, type TsProcess } from '../harness/process.js';
@@ -250,6 +250,28 @@ if (server === null) {
     for (const fields of [hello, heartbeat]) await ctx.redis.xadd(streamKey(ctx, GATEWAY_CONTROL_QUEUE), '*', ...fields);
     const fresh = await newDeadLetters(ctx, GATEWAY_CONTROL_QUEUE, before, 2, 'a replayed HELLO and HEARTBEAT');
     assert.equal(fresh.map((dl) => frameIn(dl.payload).type).sort(), ['HEARTBEAT', 'HELLO']);
+    await realServiceServes(ctx);
+  });
+
+  test('a large body travels in GMAC envelopes both ways; a GMAC RESPONSE with one flipped byte is dead-lettered', async (ctx) => {
+    const responses = gatewayResponsesQueue(NODE_ID);
+    const body = randomBytes(64 * 1024);
+    const res = await fetch(`${ctx.url}/vault/mirror`, { method: 'POST', body, headers: { 'content-type': 'application/octet-stream' } });
+    const back = Buffer.from(await res.arrayBuffer());
+    assert.is(res.status, 200);
+    assert.is(createHash('sha256').update(back).digest('hex'), createHash('sha256').update(body).digest('hex'), 'the body came back whole');
+    // The RESPONSE entry: the gateway reads its responses queue as a tail, so the entry is still there.
+    const entries = await ctx.redis.xrangeBuffer(streamKey(ctx, responses), '-', '+');
+    const large = entries.map(([, fields]) => fields[1] as Buffer).filter((p) => p.length > body.length);
+    assert.ok(large.length > 0, 'the 64 KiB RESPONSE is in the responses stream');
+    const sealed = large[large.length - 1] as Buffer;
+    assert.is(sealed[0], 0x41);
+    assert.is(sealed[1], 0x02, 'envelope 0x02: AES-256-GMAC');
+    const before = (await deadLetters(ctx, responses)).length;
+    const tampered = Buffer.from(sealed);
+    tampered[GMAC_ENVELOPE_BYTES + 100] = (tampered[GMAC_ENVELOPE_BYTES + 100] as number) ^ 1;
+    await xadd(ctx, responses, tampered);
+    await newDeadLetters(ctx, responses, before, 1, 'a GMAC RESPONSE with a flipped byte');
     await realServiceServes(ctx);
   });
 

@@ -7,7 +7,7 @@
 //   node scripts/run-tests.mjs path/to/x.test.ts path/to/dir ...   these files, and every test file under these directories
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -32,7 +32,7 @@ function walk(dir, out) {
 }
 
 function named(arg) {
-  const path = join(process.cwd(), arg);
+  const path = resolve(process.cwd(), arg);
   let isDirectory;
   try {
     isDirectory = statSync(path).isDirectory();

@@ -67,6 +67,38 @@ sub('acks from handlers that finish in the same turn reach the backend as one ba
   await factory.close();
 });
 
+sub('a handler that returns nothing is acked at once, its acks batched like the others', async () => {
+  const { rec, factory } = world();
+  const q = factory.queue<number>('sync-acks');
+  await q.enqueueBatch(Array.from({ length: 10 }, (_, i) => ({ message: i })));
+  const seen: number[] = [];
+  const s = q.subscribe((n) => {
+    seen.push(n);
+  }, { concurrency: 10 });
+  await eventually(async () => (await q.stats()).inFlight === 0 && seen.length === 10, { what: 'all ten handled and acked' });
+  assert.equal(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert.equal(rec.ackBatches, [10], 'one backend ack for the ten');
+  assert.is((await q.stats()).depth, 0);
+  await s.close();
+  await factory.close();
+});
+
+sub('a tail subscription whose handler returns nothing reads on, counts nothing outstanding, and closes', async () => {
+  const { rec, factory } = world();
+  const q = factory.queue<number>('sync-tail');
+  const seen: number[] = [];
+  const s = q.subscribe((n) => {
+    seen.push(n);
+  }, { mode: 'tail', group: 'reader', concurrency: 4 });
+  await s.opened;
+  for (let i = 0; i < 9; i++) await q.enqueue(i);
+  await eventually(() => seen.length === 9, { what: 'nine read' });
+  assert.equal(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.equal(rec.ackBatches, [], 'a tail delivery tells the backend nothing');
+  assert.is(await within(s.close(), 5_000, 'close with nothing outstanding'), undefined);
+  await factory.close();
+});
+
 sub('close() waits until the backend answers an ack that a handler made itself', async () => {
   const clock = new ManualClock();
   const ackGate = new Gate();

@@ -34,6 +34,8 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
   private readonly subscriptions = new Set<SubscriptionLoop<T>>();
   private readonly acks: TickBatcher<RawLease, undefined>;
   readonly queueName: string;
+  /** A tail delivery's ack tells the backend nothing (ackBatched): the subscription loop need not wait for it. */
+  readonly acksAtOnce: boolean;
 
   constructor(
     private readonly ctx: ConsumerContext<T>,
@@ -42,6 +44,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     private readonly onClosed: () => void,
   ) {
     this.queueName = ctx.queueName;
+    this.acksAtOnce = mode === 'tail';
     this.acks = new TickBatcher((raws) => this.ackMany(raws), 'settle');
   }
 
@@ -72,7 +75,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     if (request.signal?.aborted) throw request.signal.reason;
     const leaseMs = request.leaseMs ?? this.ctx.options.leaseMs;
     const raws = await this.backend.lease(request.max ?? 1, leaseMs, request.blockMs ?? 0, request.signal);
-    return this.admit(raws, leaseMs, false);
+    return await this.admit(raws, leaseMs, false);
   }
 
   opened(): Promise<void> {
@@ -84,8 +87,11 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
     return this.backend.lease(max, leaseMs, blockMs, signal).then((raws) => this.admit(raws, leaseMs, true));
   }
 
-  /** Decodes; dead-letters what must not be delivered (awaited, so stats are right when lease() returns). */
-  private async admit(raws: readonly RawLease[], leaseMs: number, forLoop: boolean): Promise<QueueLease<T>[]> {
+  /**
+   * Decodes; dead-letters what must not be delivered (awaited, so stats are right when lease()
+   * returns). Synchronous when nothing is refused, which is nearly always: no promise per read.
+   */
+  private admit(raws: readonly RawLease[], leaseMs: number, forLoop: boolean): QueueLease<T>[] | Promise<QueueLease<T>[]> {
     const out: QueueLease<T>[] = [];
     let refused: Promise<void>[] | undefined;
     const { codec, maxDeliveries } = this.ctx.options;
@@ -104,8 +110,7 @@ export class Consumer<T> implements QueueConsumer<T>, LeaseOwner {
       }
       out.push(new QueueLease(this, raw, message, leaseMs, forLoop));
     }
-    if (refused !== undefined) await Promise.all(refused);
-    return out;
+    return refused === undefined ? out : Promise.all(refused).then(() => out);
   }
 
   private async refuse(raw: RawLease, reason: string, cause: unknown): Promise<void> {

@@ -23,6 +23,8 @@ export interface LoopSource<T> {
   leaseForLoop(max: number, leaseMs: number, blockMs: number, signal: AbortSignal): Promise<QueueLease<T>[]>;
   /** See Subscription.opened. */
   opened(): Promise<void>;
+  /** True when an ack needs nothing from the backend (a `tail` consumer): the loop counts it settled at once. */
+  readonly acksAtOnce: boolean;
 }
 
 export interface LoopSettings {
@@ -192,13 +194,18 @@ export class SubscriptionLoop<T> implements Subscription {
   private run(lease: QueueLease<T>): void {
     this.running.add(lease);
     this.outstanding++;
-    let result: Promise<void>;
+    let result: Promise<void> | void;
     try {
       result = this.handler(lease.message, lease);
     } catch (err) {
       result = Promise.reject(err);
     }
-    // A handler that returns something other than a promise is treated as done.
+    // A handler that returns nothing is done now (no promise to wait on: the gateway's RESPONSE
+    // and body-frame readers answer synchronously); any other non-promise is treated as done too.
+    if (result === undefined) {
+      this.finish(lease, undefined);
+      return;
+    }
     Promise.resolve(result).then(
       () => this.finish(lease, undefined),
       (err: unknown) => this.finish(lease, err ?? new Error('handler rejected without a reason')),
@@ -213,6 +220,12 @@ export class SubscriptionLoop<T> implements Subscription {
       // The handler settled the lease itself and handles the outcome; the loop still counts the
       // settle as outstanding until the backend answers it, so a drain waits for it.
       own.then(this.settledBound, this.settledBound);
+      return;
+    }
+    if (error === undefined && this.source.acksAtOnce) {
+      // Nothing to wait for: the ack is recorded on the lease and is already settled.
+      void lease.ack();
+      this.settled();
       return;
     }
     const settle =

@@ -115,8 +115,12 @@ export interface Delivery<T> extends Lease<T> {
   onLeaseLost(listener: (reason: unknown) => void): void;
 }
 
-/** Return to ack; throw to release with backoff. Calling ack/release/deadLetter yourself is allowed. */
-export type MessageHandler<T> = (message: T, delivery: Delivery<T>) => Promise<void>;
+/**
+ * Return (or resolve) to ack; throw (or reject) to release with backoff. Calling
+ * ack/release/deadLetter yourself is allowed. A handler with nothing to wait for may return
+ * nothing: its message is settled at once, with no promise made for it.
+ */
+export type MessageHandler<T> = (message: T, delivery: Delivery<T>) => Promise<void> | void;
 
 export interface SubscribeOptions extends ConsumerOptions {
   /** Handlers running at once; the loop never leases more than it can run. @default 1 */

@@ -13,7 +13,6 @@ import type { FrameQueues } from './frame-queues.js';
 
 /** Body frames read at once from a streams queue. */
 const STREAM_READ_CONCURRENCY = 64;
-const DONE: Promise<void> = Promise.resolve();
 
 export interface BodyFrameReaderInit {
   readonly queues: FrameQueues;
@@ -34,7 +33,8 @@ export function readBodyFrames(init: BodyFrameReaderInit, deliver: (frame: BodyF
         return delivery.deadLetter(unexpectedFrameTypeReason(frame.type, queueName));
       }
       deliver(frame);
-      return DONE;
+      // Nothing to wait for: the read loop settles a tail delivery at once.
+      return undefined;
     },
     { mode: 'tail', group: init.group, concurrency: STREAM_READ_CONCURRENCY, blockMs: init.blockMs, signal: init.signal },
   );

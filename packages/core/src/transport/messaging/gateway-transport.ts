@@ -305,17 +305,18 @@ export class MessagingGatewayTransport implements GatewayTransport {
     });
   }
 
-  private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+  /** Returns nothing once matched or dropped: the read loop settles the delivery at once. */
+  private onResponse(frame: Frame, delivery: Delivery<Frame>): Promise<void> | undefined {
     if (frame.type !== 'RESPONSE') return this.reject(frame, delivery, this.responsesName);
     const waiting = this.pending.take(frame.id);
     if (waiting === undefined) {
       this.counters.droppedResponses += 1;
       this.logger.debug({ requestId: frame.id, instanceId: frame.payload.instanceId }, 'RESPONSE for an unknown or finished request dropped');
-      return DONE;
+      return undefined;
     }
     this.counters.responses += 1;
     waiting.resolve(frame.payload);
-    return DONE;
+    return undefined;
   }
 
   private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> {

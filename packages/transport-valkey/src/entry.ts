@@ -1,7 +1,8 @@
 /**
  * Reading stream entries: field arrays (Buffers) → payload, headers, due time; dead-letter
  * entries → RawDeadLetter. Entry fields: p payload (raw bytes), h headers JSON, d due ms (delayed
- * enqueue), t original enqueuedAt (replayed dead letters).
+ * enqueue), t original enqueuedAt (replayed dead letters). A packed entry (packed-append.ts) holds
+ * only `b` fields, one per message.
  */
 import type { RawDeadLetter } from '@switchyard/core';
 
@@ -13,6 +14,21 @@ export interface ParsedEntry {
   readonly dueAt: number | undefined;
   readonly enqueuedAt: number;
 }
+
+/** The field of each message of a packed entry (a single message's is `p`). */
+export const PACKED_FIELD = 'b';
+
+/** The id of the `index`th message of packed entry `entryId`. */
+export const packedMessageId = (entryId: string, index: number): string => `${entryId}:${index}`;
+
+/** The stream id of the entry that holds message `id` (a packed message's, or a single one's own). */
+export function entryIdOf(id: string): string {
+  const colon = id.indexOf(':');
+  return colon < 0 ? id : id.slice(0, colon);
+}
+
+const PACKED_FIELD_CODE = PACKED_FIELD.charCodeAt(0);
+const isPackedField = (name: Buffer): boolean => name.length === 1 && name[0] === PACKED_FIELD_CODE;
 
 const EMPTY = new Uint8Array(0);
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
@@ -85,6 +101,23 @@ export function parseEntry(id: string, fields: readonly Buffer[] | null): Parsed
     dueAt: Number.isFinite(due) ? due : undefined,
     enqueuedAt: Number.isFinite(original) ? original : idTime(id),
   };
+}
+
+/**
+ * The messages of a packed entry, in order (ids from packedMessageId), or undefined when `fields`
+ * are not a packed entry's. Only a tail consumer reads them; a group reader sees no `p` (an empty
+ * payload, which the codec refuses: decode-error).
+ */
+export function packedParts(id: string, fields: readonly Buffer[] | null): ParsedEntry[] | undefined {
+  if (fields === null || fields.length < 2 || !isPackedField(fields[0] as Buffer)) return undefined;
+  const enqueuedAt = idTime(id);
+  const parts: ParsedEntry[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (!isPackedField(fields[i] as Buffer)) continue;
+    const p = fields[i + 1] as Buffer;
+    parts.push({ id: packedMessageId(id, parts.length), payload: new Uint8Array(p.buffer, p.byteOffset, p.byteLength), headers: NO_HEADERS, dueAt: undefined, enqueuedAt });
+  }
+  return parts;
 }
 
 /** A dead-letter entry. */

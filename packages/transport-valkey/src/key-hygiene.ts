@@ -38,7 +38,7 @@ export class ValkeyKeyHygiene implements KeyHygiene {
 
   deleteQueue(name: string, deadLetterName: string): Promise<number> {
     const k = queueKeys(this.prefix, name, deadLetterSuffixOf(name, deadLetterName));
-    return this.command(`delete queue "${name}"`, () => this.client.del(k.stream, k.deadLetters, k.delayed, k.scheduled, k.leaseExtensions, k.groups, k.fanout));
+    return this.command(`delete queue "${name}"`, () => this.client.del(k.stream, k.deadLetters, k.delayed, k.scheduled, k.leaseExtensions, k.groups, k.fanout, k.tailReader));
   }
 
   async deleteConsumers(name: string, consumerNamePrefix: string): Promise<number> {

@@ -20,6 +20,8 @@ export interface QueueKeys {
   readonly groups: string;
   /** Exists once a fan-out consumer opened the queue: enqueue then trims by retention. */
   readonly fanout: string;
+  /** Exists (with a TTL its reader renews) while a tail consumer reads the queue: enqueue may then pack a batch into one entry (packed-append.ts). */
+  readonly tailReader: string;
   /** The idempotency key for `key`. */
   idempotency(key: string): string;
 }
@@ -36,6 +38,7 @@ export function queueKeys(prefix: string, queue: string, deadLetterSuffix: strin
     leaseExtensions: `${stream}:lease-ext`,
     groups: `${stream}:groups`,
     fanout: `${stream}:fanout`,
+    tailReader: `${stream}:tail-reader`,
     idempotency: (key: string) => `${stream}:idem:${key}`,
   });
 }

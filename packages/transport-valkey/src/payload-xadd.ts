@@ -15,7 +15,7 @@ import type { ValkeyClient } from './connection.js';
 import { corkUntilTickEnd } from './write-coalescing.js';
 
 /** Below this a payload is copied as ioredis does: a copy is cheaper than a write call. */
-const SEPARATE_WRITE_BYTES = 16 * 1024;
+export const SEPARATE_WRITE_BYTES = 16 * 1024;
 
 class PayloadXadd extends Command {
   constructor(

@@ -5,12 +5,17 @@
  * (XTRIM MINID past the last id read) once enough has been read or enough time has passed, and at
  * close. A delayed enqueue is kept in this process until due. Costs per message: the XADD and its
  * share of one XREAD and one XTRIM, where a group read adds a pending entry, its ack and its XDEL.
+ *
+ * While it reads, the consumer marks the queue (keys.tailReader, renewed before its TTL ends,
+ * deleted at close), so producers may pack a batch into one entry (packed-append.ts); such an
+ * entry is read as its messages, in order, and what a lease() cannot take waits for the next.
  */
 import { QueueClosedError, type BackendConsumer, type RawLease, type SettleOutcome } from '@switchyard/core';
 import type { ValkeyClient } from './connection.js';
 import type { ConsumerContext } from './consumer-context.js';
-import { parseEntry, type ParsedEntry } from './entry.js';
+import { entryIdOf, packedParts, parseEntry, type ParsedEntry } from './entry.js';
 import { toBackendError } from './errors.js';
+import { TAIL_READER_MARK_MS } from './packed-append.js';
 import { ReadStop } from './read-stop.js';
 
 /** A tail delivery holds nothing, so it never expires. */
@@ -32,13 +37,17 @@ export class TailConsumer implements BackendConsumer {
   private reader: ValkeyClient | undefined;
   /** Where the next XREAD starts: '0' (everything stored) until something was read. */
   private lastId = '0';
-  /** The last id already trimmed away (everything before nextStreamId(trimmedTo) is gone). */
-  private trimmedTo = '0';
+  /** The MINID of the last trim: every entry below it is gone. */
+  private trimmedBelow = '0';
   private readSinceTrim = 0;
   private bytesSinceTrim = 0;
   private lastTrimAt: number;
   /** Delayed enqueues read before they were due, soonest first. */
   private early: ParsedEntry[] = [];
+  /** Messages of packed entries read but beyond what the last lease() asked for, oldest first. */
+  private surplus: ParsedEntry[] = [];
+  /** When the tail-reader mark was last set (it is renewed at a third of its TTL). */
+  private markedAt = Number.NEGATIVE_INFINITY;
   private reading = false;
   private streamMade: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -61,6 +70,7 @@ export class TailConsumer implements BackendConsumer {
   async lease(max: number, _leaseMs: number, blockMs: number, signal?: AbortSignal): Promise<RawLease[]> {
     if (this.closing !== undefined) throw new QueueClosedError(this.ctx.spec.name, 'lease');
     const { clock } = this.ctx;
+    if (this.surplus.length > 0) return this.surplus.splice(0, max).map(toLease);
     const out = this.takeDue(max, clock.now());
     if (out.length > 0 || signal?.aborted === true) return out;
     const nextDue = this.early[0]?.dueAt;
@@ -68,15 +78,21 @@ export class TailConsumer implements BackendConsumer {
     const entries = await this.read(max, block, signal);
     const now = clock.now();
     for (const e of entries) {
-      if (e.dueAt === undefined) out.push(toLease(e));
-      else {
+      if (e.dueAt !== undefined) {
         // enqueue.lua also listed it as scheduled (for stats); read, it is no longer waiting there.
         void this.ctx.client.zrem(this.ctx.keys.scheduled, e.id).catch(() => undefined);
-        if (e.dueAt > now) this.keepUntilDue(e);
-        else out.push(toLease(e));
+        if (e.dueAt > now) {
+          this.keepUntilDue(e);
+          continue;
+        }
       }
+      // A packed entry may hold more messages than asked for: the rest wait for the next lease().
+      if (out.length < max) out.push(toLease(e));
+      else this.surplus.push(e);
     }
     if (out.length < max) out.push(...this.takeDue(max - out.length, now));
+    // After the surplus is set aside: a trim keeps the entries it still holds messages of.
+    if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || this.bytesSinceTrim >= TRIM_EVERY_BYTES || now - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
     return out;
   }
 
@@ -121,7 +137,10 @@ export class TailConsumer implements BackendConsumer {
     this.stopping.abort();
     try {
       // What was read is done: trim it now rather than leave it to the next reader.
-      if (this.ctx.client.status === 'ready') await this.trim();
+      if (this.ctx.client.status === 'ready') {
+        await this.trim();
+        if (this.markedAt > Number.NEGATIVE_INFINITY) await this.ctx.client.del(this.ctx.keys.tailReader).catch(() => undefined);
+      }
     } finally {
       this.reader?.disconnect();
       this.reader = undefined;
@@ -151,6 +170,7 @@ export class TailConsumer implements BackendConsumer {
     this.reader ??= this.newReader();
     const reader = this.reader;
     let reply: unknown;
+    if (ctx.clock.now() - this.markedAt >= TAIL_READER_MARK_MS / 3) this.mark();
     try {
       const block = blockMs > 0 ? ['BLOCK', blockMs] : [];
       this.readStop.begin(signal);
@@ -168,11 +188,16 @@ export class TailConsumer implements BackendConsumer {
     if (reply === null || !Array.isArray(reply) || reply.length === 0) return [];
     const raw = (reply[0] as [Buffer, Array<[Buffer, Buffer[] | null]>])[1];
     if (raw.length === 0) return [];
-    const entries = raw.map(([id, fields]) => parseEntry(id.toString('latin1'), fields));
-    this.lastId = (entries[entries.length - 1] as ParsedEntry).id;
+    const entries: ParsedEntry[] = [];
+    for (const [rawId, fields] of raw) {
+      const id = rawId.toString('latin1');
+      const parts = packedParts(id, fields);
+      if (parts === undefined) entries.push(parseEntry(id, fields));
+      else for (const part of parts) entries.push(part);
+      this.lastId = id;
+    }
     this.readSinceTrim += entries.length;
     for (const e of entries) this.bytesSinceTrim += e.payload.length;
-    if (this.readSinceTrim >= TRIM_EVERY_ENTRIES || this.bytesSinceTrim >= TRIM_EVERY_BYTES || ctx.clock.now() - this.lastTrimAt >= TRIM_EVERY_MS) void this.trim().catch(() => undefined);
     return entries;
   }
 
@@ -196,6 +221,16 @@ export class TailConsumer implements BackendConsumer {
     await ctx.client.xgroup('DESTROY', ctx.keys.stream, probe).catch(() => undefined);
   }
 
+  /** Sets the tail-reader mark for another TTL (on the command connection, not awaited; a failure is retried at the next read). */
+  private mark(): void {
+    const { ctx } = this;
+    const at = ctx.clock.now();
+    this.markedAt = at;
+    ctx.client.set(ctx.keys.tailReader, '1', 'PX', TAIL_READER_MARK_MS).catch(() => {
+      if (this.markedAt === at) this.markedAt = Number.NEGATIVE_INFINITY;
+    });
+  }
+
   private newReader(): ValkeyClient {
     const reader = this.ctx.createReader(this.consumerName);
     reader.on('close', () => {
@@ -204,17 +239,21 @@ export class TailConsumer implements BackendConsumer {
     return reader;
   }
 
-  /** Deletes every entry up to the last one read (on the shared command connection, not awaited by reads). */
+  /**
+   * Deletes every entry read and handed out (on the shared command connection, not awaited by
+   * reads); a packed entry whose messages still wait in `surplus` stays until they are taken.
+   */
   private async trim(): Promise<void> {
-    const upTo = this.lastId;
-    if (upTo === '0' || upTo === this.trimmedTo) return;
+    const waiting = this.surplus[0];
+    const below = waiting !== undefined ? entryIdOf(waiting.id) : this.lastId === '0' ? undefined : nextStreamId(this.lastId);
+    if (below === undefined || below === this.trimmedBelow) return;
     const { ctx } = this;
     this.readSinceTrim = 0;
     this.bytesSinceTrim = 0;
     this.lastTrimAt = ctx.clock.now();
     try {
-      await ctx.client.xtrim(ctx.keys.stream, 'MINID', nextStreamId(upTo));
-      this.trimmedTo = upTo;
+      await ctx.client.xtrim(ctx.keys.stream, 'MINID', below);
+      this.trimmedBelow = below;
     } catch (err) {
       ctx.logger.warn({ queue: ctx.spec.name, err }, 'could not trim what the tail reader read; will try again');
       throw err;

@@ -1,6 +1,7 @@
 /**
- * One queue's primitives over its keys: enqueue (one XADD for a single plain message, else one script call per batch), consumers, dead
- * letters, stats (packages/transport-valkey/README.md, "Design decisions").
+ * One queue's primitives over its keys: enqueue (one XADD for a single plain message, one packed
+ * entry for a batch of small plain ones to a tail-read queue, else one script call per batch),
+ * consumers, dead letters, stats (packages/transport-valkey/README.md, "Design decisions").
  */
 import type { BackendConsumer, BackendConsumerSpec, BackendQueue, BackendQueueSpec, QueueActivity, QueueStats, RawDeadLetter, RawMessage } from '@switchyard/core';
 import { QueueClosedError } from '@switchyard/core';
@@ -11,6 +12,7 @@ import { DeadLetterRetention, type DeadLetterRetentionLimits } from './dead-lett
 import { ValkeyConsumer, type ConsumerContext } from './valkey-consumer.js';
 import { TailConsumer } from './tail-consumer.js';
 import { PlainAppender } from './plain-append.js';
+import { PackedAppender } from './packed-append.js';
 import { coalesceWrites } from './write-coalescing.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
@@ -37,6 +39,7 @@ export type QueueContext = Omit<ConsumerContext, 'spec' | 'keys' | 'deadLetterRe
 export class ValkeyQueue implements BackendQueue {
   readonly keys: QueueKeys;
   private readonly plain: PlainAppender;
+  private readonly packed: PackedAppender;
   private readonly retention: DeadLetterRetention;
   private readonly consumers = new Set<BackendConsumer>();
   private closing: Promise<void> | undefined;
@@ -48,6 +51,7 @@ export class ValkeyQueue implements BackendQueue {
   ) {
     this.keys = queueKeys(ctx.prefix, spec.name, deadLetterSuffixOf(spec.name, spec.deadLetterName));
     this.plain = new PlainAppender(this.keys, () => ctx.clock.now());
+    this.packed = new PackedAppender(this.keys, () => ctx.clock.now());
     this.retention = new DeadLetterRetention(ctx.client, this.keys, ctx, ctx.logger);
   }
 
@@ -72,9 +76,10 @@ export class ValkeyQueue implements BackendQueue {
       return this.command('enqueue', async () => [await this.plain.append(this.ctx.client, toBuffer(only.payload))]);
     }
     if (messages.every(isPlain)) {
+      const payloads = messages.map((m) => toBuffer(m.payload));
+      if (this.packed.usable(this.ctx.client, payloads)) return this.command('enqueue', () => this.packed.append(this.ctx.client, payloads));
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.
-      args.push('plain');
-      for (const m of messages) args.push(toBuffer(m.payload));
+      args.push('plain', ...payloads);
       return this.command('enqueue', () => this.ctx.client.syEnqueue(scriptKeys.length, ...scriptKeys, ...args));
     }
     args.push('full');

@@ -67,6 +67,33 @@ export function register(ctx: KitContext): void {
     });
   }
 
+  test('batches enqueued while a tail consumer reads arrive whole, in order, with distinct ids, and a lease never holds more than asked', async () => {
+    const q = (await ctx.factory()).queue<number>(ctx.queueName());
+    const tail = q.consumer({ mode: 'tail' });
+    await ctx.expectNothing(tail, 'an empty queue');
+    const sent: number[] = [];
+    const ids: string[] = [];
+    // Several batches, time passing between them: a backend may start packing a batch into one
+    // stored entry once it has seen the tail reader (packages/transport-valkey does).
+    for (let b = 0; b < 4; b++) {
+      const batch = Array.from({ length: 40 }, (_, i) => b * 40 + i);
+      ids.push(...(await q.enqueueBatch(batch.map((message) => ({ message })))));
+      sent.push(...batch);
+      await ctx.passTime(100);
+    }
+    const got: Lease<number>[] = [];
+    await eventually(async () => {
+      const leases = await tail.lease({ max: 7, leaseMs: ctx.leaseMs, blockMs: 0 });
+      assert.ok(leases.length <= 7, `a lease of at most 7 (got ${leases.length})`);
+      got.push(...leases);
+      return got.length >= sent.length;
+    }, `${sent.length} messages (got ${got.length})`, { within: ctx.deadlineMs() });
+    assert.equal(got.map((l) => l.message), sent);
+    assert.is(new Set(got.map((l) => l.id)).size, sent.length, 'one id per message');
+    assert.equal(got.map((l) => l.id), ids, 'each delivery has the id its enqueue returned');
+    await ctx.expectNothing(tail, 'batches already read');
+  });
+
   test('subscribe() with mode tail handles every message, in order', async () => {
     const q = (await ctx.factory()).queue<number>(ctx.queueName());
     const seen: number[] = [];

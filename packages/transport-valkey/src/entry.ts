@@ -106,7 +106,7 @@ export function parseEntry(id: string, fields: readonly Buffer[] | null): Parsed
 /**
  * The messages of a packed entry, in order (ids from packedMessageId), or undefined when `fields`
  * are not a packed entry's. Only a tail consumer reads them; a group reader sees no `p` (an empty
- * payload, which the codec refuses: decode-error).
+ * payload, which the queue's codec refuses, and core dead-letters).
  */
 export function packedParts(id: string, fields: readonly Buffer[] | null): ParsedEntry[] | undefined {
   if (fields === null || fields.length < 2 || !isPackedField(fields[0] as Buffer)) return undefined;

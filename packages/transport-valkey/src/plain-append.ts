@@ -10,10 +10,10 @@
  *
  * Whether a queue is fan-out is its marker key, which a fan-out consumer sets when it opens. This
  * process checks it with an `EXISTS` beside an append when its knowledge is older than
- * MARKER_RECHECK_MS (marker-watch.ts), and at once when it opens a fan-out consumer itself; a fan-out consumer
- * opened elsewhere is noticed within that time, and the plain appends made until then are trimmed
- * by the next script enqueue (retention trims whole ranges). A queue once seen fan-out stays on
- * the script.
+ * MARKER_RECHECK_MS (marker-watch.ts), and at once when it opens a fan-out consumer itself; a
+ * fan-out consumer opened elsewhere is noticed within that time, and the plain appends made until
+ * then are trimmed by the next script enqueue (retention trims whole ranges). A queue once seen
+ * fan-out stays on the script.
  */
 import type { ValkeyClient } from './connection.js';
 import type { QueueKeys } from './keys.js';

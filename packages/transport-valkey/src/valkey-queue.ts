@@ -67,17 +67,17 @@ export class ValkeyQueue implements BackendQueue {
   enqueue(messages: readonly RawMessage[]): Promise<string[]> {
     if (messages.length === 0) return Promise.resolve([]);
     coalesceWrites(this.ctx.client);
-    const { keys, spec } = this;
-    const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
-    const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
     const toBuffer = (p: Uint8Array): Buffer => Buffer.from(p.buffer, p.byteOffset, p.byteLength);
     const only = messages.length === 1 ? (messages[0] as RawMessage) : undefined;
     if (only !== undefined && isPlain(only) && this.plain.usable()) {
       return this.command('enqueue', async () => [await this.plain.append(this.ctx.client, toBuffer(only.payload))]);
     }
-    if (messages.every(isPlain)) {
-      const payloads = messages.map((m) => toBuffer(m.payload));
-      if (this.packed.usable(this.ctx.client, payloads)) return this.command('enqueue', () => this.packed.append(this.ctx.client, payloads));
+    const payloads = messages.every(isPlain) ? messages.map((m) => toBuffer(m.payload)) : undefined;
+    if (payloads !== undefined && this.packed.usable(this.ctx.client, payloads)) return this.command('enqueue', () => this.packed.append(this.ctx.client, payloads));
+    const { keys, spec } = this;
+    const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
+    const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
+    if (payloads !== undefined) {
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.
       args.push('plain', ...payloads);
       return this.command('enqueue', () => this.ctx.client.syEnqueue(scriptKeys.length, ...scriptKeys, ...args));

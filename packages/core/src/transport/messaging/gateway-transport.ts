@@ -80,8 +80,6 @@ export interface MessagingGatewayTransportInit {
   readonly auth?: FrameAuthenticator;
 }
 
-const DONE: Promise<void> = Promise.resolve();
-
 /** A dispatched REQUEST waiting for its RESPONSE. */
 interface Waiting extends PendingEntry {
   readonly target: DispatchTarget;
@@ -319,12 +317,13 @@ export class MessagingGatewayTransport implements GatewayTransport {
     return undefined;
   }
 
-  private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> {
+  /** Returns nothing once reported: the read loop settles the delivery without waiting on a promise. */
+  private onControl(frame: Frame, delivery: Delivery<Frame>): Promise<void> | undefined {
     if (frame.type !== 'HELLO' && frame.type !== 'HEARTBEAT' && frame.type !== 'GOODBYE') return this.reject(frame, delivery, GATEWAY_CONTROL_QUEUE);
     this.counters.controlFrames += 1;
     const link = frame.type === 'HELLO' ? helloLink(frame) : linkFromHeaders(delivery.headers);
     this.report(() => this.events?.control(frame, link), `${frame.type} ${frame.id}`);
-    return DONE;
+    return undefined;
   }
 
   /** Reports an event; a throwing sink is logged, never allowed to stop a read loop. */

@@ -130,12 +130,39 @@ if (redis !== null) {
     assert.is(await pendingCount(redis, b!), 1, 'entries not named stay pending');
   });
 
-  ack('an entry no longer pending in the group is refused per id and nothing changes for it; the others are acked, answers in order', async () => {
-    const [a, b, c] = await leased(redis, 3);
-    await redis.xack(k.stream, G, b!);
+  ack('an entry already settled is refused per id; the others are acked, answers in order', async () => {
+    const [a, b, c, d] = await leased(redis, 4);
+    // b settled by another delivery's ack (XACK, then deleted: the only group is done with it).
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c2', 'first', b!), [1]);
     const codes = await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', c!, b!, a!);
     assert.equal(codes, [1, -1, 1]);
-    assert.equal((await redis.xrange(k.stream, '-', '+')).map(([id]) => id), [b], 'the refused entry is not deleted');
+    assert.equal((await redis.xrange(k.stream, '-', '+')).map(([id]) => id), [d]);
+    assert.is(await pendingCount(redis, d!), 1, 'the entry not named stays pending');
+  });
+
+  ack('a batch that names an entry twice acks it once: the second answer is refused', async () => {
+    const [a, b] = await leased(redis, 2);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!, b!, a!), [1, 1, -1]);
+    assert.is(await redis.xlen(k.stream), 0);
+  });
+
+  ack('a batch the group no longer has at all is refused whole and changes nothing', async () => {
+    const ids = await leased(redis, 5);
+    await redis.xgroup('DESTROY', k.stream, G);
+    await redis.xgroup('CREATE', k.stream, G, '$');
+    const before = await snapshot(redis);
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', ...ids), [-1, -1, -1, -1, -1]);
+    assert.equal(await snapshot(redis), before);
+  });
+
+  ack('with two competing groups an entry another group still has pending is answered for this group alone', async () => {
+    const [a, b] = await leased(redis, 2);
+    await redis.xgroup('CREATE', k.stream, 'audit', '0');
+    await redis.sadd(k.groups, 'audit');
+    await redis.xreadgroup('GROUP', 'audit', 'x', 'COUNT', 2, 'STREAMS', k.stream, '>');
+    await redis.xack(k.stream, G, b!); // b: settled in G, still needed by audit, so still stored
+    assert.equal(await redis.syFencedAck(k.stream, k.delayed, k.leaseExtensions, k.groups, k.fanout, G, 'c1', 'first', a!, b!), [1, -1]);
+    assert.is(await redis.xlen(k.stream), 2, 'audit still has both pending');
   });
 
   ack('acking a few of many held entries acks exactly those named', async () => {

@@ -13,6 +13,10 @@
   acked, dead-lettered, or the group is gone; nothing changed for that entry)
   An acked entry leaves the delayed set if it was parked there, its lease extension is dropped,
   and the entry is deleted when no group needs it (lib-retire).
+  When the queue has one competing group and no fan-out, the whole batch is one XACK: there an
+  entry no longer pending was deleted when it was settled (lib-retire), so in the rare batch that
+  XACK does not count whole, an entry still in the stream is one this call acked. Otherwise (or
+  when the batch XACK fails) one XACK per id, which answers for each id by itself.
   The first line flags it a write script (no allow-oom): over maxmemory the server refuses it as it
   refuses an XADD, so an ack sent right behind a RESPONSE's XADD that was refused for memory is
   refused too (docs/messaging-transport.md, the instance's per-REQUEST steps). ]]
@@ -20,22 +24,62 @@
 -- @include lib-retire
 
 local group = ARGV[1]
--- Per-call checks instead of per-id ones: most acks meet no released entries and no extensions.
-local any_parked = redis.call('ZCARD', KEYS[2]) > 0
-local any_extended = redis.call('HLEN', KEYS[3]) > 0
+local ids = {}
+for i = 4, #ARGV, ARGV[3] == 'first' and 1 or 2 do ids[#ids + 1] = ARGV[i] end
+local fanout = redis.call('EXISTS', KEYS[5]) == 1
+local sole_group = not fanout and redis.call('SCARD', KEYS[4]) <= 1
+
+-- One XACK for the batch; the count it acked, or nil when it failed (not a stream, a bad id).
+local function ack_batch()
+  local n = 0
+  for i = 1, #ids, 1000 do
+    local r = redis.pcall('XACK', KEYS[1], group, unpack(ids, i, math.min(i + 999, #ids)))
+    if type(r) ~= 'number' then return nil end
+    n = n + r
+  end
+  return n
+end
+
 local out, acked = {}, {}
-local step = ARGV[3] == 'first' and 1 or 2
-for i = 4, #ARGV, step do
-  local id = ARGV[i]
-  -- XACK answers 0 for an id not pending in the group, and for a missing group or stream; an error (not an entry id) is a table.
-  if redis.pcall('XACK', KEYS[1], group, id) == 1 then
-    acked[#acked + 1] = id
-    if any_parked then redis.call('ZREM', KEYS[2], group .. '\n' .. id) end
-    if any_extended then redis.call('HDEL', KEYS[3], group .. '\n' .. id) end
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = -1
+local n = sole_group and ack_batch() or nil
+if n == #ids then
+  for i = 1, #ids do out[i] = 1 end
+  acked = ids
+elseif n ~= nil then
+  -- A batch short of whole, or naming an id twice: this call acked exactly the entries still
+  -- in the stream, each once.
+  local seen = {}
+  for i, id in ipairs(ids) do
+    if n > 0 and not seen[id] and #redis.call('XRANGE', KEYS[1], id, id) > 0 then
+      seen[id] = true
+      acked[#acked + 1] = id
+      out[i] = 1
+    else
+      out[i] = -1
+    end
+  end
+else
+  for i, id in ipairs(ids) do
+    -- XACK answers 0 for an id not pending in the group, and for a missing group or stream; an error (not an entry id) is a table.
+    if redis.pcall('XACK', KEYS[1], group, id) == 1 then
+      acked[#acked + 1] = id
+      out[i] = 1
+    else
+      out[i] = -1
+    end
   end
 end
-if #acked > 0 then retire(KEYS[1], KEYS[4], KEYS[5], group, acked) end
+if #acked == 0 then return out end
+-- Per-call checks instead of per-id ones: most acks meet no released entries and no extensions.
+if redis.call('ZCARD', KEYS[2]) > 0 then
+  for _, id in ipairs(acked) do redis.call('ZREM', KEYS[2], group .. '\n' .. id) end
+end
+if redis.call('HLEN', KEYS[3]) > 0 then
+  for _, id in ipairs(acked) do redis.call('HDEL', KEYS[3], group .. '\n' .. id) end
+end
+if sole_group then
+  in_chunks(acked, function(...) redis.call('XDEL', KEYS[1], ...) end)
+else
+  retire(KEYS[1], KEYS[4], KEYS[5], group, acked)
+end
 return out

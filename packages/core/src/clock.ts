@@ -12,9 +12,10 @@ export interface Clock {
   /**
    * Calls `fn` once after `ms` unless the returned function is called first. For waits that are
    * usually cut short: unlike `sleep` it needs no AbortController, which on Node 20 costs several
-   * microseconds and survives into the old generation (every controller is promoted).
+   * microseconds and survives into the old generation (every controller is promoted). With
+   * `unref`, a pending call does not keep the process alive.
    */
-  after(ms: number, fn: () => void): () => void;
+  after(ms: number, fn: () => void, options?: { readonly unref?: boolean }): () => void;
 }
 
 /** The real clock. */
@@ -39,8 +40,9 @@ export const systemClock: Clock = Object.freeze({
     timer.unref?.();
     return () => clearInterval(timer);
   },
-  after(ms: number, fn: () => void): () => void {
+  after(ms: number, fn: () => void, options?: { readonly unref?: boolean }): () => void {
     const timer = setTimeout(fn, ms);
+    if (options?.unref === true) timer.unref();
     return () => clearTimeout(timer);
   },
 });
@@ -85,7 +87,8 @@ export class ManualClock implements Clock {
     });
   }
 
-  after(ms: number, fn: () => void): () => void {
+  /** `options.unref` means nothing here: a manual clock keeps no process alive. */
+  after(ms: number, fn: () => void, _options?: { readonly unref?: boolean }): () => void {
     const sleeper: Sleeper = { dueAt: this.current + Math.max(0, ms), resolve: fn };
     this.sleepers.push(sleeper);
     return () => {

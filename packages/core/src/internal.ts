@@ -8,6 +8,7 @@
 // --- data structures --------------------------------------------------------------------------
 export { OldestFirstMap } from './oldest-first-map.js';
 export { IndexedList, type Indexed } from './indexed-list.js';
+export { DeadlineAlarm } from './deadline-alarm.js';
 
 // --- option checking --------------------------------------------------------------------------
 export { OptionProblems } from './options/problems.js';

@@ -1,6 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { ManualClock, systemClock } from '../src/clock.js';
+import { repoRoot } from '../../../test/harness/process.js';
 import { rejectsMatching } from '../../../test/harness/wait.js';
 
 const clock = suite('ManualClock');
@@ -48,6 +50,20 @@ clock('systemClock.after fires after the delay and not at all once cancelled', a
   await new Promise((resolve) => setTimeout(resolve, 20));
   assert.is(fired, 1);
   assert.is(cancelledFired, 0);
+});
+
+clock('an unref\'d systemClock.after does not keep the process alive; a plain one does until it fires', () => {
+  const run = (unref: boolean): { ms: number; out: string } => {
+    const started = Date.now();
+    const script = `import('./packages/core/src/clock.ts').then(({ systemClock }) => systemClock.after(1500, () => console.log('fired'), { unref: ${String(unref)} }))`;
+    const out = execFileSync(process.execPath, ['--conditions=switchyard-source', '--import', 'tsx', '-e', script], { cwd: repoRoot, encoding: 'utf8' });
+    return { ms: Date.now() - started, out: out.trim() };
+  };
+  const plain = run(false);
+  assert.is(plain.out, 'fired', 'a plain timer runs');
+  const unrefd = run(true);
+  assert.is(unrefd.out, '', 'the unref\'d timer never ran: the process had nothing else to do and exited');
+  assert.ok(unrefd.ms < plain.ms, `exited before the timer was due (${unrefd.ms} ms against ${plain.ms} ms)`);
 });
 
 clock.run();

@@ -21,7 +21,7 @@ import {
   type ResponsePayload,
   type TransportDeps,
 } from '@switchyard/core';
-import { InstanceStream } from '@switchyard/core/internal';
+import { DeadlineAlarm, InstanceStream } from '@switchyard/core/internal';
 import { reconnectDelayMs } from './backoff.js';
 import { FrameConnection, type WriteStats } from './frame-connection.js';
 import { readPemsSync } from './pem.js';
@@ -52,8 +52,6 @@ interface Running {
   readonly stream?: InstanceStream;
 }
 
-/** How often in-flight requests are checked against their deadline (one timer, not one per request). */
-const DEADLINE_SWEEP_MS = 50;
 /** A connection that lived this long resets the reconnect backoff. */
 const STABLE_CONNECTION_MS = 1_000;
 
@@ -71,13 +69,15 @@ export class TcpInstanceTransport implements InstanceTransport {
   private readonly inFlight = new Map<string, Running>();
   private readonly closing = new AbortController();
   private loop: Promise<void> | undefined;
-  private stopSweep: (() => void) | undefined;
+  /** Cancels running requests at their deadline: one timer, set for the earliest. */
+  private readonly deadlines: DeadlineAlarm;
   private nextConnection = 0;
   private readonly writeStats: WriteStats = { framesWritten: 0, writes: 0 };
   private counters = { connects: 0, failedConnects: 0, requests: 0, expired: 0, cancelled: 0 };
 
   constructor(private readonly options: TcpTransportOptions, private readonly deps: TransportDeps) {
     this.type = options.type === 'tls' ? TransportType.Tls : TransportType.Tcp;
+    this.deadlines = new DeadlineAlarm(deps.clock, (now) => this.cancelOverdue(now));
     // Fail at config time on unreadable certificate files (they are read again on every connect).
     if (options.tls !== undefined) readPemsSync(options.tls, options.type);
   }
@@ -92,7 +92,6 @@ export class TcpInstanceTransport implements InstanceTransport {
     this.hello = hello;
     this.handle = handle;
     this.events = events;
-    this.stopSweep = this.deps.clock.every(DEADLINE_SWEEP_MS, () => this.sweepDeadlines());
     let firstAttempt!: () => void;
     const attempted = new Promise<void>((resolve) => (firstAttempt = resolve));
     this.loop = this.connectLoop(firstAttempt);
@@ -139,7 +138,7 @@ export class TcpInstanceTransport implements InstanceTransport {
     }
     this.state = 'closed';
     this.closing.abort();
-    this.stopSweep?.();
+    this.deadlines.stop();
     for (const running of this.inFlight.values()) running.cancellation.cancel('shutdown');
     await this.connection?.end();
     await this.loop;
@@ -309,6 +308,7 @@ export class TcpInstanceTransport implements InstanceTransport {
     }
     const running: Running = { cancellation: new Cancellation(), deadline: frame.payload.deadline, connection };
     this.inFlight.set(frame.id, running);
+    this.deadlines.watch(running.deadline);
     void this.run(frame, running);
   }
 
@@ -381,12 +381,14 @@ export class TcpInstanceTransport implements InstanceTransport {
     }
   }
 
-  private sweepDeadlines(): void {
-    if (this.inFlight.size === 0) return;
-    const now = this.deps.clock.now();
+  /** Cancels the running requests past their deadline at `now`; returns the earliest deadline of the others. */
+  private cancelOverdue(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
     for (const running of this.inFlight.values()) {
       if (now > running.deadline) running.cancellation.cancel('timeout');
+      else if (running.deadline < next) next = running.deadline;
     }
+    return next;
   }
 }
 

@@ -1,15 +1,16 @@
 /**
  * The gateway's in-flight dispatches, and their deadlines, in one set. Shutdown waits for the set
  * to empty (or answers what is left 503 when the grace period ends). This file owns the
- * deadline of a gateway request: it sets it (deadlineAfter), one Clock tick every
- * `resolutionMs` cancels entries past it with reason `timeout`, and timedOut() says whether an
- * outcome came too late, which the request path answers 504. A timer and an
- * AbortController per request cost several allocations and listener calls on the hot path; this
- * costs one slot of an IndexedList (not a Set: each entry holds a whole HTTP exchange, see there).
- * Deadlines fire up to `resolutionMs` late.
+ * deadline of a gateway request: it sets it (deadlineAfter), cancels entries past it with reason
+ * `timeout` when core's DeadlineAlarm (one timer, set for the earliest deadline) fires, and
+ * timedOut() says whether an outcome came too late, which the request path answers 504. A timer
+ * and an AbortController per request cost several allocations and listener calls on the hot
+ * path, and a sweep every few milliseconds wakes an idle gateway a hundred times a second; this
+ * costs one slot of an IndexedList (not a Set: each entry holds a whole HTTP exchange, see there)
+ * and one number compared per request.
  */
 import { type Cancellation, type Clock } from '@switchyard/core';
-import { IndexedList, type Indexed } from '@switchyard/core/internal';
+import { DeadlineAlarm, IndexedList, type Indexed } from '@switchyard/core/internal';
 
 /** One dispatch the gateway waits on. */
 export interface InFlightEntry extends Indexed {
@@ -23,12 +24,11 @@ export interface InFlightEntry extends Indexed {
 export class InFlightRequests {
   private readonly entries = new IndexedList<InFlightEntry>();
   private idleWaiters: Array<() => void> = [];
-  private stopTick: (() => void) | undefined;
+  private readonly alarm: DeadlineAlarm;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly resolutionMs = 10,
-  ) {}
+  constructor(private readonly clock: Clock) {
+    this.alarm = new DeadlineAlarm(clock, (now) => this.cancelDue(now));
+  }
 
   get size(): number {
     return this.entries.length;
@@ -50,7 +50,7 @@ export class InFlightRequests {
 
   add(entry: InFlightEntry): void {
     this.entries.add(entry);
-    this.stopTick ??= this.clock.every(this.resolutionMs, () => this.tick());
+    this.alarm.watch(entry.deadline);
   }
 
   delete(entry: InFlightEntry): void {
@@ -73,19 +73,22 @@ export class InFlightRequests {
     for (const entry of this.entries.toArray()) entry.answerShuttingDown();
   }
 
-  /** Stops the deadline tick (idempotent); deadlines no longer fire. */
+  /** Stops the deadline alarm (idempotent); deadlines no longer fire. */
   stop(): void {
-    this.stopTick?.();
-    this.stopTick = undefined;
+    this.alarm.stop();
   }
 
-  private tick(): void {
-    if (this.entries.length === 0) return;
-    const now = this.clock.now();
+  /** Cancels the entries due at `now`; returns the earliest deadline of the others. */
+  private cancelDue(now: number): number {
     // cancel() is a no-op on an entry already cancelled; the dispatch's settlement removes it
     // (a cancel can settle synchronously, so iterate over a copy when anything is due).
     let due: InFlightEntry[] | undefined;
-    for (const entry of this.entries) if (entry.deadline <= now) (due ??= []).push(entry);
+    let next = Number.POSITIVE_INFINITY;
+    for (const entry of this.entries) {
+      if (entry.deadline <= now) (due ??= []).push(entry);
+      else if (entry.deadline < next) next = entry.deadline;
+    }
     if (due !== undefined) for (const entry of due) entry.cancellation.cancel('timeout');
+    return next;
   }
 }

@@ -22,6 +22,8 @@ export const METRIC_NAMES = Object.freeze({
   rateLimitFallbacks: 'switchyard_gateway_rate_limit_fallbacks_total',
 });
 
+/** How often the event-loop lag metrics take a sample (a timer of this period runs for them). */
+const EVENT_LOOP_SAMPLE_MS = 100;
 /** Default metrics that break Prometheus naming rules; see the GatewayMetrics constructor. */
 const UNCONVENTIONAL_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'] as const;
 
@@ -58,7 +60,9 @@ export class GatewayMetrics {
   private readonly requestCounts = new Map<string, Map<number, Map<string, RequestCount>>>();
 
   constructor(sources: MetricsSources) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_gateway_' });
+    // The event-loop lag histogram samples every EVENT_LOOP_SAMPLE_MS: prom-client's 10 ms
+    // default woke an idle gateway 100 times a second, more than everything else together.
+    collectDefaultMetrics({ register: this.registry, prefix: 'switchyard_gateway_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
     // prom-client's defaults include three gauges named `*_total`, which Prometheus reserves for
     // counters (`promtool check metrics` rejects them). Each is the sum of the labelled gauge
     // beside it (e.g. `nodejs_active_handles{type}`), so dropping them loses nothing.

@@ -16,7 +16,8 @@
   When the queue has one competing group and no fan-out, the whole batch is one XACK: there an
   entry no longer pending was deleted when it was settled (lib-retire), so in the rare batch that
   XACK does not count whole, an entry still in the stream is one this call acked. Otherwise (or
-  when the batch XACK fails) one XACK per id, which answers for each id by itself.
+  when the batch XACK fails, or names over 1000 ids) one XACK per id, which answers for each id
+  by itself.
   The first line flags it a write script (no allow-oom): over maxmemory the server refuses it as it
   refuses an XADD, so an ack sent right behind a RESPONSE's XADD that was refused for memory is
   refused too (docs/messaging-transport.md, the instance's per-REQUEST steps). ]]
@@ -29,45 +30,43 @@ for i = 4, #ARGV, ARGV[3] == 'first' and 1 or 2 do ids[#ids + 1] = ARGV[i] end
 local fanout = redis.call('EXISTS', KEYS[5]) == 1
 local sole_group = not fanout and redis.call('SCARD', KEYS[4]) <= 1
 
--- One XACK for the batch; the count it acked, or nil when it failed (not a stream, a bad id).
+-- One XACK for the batch: the count it acked, or nil when it failed (not a stream, a bad id:
+-- XACK checks every id before it acks any) or the batch is too long for one call (Lua's unpack).
 local function ack_batch()
-  local n = 0
-  for i = 1, #ids, 1000 do
-    local r = redis.pcall('XACK', KEYS[1], group, unpack(ids, i, math.min(i + 999, #ids)))
-    if type(r) ~= 'number' then return nil end
-    n = n + r
-  end
+  if #ids > 1000 then return nil end
+  local n = redis.pcall('XACK', KEYS[1], group, unpack(ids))
+  if type(n) ~= 'number' then return nil end
   return n
 end
 
 local out, acked = {}, {}
+-- Answers each id: 1 (and listed as acked) when `acked_now(id)`, else -1.
+local function answer_each(acked_now)
+  for i, id in ipairs(ids) do
+    if acked_now(id) then
+      acked[#acked + 1] = id
+      out[i] = 1
+    else
+      out[i] = -1
+    end
+  end
+end
+
 local n = sole_group and ack_batch() or nil
 if n == #ids then
-  for i = 1, #ids do out[i] = 1 end
-  acked = ids
+  answer_each(function() return true end)
 elseif n ~= nil then
   -- A batch short of whole, or naming an id twice: this call acked exactly the entries still
   -- in the stream, each once.
   local seen = {}
-  for i, id in ipairs(ids) do
-    if n > 0 and not seen[id] and #redis.call('XRANGE', KEYS[1], id, id) > 0 then
-      seen[id] = true
-      acked[#acked + 1] = id
-      out[i] = 1
-    else
-      out[i] = -1
-    end
-  end
+  answer_each(function(id)
+    if n == 0 or seen[id] or #redis.call('XRANGE', KEYS[1], id, id) == 0 then return false end
+    seen[id] = true
+    return true
+  end)
 else
-  for i, id in ipairs(ids) do
-    -- XACK answers 0 for an id not pending in the group, and for a missing group or stream; an error (not an entry id) is a table.
-    if redis.pcall('XACK', KEYS[1], group, id) == 1 then
-      acked[#acked + 1] = id
-      out[i] = 1
-    else
-      out[i] = -1
-    end
-  end
+  -- XACK answers 0 for an id not pending in the group, and for a missing group or stream; an error (not an entry id) is a table.
+  answer_each(function(id) return redis.pcall('XACK', KEYS[1], group, id) == 1 end)
 end
 if #acked == 0 then return out end
 -- Per-call checks instead of per-id ones: most acks meet no released entries and no extensions.

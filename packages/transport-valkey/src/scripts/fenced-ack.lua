@@ -76,9 +76,10 @@ end
 if redis.call('HLEN', KEYS[3]) > 0 then
   for _, id in ipairs(acked) do redis.call('HDEL', KEYS[3], group .. '\n' .. id) end
 end
+-- A fan-out queue keeps acked entries for its other subscribers (retention trims them).
 if sole_group then
   in_chunks(acked, function(...) redis.call('XDEL', KEYS[1], ...) end)
-else
+elseif not fanout then
   retire(KEYS[1], KEYS[4], KEYS[5], group, acked)
 end
 return out

@@ -14,6 +14,7 @@
  * copy, where ioredis copies every argument of a packed one into one command buffer.
  */
 import type { ValkeyClient } from './connection.js';
+import { sendKeyed, type CommandArg } from './encoded-command.js';
 import { PACKED_FIELD, packedMessageId } from './entry.js';
 import type { QueueKeys } from './keys.js';
 import { MarkerWatch } from './marker-watch.js';
@@ -63,9 +64,9 @@ export class PackedAppender {
   }
 
   private async appendEntry(client: ValkeyClient, payloads: readonly Buffer[]): Promise<string[]> {
-    const fields: Array<string | Buffer> = [];
+    const fields: CommandArg[] = ['*'];
     for (const p of payloads) fields.push(PACKED_FIELD, p);
-    const id = (await client.xadd(this.keys.stream, '*', ...fields)) as string;
+    const id = await sendKeyed<string>(client, 'xadd', this.keys.stream, fields);
     return payloads.map((_, i) => packedMessageId(id, i));
   }
 }

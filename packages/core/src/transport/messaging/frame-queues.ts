@@ -7,6 +7,8 @@ import type { Frame } from '../../protocol/frames.js';
 import { unsignedFrameCodec } from '../../protocol/frame-redaction.js';
 import type { MessagingTransportOptions } from './options.js';
 import type { FrameAuthenticator } from './frame-authenticator.js';
+import { isStreamsQueue } from './stream-queues.js';
+import { streamsQueueCodec } from './streams-codec.js';
 
 export class FrameQueues {
   private readonly open = new Map<string, MessageQueue<Frame>>();
@@ -31,8 +33,9 @@ export class FrameQueues {
   private get(name: string, leaseMs: number): MessageQueue<Frame> {
     let queue = this.open.get(name);
     if (queue === undefined) {
+      const codec = this.auth?.codecFor(name) ?? unsignedFrameCodec;
       queue = this.factory.queue<Frame>(name, {
-        codec: this.auth?.codecFor(name) ?? unsignedFrameCodec,
+        codec: isStreamsQueue(name) ? streamsQueueCodec(codec) : codec,
         leaseMs,
         maxDeliveries: this.options.maxDeliveries,
         deadLetterSuffix: this.options.deadLetterSuffix,

@@ -18,3 +18,6 @@ const INSTANCE_STREAMS = /^instance\.[\x21-\x7e]{1,128}\.streams$/;
 
 /** True for an instance streams queue: the only place a gateway sends a request body or a CREDIT. */
 export const isInstanceStreamsQueue = (name: string): boolean => INSTANCE_STREAMS.test(name);
+
+/** True for a streams queue of either side (a gateway node's or an instance's). */
+export const isStreamsQueue = (name: string): boolean => name.endsWith('.streams') && (name.startsWith('gateway.') || name.startsWith('instance.'));

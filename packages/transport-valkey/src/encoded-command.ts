@@ -45,13 +45,17 @@ function writeCount(out: Buffer, at: number, marker: number, n: number): number 
   return end + 2;
 }
 
-/** `name` and `args` as one RESP array of bulk strings. */
-export function encodeCommand(name: string, args: readonly CommandArg[]): Buffer {
-  const texts: Array<string | Buffer> = new Array<string | Buffer>(args.length);
-  const lengths: number[] = new Array<number>(args.length);
-  let size = 1 + digits(args.length + 1) + 2 + bulkSize(Buffer.byteLength(name));
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i] as CommandArg;
+const NONE: readonly CommandArg[] = [];
+
+/** `name`, then `args`, then `more`, as one RESP array of bulk strings. */
+export function encodeCommand(name: string, args: readonly CommandArg[], more: readonly CommandArg[] = NONE): Buffer {
+  const count = args.length + more.length;
+  const texts: Array<string | Buffer> = new Array<string | Buffer>(count);
+  const lengths: number[] = new Array<number>(count);
+  const nameBytes = Buffer.byteLength(name);
+  let size = 1 + digits(count + 1) + 2 + bulkSize(nameBytes);
+  for (let i = 0; i < count; i++) {
+    const arg = (i < args.length ? args[i] : more[i - args.length]) as CommandArg;
     const text = typeof arg === 'number' ? String(arg) : arg;
     const length = typeof text === 'string' ? Buffer.byteLength(text) : text.length;
     texts[i] = text;
@@ -59,9 +63,9 @@ export function encodeCommand(name: string, args: readonly CommandArg[]): Buffer
     size += bulkSize(length);
   }
   const out = Buffer.allocUnsafe(size);
-  let at = writeCount(out, 0, 0x2a, args.length + 1);
-  at = writeBulk(out, at, name, Buffer.byteLength(name));
-  for (let i = 0; i < texts.length; i++) at = writeBulk(out, at, texts[i] as string | Buffer, lengths[i] as number);
+  let at = writeCount(out, 0, 0x2a, count + 1);
+  at = writeBulk(out, at, name, nameBytes);
+  for (let i = 0; i < count; i++) at = writeBulk(out, at, texts[i] as string | Buffer, lengths[i] as number);
   return out;
 }
 
@@ -93,7 +97,7 @@ class EncodedCommand extends Command {
   }
 
   override toWritable(_socket: object): Buffer {
-    return encodeCommand(this.name, [...(this.args as CommandArg[]), ...this.rest]);
+    return encodeCommand(this.name, this.args as CommandArg[], this.rest);
   }
 }
 

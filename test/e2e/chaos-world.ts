@@ -128,6 +128,8 @@ export interface LoadResult {
   /** Requests not answered 200: id, status, body. */
   readonly failed: Array<{ id: string; status: number; body: string }>;
   readonly ms: number;
+  /** When each request was sent and answered (Date.now()), by id. */
+  readonly spans: ReadonlyMap<string, { readonly sent: number; readonly answered: number }>;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function runLoad(url: string, total: number, concurrency: number, a
   const run = randomUUID().slice(0, 8);
   const ids = Array.from({ length: total }, (_, i) => `chaos-${run}-${i}`);
   const failed: LoadResult['failed'] = [];
+  const spans = new Map<string, { sent: number; answered: number }>();
   let next = 0;
   let answered = 0;
   const started = Date.now();
@@ -145,14 +148,16 @@ export async function runLoad(url: string, total: number, concurrency: number, a
     while (next < total) {
       const i = next++;
       const id = ids[i] as string;
+      const sent = Date.now();
       const res = await get(url, `/work/${i}`, id);
+      spans.set(id, { sent, answered: Date.now() });
       if (res.status !== 200) failed.push({ id, status: res.status, body: res.body.slice(0, 300) });
       answered += 1;
       at(answered);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ids, failed, ms: Date.now() - started };
+  return { ids, failed, ms: Date.now() - started, spans };
 }
 
 /** Executions per request id over every handler's count file (a file a process never wrote counts nothing). */

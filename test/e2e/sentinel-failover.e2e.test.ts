@@ -4,7 +4,10 @@
  * must move to the promoted replica without a restart; every request is answered 200 and the
  * handlers' executions per request id are counted: with `runOnce.scope: shared` no request id
  * completes more than one run across the instances (the SIGKILLed instance's unfinished runs show
- * as starts beyond one and are reported, not refused).
+ * as starts beyond one and are reported, not refused), except a request in flight when the master
+ * was killed. Replication is asynchronous: its claim, its stored answer and its ack can all be
+ * lost with the master, and then another instance runs it again (docs/messaging-transport.md,
+ * "Run once across instances"). Such ids are counted and printed.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -16,6 +19,12 @@ import { authSection, newKeys } from '../harness/frame-keys.js';
 import { executionReport, executions, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
 
 const setup = await startValkeySentinel({ downAfterMs: 1_000 });
+
+/**
+ * A request counts as in flight at the master's kill when it was sent before the kill and answered
+ * no earlier than this long before it: longer than a loopback replica lags behind its master.
+ */
+const REPLICATION_LAG_MS = 250;
 if (setup === null) {
   const skipped = suite('chaos behind valkey sentinel');
   skipped.skip('needs valkey-server/redis-server and its CLI on PATH (see the banner above)', () => undefined);
@@ -48,18 +57,29 @@ function register(setup: ValkeySentinelSetup): void {
     ctx.world = world;
     let crash: Promise<{ old: number; promoted: number }> | undefined;
     let killed: Promise<unknown> | undefined;
+    let killAt = 0;
     const load = await runLoad(world.url, 2_000, 32, (answered) => {
-      if (answered === 400) crash = setup.killMaster();
+      if (answered === 400) {
+        killAt = Date.now();
+        crash = setup.killMaster();
+      }
       if (answered === 1_200) killed = world.services[0]?.kill();
     });
     const moved = await crash;
     await killed;
     assert.ok(moved !== undefined && moved.promoted !== moved.old, 'the sentinels promoted the replica');
     const report = executionReport(load.ids, executions(world.countFiles));
-    const completed = executionReport(load.ids, executions(world.countFiles.map((f) => `${f}.done`)));
+    const completions = executions(world.countFiles.map((f) => `${f}.done`));
+    const completed = executionReport(load.ids, completions);
+    const completedTwice = load.ids.filter((id) => (completions.get(id) ?? 0) > 1);
+    const inFlightAtKill = (id: string): boolean => {
+      const span = load.spans.get(id);
+      return span !== undefined && span.sent <= killAt && span.answered >= killAt - REPLICATION_LAG_MS;
+    };
     process.stdout.write(
       `sentinel master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
-        `${report.neverRun.length} never executed, completed runs beyond one: ${completed.beyondOne}; ` +
+        `${report.neverRun.length} never executed, completed runs beyond one: ${completed.beyondOne} ` +
+        `(${completedTwice.filter(inFlightAtKill).length} ids in flight at the master's kill); ` +
         `started runs beyond one: ${report.beyondOne} (${report.idsRunTwice} ids)\n`,
     );
     if (load.failed.length > 0) {
@@ -68,7 +88,12 @@ function register(setup: ValkeySentinelSetup): void {
     }
     assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
     assert.equal(report.neverRun.slice(0, 5), [], `${report.neverRun.length} requests never executed`);
-    assert.is(completed.beyondOne, 0, `${completed.idsRunTwice} request ids completed more than one run across the instances`);
+    assert.equal(
+      completedTwice.filter((id) => !inFlightAtKill(id)),
+      [],
+      'no request completed more than one run across the instances, except one in flight when the master was killed',
+    );
+    assert.ok(completedTwice.length <= 32, `${completedTwice.length} ids completed twice: more than were in flight at the kill (32)`);
   });
 
   test.run();

@@ -9,7 +9,6 @@ import { checkFenced, toBackendError } from './errors.js';
 import type { HeldLeases } from './held-leases.js';
 import type { Reclaimer } from './reclaimer.js';
 import { coalesceWrites } from './write-coalescing.js';
-import { runScript } from './encoded-command.js';
 
 export class LeaseSettler {
   constructor(
@@ -23,8 +22,7 @@ export class LeaseSettler {
     if (leases.length === 0) return [];
     const { ctx, group, consumerName } = this.who;
     const { client, keys } = ctx;
-    const scriptKeys = [keys.stream, keys.delayed, keys.leaseExtensions, keys.groups, keys.fanout];
-    const args: Array<string | number> = [group, consumerName];
+    const args: Array<string | number> = [keys.stream, keys.delayed, keys.leaseExtensions, keys.groups, keys.fanout, group, consumerName];
     if (leases.every((l) => this.held.fence(l) === 1)) {
       args.push('first');
       for (const l of leases) args.push(l.id);
@@ -32,7 +30,7 @@ export class LeaseSettler {
       args.push('pairs');
       for (const l of leases) args.push(l.id, this.held.fence(l));
     }
-    const codes = await this.command('ack', () => runScript<number[]>(client, 'syFencedAck', scriptKeys, args));
+    const codes = await this.command('ack', () => client.syFencedAck(...args));
     return leases.map((l, i) => {
       this.held.settled(l.id);
       return codes[i] === 1 ? 'ok' : 'lease-lost';

@@ -14,7 +14,6 @@
  * copy, where ioredis copies every argument of a packed one into one command buffer.
  */
 import type { ValkeyClient } from './connection.js';
-import { sendKeyed, type CommandArg } from './encoded-command.js';
 import { PACKED_FIELD, packedMessageId } from './entry.js';
 import type { QueueKeys } from './keys.js';
 import { MarkerWatch } from './marker-watch.js';
@@ -64,9 +63,9 @@ export class PackedAppender {
   }
 
   private async appendEntry(client: ValkeyClient, payloads: readonly Buffer[]): Promise<string[]> {
-    const fields: CommandArg[] = ['*'];
+    const fields: Array<string | Buffer> = [];
     for (const p of payloads) fields.push(PACKED_FIELD, p);
-    const id = await sendKeyed<string>(client, 'xadd', this.keys.stream, fields);
+    const id = (await client.xadd(this.keys.stream, '*', ...fields)) as string;
     return payloads.map((_, i) => packedMessageId(id, i));
   }
 }

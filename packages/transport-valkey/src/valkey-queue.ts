@@ -14,7 +14,6 @@ import { TailConsumer } from './tail-consumer.js';
 import { PlainAppender } from './plain-append.js';
 import { PackedAppender } from './packed-append.js';
 import { coalesceWrites } from './write-coalescing.js';
-import { runScript, type CommandArg } from './encoded-command.js';
 
 /** A consumer that touched the stream within this long counts as reading it (a reader blocks for about a second at a time). */
 const ACTIVE_CONSUMER_MS = 30_000;
@@ -77,11 +76,11 @@ export class ValkeyQueue implements BackendQueue {
     if (payloads !== undefined && this.packed.usable(this.ctx.client, payloads)) return this.command('enqueue', () => this.packed.append(this.ctx.client, payloads));
     const { keys, spec } = this;
     const scriptKeys = [keys.stream, keys.fanout, keys.scheduled];
-    const args: CommandArg[] = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
+    const args: Array<string | number | Buffer> = [messages.length, spec.dedupWindowMs, spec.fanoutRetention.maxLength, spec.fanoutRetention.maxAgeMs];
     if (payloads !== undefined) {
       // The hot path: payloads only, a quarter of the arguments to write and to walk in Lua.
       args.push('plain', ...payloads);
-      return this.command('enqueue', () => runScript<string[]>(this.ctx.client, 'syEnqueue', scriptKeys, args));
+      return this.command('enqueue', () => this.ctx.client.syEnqueue(scriptKeys.length, ...scriptKeys, ...args));
     }
     args.push('full');
     for (const m of messages) {
@@ -92,7 +91,7 @@ export class ValkeyQueue implements BackendQueue {
       }
       args.push(keyIndex, toBuffer(m.payload), encodeHeaders(m.headers), Math.max(0, Math.floor(m.delayMs ?? 0)));
     }
-    return this.command('enqueue', () => runScript<string[]>(this.ctx.client, 'syEnqueue', scriptKeys, args));
+    return this.command('enqueue', () => this.ctx.client.syEnqueue(scriptKeys.length, ...scriptKeys, ...args));
   }
 
   openConsumer(spec: BackendConsumerSpec): BackendConsumer {

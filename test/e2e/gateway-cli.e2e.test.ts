@@ -1,13 +1,14 @@
 /**
  * The gateway CLI as an operator meets it: an invalid config stops start-up with every problem
- * listed by key (exit 2), and SIGTERM ends the process with 0 even when its Valkey has gone away.
+ * listed by key (exit 2), SIGTERM ends the process with 0 even when its Valkey has gone away, and
+ * the running gateway does not hold what only loading its config needed.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnTs } from '../harness/process.js';
+import { spawnNode, spawnTs } from '../harness/process.js';
 import { startValkey } from '../harness/valkey.js';
 import { within } from '../harness/wait.js';
 
@@ -52,6 +53,25 @@ cli('SIGTERM exits 0 even after the Valkey server went away', async () => {
   await valkey.stop();
   gw.child.kill('SIGTERM');
   assert.is(await within(gw.exited, 30_000, 'the gateway to exit after SIGTERM without its Valkey'), 0);
+});
+
+cli('the running gateway holds neither the config validator, the YAML parser nor jose; its default node id names it', async () => {
+  const file = join(dir, 'memory.yaml');
+  writeFileSync(file, 'http: { host: 127.0.0.1, port: 0 }\ntransports: [{ type: messaging, backend: memory }]\n');
+  const gw = spawnNode(['--conditions=switchyard-source', '--import', 'tsx', '--import', './test/harness/loaded-modules.mjs'], 'packages/gateway/src/cli.ts', ['--config', file]);
+  try {
+    await gw.waitFor(/gateway listening on/, 30_000);
+    gw.child.kill('SIGUSR2');
+    const urls = JSON.parse((await gw.waitFor(/LOADED-MODULES (\[.*\])\n/, 10_000))[1] as string) as string[];
+    // The record works: the packages the gateway runs on are in it.
+    assert.ok(urls.some((u) => u.includes('/node_modules/pino/')), 'pino is among the modules');
+    assert.ok(urls.some((u) => u.includes('/node_modules/prom-client/')), 'prom-client is among the modules');
+    const held = urls.filter((u) => /\/node_modules\/(zod|yaml|jose)\//.test(u));
+    assert.equal(held, [], 'the config was validated in a child process; jose loads only with auth.jwt');
+    assert.match(gw.output(), new RegExp(`"nodeId":"gw-${hostname().replace(/[.]/g, '\\.')}-${gw.pid}"`));
+  } finally {
+    await gw.stop();
+  }
 });
 
 cli.run();

@@ -9,6 +9,7 @@
 export { OldestFirstMap } from './oldest-first-map.js';
 export { IndexedList, type Indexed } from './indexed-list.js';
 export { DeadlineAlarm } from './deadline-alarm.js';
+export { deepFreeze } from './deep-freeze.js';
 
 // --- option checking --------------------------------------------------------------------------
 export { OptionProblems } from './options/problems.js';

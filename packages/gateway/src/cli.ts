@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
- * `switchyard-gateway --config <file>`: reads args, env and signals, nothing else. Everything is
- * built by `createGateway`. SIGTERM/SIGINT → graceful stop → exit 0; a config problem → every
- * problem on stderr and exit 2; any other start failure → exit 1.
+ * `switchyard-gateway --config <file>`: reads args, env and signals, nothing else. The config is
+ * loaded in a child process (config/load-in-child.ts); everything is built by `createGateway`.
+ * SIGTERM/SIGINT → graceful stop → exit 0; a config problem → every problem on stderr and exit 2;
+ * any other start failure → exit 1.
  */
 import { parseArgs } from 'node:util';
-import { loadGatewayConfig, parseGatewayConfig } from './config/load.js';
+import { loadGatewayConfigInChild } from './config/load-in-child.js';
 import { createGateway } from './gateway.js';
 
 const USAGE = 'usage: switchyard-gateway --config <file.yaml|file.json>   (SWITCHYARD_* env vars override config keys)';
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
   const file = values.config ?? process.env.SWITCHYARD_CONFIG;
   let config;
   try {
-    config = file === undefined ? await parseGatewayConfig({}, process.env) : await loadGatewayConfig(file, process.env);
+    config = await loadGatewayConfigInChild(file, process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n${file === undefined ? `${USAGE}\n` : ''}`);
     return 2;

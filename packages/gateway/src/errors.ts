@@ -50,7 +50,7 @@ export class GatewayConfigError extends SwitchyardError {
 /** A config file that cannot be read or parsed as YAML/JSON. */
 export class GatewayConfigFileError extends SwitchyardError {
   readonly code = 'SY_GATEWAY_CONFIG_FILE';
-  constructor(readonly file: string, detail: string, options?: ErrorOptions) {
+  constructor(readonly file: string, readonly detail: string, options?: ErrorOptions) {
     super(`cannot load gateway config file "${file}": ${detail}`, options);
     this.name = 'GatewayConfigFileError';
   }

@@ -8,7 +8,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { Container } from 'inversify';
 import { TOKENS, TransportType, pluginLoaderModule, type Clock, type GatewayTransport, type Logger } from '@switchyard/core';
 import { gatewayTransportsModule, routingModule, type RegistrationLimits, type RoutingState, type TransportConfigEntry } from '@switchyard/core/internal';
-import { GATEWAY_DEFAULTS, type GatewayConfig } from './config/schema.js';
+import { GATEWAY_DEFAULTS } from './config/defaults.js';
+import type { GatewayConfig } from './config/schema.js';
 import { GatewayConfigError } from './errors.js';
 import { importFromGateway } from './import-package.js';
 import { createClientListener } from './http/listener.js';

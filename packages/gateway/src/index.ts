@@ -7,7 +7,7 @@
 export { createGateway, type Gateway, type GatewayDeps } from './gateway.js';
 
 // --- config -----------------------------------------------------------------------------------
-export { parseGatewayConfig, loadGatewayConfig } from './config/load.js';
+export { parseGatewayConfig, loadGatewayConfig, type ParseOptions } from './config/load.js';
 export {
   GATEWAY_DEFAULTS,
   DEFAULT_RESERVED_HEADERS,

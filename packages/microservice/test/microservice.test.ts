@@ -366,6 +366,15 @@ test('a config file gives the service its name and its transport (memory backend
   assert.match(err.message, /service\.version/);
   assert.match(err.message, /transports must be a non-empty list/);
   assert.match(err.message, /extra is not a key/);
+  // A .json file is read as JSON (without the YAML parser); a broken one names the file and the format.
+  const json = join(dir, 'svc.json');
+  writeFileSync(json, JSON.stringify({ service: { name: 'ledger', version: '1.0.0' }, transports: [{ type: 'messaging', backend: 'memory', memory: { namespace: 'cfg-json' } }] }));
+  assert.is((await createMicroserviceFromConfig(json, { instanceId: 'from-json' })).name, 'ledger');
+  const broken = join(dir, 'broken.json');
+  writeFileSync(broken, '{ "service": ');
+  const jsonErr = await rejectsWithCode(createMicroserviceFromConfig(broken), SERVICE_ERROR_CODES.InvalidConfig, 'a broken JSON file');
+  assert.match(jsonErr.message, /broken\.json/);
+  assert.match(jsonErr.message, /not valid JSON/);
 });
 
 test("SWITCHYARD_* variables override a config file's keys, and a bad value is named by key", async () => {

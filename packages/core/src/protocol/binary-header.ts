@@ -16,6 +16,7 @@
  * one validator (validate.ts) judges both wire formats.
  */
 import { InvalidFrameError } from '../errors.js';
+import { deepFreeze } from '../deep-freeze.js';
 import type { Identity, RequestFrame, ResponseFrame } from './frames.js';
 import { HTTP_METHODS } from './validate.js';
 
@@ -320,12 +321,4 @@ function parseIdentity(text: string): unknown {
   if (identities.size >= MAX_IDENTITIES) identities.clear();
   identities.set(text, identity);
   return identity;
-}
-
-function deepFreeze(value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
 }

@@ -15,9 +15,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
-import { adminTokenSchema, type AdminConfig, type AdminRole, type AdminToken } from '../config/admin-schema.js';
+import type { AdminConfig, AdminRole, AdminToken } from '../config/admin-schema.js';
 import { GatewayConfigError } from '../errors.js';
 import type { ClaimRequirement } from '@switchyard/core';
 import { meetsClaims, type Authenticator } from '../policy/authenticator.js';
@@ -146,7 +144,9 @@ export class AdminAccess {
   }
 }
 
+/** Reads and checks `admin.tokensFile`; its parser and validator are loaded only when a file is named. */
 async function readTokensFile(file: string): Promise<AdminToken[]> {
+  const [{ parse: parseYaml }, { z }, { adminTokenSchema }] = await Promise.all([import('yaml'), import('zod'), import('../config/admin-schema.js')]);
   let parsed: unknown;
   try {
     parsed = parseYaml(await readFile(file, 'utf8'));

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { matchesDeadLetter, matchingDeadLetterIds, PROTOCOL_LIMITS, purgeMatchingDeadLetters, type DeadLetterFilter, type Logger, type RedriveTarget } from '@switchyard/core';
-import { z } from 'zod';
 import type { AdminRole } from '../config/admin-schema.js';
 import { errorBody, type GatewayHttpErrorCode, statusOf } from '../errors.js';
 import type { AdminAccess, AdminPrincipal } from './access.js';
+import type { AdminBody, AdminBodyKind } from './admin-bodies.js';
 import type { AdminSources, QueueRow } from './admin-sources.js';
 import { detail, summarize, type DeadLetterSummary } from './dead-letter-view.js';
 import type { RedriveTasks } from './redrive-tasks.js';
@@ -31,20 +31,6 @@ class AdminHttpError extends Error {
     super(message);
   }
 }
-
-const time = z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true }).transform((s) => Date.parse(s))]);
-const filterFields = {
-  queue: z.string().min(1).optional(),
-  reason: z.string().min(1).optional(),
-  since: time.optional(),
-  until: time.optional(),
-};
-const replayBody = z.strictObject({ queue: z.string().min(1), ids: z.array(z.string().min(1)).min(1).max(10_000) });
-const redriveBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), ratePerSecond: z.number().positive().max(10_000), dryRun: z.boolean().default(false) });
-const purgeBody = z.strictObject({ ...filterFields, ids: z.array(z.string().min(1)).min(1).max(10_000).optional(), dryRun: z.boolean().default(false) });
-const resyncBody = z.strictObject({ instanceId: z.string().min(1).optional() });
-// The reason travels in the DRAIN frame, whose short strings are at most PROTOCOL_LIMITS.maxShortStringLength.
-const drainBody = z.strictObject({ reason: z.string().min(1).max(PROTOCOL_LIMITS.maxShortStringLength).optional() });
 
 export interface AdminApiDeps {
   readonly access: AdminAccess;
@@ -147,7 +133,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       pattern: /^dead-letters\/replay$/,
       role: 'operator',
       handle: async ({ req, principal }) => {
-        const body = parse(replayBody, await readJson(req));
+        const body = await readBody(req, 'replay');
         const replayed = await storeOf(body.queue).replay(body.ids);
         audit(principal, 'replay', { queue: body.queue, ids: body.ids, replayed });
         return { body: { replayed } };
@@ -158,7 +144,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       pattern: /^dead-letters\/redrive$/,
       role: 'operator',
       handle: async ({ req, principal }) => {
-        const body = parse(redriveBody, await readJson(req));
+        const body = await readBody(req, 'redrive');
         const filter = filterOf(body);
         const chosen = targets(body.queue);
         if (body.dryRun) return { body: await dryRun(chosen, filter) };
@@ -172,7 +158,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       pattern: /^dead-letters\/purge$/,
       role: 'operator',
       handle: async ({ req, principal }) => {
-        const body = parse(purgeBody, await readJson(req));
+        const body = await readBody(req, 'purge');
         if (body.queue === undefined && body.ids === undefined && body.reason === undefined && body.since === undefined && body.until === undefined) {
           throw new AdminHttpError('SY_GATEWAY_BAD_REQUEST', 'purge needs a queue or a filter (ids, reason, since, until); it never purges every queue by default');
         }
@@ -211,7 +197,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       pattern: /^resync$/,
       role: 'operator',
       handle: async ({ req, principal }) => {
-        const body = parse(resyncBody, await readJson(req));
+        const body = await readBody(req, 'resync');
         const asked = await sources.resync(body.instanceId);
         if (body.instanceId !== undefined && asked === 0) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${body.instanceId} is registered at this gateway`);
         audit(principal, 'resync', { instanceId: body.instanceId ?? 'all', asked });
@@ -224,7 +210,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       role: 'operator',
       handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
-        const body = parse(drainBody, await readJson(req));
+        const body = await readBody(req, 'drain');
         const outcome = await sources.drain(id, { ...body, requestedBy: requester(principal) });
         if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
         audit(principal, 'drain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
@@ -238,7 +224,7 @@ export function adminApi(deps: AdminApiDeps): (path: string, req: IncomingMessag
       role: 'operator',
       handle: async ({ req, params, principal }) => {
         const id = params[0] as string;
-        const body = parse(drainBody, await readJson(req));
+        const body = await readBody(req, 'drain');
         const outcome = await sources.undrain(id, { ...body, requestedBy: requester(principal) });
         if (!outcome.known) throw new AdminHttpError('SY_GATEWAY_NOT_FOUND', `no instance ${id} is registered at this gateway`);
         audit(principal, 'undrain', { instanceId: id, reason: body.reason, told: outcome.told, ...(outcome.told ? {} : { why: outcome.why }) });
@@ -320,10 +306,15 @@ function timeParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  throw new AdminHttpError('SY_GATEWAY_BAD_REQUEST', `invalid body: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`);
+/** admin-bodies.ts, loaded on the first action with a body. */
+let bodies: Promise<typeof import('./admin-bodies.js')> | undefined;
+
+/** The request's JSON body, validated as the `kind` action's. */
+async function readBody<K extends AdminBodyKind>(req: IncomingMessage, kind: K): Promise<AdminBody<K>> {
+  const { parseAdminBody } = await (bodies ??= import('./admin-bodies.js'));
+  const result = parseAdminBody(kind, await readJson(req));
+  if (result.ok) return result.body;
+  throw new AdminHttpError('SY_GATEWAY_BAD_REQUEST', `invalid body: ${result.problems}`);
 }
 
 /** Who asked, as a DRAIN frame carries it (a short string: a long JWT subject is cut, never refused by the instance). */

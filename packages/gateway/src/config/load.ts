@@ -6,14 +6,23 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { checkTransportEntries, formatValue, OptionProblems } from '@switchyard/core/internal';
+import { checkTransportEntries, deepFreeze, formatValue, OptionProblems } from '@switchyard/core/internal';
 import { importFromGateway } from '../import-package.js';
 import { GatewayConfigError, GatewayConfigFileError } from '../errors.js';
+import { defaultNodeId } from './defaults.js';
 import { applyEnvOverrides, formatPath, readEnvOverrides } from './env.js';
 import { gatewayConfigSchema, type GatewayConfig } from './schema.js';
 import { transportOrderProblems } from './admission-schema.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ParseOptions {
+  /**
+   * The process the config is for, when another process parses it (load-in-child.ts): the
+   * default `node.id` names the gateway's process, not the parser's. Default: this process.
+   */
+  readonly processId?: number;
+}
 
 /**
  * Validates `raw` (the parsed file, or `{}`) with `env` overrides applied: the schema, and every
@@ -21,11 +30,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  * a tcp/tls entry), so one error lists every problem of every section. Throws
  * {@link GatewayConfigError}; returns a deep-frozen config.
  */
-export async function parseGatewayConfig(raw: unknown, env: Env = {}): Promise<Readonly<GatewayConfig>> {
+export async function parseGatewayConfig(raw: unknown, env: Env = {}, options: ParseOptions = {}): Promise<Readonly<GatewayConfig>> {
   if (raw !== undefined && raw !== null && (typeof raw !== 'object' || Array.isArray(raw))) {
     throw new GatewayConfigError([`(root): must be a mapping of config keys (got ${formatValue(raw)})`]);
   }
   const { value, sources } = applyEnvOverrides(raw ?? {}, readEnvOverrides(env));
+  if (options.processId !== undefined) defaultNodeIdFor(value, options.processId);
   const result = gatewayConfigSchema.safeParse(value, { reportInput: true });
   const issues = result.success ? [] : result.error.issues;
   const problems = issues.flatMap((i) => describeIssue(i, sources));
@@ -46,7 +56,7 @@ export async function parseGatewayConfig(raw: unknown, env: Env = {}): Promise<R
 }
 
 /** Reads `file` (`.yaml`, `.yml` or `.json`; YAML is a superset of JSON, so both parse), then {@link parseGatewayConfig}. */
-export async function loadGatewayConfig(file: string, env: Env = {}): Promise<Readonly<GatewayConfig>> {
+export async function loadGatewayConfig(file: string, env: Env = {}, options: ParseOptions = {}): Promise<Readonly<GatewayConfig>> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -59,7 +69,15 @@ export async function loadGatewayConfig(file: string, env: Env = {}): Promise<Re
   } catch (err) {
     throw new GatewayConfigFileError(file, `not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`, { cause: err });
   }
-  return parseGatewayConfig(raw, env);
+  return parseGatewayConfig(raw, env, options);
+}
+
+/** Sets `node.id` to the default for `processId` where the config (file and env) names none. */
+function defaultNodeIdFor(value: unknown, processId: number): void {
+  const config = value as { node?: unknown };
+  if (config.node === undefined) config.node = {};
+  const node = config.node;
+  if (typeof node === 'object' && node !== null && !Array.isArray(node) && (node as { id?: unknown }).id === undefined) (node as { id?: string }).id = defaultNodeId(processId);
 }
 
 function describeIssue(issue: z.core.$ZodIssue, sources: ReadonlyMap<string, string>): string[] {
@@ -103,12 +121,4 @@ function unwrap(schema: unknown): unknown {
     s = next as typeof s;
   }
   return s;
-}
-
-function deepFreeze<T>(value: T): Readonly<T> {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }

@@ -2,59 +2,14 @@
  * The gateway config schema (docs/configuration.md), with every default in one place. Parsed once at
  * start by `parseGatewayConfig`; nothing downstream checks or defaults again.
  */
-import { hostname } from 'node:os';
 import semver from 'semver';
 import { z } from 'zod';
 import { http2LimitsSchema, httpTlsSchema } from './listener-schema.js';
 import { adminSchema } from './admin-schema.js';
 import { admissionSchema, transportOrderSchema } from './admission-schema.js';
+import { DEFAULT_RESERVED_HEADERS, defaultNodeId, GATEWAY_DEFAULTS } from './defaults.js';
 
-/** Identity headers stripped from every client request by default (`auth.reservedHeaders`, docs/configuration.md). A trailing `*` is a prefix match. */
-export const DEFAULT_RESERVED_HEADERS: readonly string[] = Object.freeze([
-  'x-switchyard-identity-*',
-  'x-tenant-id',
-  'x-scopes',
-  'x-user-id',
-  'x-forwarded-user',
-]);
-
-/** Every default of the gateway config, frozen. */
-export const GATEWAY_DEFAULTS = Object.freeze({
-  region: 'default',
-  host: '0.0.0.0',
-  port: 8080,
-  maxBodyBytes: 10 * 1024 * 1024,
-  requestIdHeader: 'x-request-id',
-  shutdownGraceMs: 10_000,
-  /** Longest wait for one transport's stop() during shutdown (not configurable). */
-  transportStopTimeoutMs: 5_000,
-  keepAliveTimeoutMs: 5_000,
-  /** Request line target (path + query) over this answers 414. */
-  maxRequestTargetBytes: 8 * 1024,
-  /** Request line + headers over this answer 431 (Node's `maxHeaderSize`). */
-  maxHeaderBytes: 16 * 1024,
-  headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
-  bodyIdleTimeoutMs: 10_000,
-  /** Bytes of a streamed body buffered and in flight at once, per direction and exchange. */
-  streamWindowBytes: 1024 * 1024,
-  maxConnectionsPerClient: 1_024,
-  opsHost: '0.0.0.0',
-  adminClaim: Object.freeze({ claim: 'scope', value: 'switchyard:admin' }),
-  defaultTimeoutMs: 30_000,
-  sweepIntervalMs: 1_000,
-  rememberDepartedMs: 300_000,
-  resyncMinIntervalMs: 1_000,
-  degradedAfterMs: 15_000,
-  staleAfterMs: 30_000,
-  retryAfterSeconds: 1,
-  clockToleranceSec: 5,
-  tenantClaim: 'tenant',
-  scopesClaim: 'scope',
-  maxClients: 100_000,
-  sharedRateLimitTimeoutMs: 50,
-  logLevel: 'info' as const,
-});
+export { DEFAULT_RESERVED_HEADERS, GATEWAY_DEFAULTS } from './defaults.js';
 
 // Environment values arrive as JSON when they parse as JSON, so `SWITCHYARD_NODE__ID=7` is the
 // number 7; a string field takes it back as "7" rather than failing.
@@ -69,7 +24,7 @@ const nodeSchema = z
   .strictObject({
     id: nonEmpty()
       .refine((v) => /^[A-Za-z0-9_.-]+$/.test(v), 'must contain only letters, digits, "_", "." and "-" (it names the responses queue)')
-      .default(`gw-${hostname()}-${process.pid}`),
+      .default(() => defaultNodeId()),
     region: nonEmpty().default(GATEWAY_DEFAULTS.region),
   })
   .prefault({});

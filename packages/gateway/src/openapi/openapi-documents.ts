@@ -2,11 +2,11 @@
  * The gateway's OpenAPI documents, rebuilt only when what they are built from changed: the route
  * table (instances joined or left with new endpoints), the announced description hashes, or a
  * fetched description. Between changes every request gets the same built documents and their
- * serialized JSON and YAML.
+ * serialized JSON and YAML. The YAML serializer is loaded with the first build, so a gateway never
+ * asked for its documents does not hold it.
  */
 import type { Logger } from '@switchyard/core';
 import type { RoutingState } from '@switchyard/core/internal';
-import { stringify } from 'yaml';
 import { buildDocuments, type Conflict, type OpenApiDocuments } from './document-builder.js';
 import type { DescriptionStore } from './description-store.js';
 
@@ -71,6 +71,7 @@ export class OpenApiDocumentSet {
     const versions = snapshot.services.map((s) => `${s.name}@${s.versions.map((v) => v.version).join(',')}`).join(';');
     const key = `${routing.routeTableBuilds}|${store.generation}|${versions}`;
     if (this.built?.key === key) return this.built;
+    const { stringify } = await import('yaml');
     const documents = buildDocuments({
       snapshot,
       instance: (id) => routing.instance(id),
@@ -82,6 +83,11 @@ export class OpenApiDocumentSet {
     this.deps.rebuilt?.();
     if (documents.conflicts.length > 0) this.reportConflicts(documents.conflicts);
     const served = new Map<string, ServedDocument>();
+    const serve = (doc: Record<string, unknown>): ServedDocument => ({
+      json: JSON.stringify(doc),
+      // Shared component objects would otherwise become YAML anchors and aliases, which some tools reject.
+      yaml: stringify(doc, { aliasDuplicateObjects: false }),
+    });
     for (const [k, doc] of documents.versions) served.set(k, serve(doc));
     this.built = { key, documents, main: serve(documents.main), versions: served };
     return this.built;
@@ -93,9 +99,4 @@ export class OpenApiDocumentSet {
       else this.deps.logger.warn({ ...c }, `OpenAPI: operationId ${c.operationId} is used by ${c.services.join(' and ')}; the second is published as ${c.renamedTo}`);
     }
   }
-}
-
-function serve(doc: Record<string, unknown>): ServedDocument {
-  // Shared component objects would otherwise become YAML anchors and aliases, which some tools reject.
-  return { json: JSON.stringify(doc), yaml: stringify(doc, { aliasDuplicateObjects: false }) };
 }

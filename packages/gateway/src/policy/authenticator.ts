@@ -1,11 +1,12 @@
 /**
  * JWT authentication with jose (issuer, audience, HS/RS/PS/ES/EdDSA keys from a secret, a PEM,
  * a JWKS file or a JWKS URL) and the endpoint `requiringClaims` check. Keys are loaded once at
- * start; a JWKS URL is fetched lazily and cached by jose (refetched on an unknown `kid`).
+ * start; a JWKS URL is fetched lazily and cached by jose (refetched on an unknown `kid`). jose itself
+ * is loaded only when `auth.jwt` is configured.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey, type JWTVerifyOptions } from 'jose';
+import type { JWTPayload, JWTVerifyGetKey, JWTVerifyOptions } from 'jose';
 import type { ClaimRequirement, Identity } from '@switchyard/core';
 import type { AnonymousConfig, JwtConfig } from '../config/schema.js';
 import { GatewayAuthSetupError } from '../errors.js';
@@ -50,7 +51,9 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
     return { authenticate: () => anonymous };
   }
   const jwt: JwtConfig = jwtConfig;
-  const key = await loadKey(jwt);
+  const jose = await import('jose');
+  const { jwtVerify } = jose;
+  const key = await loadKey(jwt, jose);
   const options: JWTVerifyOptions = {
     ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
     ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
@@ -82,7 +85,7 @@ export async function createAuthenticator(auth: { jwt?: JwtConfig; anonymous?: A
   }
 }
 
-async function loadKey(jwt: JwtConfig): Promise<Key> {
+async function loadKey(jwt: JwtConfig, { createLocalJWKSet, createRemoteJWKSet }: typeof import('jose')): Promise<Key> {
   if (jwt.secret !== undefined) return new TextEncoder().encode(jwt.secret);
   try {
     if (jwt.publicKey !== undefined) return createPublicKey(jwt.publicKey);

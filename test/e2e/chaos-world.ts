@@ -170,6 +170,24 @@ export function executions(files: readonly string[]): Map<string, number> {
   return counts;
 }
 
+/**
+ * The ids whose handler completed on the SIGKILLed service `killed` and whose request was in flight
+ * when it died (sent before `killedAt`, answered after). Such a run can finish in the moment
+ * before the kill, before its answer reaches the run-once store, and then run again elsewhere
+ * (docs/messaging-transport.md, "Run once across instances"); any other id completed twice is a
+ * run-once failure.
+ */
+export function completedOnKilled(world: ChaosWorld, load: LoadResult, killed: number, killedAt: number): Set<string> {
+  const file = world.countFiles[killed];
+  const there = file === undefined ? new Map<string, number>() : executions([`${file}.done`]);
+  const out = new Set<string>();
+  for (const id of there.keys()) {
+    const span = load.spans.get(id);
+    if (span !== undefined && span.sent <= killedAt && span.answered >= killedAt) out.add(id);
+  }
+  return out;
+}
+
 /** What a run's counts say about `ids`: never executed, and executions beyond one per id. */
 export function executionReport(ids: readonly string[], counts: ReadonlyMap<string, number>): { neverRun: string[]; beyondOne: number; idsRunTwice: number } {
   let beyondOne = 0;

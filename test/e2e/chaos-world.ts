@@ -180,26 +180,30 @@ export function executions(files: readonly string[]): Map<string, number> {
 export function completedOnKilled(world: ChaosWorld, load: LoadResult, killed: number, killedAt: number): Set<string> {
   const file = world.countFiles[killed];
   const there = file === undefined ? new Map<string, number>() : executions([`${file}.done`]);
-  const out = new Set<string>();
-  for (const id of there.keys()) {
-    const span = load.spans.get(id);
-    if (span !== undefined && span.sent <= killedAt && span.answered >= killedAt) out.add(id);
-  }
-  return out;
+  return new Set([...there.keys()].filter((id) => inFlightAt(load, id, killedAt)));
 }
 
-/** What a run's counts say about `ids`: never executed, and executions beyond one per id. */
-export function executionReport(ids: readonly string[], counts: ReadonlyMap<string, number>): { neverRun: string[]; beyondOne: number; idsRunTwice: number } {
+/**
+ * Whether request `id` was in flight at `at`: sent no later than `at` and answered no earlier
+ * than `answeredFromMs` before it.
+ */
+export function inFlightAt(load: LoadResult, id: string, at: number, answeredFromMs = 0): boolean {
+  const span = load.spans.get(id);
+  return span !== undefined && span.sent <= at && span.answered >= at - answeredFromMs;
+}
+
+/** What a run's counts say about `ids`: never executed, and executions beyond one per id (`runTwice`: those ids). */
+export function executionReport(ids: readonly string[], counts: ReadonlyMap<string, number>): { neverRun: string[]; beyondOne: number; idsRunTwice: number; runTwice: string[] } {
   let beyondOne = 0;
-  let idsRunTwice = 0;
   const neverRun: string[] = [];
+  const runTwice: string[] = [];
   for (const id of ids) {
     const n = counts.get(id) ?? 0;
     if (n === 0) neverRun.push(id);
     if (n > 1) {
       beyondOne += n - 1;
-      idsRunTwice += 1;
+      runTwice.push(id);
     }
   }
-  return { neverRun, beyondOne, idsRunTwice };
+  return { neverRun, beyondOne, idsRunTwice: runTwice.length, runTwice };
 }

@@ -68,10 +68,9 @@ if (cluster === null) {
     await killed;
     await paused;
     const started = executionReport(load.ids, executions(world.countFiles));
-    const completions = executions(world.countFiles.map((f) => `${f}.done`));
-    const completed = executionReport(load.ids, completions);
+    const completed = executionReport(load.ids, executions(world.countFiles.map((f) => `${f}.done`)));
     const diedWithInstance = completedOnKilled(world, load, 0, killedAt);
-    const completedTwice = load.ids.filter((id) => (completions.get(id) ?? 0) > 1);
+    const completedTwice = completed.runTwice;
     process.stdout.write(
       `run-once chaos: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200; ` +
         `completed runs beyond one: ${completed.beyondOne} (${completedTwice.filter((id) => diedWithInstance.has(id)).length} finished on the instance as it was killed); ` +

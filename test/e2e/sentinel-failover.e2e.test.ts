@@ -18,7 +18,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startValkeySentinel, type ValkeySentinelSetup } from '../harness/valkey-sentinel.js';
 import { authSection, newKeys } from '../harness/frame-keys.js';
-import { completedOnKilled, executionReport, executions, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
+import { completedOnKilled, executionReport, executions, inFlightAt, runLoad, startChaosWorld, type ChaosWorld } from './chaos-world.js';
 
 const setup = await startValkeySentinel({ downAfterMs: 1_000 });
 
@@ -75,13 +75,9 @@ function register(setup: ValkeySentinelSetup): void {
     await killed;
     assert.ok(moved !== undefined && moved.promoted !== moved.old, 'the sentinels promoted the replica');
     const report = executionReport(load.ids, executions(world.countFiles));
-    const completions = executions(world.countFiles.map((f) => `${f}.done`));
-    const completed = executionReport(load.ids, completions);
-    const completedTwice = load.ids.filter((id) => (completions.get(id) ?? 0) > 1);
-    const inFlightAtKill = (id: string): boolean => {
-      const span = load.spans.get(id);
-      return span !== undefined && span.sent <= killAt && span.answered >= killAt - REPLICATION_LAG_MS;
-    };
+    const completed = executionReport(load.ids, executions(world.countFiles.map((f) => `${f}.done`)));
+    const completedTwice = completed.runTwice;
+    const inFlightAtKill = (id: string): boolean => inFlightAt(load, id, killAt, REPLICATION_LAG_MS);
     const diedWithInstance = completedOnKilled(world, load, 0, instanceKillAt);
     process.stdout.write(
       `sentinel master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +

@@ -8,7 +8,9 @@
  * GET /echo/bytes?n=<size>. Reported per transfer: MB/s (median of `--rounds`, direct and gateway
  * measured in turn), the ratio to direct, peak RSS of the gateway and of the echo service, and for
  * Valkey the growth of its used_memory over the run (sampled every 100 ms), and the CPU time per
- * GiB of each process (gateway, echo, direct server from /proc; Valkey from its INFO cpu). The gateway and echo
+ * GiB of each process (gateway, echo, direct server from /proc; Valkey from its INFO cpu), and the
+ * minor page faults per 256 KiB moved of the gateway, echo and direct server (pages touched afresh,
+ * from /proc; each costs the kernel a fault and a zeroed page). The gateway and echo
  * run from built JavaScript (`tsc -b` first). Results go to bench/results/stream-<ts>.json and
  * stream-latest.json; nothing is asserted.
  *
@@ -27,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { median, printTable, processCpuMicros, round, valkeyCpuMicros, writeResults } from './lib/index.js';
+import { median, printTable, processCpuMicros, processMinorFaults, round, valkeyCpuMicros, writeResults } from './lib/index.js';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { authSection, newKeys } from '../test/harness/frame-keys.js';
@@ -221,6 +223,8 @@ interface Result {
   echoPeakRssMb: number;
   /** CPU seconds per GiB moved (median over rounds); `valkey` from its INFO cpu, null without Valkey. */
   cpuSecondsPerGiB: { gateway: number; echo: number; direct: number; valkey: number | null };
+  /** Minor page faults per 256 KiB moved (median over rounds): pages each process touched afresh. */
+  minorFaultsPer256KiB: { gateway: number; echo: number; direct: number };
   valkeyUsedMemoryGrowthMb: number | null;
   rounds: { gateway: number[]; direct: number[] };
 }
@@ -237,21 +241,29 @@ for (const row of rows) {
       const gw: number[] = [];
       const dr: number[] = [];
       const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[], valkey: [] as number[] };
+      const faults = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
       const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
+      const per256KiB = (n: number): number => n / (SIZE / (256 * 1024));
       const peaks: Peaks = { gateway: 0, echo: 0, valkeyUsed: 0 };
       let valkeyGrowth = 0;
       for (let r = 0; r < ROUNDS; r++) {
         const d0 = processCpuMicros(direct.pid) ?? 0;
+        const df0 = processMinorFaults(direct.pid) ?? 0;
         dr.push(await transfer(directUrl, kind));
         cpu.direct.push(perGiB((processCpuMicros(direct.pid) ?? 0) - d0));
+        faults.direct.push(per256KiB((processMinorFaults(direct.pid) ?? 0) - df0));
         const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
         const e0 = processCpuMicros(pair.echo.pid) ?? 0;
+        const gf0 = processMinorFaults(pair.gateway.pid) ?? 0;
+        const ef0 = processMinorFaults(pair.echo.pid) ?? 0;
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
         const v0 = row.valkey && redis !== undefined ? await valkeyCpuMicros(redis) : 0;
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
         gw.push(run.result);
         cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
         cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
+        faults.gateway.push(per256KiB((processMinorFaults(pair.gateway.pid) ?? 0) - gf0));
+        faults.echo.push(per256KiB((processMinorFaults(pair.echo.pid) ?? 0) - ef0));
         if (row.valkey && redis !== undefined) cpu.valkey.push(perGiB((await valkeyCpuMicros(redis)) - v0));
         peaks.gateway = Math.max(peaks.gateway, run.peaks.gateway);
         peaks.echo = Math.max(peaks.echo, run.peaks.echo);
@@ -273,6 +285,7 @@ for (const row of rows) {
           direct: round(median(cpu.direct), 2),
           valkey: row.valkey ? round(median(cpu.valkey), 2) : null,
         },
+        minorFaultsPer256KiB: { gateway: round(median(faults.gateway), 1), echo: round(median(faults.echo), 1), direct: round(median(faults.direct), 1) },
         valkeyUsedMemoryGrowthMb: row.valkey ? round(valkeyGrowth / 1e6, 1) : null,
         rounds: { gateway: gw.map((x) => round(x / 1e6, 1)), direct: dr.map((x) => round(x / 1e6, 1)) },
       });
@@ -299,6 +312,9 @@ printTable(results, [
   { title: 'echo', value: (r) => r.cpuSecondsPerGiB.echo },
   { title: 'direct', value: (r) => r.cpuSecondsPerGiB.direct },
   { title: 'valkey', value: (r) => r.cpuSecondsPerGiB.valkey ?? '-' },
+  { title: 'faults/256KiB gw', value: (r) => r.minorFaultsPer256KiB.gateway },
+  { title: 'echo', value: (r) => r.minorFaultsPer256KiB.echo },
+  { title: 'direct', value: (r) => r.minorFaultsPer256KiB.direct },
 ]);
 const written = writeResults('stream', { size: SIZE, rounds: ROUNDS, nodeArgs: values['node-arg'] ?? [], mallocMmapThreshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null, results });
 process.stdout.write(`results: ${written.file}\n`);

@@ -16,8 +16,8 @@ const TICKS_PER_SECOND = ((): number => {
   }
 })();
 
-/** Total CPU time (user + system) of `pid` so far, in microseconds; undefined once it is gone. */
-export function processCpuMicros(pid: number): number | undefined {
+/** The fields of `/proc/<pid>/stat` after comm (field 3 of the line is index 0); undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -25,10 +25,25 @@ export function processCpuMicros(pid: number): number | undefined {
     return undefined;
   }
   // Field 2 (comm) may contain spaces and parentheses: the fields after it start past the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** Total CPU time (user + system) of `pid` so far, in microseconds; undefined once it is gone. */
+export function processCpuMicros(pid: number): number | undefined {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
   // After comm, utime and stime are the 12th and 13th fields (14 and 15 of the whole line).
   const ticks = Number(fields[11]) + Number(fields[12]);
   return (ticks * 1_000_000) / TICKS_PER_SECOND;
+}
+
+/**
+ * Minor page faults of `pid` so far (field 10, minflt): each first touch of a page the process
+ * was given afresh, such as a large buffer the allocator mapped for it. Undefined once it is gone.
+ */
+export function processMinorFaults(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields === undefined ? undefined : Number(fields[7]);
 }
 
 /** Named processes whose CPU is read at the start and end of one measured window. */

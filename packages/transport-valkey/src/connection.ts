@@ -9,6 +9,7 @@ import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis'
 import { clearSlotsRefreshOnEnd } from './cluster-slots-refresh.js';
 import type { ResolvedValkeyOptions } from './options.js';
 import { defineScripts } from './scripts/index.js';
+import { joinWholeReplies } from './whole-replies.js';
 
 export type ValkeyClient = Redis | Cluster;
 export type ClientRole = 'command' | 'reader';
@@ -69,6 +70,7 @@ export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = 
     };
     const cluster = new Cluster(o.cluster.nodes.map((n) => ({ host: n.host, port: n.port })), clusterOptions);
     clearSlotsRefreshOnEnd(cluster);
+    if (role === 'reader') cluster.on('+node', (node: Redis) => joinWholeReplies(node));
     client = cluster;
   } else if (o.sentinels !== undefined && o.sentinelName !== undefined) {
     client = new Redis({
@@ -82,5 +84,6 @@ export function createClient(o: ResolvedValkeyOptions, role: ClientRole, name = 
     client = new Redis({ ...base, host: o.host, port: o.port });
   }
   if (role === 'command') defineScripts(client);
+  else if (client instanceof Redis) joinWholeReplies(client);
   return client;
 }

@@ -63,15 +63,15 @@ export class ReplyJoiner {
           at = n;
           break;
         }
-        let line: Buffer;
+        let done: boolean | undefined;
         if (this.partialLine !== undefined) {
-          line = Buffer.concat([this.partialLine, buf.subarray(at, lf + 1)]);
+          const line = Buffer.concat([this.partialLine, buf.subarray(at, lf + 1)]);
           this.partialLine = undefined;
+          done = this.header(line, 0, line.length);
         } else {
-          line = buf.subarray(at, lf + 1);
+          done = this.header(buf, at, lf + 1);
         }
         at = lf + 1;
-        const done = this.header(line);
         if (done === undefined) {
           // Not RESP2 as this joiner knows it: hand over what is held and step aside.
           this.passThrough = true;
@@ -107,26 +107,26 @@ export class ReplyJoiner {
   }
 
   /**
-   * Reads one header line (type byte, value, CRLF): true when the element it opens is already
-   * whole (a simple string, an error, an integer, a null, an empty array), false when bytes or
-   * elements follow, undefined for a type this joiner does not know.
+   * Reads one header line, `bytes[start, end)` (type byte, value, CRLF): true when the element it
+   * opens is already whole (a simple string, an error, an integer, a null, an empty array), false
+   * when bytes or elements follow, undefined for a type this joiner does not know.
    */
-  private header(line: Buffer): boolean | undefined {
-    switch (line[0]) {
+  private header(bytes: Buffer, start: number, end: number): boolean | undefined {
+    switch (bytes[start]) {
       case 0x2b: // '+'
       case 0x2d: // '-'
       case 0x3a: // ':'
         return true;
       case 0x24: {
         // '$'
-        const length = lengthOf(line);
+        const length = integerOf(bytes, start, end);
         if (length < 0) return true;
         this.skip = length + 2;
         return false;
       }
       case 0x2a: {
         // '*'
-        const count = lengthOf(line);
+        const count = integerOf(bytes, start, end);
         if (count <= 0) return true;
         this.open.push(count);
         return false;
@@ -166,16 +166,16 @@ export class ReplyJoiner {
   }
 }
 
-/** The integer of a `$` or `*` header line (between the type byte and the CRLF). */
-function lengthOf(line: Buffer): number {
-  let i = 1;
+/** The integer of a `$` or `*` header line `bytes[start, end)`: between the type byte and the CRLF. */
+function integerOf(bytes: Buffer, start: number, end: number): number {
+  let i = start + 1;
   let negative = false;
-  if (line[1] === 0x2d) {
+  if (bytes[i] === 0x2d) {
     negative = true;
-    i = 2;
+    i++;
   }
   let value = 0;
-  for (const end = line.length - 2; i < end; i++) value = value * 10 + ((line[i] as number) - 0x30);
+  for (const last = end - 2; i < last; i++) value = value * 10 + ((bytes[i] as number) - 0x30);
   return negative ? -value : value;
 }
 

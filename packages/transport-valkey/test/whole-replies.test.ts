@@ -12,6 +12,7 @@ import { startValkey } from '../../../test/harness/valkey.js';
 import { ReplyJoiner } from '../src/whole-replies.js';
 import { createClient } from '../src/connection.js';
 import { resolveValkeyOptions } from '../src/options.js';
+import { checkLargeValuesRead } from './fixtures/large-xread.js';
 
 type Reply = string | number | Buffer | null | Reply[] | { error: string };
 
@@ -137,22 +138,7 @@ if (server !== null) {
     const writer = new Redis(server.url);
     const key = `wr-${randomUUID().slice(0, 8)}`;
     try {
-      const payloads = Array.from({ length: 12 }, (_, i) => randomBytes(i % 2 === 0 ? 256 * 1024 : 1_000 + i));
-      for (const p of payloads) await writer.xadd(key, '*', 'p', p);
-      let last = '0';
-      const got: Buffer[] = [];
-      while (got.length < payloads.length) {
-        const reply = (await reader.callBuffer('XREAD', 'COUNT', 3, 'STREAMS', key, last)) as Array<[Buffer, Array<[Buffer, Buffer[]]>]>;
-        for (const [id, fields] of reply[0]?.[1] ?? []) {
-          last = id.toString();
-          got.push(fields[1] as Buffer);
-        }
-      }
-      for (const [i, p] of payloads.entries()) assert.ok(got[i]?.equals(p), `payload ${i} intact`);
-      for (const value of got.filter((v) => v.length === 256 * 1024)) {
-        // redis-parser's shared pool is at least three times the value; a reply here holds at most two of them.
-        assert.ok(value.buffer.byteLength < 2 * 256 * 1024 + 4_096, `a 256 KiB value lives in a ${value.buffer.byteLength}-byte buffer`);
-      }
+      await checkLargeValuesRead(reader, writer, key);
     } finally {
       await writer.del(key);
       writer.disconnect();

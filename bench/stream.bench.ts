@@ -8,9 +8,12 @@
  * GET /echo/bytes?n=<size>. Reported per transfer: MB/s (median of `--rounds`, direct and gateway
  * measured in turn), the ratio to direct, peak RSS of the gateway and of the echo service, and for
  * Valkey the growth of its used_memory over the run (sampled every 100 ms), and the CPU time per
- * GiB of each process (gateway, echo, direct server from /proc; Valkey from its INFO cpu), and the
- * minor page faults per 256 KiB moved of the gateway, echo and direct server (pages touched afresh,
- * from /proc; each costs the kernel a fault and a zeroed page). The gateway and echo
+ * GiB of each process (gateway, echo, direct server from /proc; Valkey from its INFO cpu; the
+ * client, which is this process, from process.cpuUsage), the ratio that CPU alone allows (the
+ * direct pair's CPU per GiB over the gateway path's: on a machine whose cores every process
+ * shares, throughput follows it), and the minor page faults per 256 KiB moved of the gateway, echo
+ * and direct server (pages touched afresh, from /proc; each costs the kernel a fault and a zeroed
+ * page). The gateway and echo
  * run from built JavaScript (`tsc -b` first). Results go to bench/results/stream-<ts>.json and
  * stream-latest.json; nothing is asserted.
  *
@@ -221,8 +224,18 @@ interface Result {
   ratio: number;
   gatewayPeakRssMb: number;
   echoPeakRssMb: number;
-  /** CPU seconds per GiB moved (median over rounds); `valkey` from its INFO cpu, null without Valkey. */
-  cpuSecondsPerGiB: { gateway: number; echo: number; direct: number; valkey: number | null };
+  /**
+   * CPU seconds per GiB moved (median over rounds); `valkey` from its INFO cpu, null without
+   * Valkey; `client` and `clientDirect` the benchmark process's own (it is the HTTP client) during
+   * the gateway's and the direct server's transfers.
+   */
+  cpuSecondsPerGiB: { gateway: number; echo: number; direct: number; valkey: number | null; client: number; clientDirect: number };
+  /**
+   * The ratio the CPU alone allows: (client + direct server) / (client + gateway + echo + Valkey),
+   * CPU per GiB. Where every process competes for the same cores, throughput follows the CPU a
+   * GiB costs, and the measured ratio sits near this one.
+   */
+  cpuBoundRatio: number;
   /** Minor page faults per 256 KiB moved (median over rounds): pages each process touched afresh. */
   minorFaultsPer256KiB: { gateway: number; echo: number; direct: number };
   valkeyUsedMemoryGrowthMb: number | null;
@@ -240,7 +253,11 @@ for (const row of rows) {
     for (const kind of (['upload', 'download'] as const).filter((k) => values.transfer === undefined || k === values.transfer)) {
       const gw: number[] = [];
       const dr: number[] = [];
-      const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[], valkey: [] as number[] };
+      const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[], valkey: [] as number[], client: [] as number[], clientDirect: [] as number[] };
+      const clientSince = (start: NodeJS.CpuUsage): number => {
+        const used = process.cpuUsage(start);
+        return perGiB(used.user + used.system);
+      };
       const faults = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
       const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
       const per256KiB = (n: number): number => n / (SIZE / (256 * 1024));
@@ -249,7 +266,9 @@ for (const row of rows) {
       for (let r = 0; r < ROUNDS; r++) {
         const d0 = processCpuMicros(direct.pid) ?? 0;
         const df0 = processMinorFaults(direct.pid) ?? 0;
+        const cd0 = process.cpuUsage();
         dr.push(await transfer(directUrl, kind));
+        cpu.clientDirect.push(clientSince(cd0));
         cpu.direct.push(perGiB((processCpuMicros(direct.pid) ?? 0) - d0));
         faults.direct.push(per256KiB((processMinorFaults(direct.pid) ?? 0) - df0));
         const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
@@ -258,7 +277,9 @@ for (const row of rows) {
         const ef0 = processMinorFaults(pair.echo.pid) ?? 0;
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
         const v0 = row.valkey && redis !== undefined ? await valkeyCpuMicros(redis) : 0;
+        const cg0 = process.cpuUsage();
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
+        cpu.client.push(clientSince(cg0));
         gw.push(run.result);
         cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
         cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
@@ -271,6 +292,7 @@ for (const row of rows) {
       }
       const mb = median(gw) / 1e6;
       const dmb = median(dr) / 1e6;
+      const pathCpu = median(cpu.client) + median(cpu.gateway) + median(cpu.echo) + (row.valkey ? median(cpu.valkey) : 0);
       results.push({
         transport: row.name,
         transfer: kind,
@@ -284,7 +306,10 @@ for (const row of rows) {
           echo: round(median(cpu.echo), 2),
           direct: round(median(cpu.direct), 2),
           valkey: row.valkey ? round(median(cpu.valkey), 2) : null,
+          client: round(median(cpu.client), 2),
+          clientDirect: round(median(cpu.clientDirect), 2),
         },
+        cpuBoundRatio: round((median(cpu.clientDirect) + median(cpu.direct)) / pathCpu, 3),
         minorFaultsPer256KiB: { gateway: round(median(faults.gateway), 1), echo: round(median(faults.echo), 1), direct: round(median(faults.direct), 1) },
         valkeyUsedMemoryGrowthMb: row.valkey ? round(valkeyGrowth / 1e6, 1) : null,
         rounds: { gateway: gw.map((x) => round(x / 1e6, 1)), direct: dr.map((x) => round(x / 1e6, 1)) },
@@ -312,6 +337,8 @@ printTable(results, [
   { title: 'echo', value: (r) => r.cpuSecondsPerGiB.echo },
   { title: 'direct', value: (r) => r.cpuSecondsPerGiB.direct },
   { title: 'valkey', value: (r) => r.cpuSecondsPerGiB.valkey ?? '-' },
+  { title: 'client', value: (r) => r.cpuSecondsPerGiB.client },
+  { title: 'CPU-bound ratio', value: (r) => r.cpuBoundRatio },
   { title: 'faults/256KiB gw', value: (r) => r.minorFaultsPer256KiB.gateway },
   { title: 'echo', value: (r) => r.minorFaultsPer256KiB.echo },
   { title: 'direct', value: (r) => r.minorFaultsPer256KiB.direct },

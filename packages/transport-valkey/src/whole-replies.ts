@@ -180,18 +180,17 @@ function integerOf(bytes: Buffer, start: number, end: number): number {
 }
 
 /**
- * Puts a ReplyJoiner in front of `client`'s reply parser on each connection it makes. ioredis adds
- * its parser as the socket's first `data` listener when the socket connects, and emits `connect`
- * on the next tick: before any reply can arrive. A connection whose listeners are not as expected
- * is left as it is.
+ * Puts a ReplyJoiner in front of `client`'s reply parser on each connection it makes. When a
+ * socket connects, ioredis makes its parser the socket's one `data` listener and emits `connect`
+ * on the next tick: before any reply can arrive. A connection with any other number of `data`
+ * listeners then is left as it is.
  */
 export function joinWholeReplies(client: Redis): void {
   client.on('connect', () => {
     const stream = (client as unknown as { stream?: Socket }).stream;
-    if (stream === undefined) return;
-    const listeners = stream.listeners('data');
-    const parse = listeners[0] as ((data: Buffer) => void) | undefined;
-    if (parse === undefined) return;
+    const listeners = stream?.listeners('data');
+    if (stream === undefined || listeners?.length !== 1) return;
+    const parse = listeners[0] as (data: Buffer) => void;
     const joiner = new ReplyJoiner(parse);
     stream.removeListener('data', parse);
     stream.prependListener('data', (data: Buffer) => joiner.push(data));

@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { startValkey } from '../../../test/harness/valkey.js';
-import { ReplyJoiner } from '../src/whole-replies.js';
+import type { Socket } from 'node:net';
+import { ReplyJoiner, joinWholeReplies } from '../src/whole-replies.js';
 import { createClient } from '../src/connection.js';
 import { resolveValkeyOptions } from '../src/options.js';
 import { checkLargeValuesRead } from './fixtures/large-xread.js';
@@ -143,6 +144,25 @@ if (server !== null) {
       await writer.del(key);
       writer.disconnect();
       reader.disconnect();
+    }
+  });
+
+  test('a connection whose socket has another data listener at connect is left to the parser alone', async () => {
+    const client = new Redis(server.url, { lazyConnect: true });
+    // Registered before the joiner's: it adds a second data listener before the joiner looks.
+    client.on('connect', () => (client as unknown as { stream: Socket }).stream.on('data', () => undefined));
+    joinWholeReplies(client);
+    const key = `wr-${randomUUID().slice(0, 8)}`;
+    try {
+      await client.connect();
+      await client.xadd(key, '*', 'p', randomBytes(256 * 1024));
+      const reply = (await client.callBuffer('XREAD', 'STREAMS', key, '0')) as Array<[Buffer, Array<[Buffer, Buffer[]]>]>;
+      const value = reply[0]?.[1][0]?.[1][1];
+      assert.is(value?.length, 256 * 1024);
+      assert.ok((value?.buffer.byteLength ?? 0) >= 3 * 256 * 1024, 'the value was joined by the parser, into its pool');
+    } finally {
+      await client.del(key);
+      client.disconnect();
     }
   });
 } else {

@@ -254,12 +254,13 @@ for (const row of rows) {
       const gw: number[] = [];
       const dr: number[] = [];
       const cpu = { gateway: [] as number[], echo: [] as number[], direct: [] as number[], valkey: [] as number[], client: [] as number[], clientDirect: [] as number[] };
+      const faults = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
+      const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
+      /** This process's CPU per GiB since `start` (it is the client; the RSS sampler's reads are a sliver of it). */
       const clientSince = (start: NodeJS.CpuUsage): number => {
         const used = process.cpuUsage(start);
         return perGiB(used.user + used.system);
       };
-      const faults = { gateway: [] as number[], echo: [] as number[], direct: [] as number[] };
-      const perGiB = (micros: number): number => micros / 1e6 / (SIZE / 1024 ** 3);
       const per256KiB = (n: number): number => n / (SIZE / (256 * 1024));
       const peaks: Peaks = { gateway: 0, echo: 0, valkeyUsed: 0 };
       let valkeyGrowth = 0;

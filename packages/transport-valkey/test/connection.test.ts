@@ -15,9 +15,8 @@ import type { MessageQueueFactory } from '@switchyard/core';
 import { createTestPki, hasOpenssl, type TestPki } from '../../../test/harness/certs.js';
 import { freeServerPort, serverBinary, spawnServer, startValkey, stopServer } from '../../../test/harness/valkey.js';
 import { rejectsWithCode } from '../../../test/harness/wait.js';
-import { connectValkeyQueueFactory, resolveValkeyOptions, type ValkeyBackendOptions } from '../src/index.js';
-import { createClient } from '../src/connection.js';
-import { checkLargeValuesRead } from './fixtures/large-xread.js';
+import { connectValkeyQueueFactory, type ValkeyBackendOptions } from '../src/index.js';
+import { checkLargeValuesThroughReader } from './fixtures/large-xread.js';
 
 const server = await startValkey();
 const bin = serverBinary();
@@ -32,21 +31,6 @@ async function roundTrip(options: ValkeyBackendOptions): Promise<void> {
   const [lease] = await q.lease({ max: 1, blockMs: 2_000 });
   assert.is(lease?.message, 'pong');
   await lease!.ack();
-}
-
-/** Large values written and read back through a reader connection made with `options` (fixtures/large-xread.ts). */
-async function largeValuesThroughReader(options: ValkeyBackendOptions): Promise<void> {
-  const resolved = resolveValkeyOptions(options);
-  const reader = createClient(resolved, 'reader', `conn-r-${randomUUID().slice(0, 8)}`);
-  const writer = createClient(resolved, 'command', `conn-w-${randomUUID().slice(0, 8)}`);
-  const key = `conn-${randomUUID().slice(0, 8)}`;
-  try {
-    await checkLargeValuesRead(reader, writer, key);
-  } finally {
-    await writer.del(key).catch(() => undefined);
-    writer.disconnect();
-    reader.disconnect();
-  }
 }
 
 const test = suite('valkey connection options');
@@ -104,7 +88,7 @@ if (bin !== undefined && (await hasOpenssl())) {
         '--tls-ca-cert-file', pki.ca.cert, '--tls-auth-clients', 'yes', '--appendonly', 'no',
       ]);
       await roundTrip({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key } });
-      await largeValuesThroughReader({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key } });
+      await checkLargeValuesThroughReader({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key } });
       await rejectsWithCode(
         connectValkeyQueueFactory({ url: `rediss://localhost:${tlsPort}`, tls: { ca: pki.ca.cert, cert: pki.rogueClient.cert, key: pki.rogueClient.key }, connectTimeoutMs: 1_500, commandTimeoutMs: 500 }),
         'SY_QUEUE_BACKEND_UNAVAILABLE',
@@ -148,7 +132,7 @@ if (bin !== undefined && server !== null && server.kind === 'process') {
         probe.disconnect();
       }
       await roundTrip({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'sy-master' });
-      await largeValuesThroughReader({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'sy-master' });
+      await checkLargeValuesThroughReader({ sentinels: [{ host: '127.0.0.1', port }], sentinelName: 'sy-master' });
     } finally {
       if (child !== undefined) await stopServer(child);
       rmSync(dir, { recursive: true, force: true });

@@ -11,9 +11,7 @@ import { Redis } from 'ioredis';
 import { startValkey } from '../../../test/harness/valkey.js';
 import type { Socket } from 'node:net';
 import { ReplyJoiner, joinWholeReplies } from '../src/whole-replies.js';
-import { createClient } from '../src/connection.js';
-import { resolveValkeyOptions } from '../src/options.js';
-import { checkLargeValuesRead } from './fixtures/large-xread.js';
+import { checkLargeValuesThroughReader } from './fixtures/large-xread.js';
 
 type Reply = string | number | Buffer | null | Reply[] | { error: string };
 
@@ -134,17 +132,7 @@ test.after(async () => {
 
 if (server !== null) {
   test('a reader connection gets large XREAD values intact, each in a buffer of its own reply', async () => {
-    const options = resolveValkeyOptions({ url: server.url });
-    const reader = createClient(options, 'reader', `wr-${randomUUID().slice(0, 8)}`);
-    const writer = new Redis(server.url);
-    const key = `wr-${randomUUID().slice(0, 8)}`;
-    try {
-      await checkLargeValuesRead(reader, writer, key);
-    } finally {
-      await writer.del(key);
-      writer.disconnect();
-      reader.disconnect();
-    }
+    await checkLargeValuesThroughReader({ url: server.url });
   });
 
   test('a connection whose socket has another data listener at connect is left to the parser alone', async () => {

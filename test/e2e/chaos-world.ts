@@ -192,8 +192,8 @@ export function inFlightAt(load: LoadResult, id: string, at: number, answeredFro
   return span !== undefined && span.sent <= at && span.answered >= at - answeredFromMs;
 }
 
-/** What a run's counts say about `ids`: never executed, and executions beyond one per id (`runTwice`: those ids). */
-export function executionReport(ids: readonly string[], counts: ReadonlyMap<string, number>): { neverRun: string[]; beyondOne: number; idsRunTwice: number; runTwice: string[] } {
+/** What a run's counts say about `ids`: never executed, executions beyond one per id, and the ids run more than once. */
+export function executionReport(ids: readonly string[], counts: ReadonlyMap<string, number>): { neverRun: string[]; beyondOne: number; runTwice: string[] } {
   let beyondOne = 0;
   const neverRun: string[] = [];
   const runTwice: string[] = [];
@@ -205,5 +205,5 @@ export function executionReport(ids: readonly string[], counts: ReadonlyMap<stri
       runTwice.push(id);
     }
   }
-  return { neverRun, beyondOne, idsRunTwice: runTwice.length, runTwice };
+  return { neverRun, beyondOne, runTwice };
 }

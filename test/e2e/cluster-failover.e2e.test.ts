@@ -64,7 +64,7 @@ function register(cluster: ValkeyCluster): void {
     const report = executionReport(load.ids, executions(world.countFiles));
     process.stdout.write(
       `cluster failover run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
-        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
+        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.runTwice.length} ids)\n`,
     );
     assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
     assert.equal(report.neverRun.slice(0, 5), [], `${report.neverRun.length} requests never executed`);
@@ -102,7 +102,7 @@ function register(cluster: ValkeyCluster): void {
     const report = executionReport(load.ids, executions(world.countFiles));
     process.stdout.write(
       `cluster master kill run: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200, ` +
-        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.idsRunTwice} ids)\n`,
+        `${report.neverRun.length} never executed, ${report.beyondOne} executions beyond one (${report.runTwice.length} ids)\n`,
     );
     if (load.failed.length > 0) {
       writeFileSync(join(world.dir, 'gateway.log'), world.gateway.output());

@@ -74,7 +74,7 @@ if (cluster === null) {
     process.stdout.write(
       `run-once chaos: ${load.ids.length} requests in ${load.ms} ms, ${load.failed.length} not answered 200; ` +
         `completed runs beyond one: ${completed.beyondOne} (${completedTwice.filter((id) => diedWithInstance.has(id)).length} finished on the instance as it was killed); ` +
-        `started runs beyond one: ${started.beyondOne} (${started.idsRunTwice} ids, the killed instance's unfinished runs)\n`,
+        `started runs beyond one: ${started.beyondOne} (${started.runTwice.length} ids, the killed instance's unfinished runs)\n`,
     );
     assert.equal(load.failed.slice(0, 5), [], `${load.failed.length} requests not answered 200`);
     assert.equal(started.neverRun.slice(0, 5), [], `${started.neverRun.length} requests never executed`);

@@ -84,7 +84,7 @@ function register(setup: ValkeySentinelSetup): void {
         `${report.neverRun.length} never executed, completed runs beyond one: ${completed.beyondOne} ` +
         `(${completedTwice.filter(inFlightAtKill).length} ids in flight at the master's kill, ` +
         `${completedTwice.filter((id) => diedWithInstance.has(id)).length} finished on the instance as it was killed); ` +
-        `started runs beyond one: ${report.beyondOne} (${report.idsRunTwice} ids)\n`,
+        `started runs beyond one: ${report.beyondOne} (${report.runTwice.length} ids)\n`,
     );
     if (load.failed.length > 0) {
       writeFileSync(join(world.dir, 'gateway.log'), world.gateway.output());

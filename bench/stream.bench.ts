@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { median, printTable, processCpuMicros, processMinorFaults, round, valkeyCpuMicros, writeResults } from './lib/index.js';
+import { median, printTable, processCounters, round, valkeyCpuMicros, writeResults } from './lib/index.js';
 import { freePort, repoRoot, spawnNode, type TsProcess } from '../test/harness/process.js';
 import { startValkey, type ValkeyServer } from '../test/harness/valkey.js';
 import { authSection, newKeys } from '../test/harness/frame-keys.js';
@@ -262,30 +262,33 @@ for (const row of rows) {
         return perGiB(used.user + used.system);
       };
       const per256KiB = (n: number): number => n / (SIZE / (256 * 1024));
+      /** Reads `pid`'s counters now; the returned function records their growth since into `cpu` and `faults` under `name`. */
+      const window = (name: 'gateway' | 'echo' | 'direct', pid: number): (() => void) => {
+        const start = processCounters(pid) ?? { cpuMicros: 0, minorFaults: 0 };
+        return () => {
+          const end = processCounters(pid) ?? start;
+          cpu[name].push(perGiB(end.cpuMicros - start.cpuMicros));
+          faults[name].push(per256KiB(end.minorFaults - start.minorFaults));
+        };
+      };
       const peaks: Peaks = { gateway: 0, echo: 0, valkeyUsed: 0 };
       let valkeyGrowth = 0;
       for (let r = 0; r < ROUNDS; r++) {
-        const d0 = processCpuMicros(direct.pid) ?? 0;
-        const df0 = processMinorFaults(direct.pid) ?? 0;
+        const directDone = window('direct', direct.pid);
         const cd0 = process.cpuUsage();
         dr.push(await transfer(directUrl, kind));
         cpu.clientDirect.push(clientSince(cd0));
-        cpu.direct.push(perGiB((processCpuMicros(direct.pid) ?? 0) - d0));
-        faults.direct.push(per256KiB((processMinorFaults(direct.pid) ?? 0) - df0));
-        const g0 = processCpuMicros(pair.gateway.pid) ?? 0;
-        const e0 = processCpuMicros(pair.echo.pid) ?? 0;
-        const gf0 = processMinorFaults(pair.gateway.pid) ?? 0;
-        const ef0 = processMinorFaults(pair.echo.pid) ?? 0;
+        directDone();
+        const gatewayDone = window('gateway', pair.gateway.pid);
+        const echoDone = window('echo', pair.echo.pid);
         const before = row.valkey ? Number(/used_memory:(\d+)/.exec((await redis?.info('memory')) ?? '')?.[1] ?? 0) : 0;
         const v0 = row.valkey && redis !== undefined ? await valkeyCpuMicros(redis) : 0;
         const cg0 = process.cpuUsage();
         const run = await sampled({ gateway: pair.gateway.pid, echo: pair.echo.pid }, row.valkey ? redis : undefined, () => transfer(pair.url, kind));
         cpu.client.push(clientSince(cg0));
         gw.push(run.result);
-        cpu.gateway.push(perGiB((processCpuMicros(pair.gateway.pid) ?? 0) - g0));
-        cpu.echo.push(perGiB((processCpuMicros(pair.echo.pid) ?? 0) - e0));
-        faults.gateway.push(per256KiB((processMinorFaults(pair.gateway.pid) ?? 0) - gf0));
-        faults.echo.push(per256KiB((processMinorFaults(pair.echo.pid) ?? 0) - ef0));
+        gatewayDone();
+        echoDone();
         if (row.valkey && redis !== undefined) cpu.valkey.push(perGiB((await valkeyCpuMicros(redis)) - v0));
         peaks.gateway = Math.max(peaks.gateway, run.peaks.gateway);
         peaks.echo = Math.max(peaks.echo, run.peaks.echo);

@@ -30,20 +30,19 @@ function statFields(pid: number): string[] | undefined {
 
 /** Total CPU time (user + system) of `pid` so far, in microseconds; undefined once it is gone. */
 export function processCpuMicros(pid: number): number | undefined {
-  const fields = statFields(pid);
-  if (fields === undefined) return undefined;
-  // After comm, utime and stime are the 12th and 13th fields (14 and 15 of the whole line).
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1_000_000) / TICKS_PER_SECOND;
+  return processCounters(pid)?.cpuMicros;
 }
 
 /**
- * Minor page faults of `pid` so far (field 10, minflt): each first touch of a page the process
- * was given afresh, such as a large buffer the allocator mapped for it. Undefined once it is gone.
+ * `pid`'s CPU time so far (user + system, µs) and its minor page faults so far (minflt: each first
+ * touch of a page the process was given afresh, such as a large buffer the allocator mapped for
+ * it), from one read of its stat file; undefined once it is gone.
  */
-export function processMinorFaults(pid: number): number | undefined {
+export function processCounters(pid: number): { cpuMicros: number; minorFaults: number } | undefined {
   const fields = statFields(pid);
-  return fields === undefined ? undefined : Number(fields[7]);
+  if (fields === undefined) return undefined;
+  // After comm, minflt is the 8th field and utime and stime the 12th and 13th (10, 14 and 15 of the whole line).
+  return { cpuMicros: ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / TICKS_PER_SECOND, minorFaults: Number(fields[7]) };
 }
 
 /** Named processes whose CPU is read at the start and end of one measured window. */

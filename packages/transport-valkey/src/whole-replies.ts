@@ -43,7 +43,7 @@ export class ReplyJoiner {
     const n = buf.length;
     /** Where the bytes of `buf` not yet passed on start. */
     let runStart = 0;
-    /** Where the reply in progress started in `buf`; -1 when it started in an earlier read. */
+    /** Where the reply in progress started in `buf` (never before runStart); -1 when it started in an earlier read. */
     let replyStart = this.inReply ? -1 : 0;
     let at = 0;
     while (at < n) {
@@ -76,7 +76,7 @@ export class ReplyJoiner {
           // Not RESP2 as this joiner knows it: hand over what is held and step aside.
           this.passThrough = true;
           this.flushHeld(buf, runStart, replyStart);
-          this.deliver(replyStart >= 0 ? buf.subarray(Math.max(runStart, replyStart)) : buf);
+          this.deliver(replyStart >= 0 ? buf.subarray(replyStart) : buf);
           return;
         }
         if (!done || !this.elementDone()) continue;
@@ -160,7 +160,7 @@ export class ReplyJoiner {
 
   /** On stepping aside: passes on what was held, in order, before the read that made it step aside. */
   private flushHeld(buf: Buffer, runStart: number, replyStart: number): void {
-    if (this.partialLine !== undefined) this.partialLine = undefined;
+    this.partialLine = undefined;
     if (replyStart >= 0 && replyStart > runStart) this.deliver(buf.subarray(runStart, replyStart));
     if (this.pieces.length > 0) this.deliver(this.joinPieces());
   }

@@ -11,10 +11,13 @@
  * http-latest.json; nothing is asserted.
  *
  * Every row's processes are started once and run for the whole run. Each cell measures direct,
- * then every row, round-robin, `--rounds` times, and reports the median of each (and every round
- * in the JSON): on a shared or virtualised machine the speed of the same server drifts by tens of
- * percent within a minute, and measuring one row's rounds after another's (or one back-to-back
- * pair) can put a row in a fast moment and its reference in a slow one.
+ * then every row, round-robin, `--rounds` times (the rows in reverse order every other round), and
+ * reports the median of each (and every round in the JSON): on a shared or virtualised machine the
+ * speed of the same server drifts by tens of percent within a minute, and measuring one row's
+ * rounds after another's (or one back-to-back pair) can put a row in a fast moment and its
+ * reference in a slow one. With `--reference`, each Switchyard row is also compared round by round
+ * with the reference of its shape (the two measured in the same round), and the medians of those
+ * paired ratios are printed in a second table and written as `againstReference`.
  *
  *   npm run bench:http                          every cell, 3 rounds of 5 s each
  *   npm run bench:http -- --duration 5          shorter cells
@@ -119,6 +122,12 @@ interface TransportRow {
    * (bench/reference/), started with these arguments, instead of Switchyard's.
    */
   reference?: { readonly gateway: string; readonly worker: string; args(ctx: BenchContext): string[] | Promise<string[]> };
+  /**
+   * Switchyard rows: the reference row of the same shape (`--reference`). Each round of this row
+   * is paired with that row's round of the same cell, measured within the same half minute, and
+   * the pairs' ratios are reported (`againstReference`).
+   */
+  comparedWith?: string;
   /** `--edge` rows: the gateway's `http` config and how the load reaches it. */
   edge?: EdgeLoad & { http(ctx: BenchContext): Record<string, unknown> };
 }
@@ -136,6 +145,7 @@ function valkeyRow(name: string, auth: () => Record<string, unknown>): Transport
   return {
     name,
     needsValkey: true,
+    comparedWith: 'reference/valkey',
     entries: (ctx) => {
       const entry = { type: 'messaging', backend: 'valkey', valkey: { url: ctx.valkey?.url }, queues: { prefix: `bench-${randomUUID().slice(0, 8)}` }, auth: auth() };
       return { gateway: [entry], echo: [entry] };
@@ -152,6 +162,7 @@ const TRANSPORTS: readonly TransportRow[] = [
   {
     name: 'tcp',
     needsValkey: false,
+    comparedWith: 'reference/tcp',
     entries: async () => {
       const entry = { type: 'tcp', host: '127.0.0.1', port: await freePort() };
       return { gateway: [entry], echo: [entry] };
@@ -602,6 +613,43 @@ interface MedianResult extends LoadResult {
  * not be the one for p99); errors are summed. Latency medians use only the rounds whose latencies
  * pass the Little's-law check; when none does, all rounds, and `latencyConsistent` is false.
  */
+/**
+ * A Switchyard row against its reference, round by round: round i of each was measured in the
+ * same round of the cell, within the same half minute, so each ratio compares the two under the
+ * same machine. On a shared machine whose speed drifts by tens of percent within a minute, the
+ * median of these paired ratios is steadier than the ratio of the two rows' separate medians.
+ */
+interface PairedRatios {
+  readonly reference: string;
+  /** Total CPU-µs per request, this row's over the reference's, per round. */
+  readonly cpu: readonly number[];
+  readonly requestsPerSecond: readonly number[];
+  /** p50 and p99 per round; null where either round failed the Little's-law check. */
+  readonly p50: ReadonlyArray<number | null>;
+  readonly p99: ReadonlyArray<number | null>;
+  /** Medians of the rounds above (latency over the rounds that have one). */
+  readonly median: { readonly cpu: number; readonly requestsPerSecond: number; readonly p50: number; readonly p99: number };
+}
+
+function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResult[], reference: string): PairedRatios {
+  const pairs = rows.map((r, i) => [r, references[i] as LoadResult] as const);
+  const ratio = (a: number, b: number): number => round(a / b, 3);
+  const latency = (pick: (r: LoadResult) => number): Array<number | null> =>
+    pairs.map(([r, ref]) => (r.latencyConsistent && ref.latencyConsistent ? ratio(pick(r), pick(ref)) : null));
+  const cpu = pairs.map(([r, ref]) => ratio(r.cpuUsPerRequest.total ?? Number.NaN, ref.cpuUsPerRequest.total ?? Number.NaN));
+  const requestsPerSecond = pairs.map(([r, ref]) => ratio(r.requestsPerSecond, ref.requestsPerSecond));
+  const p50 = latency((r) => r.p50Ms);
+  const p99 = latency((r) => r.p99Ms);
+  const medianOf = (values: ReadonlyArray<number | null>): number => round(median(values.filter((v): v is number => v !== null)), 3);
+  return { reference, cpu, requestsPerSecond, p50, p99, median: { cpu: medianOf(cpu), requestsPerSecond: medianOf(requestsPerSecond), p50: medianOf(p50), p99: medianOf(p99) } };
+}
+
+function pairedText(paired: PairedRatios | null): string {
+  if (paired === null) return '';
+  const { median: m } = paired;
+  return ` | against ${paired.reference}, medians of paired rounds: CPU ${m.cpu}× (${paired.cpu.join(' ')}), req/s ${m.requestsPerSecond}×, p50 ${m.p50}×, p99 ${m.p99}×`;
+}
+
 function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const consistent = rounds.filter((r) => r.latencyConsistent);
   const forLatency = consistent.length > 0 ? consistent : rounds;
@@ -799,7 +847,10 @@ try {
       const rss = new Map<RunningRow, RssSampler>(cellRows.map((r) => [r, new RssSampler(r.pair.gateway.pid)]));
       for (let round = 0; round < rounds; round++) {
         if (soakSeconds === undefined && !edgeRun) directRounds.push(await load(direct.url, c, size, seconds, directPids));
-        for (const r of cellRows) {
+        // Every other round runs the rows in reverse: over an even number of rounds each row's
+        // rounds sit, on average, at the same moment of the cell, so a drift of the machine's
+        // speed across the cell lands on a row and its reference alike.
+        for (const r of round % 2 === 0 ? cellRows : [...cellRows].reverse()) {
           const sampler = rss.get(r) as RssSampler;
           sampler.resume();
           (gatewayRounds.get(r) as LoadResult[]).push(await load(r.pair.url, c, size, seconds, r.pids, r.row.edge, r.row.needsValkey ? valkey?.url : undefined));
@@ -813,6 +864,7 @@ try {
         const measured = gatewayRounds.get(r) as LoadResult[];
         const memory = (rss.get(r) as RssSampler).end();
         const viaGateway = medianResult(measured);
+        const reference = cellRows.find((x) => x.row.name === r.row.comparedWith);
         const cell = {
           transport: r.row.name,
           concurrency: c,
@@ -825,11 +877,12 @@ try {
           ratioToDirect: directRps === undefined ? null : round(viaGateway.requestsPerSecond / directRps, 3),
           roundRatios: directRounds.map((d, i) => round((measured[i] as LoadResult).requestsPerSecond / d.requestsPerSecond, 3)),
           roundsMeasured: { direct: directRounds, gateway: measured },
+          againstReference: reference === undefined ? null : pairedRatios(measured, gatewayRounds.get(reference) as LoadResult[], reference.row.name),
           gatewayRss: memory,
           loadAverage1m: round(loadavg()[0] ?? 0, 2),
         };
         (soakSeconds === undefined ? cells : soaks).push(cell);
-        process.stderr.write(`${r.row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB${commandsText(viaGateway)}\n`);
+        process.stderr.write(`${r.row.name} c=${c} ${size} B: ${round(viaGateway.requestsPerSecond, 0)} req/s (direct ${directRps === undefined ? '-' : round(directRps, 0)}), p50 ${viaGateway.p50Ms} ms, p99 ${viaGateway.p99Ms} ms, CPU-µs/req ${cpuText(viaGateway)}, RSS peak ${memory.peakMiB} MiB${pairedText(cell.againstReference)}${commandsText(viaGateway)}\n`);
       }
     }
   }
@@ -853,7 +906,7 @@ const written = writeResults(
     validationRows: values.validation,
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
-    note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin (so a Switchyard row and its reference are measured within the same minute); figures are per-figure medians over the rounds (roundsMeasured has every round) and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
+    note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin, the rows in reverse order every other round (so a Switchyard row and its reference are measured within the same minute, and over an even number of rounds at the same mean moment); figures are per-figure medians over the rounds (roundsMeasured has every round); againstReference pairs each round of a Switchyard row with the reference round of the same cell and gives the ratios per round and their medians and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
     cells,
     soaks,
     ...(values.profile === undefined ? {} : { profiles }),
@@ -882,6 +935,23 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },
 ]);
+const paired = [...cells].filter((c) => c.againstReference !== null && c.againstReference !== undefined) as Array<Cell & { againstReference: PairedRatios }>;
+if (paired.length > 0) {
+  process.stdout.write('\nagainst the reference of the same shape: medians of the ratios of paired rounds (each pair measured in the same round)\n');
+  const rounds = (values: ReadonlyArray<number | null>): string => values.map((v) => (v === null ? '-' : v)).join(' ');
+  printTable(paired, [
+    { title: 'transport', value: (c) => c.transport as string },
+    { title: 'c', value: (c) => c.concurrency as number },
+    { title: 'bytes', value: (c) => c.payloadBytes as number },
+    { title: 'reference', value: (c) => c.againstReference.reference },
+    { title: 'CPU ×', value: (c) => c.againstReference.median.cpu },
+    { title: 'CPU × by round', value: (c) => rounds(c.againstReference.cpu) },
+    { title: 'req/s ×', value: (c) => c.againstReference.median.requestsPerSecond },
+    { title: 'p50 ×', value: (c) => c.againstReference.median.p50 },
+    { title: 'p50 × by round', value: (c) => rounds(c.againstReference.p50) },
+    { title: 'p99 ×', value: (c) => c.againstReference.median.p99 },
+  ]);
+}
 for (const p of profiles) {
   const list = (items: readonly ProfileItem[]): string => items.map((i) => `${i.name} ${i.percent}%`).join(', ');
   process.stdout.write(`\nprofile ${p.row} ${p.process} (${p.busyMs} ms busy): ${list(p.groups.slice(0, 6))}\n  top functions: ${list(p.functions.slice(0, 8))}\n`);

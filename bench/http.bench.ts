@@ -624,30 +624,50 @@ interface PairedRatios {
   /** Total CPU-µs per request, this row's over the reference's, per round. */
   readonly cpu: readonly number[];
   readonly requestsPerSecond: readonly number[];
-  /** p50 and p99 per round; null where either round failed the Little's-law check. */
-  readonly p50: ReadonlyArray<number | null>;
-  readonly p99: ReadonlyArray<number | null>;
-  /** Medians of the rounds above (latency over the rounds that have one). */
+  /** p50 and p99 per round. */
+  readonly p50: readonly number[];
+  readonly p99: readonly number[];
+  /** Per round: both rounds of the pair passed the Little's-law check (MedianResult). */
+  readonly latencyConsistent: readonly boolean[];
+  /**
+   * Medians of the rounds above. Latency medians use the pairs that passed the check; when none
+   * did, every pair, and `latencyFromAllRounds` says so.
+   */
   readonly median: { readonly cpu: number; readonly requestsPerSecond: number; readonly p50: number; readonly p99: number };
+  readonly latencyFromAllRounds: boolean;
 }
 
 function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResult[], reference: string): PairedRatios {
   const pairs = rows.map((r, i) => [r, references[i] as LoadResult] as const);
   const ratio = (a: number, b: number): number => round(a / b, 3);
-  const latency = (pick: (r: LoadResult) => number): Array<number | null> =>
-    pairs.map(([r, ref]) => (r.latencyConsistent && ref.latencyConsistent ? ratio(pick(r), pick(ref)) : null));
   const cpu = pairs.map(([r, ref]) => ratio(r.cpuUsPerRequest.total ?? Number.NaN, ref.cpuUsPerRequest.total ?? Number.NaN));
   const requestsPerSecond = pairs.map(([r, ref]) => ratio(r.requestsPerSecond, ref.requestsPerSecond));
-  const p50 = latency((r) => r.p50Ms);
-  const p99 = latency((r) => r.p99Ms);
-  const medianOf = (values: ReadonlyArray<number | null>): number => round(median(values.filter((v): v is number => v !== null)), 3);
-  return { reference, cpu, requestsPerSecond, p50, p99, median: { cpu: medianOf(cpu), requestsPerSecond: medianOf(requestsPerSecond), p50: medianOf(p50), p99: medianOf(p99) } };
+  const p50 = pairs.map(([r, ref]) => ratio(r.p50Ms, ref.p50Ms));
+  const p99 = pairs.map(([r, ref]) => ratio(r.p99Ms, ref.p99Ms));
+  const latencyConsistent = pairs.map(([r, ref]) => r.latencyConsistent && ref.latencyConsistent);
+  const latencyFromAllRounds = !latencyConsistent.includes(true);
+  const latencyMedian = (values: readonly number[]): number => round(median(latencyFromAllRounds ? values : values.filter((_, i) => latencyConsistent[i])), 3);
+  return {
+    reference,
+    cpu,
+    requestsPerSecond,
+    p50,
+    p99,
+    latencyConsistent,
+    median: { cpu: round(median(cpu), 3), requestsPerSecond: round(median(requestsPerSecond), 3), p50: latencyMedian(p50), p99: latencyMedian(p99) },
+    latencyFromAllRounds,
+  };
 }
+
+/** A paired latency median, marked "!" when no pair passed the Little's-law check (every pair was used). */
+const pairedLatency = (paired: PairedRatios, value: number): string => (paired.latencyFromAllRounds ? `${value} !` : String(value));
+/** Paired latency ratios by round, "?" after those of a pair that failed the Little's-law check. */
+const pairedLatencyRounds = (paired: PairedRatios, values: readonly number[]): string => values.map((v, i) => (paired.latencyConsistent[i] === true ? String(v) : `${v}?`)).join(' ');
 
 function pairedText(paired: PairedRatios | null): string {
   if (paired === null) return '';
   const { median: m } = paired;
-  return ` | against ${paired.reference}, medians of paired rounds: CPU ${m.cpu}× (${paired.cpu.join(' ')}), req/s ${m.requestsPerSecond}×, p50 ${m.p50}×, p99 ${m.p99}×`;
+  return ` | against ${paired.reference}, medians of paired rounds: CPU ${m.cpu}× (${paired.cpu.join(' ')}), req/s ${m.requestsPerSecond}×, p50 ${pairedLatency(paired, m.p50)}×, p99 ${pairedLatency(paired, m.p99)}×`;
 }
 
 function medianResult(rounds: readonly LoadResult[]): MedianResult {
@@ -938,19 +958,19 @@ printTable([...cells, ...soaks] as Cell[], [
 const paired = [...cells].filter((c) => c.againstReference !== null && c.againstReference !== undefined) as Array<Cell & { againstReference: PairedRatios }>;
 if (paired.length > 0) {
   process.stdout.write('\nagainst the reference of the same shape: medians of the ratios of paired rounds (each pair measured in the same round)\n');
-  const rounds = (values: ReadonlyArray<number | null>): string => values.map((v) => (v === null ? '-' : v)).join(' ');
   printTable(paired, [
     { title: 'transport', value: (c) => c.transport as string },
     { title: 'c', value: (c) => c.concurrency as number },
     { title: 'bytes', value: (c) => c.payloadBytes as number },
     { title: 'reference', value: (c) => c.againstReference.reference },
     { title: 'CPU ×', value: (c) => c.againstReference.median.cpu },
-    { title: 'CPU × by round', value: (c) => rounds(c.againstReference.cpu) },
+    { title: 'CPU × by round', value: (c) => c.againstReference.cpu.join(' ') },
     { title: 'req/s ×', value: (c) => c.againstReference.median.requestsPerSecond },
-    { title: 'p50 ×', value: (c) => c.againstReference.median.p50 },
-    { title: 'p50 × by round', value: (c) => rounds(c.againstReference.p50) },
-    { title: 'p99 ×', value: (c) => c.againstReference.median.p99 },
+    { title: 'p50 ×', value: (c) => pairedLatency(c.againstReference, c.againstReference.median.p50) },
+    { title: 'p50 × by round', value: (c) => pairedLatencyRounds(c.againstReference, c.againstReference.p50) },
+    { title: 'p99 ×', value: (c) => pairedLatency(c.againstReference, c.againstReference.median.p99) },
   ]);
+  process.stdout.write('("?": that pair\'s latencies failed the Little\'s-law check; "!": every pair did, so the median uses them all)\n');
 }
 for (const p of profiles) {
   const list = (items: readonly ProfileItem[]): string => items.map((i) => `${i.name} ${i.percent}%`).join(', ');

@@ -623,6 +623,8 @@ interface PairedRatios {
   readonly reference: string;
   /** Total CPU-µs per request, this row's over the reference's, per round. */
   readonly cpu: readonly number[];
+  /** The same for each process both rows have (gateway, service, valkey), per round. */
+  readonly cpuByProcess: Readonly<Record<string, readonly number[]>>;
   readonly requestsPerSecond: readonly number[];
   /** p50 and p99 per round. */
   readonly p50: readonly number[];
@@ -633,14 +635,17 @@ interface PairedRatios {
    * Medians of the rounds above. Latency medians use the pairs that passed the check; when none
    * did, every pair, and `latencyFromAllRounds` says so.
    */
-  readonly median: { readonly cpu: number; readonly requestsPerSecond: number; readonly p50: number; readonly p99: number };
+  readonly median: { readonly cpu: number; readonly cpuByProcess: Readonly<Record<string, number>>; readonly requestsPerSecond: number; readonly p50: number; readonly p99: number };
   readonly latencyFromAllRounds: boolean;
 }
 
 function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResult[], reference: string): PairedRatios {
   const pairs = rows.map((r, i) => [r, references[i] as LoadResult] as const);
   const ratio = (a: number, b: number): number => round(a / b, 3);
-  const cpu = pairs.map(([r, ref]) => ratio(r.cpuUsPerRequest.total ?? Number.NaN, ref.cpuUsPerRequest.total ?? Number.NaN));
+  const cpuOf = (name: string): number[] => pairs.map(([r, ref]) => ratio(r.cpuUsPerRequest[name] ?? Number.NaN, ref.cpuUsPerRequest[name] ?? Number.NaN));
+  const cpu = cpuOf('total');
+  const processes = Object.keys(rows[0]?.cpuUsPerRequest ?? {}).filter((name) => name !== 'total' && references[0]?.cpuUsPerRequest[name] !== undefined);
+  const cpuByProcess = Object.fromEntries(processes.map((name) => [name, cpuOf(name)]));
   const requestsPerSecond = pairs.map(([r, ref]) => ratio(r.requestsPerSecond, ref.requestsPerSecond));
   const p50 = pairs.map(([r, ref]) => ratio(r.p50Ms, ref.p50Ms));
   const p99 = pairs.map(([r, ref]) => ratio(r.p99Ms, ref.p99Ms));
@@ -650,11 +655,15 @@ function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResu
   return {
     reference,
     cpu,
+    cpuByProcess,
     requestsPerSecond,
     p50,
     p99,
     latencyConsistent,
-    median: { cpu: round(median(cpu), 3), requestsPerSecond: round(median(requestsPerSecond), 3), p50: latencyMedian(p50), p99: latencyMedian(p99) },
+    median: {
+      cpu: round(median(cpu), 3),
+      cpuByProcess: Object.fromEntries(Object.entries(cpuByProcess).map(([name, values]) => [name, round(median(values), 3)])),
+      requestsPerSecond: round(median(requestsPerSecond), 3), p50: latencyMedian(p50), p99: latencyMedian(p99) },
     latencyFromAllRounds,
   };
 }
@@ -965,6 +974,10 @@ if (paired.length > 0) {
     { title: 'reference', value: (c) => c.againstReference.reference },
     { title: 'CPU ×', value: (c) => c.againstReference.median.cpu },
     { title: 'CPU × by round', value: (c) => c.againstReference.cpu.join(' ') },
+    {
+      title: 'CPU × gw / svc / valkey',
+      value: (c) => ['gateway', 'service', 'valkey'].flatMap((name) => (c.againstReference.median.cpuByProcess[name] === undefined ? [] : [c.againstReference.median.cpuByProcess[name]])).join(' / '),
+    },
     { title: 'req/s ×', value: (c) => c.againstReference.median.requestsPerSecond },
     { title: 'p50 ×', value: (c) => pairedLatency(c.againstReference, c.againstReference.median.p50) },
     { title: 'p50 × by round', value: (c) => pairedLatencyRounds(c.againstReference, c.againstReference.p50) },

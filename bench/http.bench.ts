@@ -632,8 +632,9 @@ interface PairedRatios {
   /** Per round: both rounds of the pair passed the Little's-law check (MedianResult). */
   readonly latencyConsistent: readonly boolean[];
   /**
-   * Medians of the rounds above. Latency medians use the pairs that passed the check; when none
-   * did, every pair, and `latencyFromAllRounds` says so.
+   * Medians of the rounds above. Latency medians use the pairs that passed the check when at
+   * least half did; otherwise every pair (one passing pair of four is as likely an outlier as
+   * not), and `latencyFromAllRounds` says so.
    */
   readonly median: { readonly cpu: number; readonly cpuByProcess: Readonly<Record<string, number>>; readonly requestsPerSecond: number; readonly p50: number; readonly p99: number };
   readonly latencyFromAllRounds: boolean;
@@ -650,7 +651,7 @@ function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResu
   const p50 = pairs.map(([r, ref]) => ratio(r.p50Ms, ref.p50Ms));
   const p99 = pairs.map(([r, ref]) => ratio(r.p99Ms, ref.p99Ms));
   const latencyConsistent = pairs.map(([r, ref]) => r.latencyConsistent && ref.latencyConsistent);
-  const latencyFromAllRounds = !latencyConsistent.includes(true);
+  const latencyFromAllRounds = 2 * latencyConsistent.filter(Boolean).length < latencyConsistent.length;
   const latencyMedian = (values: readonly number[]): number => round(median(latencyFromAllRounds ? values : values.filter((_, i) => latencyConsistent[i])), 3);
   return {
     reference,
@@ -668,7 +669,7 @@ function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResu
   };
 }
 
-/** A paired latency median, marked "!" when no pair passed the Little's-law check (every pair was used). */
+/** A paired latency median, marked "!" when fewer than half the pairs passed the Little's-law check (every pair was used). */
 const pairedLatency = (paired: PairedRatios, value: number): string => (paired.latencyFromAllRounds ? `${value} !` : String(value));
 /** Paired latency ratios by round, "?" after those of a pair that failed the Little's-law check. */
 const pairedLatencyRounds = (paired: PairedRatios, values: readonly number[]): string => values.map((v, i) => (paired.latencyConsistent[i] === true ? String(v) : `${v}?`)).join(' ');
@@ -983,7 +984,7 @@ if (paired.length > 0) {
     { title: 'p50 × by round', value: (c) => pairedLatencyRounds(c.againstReference, c.againstReference.p50) },
     { title: 'p99 ×', value: (c) => pairedLatency(c.againstReference, c.againstReference.median.p99) },
   ]);
-  process.stdout.write('("?": that pair\'s latencies failed the Little\'s-law check; "!": every pair did, so the median uses them all)\n');
+  process.stdout.write('("?": that pair\'s latencies failed the Little\'s-law check; "!": more than half the pairs did, so the median uses them all)\n');
 }
 for (const p of profiles) {
   const list = (items: readonly ProfileItem[]): string => items.map((i) => `${i.name} ${i.percent}%`).join(', ');

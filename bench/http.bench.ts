@@ -609,15 +609,11 @@ interface MedianResult extends LoadResult {
 }
 
 /**
- * The median of each figure over rounds (each taken on its own: the median round for req/s need
- * not be the one for p99); errors are summed. Latency medians use only the rounds whose latencies
- * pass the Little's-law check; when none does, all rounds, and `latencyConsistent` is false.
- */
-/**
  * A Switchyard row against its reference, round by round: round i of each was measured in the
  * same round of the cell, within the same half minute, so each ratio compares the two under the
- * same machine. On a shared machine whose speed drifts by tens of percent within a minute, the
- * median of these paired ratios is steadier than the ratio of the two rows' separate medians.
+ * same machine. On a shared machine whose speed drifts by tens of percent within a minute, a
+ * ratio of the two rows' separate medians can set a fast minute of one against a slow minute of
+ * the other; a paired ratio cannot.
  */
 interface PairedRatios {
   readonly reference: string;
@@ -664,7 +660,10 @@ function pairedRatios(rows: readonly LoadResult[], references: readonly LoadResu
     median: {
       cpu: round(median(cpu), 3),
       cpuByProcess: Object.fromEntries(Object.entries(cpuByProcess).map(([name, values]) => [name, round(median(values), 3)])),
-      requestsPerSecond: round(median(requestsPerSecond), 3), p50: latencyMedian(p50), p99: latencyMedian(p99) },
+      requestsPerSecond: round(median(requestsPerSecond), 3),
+      p50: latencyMedian(p50),
+      p99: latencyMedian(p99),
+    },
     latencyFromAllRounds,
   };
 }
@@ -680,6 +679,11 @@ function pairedText(paired: PairedRatios | null): string {
   return ` | against ${paired.reference}, medians of paired rounds: CPU ${m.cpu}× (${paired.cpu.join(' ')}), req/s ${m.requestsPerSecond}×, p50 ${pairedLatency(paired, m.p50)}×, p99 ${pairedLatency(paired, m.p99)}×`;
 }
 
+/**
+ * The median of each figure over rounds (each taken on its own: the median round for req/s need
+ * not be the one for p99); errors are summed. Latency medians use only the rounds whose latencies
+ * pass the Little's-law check; when none does, all rounds, and `latencyConsistent` is false.
+ */
 function medianResult(rounds: readonly LoadResult[]): MedianResult {
   const consistent = rounds.filter((r) => r.latencyConsistent);
   const forLatency = consistent.length > 0 ? consistent : rounds;
@@ -936,7 +940,7 @@ const written = writeResults(
     validationRows: values.validation,
     loadGenerator: GENERATOR,
     processes: { runFrom: 'dist', nodeArgs: NODE_ARGS },
-    note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin, the rows in reverse order every other round (so a Switchyard row and its reference are measured within the same minute, and over an even number of rounds at the same mean moment); figures are per-figure medians over the rounds (roundsMeasured has every round); againstReference pairs each round of a Switchyard row with the reference round of the same cell and gives the ratios per round and their medians and ratioToDirect is median gateway req/s over median direct req/s. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
+    note: 'the load generator, gateway, echo and the direct server share this machine; every row\'s processes run for the whole run, and each cell measures direct and then every row in turn, `rounds` times round-robin, the rows in reverse order every other round (so a Switchyard row and its reference are measured within the same minute, and over an even number of rounds at the same mean moment); figures are per-figure medians over the rounds (roundsMeasured has every round); ratioToDirect is median gateway req/s over median direct req/s; againstReference pairs each round of a Switchyard row with the reference round of the same cell and gives the ratios per round and their medians. RSS is the gateway process, sampled every 250 ms; "flat" = last third peak within 10 % of the first third peak. Latency medians use only rounds whose mean latency × req/s is at most 1.25 × the connections (Little\'s law; latencyRounds counts them): wrk sometimes reports impossible latencies on this machine, for the bare direct server too.',
     cells,
     soaks,
     ...(values.profile === undefined ? {} : { profiles }),
@@ -965,7 +969,7 @@ printTable([...cells, ...soaks] as Cell[], [
   { title: 'RSS peak MiB', value: (c) => c.gatewayRss.peakMiB },
   { title: 'RSS flat', value: (c) => (c.gatewayRss.flat ? 'yes' : 'no') },
 ]);
-const paired = [...cells].filter((c) => c.againstReference !== null && c.againstReference !== undefined) as Array<Cell & { againstReference: PairedRatios }>;
+const paired = cells.filter((c) => c.againstReference !== null && c.againstReference !== undefined) as Array<Cell & { againstReference: PairedRatios }>;
 if (paired.length > 0) {
   process.stdout.write('\nagainst the reference of the same shape: medians of the ratios of paired rounds (each pair measured in the same round)\n');
   printTable(paired, [

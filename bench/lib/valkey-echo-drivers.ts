@@ -19,15 +19,10 @@ import { valkeyCpuMicros } from './valkey-cpu.js';
 
 /** Queued REQUESTs are written in pipelines of this many XADDs. */
 const PIPELINE = 500;
+/** The field of a packed entry's messages (transport-valkey README): `XADD … b <payload> b <payload> …`. */
+const PACKED_FIELD = 'b';
 
 type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
-
-/** Entries ever added to `stream` (XINFO STREAM's entries-added, Valkey and Redis 7+); 0 before it exists. */
-async function entriesAdded(client: Redis, stream: string): Promise<number> {
-  const info = (await client.call('XINFO', 'STREAM', stream).catch(() => [])) as unknown[];
-  const at = info.indexOf('entries-added');
-  return at === -1 ? 0 : Number(info[at + 1]);
-}
 
 /** A driver writing `request()` entries to `requests` and reading replies from `replies`. */
 async function streamDriver(
@@ -63,16 +58,24 @@ async function streamDriver(
       }
       return latencies;
     },
-    // All queued first, then drained; resolves once every reply was added to the stream (counted
-    // by the stream's entries-added, since a reply stream may be trimmed meanwhile).
+    // All queued first, then drained; resolves once every reply was read back with XREAD, as a
+    // gateway reads its responses stream (a packed entry, `b` fields only, holds several replies).
     queued: async (n) => {
-      const before = await entriesAdded(client, replies);
+      let lastRead = await end();
       for (let i = 0; i < n; i += PIPELINE) {
         const pipeline = client.pipeline();
         for (let j = i; j < Math.min(n, i + PIPELINE); j++) pipeline.xadd(requests, '*', ...request());
         await pipeline.exec();
       }
-      while ((await entriesAdded(client, replies)) < before + n) await new Promise((resolve) => setTimeout(resolve, 5));
+      let read = 0;
+      while (read < n) {
+        const reply = (await reader.xread('COUNT', 1000, 'BLOCK', 10_000, 'STREAMS', replies, lastRead)) as XReadReply;
+        if (reply === null) throw new Error(`${name}: ${n - read} replies missing after 10 s`);
+        for (const [id, fields] of reply[0]![1]) {
+          read += fields[0] === PACKED_FIELD ? fields.length / 2 : 1;
+          lastRead = id;
+        }
+      }
     },
     stop: async () => {
       client.disconnect();
@@ -88,11 +91,17 @@ export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, 
   const config = join(dir, 'echo-valkey.json');
   const service = { name: 'echo', version: '1.0.0', region: 'bench' };
   writeFileSync(config, JSON.stringify({ service, transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix }, auth: { insecure: true } }] }));
+  const replyTo = gatewayResponsesQueue('bench-service');
+  const responsesKeys = queueKeys(prefix, replyTo, ':dlq');
+  const responses = responsesKeys.stream;
+  // Marked as a gateway's tail consumer marks the queue it reads, so the echo packs a turn's
+  // RESPONSEs into one entry, as it does behind a gateway.
+  const marker = new Redis(valkey.url);
+  await marker.set(responsesKeys.tailReader, '1', 'PX', 24 * 3_600_000);
+  marker.disconnect();
   const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config]);
   await echo.waitFor(/echo listening/, 20_000);
   const requests = queueKeys(prefix, regionRequestsQueue(service.name, service.version, service.region), ':dlq').stream;
-  const replyTo = gatewayResponsesQueue('bench-service');
-  const responses = queueKeys(prefix, replyTo, ':dlq').stream;
   const request = (): Array<string | Buffer> => {
     const now = Date.now();
     // In wire format 2, as a gateway sends REQUESTs to an instance whose HELLO lists it.

@@ -25,6 +25,10 @@
  *   npm run bench:http -- --soak 300            the 5-minute RSS flatness run (c=256, 256 B)
  *   npm run bench:http -- --transport messaging/valkey     (several: --transport tcp,messaging/valkey)
  *   npm run bench:http -- --reference           also the minimal reference gateways (bench/reference/)
+ *   npm run bench:http -- --base /tmp/before    every Switchyard row also as `base:<row>`, its gateway and
+ *                                               echo run from that other checkout's build (`npm run
+ *                                               build` done there): an A/B of a change in one run, rounds
+ *                                               interleaved (with --reference, both compared with it)
  *   npm run bench:http -- --wakeups             also count setImmediates, timers, nextTicks and promises per
  *                                               request in each process (a counting hook: CPU figures of
  *                                               such a run are not comparable)
@@ -49,7 +53,7 @@ import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_pro
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 import { CpuWindow, median, printTable, processCpuMicros, profilePid, round, summarizeCpuProfile, writeResults, type ProfileItem, type ProfileSummary } from './lib/index.js';
@@ -70,6 +74,8 @@ const { values } = parseArgs({
     transport: { type: 'string' },
     /** Also measure the minimal reference gateways of bench/reference/ (rows reference/valkey, reference/tcp). */
     reference: { type: 'boolean', default: false },
+    /** Also every Switchyard row as `base:<row>`, run from this other checkout's build. */
+    base: { type: 'string' },
     soak: { type: 'string' },
     'log-requests': { type: 'boolean', default: false },
     /** Use autocannon even when wrk is installed (to compare with older results). */
@@ -130,6 +136,8 @@ interface TransportRow {
   comparedWith?: string;
   /** `--edge` rows: the gateway's `http` config and how the load reaches it. */
   edge?: EdgeLoad & { http(ctx: BenchContext): Record<string, unknown> };
+  /** `--base` rows: the checkout whose built gateway and echo this row runs (else this one). */
+  root?: string;
 }
 
 /** How an `--edge` row is loaded: wrk (HTTP/1.1, one request per connection at a time) or h2load (HTTP/2, `streams` per connection). */
@@ -758,6 +766,8 @@ function startDirect(): Promise<{ child: ChildProcess; url: string }> {
 interface PairCommands {
   readonly gateway: readonly [string, string[]];
   readonly echo: readonly [string, string[]];
+  /** The directory the two start in (entry files are relative to it); this checkout when absent. */
+  readonly root?: string;
 }
 
 /** A Switchyard row: the gateway CLI and the echo example, each with a config file made for the run. */
@@ -778,7 +788,7 @@ async function switchyardCommands(row: TransportRow, ctx: BenchContext, dir: str
   );
   const echoFile = join(dir, `echo-${randomUUID().slice(0, 8)}.json`);
   writeFileSync(echoFile, JSON.stringify({ service: { name: 'echo', version: '1.0.0', region: 'bench' }, transports: entries.echo }));
-  return { gateway: ['packages/gateway/dist/cli.js', ['--config', gwFile]], echo: ['examples/echo/dist/main.js', ['--config', echoFile]] };
+  return { gateway: ['packages/gateway/dist/cli.js', ['--config', gwFile]], echo: ['examples/echo/dist/main.js', ['--config', echoFile]], ...(row.root === undefined ? {} : { root: row.root }) };
 }
 
 async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Promise<{ gateway: TsProcess; echo: TsProcess; url: string }> {
@@ -788,9 +798,9 @@ async function startPair(row: TransportRow, ctx: BenchContext, dir: string): Pro
     const args = await row.reference.args(ctx);
     commands = { gateway: [join('bench/reference', row.reference.gateway), args], echo: [join('bench/reference', row.reference.worker), args] };
   }
-  const gateway = spawnNode(NODE_ARGS, ...commands.gateway);
+  const gateway = spawnNode(NODE_ARGS, ...commands.gateway, {}, commands.root);
   const url = (await gateway.waitFor(/gateway listening on (https?:\/\/[0-9.]+:\d+)/, 30_000))[1] as string;
-  const echo = spawnNode(NODE_ARGS, ...commands.echo);
+  const echo = spawnNode(NODE_ARGS, ...commands.echo, {}, commands.root);
   await echo.waitFor(/echo listening/, 30_000);
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -826,8 +836,10 @@ execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'
 
 // --transport names one row or several, comma-separated; --reference rows are measured whatever it names.
 const named = values.transport?.split(',');
-const isNamed = (name: string): boolean => named === undefined || named.some((n) => name === n || name === `${n}+validation`);
-const switchyardRows = values.validation ? TRANSPORTS.flatMap((t) => [t, { ...t, name: `${t.name}+validation`, validation: true }]) : TRANSPORTS;
+const isNamed = (name: string): boolean => named === undefined || named.some((n) => [n, `${n}+validation`, `base:${n}`, `base:${n}+validation`].includes(name));
+const withValidation = values.validation ? TRANSPORTS.flatMap((t) => [t, { ...t, name: `${t.name}+validation`, validation: true }]) : TRANSPORTS;
+const baseRoot = values.base === undefined ? undefined : resolve(values.base);
+const switchyardRows = baseRoot === undefined ? withValidation : withValidation.flatMap((t) => [t, { ...t, name: `base:${t.name}`, root: baseRoot }]);
 const rows = values.edge
   ? EDGE_ROWS.filter((t) => isNamed(t.name))
   : [...switchyardRows, ...(values.reference ? REFERENCES : [])].filter((t) => isNamed(t.name) || t.reference !== undefined);

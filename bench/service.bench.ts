@@ -19,6 +19,8 @@
  * `--reference` adds the reference worker of bench:http for the transport
  * (bench/reference/valkey-worker.mjs or tcp-worker.mjs), driven the same way, its rounds
  * interleaved with the echo's: the side-by-side the echo's CPU per REQUEST is judged against.
+ * `--base <checkout>` adds the echo of another checkout's build (its `npm run build` done), driven
+ * the same way, rounds interleaved: an A/B of a change in one run.
  * The echo's REQUESTs carry what bench:http's gateway forwards (identity headers, request id,
  * identity); the reference's the client's headers only, as the reference gateways forward them.
  *
@@ -31,11 +33,12 @@
  *   npm run bench:service -- --serial 3000 --queued 20000 --rounds 4
  *   npm run bench:service -- --reference --rounds 6
  *   npm run bench:service -- --transport tcp --reference --rounds 6
+ *   npm run bench:service -- --base /tmp/main-before --rounds 6
  *   npm run bench:service -- "--node-args=--cpu-prof --cpu-prof-dir=/tmp/prof"
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { median, percentile, processCpuMicros, round } from './lib/index.js';
 import type { EchoDriver, EchoRequestShape } from './lib/echo-driver.js';
@@ -55,6 +58,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '256' },
     /** Also the transport's reference worker, rounds interleaved. */
     reference: { type: 'boolean', default: false },
+    /** Also the echo built in this other checkout, rounds interleaved (an A/B of a change). */
+    base: { type: 'string' },
     /** Extra node flags for the echo process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
     'node-args': { type: 'string', default: '' },
   },
@@ -150,9 +155,11 @@ try {
     valkey = await startValkey();
     if (valkey === null) throw new Error('bench:service over Valkey needs a Valkey server (valkey-server or redis-server on PATH)');
     drivers.push(await switchyardValkeyDriver(valkey, dir, nodeArgs, SHAPE));
+    if (values.base !== undefined) drivers.push(await switchyardValkeyDriver(valkey, dir, nodeArgs, SHAPE, resolve(values.base)));
     if (values.reference) drivers.push(await referenceValkeyDriver(valkey, REFERENCE_SHAPE));
   } else if (values.transport === 'tcp') {
     drivers.push(await switchyardTcpDriver(dir, nodeArgs, SHAPE));
+    if (values.base !== undefined) drivers.push(await switchyardTcpDriver(dir, nodeArgs, SHAPE, resolve(values.base)));
     if (values.reference) drivers.push(await referenceTcpDriver(REFERENCE_SHAPE));
   } else {
     throw new Error(`--transport ${values.transport}: use valkey or tcp`);

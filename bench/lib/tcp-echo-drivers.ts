@@ -16,8 +16,12 @@ import { freePort, spawnNode, type TsProcess } from '../../test/harness/process.
 import { sendingDriver, type EchoDriver, type EchoRequestShape } from './echo-driver.js';
 import { frame, readFrames } from '../reference/framing.mjs';
 
-/** The echo service (examples/echo, built) over Switchyard's TCP transport, this process its gateway. */
-export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
+/**
+ * The echo service (examples/echo, built) over Switchyard's TCP transport, this process its
+ * gateway; `base`, when given, names another checkout whose build runs instead (bench:service's
+ * `--base`).
+ */
+export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string[], shape: EchoRequestShape, base?: string): Promise<EchoDriver> {
   const port = await freePort();
   const entry = { type: 'tcp' as const, host: '127.0.0.1', port };
   const transport = createTcpGatewayTransport(entry, { clock: systemClock, logger: silentLogger });
@@ -31,13 +35,13 @@ export async function switchyardTcpDriver(dir: string, nodeArgs: readonly string
     },
     lost: () => undefined,
   });
-  const config = join(dir, 'echo-tcp.json');
+  const config = join(dir, `echo-tcp-${port}.json`);
   writeFileSync(config, JSON.stringify({ service: { name: 'echo', version: '1.0.0' }, transports: [entry] }));
-  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config]);
+  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config], {}, base);
   const target = await Promise.race([helloSeen, echo.waitFor(/(?!)/, 20_000).then(() => undefined as never)]);
   const send = (): Promise<unknown> =>
     transport.dispatch(target, { method: 'POST', path: shape.path, query: '', headers: shape.headers, body: shape.body, deadline: Date.now() + 60_000, identity: shape.identity }, {});
-  return sendingDriver('switchyard/tcp', echo.pid, send, async () => {
+  return sendingDriver(base === undefined ? 'switchyard/tcp' : 'base/tcp', echo.pid, send, async () => {
     await echo.stop();
     await transport.stop();
   });

@@ -85,10 +85,13 @@ async function streamDriver(
   };
 }
 
-/** The echo service (examples/echo, built) over Messaging on `valkey`, frames unsigned. */
-export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, nodeArgs: readonly string[], shape: EchoRequestShape): Promise<EchoDriver> {
+/**
+ * The echo service (examples/echo, built) over Messaging on `valkey`, frames unsigned; `base`, when
+ * given, names another checkout whose build runs instead (bench:service's `--base`).
+ */
+export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, nodeArgs: readonly string[], shape: EchoRequestShape, base?: string): Promise<EchoDriver> {
   const prefix = `bench-svc-${newFrameId().slice(0, 8)}`;
-  const config = join(dir, 'echo-valkey.json');
+  const config = join(dir, `echo-valkey-${prefix}.json`);
   const service = { name: 'echo', version: '1.0.0', region: 'bench' };
   writeFileSync(config, JSON.stringify({ service, transports: [{ type: 'messaging', backend: 'valkey', valkey: { url: valkey.url }, queues: { prefix }, auth: { insecure: true } }] }));
   const replyTo = gatewayResponsesQueue('bench-service');
@@ -99,7 +102,7 @@ export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, 
   const marker = new Redis(valkey.url);
   await marker.set(responsesKeys.tailReader, '1', 'PX', 24 * 3_600_000);
   marker.disconnect();
-  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config]);
+  const echo = spawnNode(nodeArgs, 'examples/echo/dist/main.js', ['--config', config], {}, base);
   await echo.waitFor(/echo listening/, 20_000);
   const requests = queueKeys(prefix, regionRequestsQueue(service.name, service.version, service.region), ':dlq').stream;
   const request = (): Array<string | Buffer> => {
@@ -112,7 +115,7 @@ export async function switchyardValkeyDriver(valkey: ValkeyServer, dir: string, 
     );
     return ['p', Buffer.from(encodeFrame(frame))];
   };
-  return streamDriver('switchyard/valkey', echo.pid, valkey.url, requests, responses, request, () => echo.stop());
+  return streamDriver(base === undefined ? 'switchyard/valkey' : 'base/valkey', echo.pid, valkey.url, requests, responses, request, () => echo.stop());
 }
 
 /** bench/reference/valkey-worker.mjs on `valkey`. */

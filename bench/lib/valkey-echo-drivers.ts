@@ -41,6 +41,19 @@ async function streamDriver(
     const last = (await client.xrevrange(replies, '+', '-', 'COUNT', 1)) as Array<[string, string[]]>;
     return last[0]?.[0] ?? '0';
   };
+  // Reads `replies` after `from` until `n` replies were read.
+  const readReplies = async (from: string, n: number): Promise<void> => {
+    let lastRead = from;
+    let read = 0;
+    while (read < n) {
+      const reply = (await reader.xread('COUNT', 1000, 'BLOCK', 10_000, 'STREAMS', replies, lastRead)) as XReadReply;
+      if (reply === null) throw new Error(`${name}: ${n - read} replies missing after 10 s`);
+      for (const [id, fields] of reply[0]![1]) {
+        read += fields[0] === PACKED_FIELD ? fields.length / 2 : 1;
+        lastRead = id;
+      }
+    }
+  };
   return {
     name,
     pid,
@@ -58,24 +71,18 @@ async function streamDriver(
       }
       return latencies;
     },
-    // All queued first, then drained; resolves once every reply was read back with XREAD, as a
-    // gateway reads its responses stream (a packed entry, `b` fields only, holds several replies).
+    // All queued first, then drained; resolves once every reply was read back with XREAD, read
+    // while the REQUESTs are still being written, as a gateway reads its responses stream (a
+    // reply stream capped by length keeps what is read in time; a packed entry, `b` fields only,
+    // holds several replies).
     queued: async (n) => {
-      let lastRead = await end();
+      const reading = readReplies(await end(), n);
       for (let i = 0; i < n; i += PIPELINE) {
         const pipeline = client.pipeline();
         for (let j = i; j < Math.min(n, i + PIPELINE); j++) pipeline.xadd(requests, '*', ...request());
         await pipeline.exec();
       }
-      let read = 0;
-      while (read < n) {
-        const reply = (await reader.xread('COUNT', 1000, 'BLOCK', 10_000, 'STREAMS', replies, lastRead)) as XReadReply;
-        if (reply === null) throw new Error(`${name}: ${n - read} replies missing after 10 s`);
-        for (const [id, fields] of reply[0]![1]) {
-          read += fields[0] === PACKED_FIELD ? fields.length / 2 : 1;
-          lastRead = id;
-        }
-      }
+      await reading;
     },
     stop: async () => {
       client.disconnect();

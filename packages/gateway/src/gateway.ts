@@ -18,7 +18,8 @@ import { httpServerOptions } from './http/server-options.js';
 import { operationsEndpoints, PUBLIC_OPERATIONS, type Readiness } from './operations/endpoints.js';
 import { OpsListener } from './operations/ops-listener.js';
 import { GatewayMetrics } from './operations/metrics.js';
-import { gatewayModule, type GatewayLog } from './module.js';
+import { gatewayModule } from './module.js';
+import type { GatewayLog } from './logger.js';
 import type { Authenticator } from './policy/authenticator.js';
 import { ClientCertificates } from './policy/client-certificate.js';
 import { ReservedHeaders } from './policy/identity-headers.js';
@@ -192,6 +193,7 @@ export async function createGateway(config: Readonly<GatewayConfig>, deps: Gatew
     config,
     clock,
     logger,
+    requestLogger: log?.requestLogger ?? logger,
     routing,
     departed,
     transports: transports.byType,

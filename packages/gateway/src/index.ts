@@ -38,7 +38,7 @@ export { createAuthenticator, meetsClaims, type Authenticator, type AuthOutcome 
 export { RateLimiter, type BucketOptions } from './policy/rate-limiter.js';
 
 // --- logging --------------------------------------------------------------------------------
-export { createGatewayLogger } from './logger.js';
+export { createGatewayLogger, type GatewayLog } from './logger.js';
 export { REDACTED_LOG_PATHS, scrubUrl } from './log-redaction.js';
 
 // --- operations -------------------------------------------------------------------------------

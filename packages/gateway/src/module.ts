@@ -8,11 +8,9 @@
 import { ContainerModule } from 'inversify';
 import { TOKENS, systemClock, type Clock, type Logger } from '@switchyard/core';
 import type { GatewayConfig } from './config/schema.js';
-import { createGatewayLogger } from './logger.js';
+import { createGatewayLogger, type GatewayLog } from './logger.js';
 import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
 
-/** The default log: a pino logger and the synchronous flush to call before exit. */
-export type GatewayLog = ReturnType<typeof createGatewayLogger>;
 
 /** Binds GatewayConfig, Clock (systemClock), GatewayLog and Logger (pino on stdout at `log.level`), and the Authenticator from `auth` (async). */
 export const gatewayModule = (config: Readonly<GatewayConfig>): ContainerModule =>

@@ -51,6 +51,8 @@ export interface RequestPathDeps {
   readonly config: Readonly<GatewayConfig>;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The one line per answered request (`log.requests`); the GatewayLog's request logger, or `logger` when one was given. */
+  readonly requestLogger: Logger;
   readonly routing: RoutingState;
   /** Routes whose instances all left recently: 503 instead of 404. */
   readonly departed: DepartedRoutes;
@@ -96,7 +98,7 @@ export class RequestPath {
     this.maxBodyBytes = deps.config.http.maxBodyBytes;
     this.defaultTimeoutMs = deps.config.routing.defaultTimeoutMs;
     this.region = deps.config.node.region;
-    this.answers = new Answers(deps.metrics, deps.logger, this.requestIdHeader, deps.config.log.requests);
+    this.answers = new Answers(deps.metrics, deps.requestLogger, this.requestIdHeader, deps.config.log.requests);
     this.inFlight = new InFlightRequests(deps.clock);
     this.streams = new StreamPath({
       config: deps.config,

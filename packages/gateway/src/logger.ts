@@ -12,8 +12,9 @@ export interface GatewayLog {
   readonly logger: PinoLogger;
   /**
    * The one line per answered request (`log.requests`). Its fields are fixed and hold no headers,
-   * so it skips pino's redaction, whose wildcard paths cost more than the rest of the line (about
-   * a third of the gateway's CPU per request at c=256 went to the request line, most of it there).
+   * so it skips pino's redaction, whose wildcard paths cost more than the rest of the line (at
+   * c=256 the request line was about two fifths of the gateway's CPU per request, most of it that
+   * pass).
    */
   readonly requestLogger: PinoLogger;
   readonly flushSync: () => void;

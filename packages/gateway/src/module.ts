@@ -11,7 +11,6 @@ import type { GatewayConfig } from './config/schema.js';
 import { createGatewayLogger, type GatewayLog } from './logger.js';
 import { createAuthenticator, type Authenticator } from './policy/authenticator.js';
 
-
 /** Binds GatewayConfig, Clock (systemClock), GatewayLog and Logger (pino on stdout at `log.level`), and the Authenticator from `auth` (async). */
 export const gatewayModule = (config: Readonly<GatewayConfig>): ContainerModule =>
   new ContainerModule(({ bind }) => {
